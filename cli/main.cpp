@@ -1,0 +1,118 @@
+// The voltedge binary: one subcommand per job of the platform.
+#include <CLI/CLI.hpp>
+#include <iostream>
+
+#include "cli/dq_report.h"
+#include "core/config.h"
+#include "core/error.h"
+#include "core/log.h"
+#include "db/connection.h"
+#include "db/migrate.h"
+#include "ingestion/ingest.h"
+#include "security/tenants.h"
+
+namespace {
+
+using namespace voltedge;
+
+constexpr const char* kUciUrl =
+    "https://archive.ics.uci.edu/static/public/235/individual+household+electric+power+consumption.zip";
+
+std::string actor() {
+    const char* user = std::getenv("USER");
+    return std::string("cli:") + (user ? user : "unknown");
+}
+
+int run_migrate(const Config& config) {
+    const auto report = db::migrate(config.database_admin_url, config.database_url);
+    std::cerr << "migrations: " << report.applied.size() << " applied, " << report.already.size() << " already applied\n";
+    return 0;
+}
+
+int run_ingest(const Config& config, const ingestion::IngestOptions& options) {
+    auto conn = db::connect(config.database_url);
+    const auto r = ingestion::ingest(conn, options);
+    if (r.status == "skipped") {
+        std::cout << "run " << r.run_id << ": " << options.source << " (sha256 " << r.source.sha256
+                  << ") was already loaded for tenant " << options.tenant << "; nothing changed (use --force to reload)\n";
+        return 0;
+    }
+    std::size_t failed = 0;
+    for (const auto& c : r.checks) failed += !c.passed;
+    std::cout << "run " << r.run_id << ": read " << r.rows_read << " rows, " << r.minutes_missing << " minutes missing, "
+              << r.minutes_imputed << " imputed; loaded " << r.minutes_loaded << " minutes into usage_minute and "
+              << r.hours_loaded << " hours into usage_hourly; " << r.checks.size() - failed << " of " << r.checks.size()
+              << " data-quality checks passed (voltedge dq report --tenant " << options.tenant << ")\n";
+    return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    CLI::App app{"VoltEdge: electrical load forecasting platform.\n"
+                 "Configuration: DATABASE_URL, DATABASE_ADMIN_URL, REDIS_URL, MLFLOW_TRACKING_URI\n"
+                 "(defaults: the local stack of 'scripts/devstack up')."};
+    app.require_subcommand(1);
+    const Config config = Config::from_env();
+
+    auto* migrate = app.add_subcommand("migrate", "Create roles and apply database migrations (idempotent)");
+
+    auto* tenant = app.add_subcommand("tenant", "Manage tenants and their API keys");
+    tenant->require_subcommand(1);
+    std::string tenant_id;
+    bool admin_key = false;
+    auto* tenant_create = tenant->add_subcommand("create", "Create a tenant (no-op if it exists)");
+    tenant_create->add_option("ID", tenant_id, "tenant id: lowercase letters, digits, '_' or '-'")->required();
+    auto* tenant_key = tenant->add_subcommand("key", "Issue an API key; prints it once on stdout");
+    tenant_key->add_option("ID", tenant_id, "tenant id")->required();
+    tenant_key->add_flag("--admin", admin_key, "key may call admin routes (e.g. /reload)");
+
+    ingestion::IngestOptions ingest_options;
+    ingest_options.source = kUciUrl;
+    auto* ingest = app.add_subcommand("ingest", "Load a UCI household power file: validate, impute, store minutes and hours");
+    ingest->add_option("--tenant", ingest_options.tenant, "tenant to load into")->required();
+    ingest->add_option("--source", ingest_options.source, "local .txt/.zip/.gz/.xz file or http(s) URL")
+        ->capture_default_str();
+    ingest->add_flag("--force", ingest_options.force, "load even if this exact file was loaded before");
+
+    auto* dq = app.add_subcommand("dq", "Data-quality reports");
+    dq->require_subcommand(1);
+    std::string dq_tenant;
+    auto* dq_report = dq->add_subcommand("report", "Print the latest data-quality report of a tenant");
+    dq_report->add_option("--tenant", dq_tenant, "tenant")->required();
+
+    CLI11_PARSE(app, argc, argv);
+    try {
+        if (*migrate) return run_migrate(config);
+        if (*tenant_create) {
+            const bool created = security::create_tenant(config.database_admin_url, tenant_id, actor());
+            std::cerr << "tenant " << tenant_id << (created ? " created\n" : " already exists\n");
+            return 0;
+        }
+        if (*tenant_key) {
+            std::cout << security::issue_api_key(config.database_admin_url, tenant_id, admin_key, actor()) << std::endl;
+            std::cerr << "this key is shown once; only its hash is stored\n";
+            return 0;
+        }
+        if (*ingest) return run_ingest(config, ingest_options);
+        if (*dq_report) {
+            auto conn = db::connect(config.database_url);
+            if (!cli::print_dq_report(conn, dq_tenant, std::cout)) {
+                std::cerr << "tenant " << dq_tenant << " has no data-quality report yet: run 'voltedge ingest --tenant " << dq_tenant << "'\n";
+                return 1;
+            }
+            return 0;
+        }
+    } catch (const Error& e) {
+        std::cerr << "error: " << e.what() << '\n';
+        if (!e.hint().empty()) std::cerr << "hint: " << e.hint() << '\n';
+        return 1;
+    } catch (const pqxx::sql_error& e) {
+        std::cerr << "error: database: " << e.what() << "query: " << e.query() << '\n';
+        return 1;
+    } catch (const std::exception& e) {
+        std::cerr << "error: " << e.what() << '\n';
+        return 1;
+    }
+    return 0;
+}

@@ -1,0 +1,33 @@
+#pragma once
+// Connections and tenant-scoped transactions. Tenant context lives only inside a transaction
+// (set_config(..., true) == SET LOCAL), so a connection reused for another tenant never inherits it.
+#include <pqxx/pqxx>
+#include <string>
+
+namespace voltedge::db {
+
+// Opens a connection; failures become an Error naming the server and what to check.
+pqxx::connection connect(const std::string& url);
+
+// Sets app.tenant_id for the current transaction only.
+void set_tenant(pqxx::transaction_base& tx, const std::string& tenant_id);
+
+// Sets the tenant and checks that it exists (visible under its own policy); throws Error otherwise.
+void enter_tenant(pqxx::transaction_base& tx, const std::string& tenant_id);
+
+// Runs fn(tx) in one transaction with the tenant set; commits when fn returns, rolls back if it throws.
+template <class Fn>
+auto with_tenant(pqxx::connection& conn, const std::string& tenant_id, Fn&& fn) {
+    pqxx::work tx(conn);
+    enter_tenant(tx, tenant_id);
+    if constexpr (std::is_void_v<decltype(fn(tx))>) {
+        fn(tx);
+        tx.commit();
+    } else {
+        auto result = fn(tx);
+        tx.commit();
+        return result;
+    }
+}
+
+}  // namespace voltedge::db

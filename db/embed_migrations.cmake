@@ -1,0 +1,12 @@
+# Writes a C++ source holding every db/migrations/*.sql, so the binary carries its own schema.
+file(GLOB files "${MIGRATIONS_DIR}/*.sql")
+list(SORT files)
+set(body "#include \"db/migrate.h\"\nnamespace voltedge::db {\nconst std::vector<Migration>& bundled_migrations() {\n  static const std::vector<Migration> all = {\n")
+foreach(f IN LISTS files)
+  get_filename_component(name "${f}" NAME_WE)
+  file(READ "${f}" sql)
+  string(APPEND body "    {\"${name}\", R\"voltedge_sql(${sql})voltedge_sql\"},\n")
+endforeach()
+string(APPEND body "  };\n  return all;\n}\n}  // namespace voltedge::db\n")
+file(WRITE "${OUTPUT}.tmp" "${body}")
+file(COPY_FILE "${OUTPUT}.tmp" "${OUTPUT}" ONLY_IF_DIFFERENT)

@@ -1,0 +1,114 @@
+#include "db/migrate.h"
+
+#include <libpq-fe.h>
+
+#include <memory>
+
+#include "core/error.h"
+#include "core/log.h"
+#include "db/connection.h"
+
+namespace voltedge::db {
+namespace {
+
+constexpr long kMigrationLockKey = 0x766f6c7465646765;  // "voltedge"
+
+struct Login {
+    std::string user, password;
+};
+
+Login login_of(const std::string& url) {
+    char* err = nullptr;
+    std::unique_ptr<PQconninfoOption, decltype(&PQconninfoFree)> opts(PQconninfoParse(url.c_str(), &err),
+                                                                       &PQconninfoFree);
+    if (!opts) {
+        std::string msg = err ? err : "unparseable";
+        PQfreemem(err);
+        throw Error("DATABASE_URL is not a valid PostgreSQL URL: " + msg);
+    }
+    Login login;
+    for (auto* o = opts.get(); o->keyword; ++o) {
+        if (!o->val) continue;
+        if (std::string(o->keyword) == "user") login.user = o->val;
+        if (std::string(o->keyword) == "password") login.password = o->val;
+    }
+    if (login.user.empty()) throw Error("DATABASE_URL names no user", "give the application login, e.g. postgresql://voltedge_app:PASSWORD@host/voltedge");
+    return login;
+}
+
+void ensure_role(pqxx::work& tx, const std::string& role, const std::string& attributes) {
+    if (tx.exec_params("SELECT 1 FROM pg_roles WHERE rolname = $1", role).empty())
+        tx.exec("CREATE ROLE " + tx.quote_name(role) + " " + attributes);
+    else
+        tx.exec("ALTER ROLE " + tx.quote_name(role) + " " + attributes);
+}
+
+void ensure_roles(pqxx::work& tx, const Login& app_login) {
+    ensure_role(tx, "voltedge_owner", "NOLOGIN NOSUPERUSER NOBYPASSRLS");
+    ensure_role(tx, "voltedge_key_resolver", "NOLOGIN NOSUPERUSER BYPASSRLS");
+    const bool app_is_group = app_login.user == "voltedge_app";
+    ensure_role(tx, "voltedge_app", app_is_group ? "LOGIN NOSUPERUSER NOBYPASSRLS PASSWORD " + tx.quote(app_login.password)
+                                                 : "NOLOGIN NOSUPERUSER NOBYPASSRLS");
+    if (!app_is_group) {
+        ensure_role(tx, app_login.user, "LOGIN NOSUPERUSER NOBYPASSRLS PASSWORD " + tx.quote(app_login.password));
+        tx.exec("GRANT voltedge_app TO " + tx.quote_name(app_login.user));
+    }
+    const std::string db = tx.quote_name(tx.exec1("SELECT current_database()")[0].as<std::string>());
+    tx.exec("GRANT CONNECT ON DATABASE " + db + " TO voltedge_app");
+    tx.exec("GRANT USAGE, CREATE ON SCHEMA public TO voltedge_owner");
+    tx.exec("GRANT USAGE ON SCHEMA public TO voltedge_app, voltedge_key_resolver");
+    // A non-superuser admin needs membership to act as the owner; for a superuser this is a no-op grant.
+    tx.exec("GRANT voltedge_owner TO CURRENT_USER");
+    tx.exec(R"(CREATE TABLE IF NOT EXISTS schema_migrations (
+                 version text PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now()))");
+    tx.exec("ALTER TABLE schema_migrations OWNER TO voltedge_owner");
+}
+
+// The key resolver function is created by the owner; handing it to the BYPASSRLS resolver role needs the
+// admin, so it is done here rather than in a migration file.
+void hand_resolver_to_its_role(pqxx::work& tx) {
+    if (tx.exec("SELECT to_regprocedure('resolve_api_key(text)') IS NOT NULL")[0][0].as<bool>()) {
+        tx.exec("GRANT SELECT ON api_keys TO voltedge_key_resolver");
+        tx.exec("ALTER FUNCTION resolve_api_key(text) OWNER TO voltedge_key_resolver");
+    }
+}
+
+}  // namespace
+
+MigrationReport migrate(const std::string& admin_url, const std::string& app_url) {
+    const Login app_login = login_of(app_url);
+    pqxx::connection conn = connect(admin_url);
+    conn.set_variable("client_min_messages", "warning");
+    // A session-level lock: held across the per-migration transactions, released at the end or on disconnect.
+    pqxx::nontransaction(conn).exec("SELECT pg_advisory_lock(" + std::to_string(kMigrationLockKey) + ")");
+
+    MigrationReport report;
+    {
+        pqxx::work tx(conn);
+        ensure_roles(tx, app_login);
+        tx.commit();
+    }
+    for (const Migration& m : bundled_migrations()) {
+        pqxx::work tx(conn);
+        if (!tx.exec_params("SELECT 1 FROM schema_migrations WHERE version = $1", m.version).empty()) {
+            report.already.push_back(m.version);
+            continue;
+        }
+        tx.exec("SET LOCAL ROLE voltedge_owner");
+        try {
+            tx.exec(m.sql);
+        } catch (const pqxx::sql_error& e) {
+            throw Error("migration " + m.version + " failed: " + e.what(), "nothing of it was applied; fix the SQL and rerun");
+        }
+        tx.exec_params("INSERT INTO schema_migrations (version) VALUES ($1)", m.version);
+        tx.exec("RESET ROLE");
+        hand_resolver_to_its_role(tx);
+        tx.commit();
+        report.applied.push_back(m.version);
+        log_info("migration_applied", {{"version", m.version}});
+    }
+    pqxx::nontransaction(conn).exec("SELECT pg_advisory_unlock(" + std::to_string(kMigrationLockKey) + ")");
+    return report;
+}
+
+}  // namespace voltedge::db

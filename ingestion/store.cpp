@@ -1,0 +1,80 @@
+#include <fmt/format.h>
+
+#include "db/copy_in.h"
+#include "ingestion/ingest.h"
+
+namespace voltedge::ingestion {
+namespace {
+
+char* put_milli(char* out, Milli v) {
+    if (v < 0) {
+        *out++ = '-';
+        v = -v;
+    }
+    const auto whole = fmt::format_to(out, "{}", v / 1000);
+    out = whole;
+    const int frac = v % 1000;
+    *out++ = '.';
+    *out++ = static_cast<char>('0' + frac / 100);
+    *out++ = static_cast<char>('0' + frac / 10 % 10);
+    *out++ = static_cast<char>('0' + frac % 10);
+    return out;
+}
+
+void copy_minutes(pqxx::transaction_base& tx, const std::string& tenant, std::int64_t run_id, const MinuteSeries& s) {
+    db::CopyIn copy(tx, "usage_minute",
+                    {"tenant_id", "ts", "global_active_power", "global_reactive_power", "voltage", "global_intensity",
+                     "sub_metering_1", "sub_metering_2", "sub_metering_3", "imputed", "run_id"});
+    const std::string prefix = tenant + "\t";
+    const std::string suffix = "\t" + std::to_string(run_id) + "\n";
+    char row[256];
+    for (std::size_t i = 0; i < s.size(); ++i) {
+        char* p = format_minute(s.start + static_cast<Minute>(i), row);
+        for (int f = 0; f < kFieldCount; ++f) {
+            *p++ = '\t';
+            p = put_milli(p, s.value[f][i]);
+        }
+        *p++ = '\t';
+        *p++ = (s.flags[i] & MinuteSeries::kImputed) ? 't' : 'f';
+        std::string& buf = copy.buffer();
+        buf += prefix;
+        buf.append(row, p);
+        buf += suffix;
+        copy.maybe_flush();
+    }
+    copy.finish();
+}
+
+void copy_hours(pqxx::transaction_base& tx, const std::string& tenant, std::int64_t run_id,
+                const std::vector<HourlyRow>& hours) {
+    db::CopyIn copy(tx, "usage_hourly",
+                    {"tenant_id", "hour", "mean_kw", "energy_kwh", "min_kw", "max_kw", "mean_reactive_kw",
+                     "mean_voltage", "sub_metering_1_wh", "sub_metering_2_wh", "sub_metering_3_wh",
+                     "minutes_present", "minutes_imputed", "run_id"});
+    for (const HourlyRow& h : hours) {
+        fmt::format_to(std::back_inserter(copy.buffer()), "{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}\n",
+                       tenant, format_minute(h.hour), h.mean_kw, h.energy_kwh, h.min_kw, h.max_kw,
+                       h.mean_reactive_kw, h.mean_voltage, h.sub_metering_wh[0], h.sub_metering_wh[1],
+                       h.sub_metering_wh[2], h.minutes_present, h.minutes_imputed, run_id);
+        copy.maybe_flush();
+    }
+    copy.finish();
+}
+
+}  // namespace
+
+void store_load(pqxx::transaction_base& tx, const std::string& tenant, std::int64_t run_id, const PreparedLoad& load) {
+    const MinuteSeries& s = load.minutes;
+    const std::string first = format_minute(s.start), end = format_minute(s.end());
+    tx.exec_params("DELETE FROM usage_minute WHERE tenant_id = $1 AND ts >= $2 AND ts < $3", tenant, first, end);
+    tx.exec_params("DELETE FROM usage_hourly WHERE tenant_id = $1 AND hour >= date_trunc('hour', $2::timestamp) AND hour < $3",
+                   tenant, first, end);
+    copy_minutes(tx, tenant, run_id, s);
+    copy_hours(tx, tenant, run_id, load.hours);
+    for (const CheckResult& c : load.checks)
+        tx.exec_params("INSERT INTO data_quality (tenant_id, run_id, check_name, passed, observed, threshold, details) "
+                       "VALUES ($1, $2, $3, $4, $5, $6, $7)",
+                       tenant, run_id, c.name, c.passed, c.observed, c.threshold, c.details);
+}
+
+}  // namespace voltedge::ingestion

@@ -1,0 +1,16 @@
+#pragma once
+// API keys: 256 random bits, shown once; only their SHA-256 is stored.
+#include <string>
+
+namespace voltedge::security {
+
+struct NewApiKey {
+    std::string key_id;  // public identifier, also the key's prefix
+    std::string secret;  // the whole key, e.g. "ve_1a2b3c4d_..." — never stored
+    std::string hash;    // hex SHA-256 of secret
+};
+
+NewApiKey generate_api_key();
+std::string sha256_hex(const std::string& data);
+
+}  // namespace voltedge::security

@@ -1,0 +1,62 @@
+#include "security/tenants.h"
+
+#include <regex>
+
+#include <nlohmann/json.hpp>
+
+#include "core/error.h"
+#include "db/connection.h"
+#include "security/api_keys.h"
+
+namespace voltedge::security {
+namespace {
+
+void check_tenant_id(const std::string& tenant_id) {
+    static const std::regex kValid("^[a-z0-9][a-z0-9_-]{0,62}$");
+    if (!std::regex_match(tenant_id, kValid))
+        throw Error("invalid tenant id '" + tenant_id + "'",
+                    "use 1-63 characters: lowercase letters, digits, '_' or '-', starting with a letter or digit");
+}
+
+// An owner transaction scoped to one tenant: FORCE'd row-level security applies to the owner as well.
+void act_as_owner(pqxx::work& tx, const std::string& tenant_id) {
+    tx.exec("SET LOCAL ROLE voltedge_owner");
+    db::set_tenant(tx, tenant_id);
+}
+
+void audit(pqxx::work& tx, const std::string& tenant_id, const std::string& actor, const std::string& action,
+           const nlohmann::json& details) {
+    tx.exec_params("INSERT INTO audit_log (tenant_id, actor, action, details) VALUES ($1, $2, $3, $4::jsonb)",
+                   tenant_id, actor, action, details.dump());
+}
+
+}  // namespace
+
+bool create_tenant(const std::string& admin_url, const std::string& tenant_id, const std::string& actor) {
+    check_tenant_id(tenant_id);
+    auto conn = db::connect(admin_url);
+    pqxx::work tx(conn);
+    act_as_owner(tx, tenant_id);
+    const bool created =
+        tx.exec_params("INSERT INTO tenants (tenant_id) VALUES ($1) ON CONFLICT DO NOTHING RETURNING 1", tenant_id).size() == 1;
+    if (created) audit(tx, tenant_id, actor, "tenant.create", nlohmann::json::object());
+    tx.commit();
+    return created;
+}
+
+std::string issue_api_key(const std::string& admin_url, const std::string& tenant_id, bool is_admin,
+                          const std::string& actor) {
+    check_tenant_id(tenant_id);
+    auto conn = db::connect(admin_url);
+    pqxx::work tx(conn);
+    act_as_owner(tx, tenant_id);
+    db::enter_tenant(tx, tenant_id);
+    const NewApiKey key = generate_api_key();
+    tx.exec_params("INSERT INTO api_keys (key_id, tenant_id, key_hash, is_admin) VALUES ($1, $2, $3, $4)",
+                   key.key_id, tenant_id, key.hash, is_admin);
+    audit(tx, tenant_id, actor, "api_key.create", {{"key_id", key.key_id}, {"is_admin", is_admin}});
+    tx.commit();
+    return key.secret;
+}
+
+}  // namespace voltedge::security

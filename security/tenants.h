@@ -1,0 +1,14 @@
+#pragma once
+// Tenant administration (admin connection, acting as voltedge_owner under the tenant's own policy).
+#include <string>
+
+namespace voltedge::security {
+
+// Creates the tenant; returns false if it already existed. Throws Error for an invalid id.
+bool create_tenant(const std::string& admin_url, const std::string& tenant_id, const std::string& actor);
+
+// Issues a new API key for an existing tenant and returns the secret (shown once, never stored).
+std::string issue_api_key(const std::string& admin_url, const std::string& tenant_id, bool is_admin,
+                          const std::string& actor);
+
+}  // namespace voltedge::security
