@@ -18,7 +18,7 @@ bool print_dq_report(pqxx::connection& conn, const std::string& tenant, std::ost
         out << fmt::format("sha256 {}\nrows read {}, minutes missing {}, minutes imputed {}, minutes loaded {}, hours loaded {}\n\n",
                            r[2].c_str(), r[3].c_str(), r[4].c_str(), r[5].c_str(), r[6].c_str(), r[7].c_str());
         const auto checks = tx.exec_params(
-            "SELECT check_name, passed, observed, threshold, details FROM data_quality WHERE run_id = $1 ORDER BY created_at, check_name",
+            "SELECT check_name, passed, observed, threshold, details FROM data_quality WHERE run_id = $1 ORDER BY position",
             r[0].as<std::int64_t>());
         out << fmt::format("{:<22} {:<6} {:>12} {:>10}  {}\n", "check", "result", "observed", "threshold", "details");
         out << std::string(100, '-') << '\n';

@@ -68,6 +68,7 @@ PreparedLoad prepare_load(const std::string& source, const std::string& download
     }, download_dir);
     ParsedRows rows = parser.finish();
     load.rows_read = rows.size();
+    log_info("ingest_stage", {{"stage", "parsed"}, {"source", source}, {"rows_read", load.rows_read}});
 
     TimestampStats timestamps;
     load.minutes = build_series(std::move(rows), timestamps, source);
@@ -90,6 +91,8 @@ IngestReport ingest(pqxx::connection& conn, const IngestOptions& o) {
         report.minutes_missing = load.minutes_missing;
         report.minutes_imputed = load.imputation.minutes_imputed;
         report.checks = load.checks;
+        log_info("ingest_stage", {{"stage", "loading"}, {"tenant_id", o.tenant}, {"run_id", run_id},
+                                  {"minutes", load.minutes.size()}, {"hours", load.hours.size()}});
         db::with_tenant(conn, o.tenant, [&](pqxx::work& tx) {
             const auto earlier = o.force ? std::nullopt : earlier_run_of(tx, load.source.sha256);
             report.status = earlier ? "skipped" : "succeeded";

@@ -25,6 +25,9 @@ struct HashingFile {
     EVP_MD_CTX* sha = EVP_MD_CTX_new();
     std::vector<char> block = std::vector<char>(kBlock);
     std::uint64_t bytes = 0;
+    HashingFile() { EVP_DigestInit_ex(sha, EVP_sha256(), nullptr); }
+    HashingFile(const HashingFile&) = delete;
+    HashingFile& operator=(const HashingFile&) = delete;
     ~HashingFile() {
         if (file) std::fclose(file);
         EVP_MD_CTX_free(sha);

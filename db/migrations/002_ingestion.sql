@@ -23,6 +23,7 @@ CREATE TABLE data_quality (
   tenant_id  text NOT NULL,
   run_id     bigint NOT NULL REFERENCES ingest_runs ON DELETE CASCADE,
   check_name text NOT NULL,
+  position   integer NOT NULL,  -- order the checks ran in, for reports
   passed     boolean NOT NULL,
   observed   double precision,
   threshold  double precision,
