@@ -110,7 +110,7 @@ SourceInfo read_source(const std::string& source, const ChunkSink& sink, const s
         return Error(source + ": " + what + ": " + (archive_error_string(ar.get()) ? archive_error_string(ar.get()) : "unreadable"),
                      "the file is damaged or truncated; download it again");
     };
-    if (archive_read_open(ar.get(), &file, nullptr, read_callback, nullptr) != ARCHIVE_OK) throw fail("cannot read");
+    if (archive_read_open(ar.get(), &file, nullptr, read_callback, nullptr) != ARCHIVE_OK) throw fail("truncated or corrupt archive");
 
     bool found = false;
     struct archive_entry* entry;
@@ -123,10 +123,10 @@ SourceInfo read_source(const std::string& source, const ChunkSink& sink, const s
         std::vector<char> buf(kBlock);
         la_ssize_t n;
         while ((n = archive_read_data(ar.get(), buf.data(), buf.size())) > 0) sink(std::string_view(buf.data(), n));
-        if (n < 0) throw fail("truncated or corrupt data");
+        if (n < 0) throw fail("truncated or corrupt archive");
         break;
     }
-    if (rc < ARCHIVE_WARN) throw fail("not a readable archive");
+    if (rc < ARCHIVE_WARN) throw fail("truncated or corrupt archive");
     if (!found) throw Error(source + ": the archive holds no .txt file", "give the UCI zip or the .txt inside it");
     SourceInfo info{source, "", 0};
     info.sha256 = file.hex_digest();

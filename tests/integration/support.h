@@ -1,0 +1,17 @@
+#pragma once
+// Helpers for tests against the real local stack (Postgres with pgvector, started by `make test`).
+#include <pqxx/pqxx>
+#include <string>
+
+#include "core/config.h"
+
+namespace voltedge::test {
+
+const Config& config();
+// Creates a tenant with a fresh unique id (tests never share tenants, so reruns need no cleanup).
+std::string new_tenant(const std::string& prefix);
+// Counts rows of `sql` as the application role with `tenant` set for one transaction ("" = none set).
+long count_as_app(pqxx::connection& conn, const std::string& tenant, const std::string& sql);
+std::string data_file(const std::string& name);
+
+}  // namespace voltedge::test
