@@ -1,6 +1,6 @@
 #include <fmt/format.h>
 
-#include "db/copy_in.h"
+#include "db/staged_copy.h"
 #include "ingestion/ingest.h"
 
 namespace voltedge::ingestion {
@@ -21,8 +21,6 @@ char* put_milli(char* out, Milli v) {
     return out;
 }
 
-// PostgreSQL refuses COPY FROM into a table under row-level security, so rows are copied into a temporary
-// table (no RLS, not WAL-logged) and moved with one INSERT ... SELECT, which the tenant policy checks.
 const std::vector<std::string> kMinuteColumns = {"ts", "global_active_power", "global_reactive_power", "voltage",
                                                  "global_intensity", "sub_metering_1", "sub_metering_2",
                                                  "sub_metering_3", "imputed"};
@@ -30,27 +28,10 @@ const std::vector<std::string> kHourColumns = {"hour", "mean_kw", "energy_kwh", 
                                                "mean_voltage", "sub_metering_1_wh", "sub_metering_2_wh",
                                                "sub_metering_3_wh", "minutes_present", "minutes_imputed"};
 
-std::string joined(const std::vector<std::string>& columns) {
-    std::string out;
-    for (const auto& c : columns) out += (out.empty() ? "" : ", ") + c;
-    return out;
-}
+using Constants = std::vector<std::pair<std::string, std::string>>;
 
-void create_staging(pqxx::transaction_base& tx, const std::string& staging, const std::string& table,
-                    const std::vector<std::string>& columns) {
-    tx.exec("CREATE TEMP TABLE " + staging + " ON COMMIT DROP AS SELECT " + joined(columns) + " FROM " + table + " WITH NO DATA");
-}
-
-void move_staged(pqxx::transaction_base& tx, const std::string& staging, const std::string& table,
-                 const std::vector<std::string>& columns, const std::string& tenant, std::int64_t run_id) {
-    tx.exec_params("INSERT INTO " + table + " (tenant_id, run_id, " + joined(columns) + ") SELECT $1, $2, " +
-                       joined(columns) + " FROM " + staging,
-                   tenant, run_id);
-}
-
-void copy_minutes(pqxx::transaction_base& tx, const MinuteSeries& s) {
-    create_staging(tx, "minute_staging", "usage_minute", kMinuteColumns);
-    db::CopyIn copy(tx, "minute_staging", kMinuteColumns);
+void copy_minutes(pqxx::transaction_base& tx, const MinuteSeries& s, const Constants& constants) {
+    db::StagedCopy copy(tx, "usage_minute", kMinuteColumns);
     char row[256];
     for (std::size_t i = 0; i < s.size(); ++i) {
         char* p = format_minute(s.start + static_cast<Minute>(i), row);
@@ -64,12 +45,11 @@ void copy_minutes(pqxx::transaction_base& tx, const MinuteSeries& s) {
         copy.buffer().append(row, p);
         copy.maybe_flush();
     }
-    copy.finish();
+    copy.finish(constants);
 }
 
-void copy_hours(pqxx::transaction_base& tx, const std::vector<HourlyRow>& hours) {
-    create_staging(tx, "hour_staging", "usage_hourly", kHourColumns);
-    db::CopyIn copy(tx, "hour_staging", kHourColumns);
+void copy_hours(pqxx::transaction_base& tx, const std::vector<HourlyRow>& hours, const Constants& constants) {
+    db::StagedCopy copy(tx, "usage_hourly", kHourColumns);
     for (const HourlyRow& h : hours) {
         fmt::format_to(std::back_inserter(copy.buffer()), "{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}\n",
                        format_minute(h.hour), h.mean_kw, h.energy_kwh, h.min_kw, h.max_kw,
@@ -77,7 +57,7 @@ void copy_hours(pqxx::transaction_base& tx, const std::vector<HourlyRow>& hours)
                        h.sub_metering_wh[2], h.minutes_present, h.minutes_imputed);
         copy.maybe_flush();
     }
-    copy.finish();
+    copy.finish(constants);
 }
 
 }  // namespace
@@ -88,10 +68,9 @@ void store_load(pqxx::transaction_base& tx, const std::string& tenant, std::int6
     tx.exec_params("DELETE FROM usage_minute WHERE tenant_id = $1 AND ts >= $2 AND ts < $3", tenant, first, end);
     tx.exec_params("DELETE FROM usage_hourly WHERE tenant_id = $1 AND hour >= date_trunc('hour', $2::timestamp) AND hour < $3",
                    tenant, first, end);
-    copy_minutes(tx, s);
-    move_staged(tx, "minute_staging", "usage_minute", kMinuteColumns, tenant, run_id);
-    copy_hours(tx, load.hours);
-    move_staged(tx, "hour_staging", "usage_hourly", kHourColumns, tenant, run_id);
+    const Constants constants = {{"tenant_id", tx.quote(tenant)}, {"run_id", std::to_string(run_id)}};
+    copy_minutes(tx, s, constants);
+    copy_hours(tx, load.hours, constants);
     int position = 0;
     for (const CheckResult& c : load.checks)
         tx.exec_params("INSERT INTO data_quality (tenant_id, run_id, check_name, position, passed, observed, threshold, details) "
