@@ -8,6 +8,7 @@
 #include "core/log.h"
 #include "db/connection.h"
 #include "db/migrate.h"
+#include "features/feature_store.h"
 #include "ingestion/ingest.h"
 #include "security/tenants.h"
 
@@ -81,6 +82,14 @@ int main(int argc, char** argv) {
     auto* dq_report = dq->add_subcommand("report", "Print the latest data-quality report of a tenant");
     dq_report->add_option("--tenant", dq_tenant, "tenant")->required();
 
+    features::FeatureOptions feature_options;
+    if (const char* csv = std::getenv("VOLTEDGE_WEATHER_CSV")) feature_options.weather_csv = csv;
+    auto* features_cmd = app.add_subcommand("features", "Build the tenant's hourly feature table from its hourly usage");
+    features_cmd->add_option("--tenant", feature_options.tenant, "tenant")->required();
+    features_cmd->add_flag("--with-weather", feature_options.with_weather, "join hourly temperature (off by default)");
+    features_cmd->add_option("--weather-csv", feature_options.weather_csv,
+                             "hourly temperature file 'YYYY-MM-DD HH:MM:SS,temperature_c' (env VOLTEDGE_WEATHER_CSV)");
+
     CLI11_PARSE(app, argc, argv);
     try {
         if (*migrate) return run_migrate(config);
@@ -95,6 +104,14 @@ int main(int argc, char** argv) {
             return 0;
         }
         if (*ingest) return run_ingest(config, ingest_options);
+        if (*features_cmd) {
+            auto conn = db::connect(config.database_url);
+            const auto r = features::build_features(conn, feature_options);
+            std::cout << "features for tenant " << feature_options.tenant << ": " << r.rows << " rows (" << r.hours
+                      << " hours with load, plus the row the next forecast starts from), " << r.first_hour << " .. "
+                      << r.last_hour << ", feature set " << features::kFeatureSetVersion << "\n";
+            return 0;
+        }
         if (*dq_report) {
             auto conn = db::connect(config.database_url);
             if (!cli::print_dq_report(conn, dq_tenant, std::cout)) {

@@ -51,3 +51,27 @@ std::string format_minute(Minute minute) {
 }
 
 }  // namespace voltedge
+
+namespace voltedge {
+
+std::optional<Minute> parse_minute(std::string_view t) {
+    auto digits = [&](std::size_t pos, std::size_t n, int& out) {
+        if (pos + n > t.size()) return false;
+        out = 0;
+        for (std::size_t i = pos; i < pos + n; ++i) {
+            if (t[i] < '0' || t[i] > '9') return false;
+            out = out * 10 + (t[i] - '0');
+        }
+        return true;
+    };
+    int y, mo, d, h, mi, s = 0;
+    if (t.size() != 16 && t.size() != 19) return std::nullopt;
+    if (!digits(0, 4, y) || t[4] != '-' || !digits(5, 2, mo) || t[7] != '-' || !digits(8, 2, d) ||
+        (t[10] != ' ' && t[10] != 'T') || !digits(11, 2, h) || t[13] != ':' || !digits(14, 2, mi))
+        return std::nullopt;
+    if (t.size() == 19 && (t[16] != ':' || !digits(17, 2, s))) return std::nullopt;
+    if (!is_valid_date(y, mo, d) || h > 23 || mi > 59 || s != 0) return std::nullopt;
+    return days_from_civil(y, mo, d) * 1440 + h * 60 + mi;
+}
+
+}  // namespace voltedge

@@ -2,7 +2,9 @@
 // Minute timestamps on the meter's wall clock: minutes since 1970-01-01 00:00 of that clock, no time zone.
 // (The UCI clock has no daylight-saving jumps; see README "Time and daylight saving".)
 #include <cstdint>
+#include <optional>
 #include <string>
+#include <string_view>
 
 namespace voltedge {
 
@@ -31,5 +33,12 @@ constexpr bool is_valid_date(int y, unsigned m, unsigned d) {
 // "YYYY-MM-DD HH:MM:SS" into out (19 chars, no terminator); returns out + 19.
 char* format_minute(Minute minute, char* out);
 std::string format_minute(Minute minute);
+
+}  // namespace voltedge
+
+namespace voltedge {
+
+// Parses "YYYY-MM-DD HH:MM" or "YYYY-MM-DD HH:MM:SS" (seconds must be 0); nullopt if malformed.
+std::optional<Minute> parse_minute(std::string_view text);
 
 }  // namespace voltedge

@@ -1,0 +1,128 @@
+#include "features/feature_store.h"
+
+#include <fmt/format.h>
+
+#include <fstream>
+
+#include "core/config.h"
+#include "core/error.h"
+#include "core/log.h"
+#include "db/connection.h"
+#include "db/staged_copy.h"
+
+namespace voltedge::features {
+namespace {
+
+const std::vector<std::string>& stored_columns() {
+    static const std::vector<std::string> columns = [] {
+        std::vector<std::string> c = {"hour", "load_kw"};
+        for (const auto& n : value_feature_names()) c.push_back(n);
+        for (const char* n : {"temperature_lag_1", "hour_of_day", "daypart", "weekday", "is_weekend", "month", "is_holiday"})
+            c.push_back(n);
+        return c;
+    }();
+    return columns;
+}
+
+void put_double(std::string& out, double v) {
+    if (std::isnan(v))
+        out += "\\N";
+    else
+        fmt::format_to(std::back_inserter(out), "{}", v);
+}
+
+void copy_rows(pqxx::transaction_base& tx, const std::vector<FeatureRow>& rows) {
+    db::StagedCopy copy(tx, "features_hourly", stored_columns());
+    std::string& out = copy.buffer();
+    for (const FeatureRow& r : rows) {
+        out += format_minute(r.hour);
+        out += '\t';
+        put_double(out, r.load_kw);
+        for (double v : r.value) {
+            out += '\t';
+            put_double(out, v);
+        }
+        out += '\t';
+        put_double(out, r.temperature_lag_1);
+        const Calendar& c = r.calendar;
+        fmt::format_to(std::back_inserter(out), "\t{}\t{}\t{}\t{}\t{}\t{}\n", c.hour_of_day, c.daypart, c.weekday,
+                       c.is_weekend ? 't' : 'f', c.month, c.is_holiday ? 't' : 'f');
+        copy.maybe_flush();
+    }
+    copy.finish({{"tenant_id", "current_setting('app.tenant_id', true)"},
+                 {"feature_set_version", tx.quote(kFeatureSetVersion)},
+                 {"source_commit", tx.quote(source_commit())}});
+}
+
+double field_or_nan(const pqxx::field& f) { return f.is_null() ? NAN : f.as<double>(); }
+
+std::vector<FeatureRow> read_rows(pqxx::transaction_base& tx, const std::string& where) {
+    std::string columns = "(extract(epoch from hour) / 60)::bigint";
+    for (std::size_t i = 1; i < stored_columns().size(); ++i) columns += ", " + stored_columns()[i];
+    std::vector<FeatureRow> rows;
+    for (const auto& r : tx.exec("SELECT " + columns + " FROM features_hourly " + where + " ORDER BY hour")) {
+        FeatureRow row{r[0].as<Minute>(), field_or_nan(r[1])};
+        int c = 2;
+        for (double& v : row.value) v = field_or_nan(r[c++]);
+        row.temperature_lag_1 = field_or_nan(r[c++]);
+        row.calendar = {r[c].as<int>(), r[c + 1].as<int>(), r[c + 2].as<int>(), r[c + 3].as<bool>(), r[c + 4].as<int>(),
+                        r[c + 5].as<bool>()};
+        rows.push_back(row);
+    }
+    return rows;
+}
+
+}  // namespace
+
+std::map<Minute, double> read_weather_csv(const std::string& path) {
+    std::ifstream in(path);
+    if (!in) throw Error("cannot open weather file " + path, "check the path given to --weather-csv");
+    std::map<Minute, double> temperature;
+    std::string line;
+    for (int number = 1; std::getline(in, line); ++number) {
+        if (!line.empty() && line.back() == '\r') line.pop_back();
+        if (line.empty() || (number == 1 && line.find_first_of("0123456789") != 0)) continue;  // header
+        const auto comma = line.find(',');
+        const auto hour = parse_minute(std::string_view(line).substr(0, comma));
+        char* end = nullptr;
+        const double t = comma == std::string::npos ? NAN : std::strtod(line.c_str() + comma + 1, &end);
+        if (!hour || std::isnan(t) || *end != '\0')
+            throw Error(fmt::format("{}:{}: expected 'YYYY-MM-DD HH:MM:SS,temperature_c', got '{}'", path, number, line),
+                        "fix that line of the weather file");
+        temperature[*hour] = t;
+    }
+    return temperature;
+}
+
+FeatureReport build_features(pqxx::connection& conn, const FeatureOptions& options) {
+    std::map<Minute, double> temperature;
+    if (options.with_weather) {
+        if (options.weather_csv.empty())
+            throw Error("the weather join is on but no weather source is configured",
+                        "set VOLTEDGE_WEATHER_CSV (or --weather-csv FILE) to an hourly temperature file, or drop --with-weather");
+        temperature = read_weather_csv(options.weather_csv);
+    }
+    return db::with_tenant(conn, options.tenant, [&](pqxx::transaction_base& tx) {
+        std::vector<HourLoad> loads;
+        for (const auto& r : tx.exec("SELECT (extract(epoch from hour) / 60)::bigint, mean_kw FROM usage_hourly ORDER BY hour"))
+            loads.push_back({r[0].as<Minute>(), r[1].as<double>()});
+        if (loads.empty())
+            throw Error("tenant " + options.tenant + " has no hourly usage to build features from",
+                        "run 'voltedge ingest --tenant " + options.tenant + " --source FILE' first");
+        const auto rows = build_feature_rows(loads, options.with_weather ? &temperature : nullptr);
+        tx.exec("DELETE FROM features_hourly");
+        copy_rows(tx, rows);
+        FeatureReport report{loads.size(), rows.size(), format_minute(rows.front().hour), format_minute(rows.back().hour)};
+        log_info("features_built", {{"tenant_id", options.tenant}, {"hours", report.hours}, {"rows", report.rows},
+                                    {"feature_set_version", kFeatureSetVersion}, {"weather", options.with_weather}});
+        return report;
+    });
+}
+
+std::vector<FeatureRow> load_feature_rows(pqxx::transaction_base& tx) { return read_rows(tx, ""); }
+
+std::vector<FeatureRow> load_feature_rows_since(pqxx::transaction_base& tx, Minute from_hour) {
+    return read_rows(tx, "WHERE hour >= " + tx.quote(format_minute(from_hour)) + "::timestamp");
+}
+
+}  // namespace voltedge::features

@@ -1,0 +1,33 @@
+#pragma once
+// `voltedge features`: builds features_hourly from usage_hourly, and reads it back for training and serving.
+#include <pqxx/pqxx>
+#include <string>
+#include <vector>
+
+#include "features/feature_rows.h"
+
+namespace voltedge::features {
+
+struct FeatureOptions {
+    std::string tenant;
+    bool with_weather = false;
+    std::string weather_csv;  // "YYYY-MM-DD HH:MM:SS,temperature_c" per line; required when with_weather
+};
+
+struct FeatureReport {
+    std::size_t hours = 0, rows = 0;
+    std::string first_hour, last_hour;
+};
+
+// Replaces the tenant's features in one transaction, as the application role under row-level security.
+FeatureReport build_features(pqxx::connection& app_conn, const FeatureOptions& options);
+
+// The tenant's feature rows in hour order (tenant already set in tx). Empty if none were built.
+std::vector<FeatureRow> load_feature_rows(pqxx::transaction_base& tx);
+// The same for rows from `from_hour` on (e.g. the latest rows a forecast needs).
+std::vector<FeatureRow> load_feature_rows_since(pqxx::transaction_base& tx, Minute from_hour);
+
+// Reads the weather CSV; errors name the file and line.
+std::map<Minute, double> read_weather_csv(const std::string& path);
+
+}  // namespace voltedge::features
