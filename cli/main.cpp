@@ -1,5 +1,6 @@
 // The voltedge binary: one subcommand per job of the platform.
 #include <CLI/CLI.hpp>
+#include <fmt/format.h>
 #include <iostream>
 
 #include "cli/dq_report.h"
@@ -9,6 +10,9 @@
 #include "db/connection.h"
 #include "db/migrate.h"
 #include "features/feature_store.h"
+#include "registry/model_registry.h"
+#include "training/model_io.h"
+#include "training/train.h"
 #include "ingestion/ingest.h"
 #include "security/tenants.h"
 
@@ -44,6 +48,24 @@ int run_ingest(const Config& config, const ingestion::IngestOptions& options) {
               << r.minutes_imputed << " imputed; loaded " << r.minutes_loaded << " minutes into usage_minute and "
               << r.hours_loaded << " hours into usage_hourly; " << r.checks.size() - failed << " of " << r.checks.size()
               << " data-quality checks passed (voltedge dq report --tenant " << options.tenant << ")\n";
+    return 0;
+}
+
+int run_train(const Config& config, const std::string& tenant, const std::string& config_path) {
+    const training::TrainConfig train_config =
+        config_path.empty() ? training::TrainConfig{} : training::TrainConfig::from_json(training::read_file(config_path), config_path);
+    auto conn = db::connect(config.database_url);
+    registry::MlflowClient mlflow(config.mlflow_tracking_uri);
+    const auto report = training::train(conn, mlflow, tenant, train_config);
+    std::cout << "backtest of tenant " << tenant << " (" << train_config.backtest.folds << " folds of "
+              << train_config.backtest.fold_hours / 24 << " days, " << train_config.backtest.window
+              << " window; all folds pooled; skill = MAE reduction vs persistence)\n"
+              << training::format_backtest_table(report);
+    for (const auto& f : report.families)
+        std::cout << "  " << f.family << ": " << fmt::format("{:.1f}", f.seconds) << " s, MLflow run " << f.run_id << '\n';
+    std::cout << "champion: " << report.champion << " -> " << report.model_name << " version " << report.registered_version
+              << " (alias staging); " << fmt::format("{:.1f}", report.seconds) << " s in all\n"
+              << "promote it with: voltedge promote --tenant " << tenant << " --version " << report.registered_version << '\n';
     return 0;
 }
 
@@ -90,6 +112,16 @@ int main(int argc, char** argv) {
     features_cmd->add_option("--weather-csv", feature_options.weather_csv,
                              "hourly temperature file 'YYYY-MM-DD HH:MM:SS,temperature_c' (env VOLTEDGE_WEATHER_CSV)");
 
+    std::string train_tenant, train_config_path;
+    auto* train_cmd = app.add_subcommand("train", "Backtest the model families, log them to MLflow, register the champion as staging");
+    train_cmd->add_option("--tenant", train_tenant, "tenant")->required();
+    train_cmd->add_option("--config", train_config_path, "training config (JSON; see configs/training.json)");
+
+    std::string promote_tenant, promote_version;
+    auto* promote_cmd = app.add_subcommand("promote", "Point the tenant's 'production' alias at a registered model version");
+    promote_cmd->add_option("--tenant", promote_tenant, "tenant")->required();
+    promote_cmd->add_option("--version", promote_version, "registered model version")->required();
+
     CLI11_PARSE(app, argc, argv);
     try {
         if (*migrate) return run_migrate(config);
@@ -110,6 +142,15 @@ int main(int argc, char** argv) {
             std::cout << "features for tenant " << feature_options.tenant << ": " << r.rows << " rows (" << r.hours
                       << " hours with load, plus the row the next forecast starts from), " << r.first_hour << " .. "
                       << r.last_hour << ", feature set " << features::kFeatureSetVersion << "\n";
+            return 0;
+        }
+        if (*train_cmd) return run_train(config, train_tenant, train_config_path);
+        if (*promote_cmd) {
+            auto conn = db::connect(config.database_url);
+            registry::MlflowClient mlflow(config.mlflow_tracking_uri);
+            const auto v = registry::promote(mlflow, conn, promote_tenant, promote_version, actor());
+            std::cout << "model " << v.name << " version " << v.version << " is now 'production' for tenant "
+                      << promote_tenant << " (family " << v.tags.value("family", "?") << ")\n";
             return 0;
         }
         if (*dq_report) {

@@ -1,0 +1,23 @@
+#pragma once
+// Forecast and classification metrics.
+#include <vector>
+
+namespace voltedge::training {
+
+struct RegressionMetrics {
+    std::size_t n = 0;
+    double mae = 0, rmse = 0;
+    double mape = 0;  // percent, over actuals that are not zero; explodes at low loads, hence WAPE
+    double wape = 0;  // percent: sum |error| / sum |actual|
+};
+RegressionMetrics regression_metrics(const std::vector<double>& actual, const std::vector<double>& predicted);
+
+struct ClassificationMetrics {
+    std::size_t n = 0, positives = 0;
+    double auc = 0;       // rank-based (Mann-Whitney), ties counted half
+    double f1 = 0;        // at probability threshold 0.5
+    double log_loss = 0;  // probabilities clipped to [1e-15, 1 - 1e-15]
+};
+ClassificationMetrics classification_metrics(const std::vector<int>& label, const std::vector<double>& probability);
+
+}  // namespace voltedge::training

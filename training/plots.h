@@ -1,0 +1,19 @@
+#pragma once
+// PNG plots for the MLflow runs, drawn by gnuplot (pngcairo).
+#include <string>
+#include <vector>
+
+#include "core/civil_time.h"
+#include "training/design.h"
+
+namespace voltedge::training {
+
+void plot_forecast_vs_actual(const std::string& png, const std::string& title, const std::vector<Minute>& hours,
+                             const std::vector<double>& actual, const std::vector<double>& predicted);
+
+// The usual SHAP summary ("beeswarm"): one line per feature, the most important (mean |SHAP|) on top,
+// a dot per row at its SHAP value, coloured by the feature's value (low blue .. high red, by rank).
+void plot_shap_summary(const std::string& png, const std::string& title, const std::vector<std::string>& names,
+                       const Matrix& X, const Matrix& shap, int max_features = 15);
+
+}  // namespace voltedge::training

@@ -1,0 +1,455 @@
+#include "training/train.h"
+
+#include <fmt/format.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <chrono>
+#include <filesystem>
+#include <set>
+#include <unordered_map>
+
+#include "core/config.h"
+#include "core/error.h"
+#include "core/log.h"
+#include "db/connection.h"
+#include "features/feature_store.h"
+#include "registry/model_registry.h"
+#include "training/model.h"
+#include "training/model_io.h"
+#include "training/plots.h"
+
+namespace voltedge::training {
+namespace {
+
+using Json = nlohmann::json;
+using Clock = std::chrono::steady_clock;
+namespace fs = std::filesystem;
+
+double seconds_since(Clock::time_point start) { return std::chrono::duration<double>(Clock::now() - start).count(); }
+
+// Rows of a design whose target hours fall in [begin, end): target hours are sorted, so a range.
+struct Rows {
+    Eigen::Index first, count;
+};
+Rows rows_between(const Design& d, Minute begin, Minute end) {
+    const auto lo = std::lower_bound(d.target_hour.begin(), d.target_hour.end(), begin);
+    const auto hi = std::lower_bound(d.target_hour.begin(), d.target_hour.end(), end);
+    return {lo - d.target_hour.begin(), hi - lo};
+}
+
+struct HorizonData {
+    Design design;
+    std::vector<Split> splits;
+};
+
+// Peak hour = load in the top decile of the training targets.
+double peak_threshold(const Vector& y) {
+    std::vector<double> v(y.data(), y.data() + y.size());
+    const std::size_t k = static_cast<std::size_t>(0.9 * (v.size() - 1));
+    std::nth_element(v.begin(), v.begin() + k, v.end());
+    return v[k];
+}
+
+Vector peak_labels(const Vector& y, double threshold) { return (y.array() >= threshold).cast<double>(); }
+
+std::vector<double> to_std(const Vector& v) { return {v.data(), v.data() + v.size()}; }
+
+class Trainer {
+public:
+    Trainer(registry::MlflowClient& mlflow, std::string tenant, const TrainConfig& config,
+            const std::vector<features::FeatureRow>& rows)
+        : mlflow_(mlflow), tenant_(std::move(tenant)), config_(config) {
+        for (const auto& r : rows) {
+            if (!std::isnan(r.load_kw)) load_[r.hour] = r.load_kw;
+            with_weather_ = with_weather_ || !std::isnan(r.temperature_lag_1);
+        }
+        feature_specs_ = model_features(with_weather_);
+        for (int h : config_.horizons) {
+            HorizonData hd{build_design(rows, h, with_weather_), {}};
+            if (hd.design.y.size() == 0)
+                throw Error(fmt::format("tenant {} has no complete feature rows for horizon {} h (a week of history is "
+                                        "needed for the 168 h lag)", tenant_, h),
+                            "ingest more data, then rerun 'voltedge features --tenant " + tenant_ + "'");
+            hd.splits = make_splits(hd.design.target_hour.front(), hd.design.target_hour.back(), h, config_.backtest);
+            horizons_.push_back(std::move(hd));
+        }
+    }
+
+    TrainReport run() {
+        const auto start = Clock::now();
+        experiment_ = mlflow_.get_or_create_experiment("voltedge/" + tenant_);  // fails fast if MLflow is down
+        score_baselines();
+        TrainReport report;
+        std::string champion_run;
+        double champion_mae = INFINITY;
+        for (const auto& family : config_.families) {
+            const auto family_start = Clock::now();
+            const registry::RunHandle run = run_family(family);
+            const double seconds = seconds_since(family_start);
+            report.families.push_back({family, run.run_id, seconds});
+            log_info("family_trained", {{"tenant_id", tenant_}, {"family", family}, {"run_id", run.run_id}, {"seconds", seconds}});
+            const double mae = pooled(family, config_.horizons.front()).regression.mae;
+            if (is_regressor(family) && mae < champion_mae) {
+                champion_mae = mae;
+                report.champion = family;
+                champion_run_ = run;
+            }
+        }
+        log_baselines_run();
+        report.model_name = registry::model_name(tenant_);
+        if (!report.champion.empty()) {
+            mlflow_.log_batch(champion_run_.run_id, {}, {}, {{"voltedge.champion", "true"}});
+            report.registered_version =
+                registry::register_champion(mlflow_, champion_run_, tenant_, report.champion, source_commit()).version;
+        }
+        report.scores = scores_;
+        report.seconds = seconds_since(start);
+        return report;
+    }
+
+private:
+    const SplitScore& pooled(const std::string& model, int horizon) const {
+        for (const auto& s : scores_)
+            if (s.model == model && s.horizon == horizon && s.split < 0) return s;
+        throw Error("no pooled score for " + model);
+    }
+
+    double load_at(Minute hour) const {
+        const auto it = load_.find(hour);
+        return it == load_.end() ? NAN : it->second;
+    }
+
+    // Persistence repeats the last known hour; seasonal-naive repeats the same hour one season (or as many
+    // seasons as the horizon needs) earlier, falling back to persistence where that hour is missing.
+    double baseline(const std::string& name, Minute target, int h) const {
+        const double persistence = load_at(target - 60 * h);
+        if (name == "persistence") return persistence;
+        const int season = name == "seasonal_naive_24" ? 24 : 168;
+        const double v = load_at(target - 60 * season * ((h + season - 1) / season));
+        return std::isnan(v) ? persistence : v;
+    }
+
+    void add_regression_scores(const std::string& model, const HorizonData& hd,
+                               const std::vector<std::vector<double>>& predicted_by_split) {
+        std::vector<double> all_actual, all_predicted;
+        for (const Split& s : hd.splits) {
+            const Rows r = rows_between(hd.design, s.test_begin, s.test_end);
+            const std::vector<double> actual = to_std(hd.design.y.segment(r.first, r.count));
+            const auto& predicted = predicted_by_split[s.index];
+            scores_.push_back({model, hd.design.horizon, s.index, s, regression_metrics(actual, predicted), {}});
+            all_actual.insert(all_actual.end(), actual.begin(), actual.end());
+            all_predicted.insert(all_predicted.end(), predicted.begin(), predicted.end());
+        }
+        scores_.push_back({model, hd.design.horizon, -1, {}, regression_metrics(all_actual, all_predicted), {}});
+    }
+
+    void score_baselines() {
+        for (const auto& hd : horizons_)
+            for (const char* name : {"persistence", "seasonal_naive_24", "seasonal_naive_168"}) {
+                std::vector<std::vector<double>> predicted;
+                for (const Split& s : hd.splits) {
+                    const Rows r = rows_between(hd.design, s.test_begin, s.test_end);
+                    std::vector<double> p;
+                    for (Eigen::Index i = r.first; i < r.first + r.count; ++i)
+                        p.push_back(baseline(name, hd.design.target_hour[i], hd.design.horizon));
+                    predicted.push_back(std::move(p));
+                }
+                add_regression_scores(name, hd, predicted);
+            }
+    }
+
+    // Backtests one family on every horizon's splits; returns the predictions of the last split of the
+    // first horizon (for the plot) through `last`.
+    struct LastSplit {
+        std::vector<Minute> hours;
+        std::vector<double> actual, predicted;
+        Matrix X;
+        std::unique_ptr<Model> model;
+    };
+
+    void backtest(const std::string& family, const HorizonData& hd, LastSplit* last) {
+        const bool regressor = is_regressor(family);
+        std::vector<std::vector<double>> predicted_by_split;
+        std::vector<int> all_labels;
+        std::vector<double> all_probabilities;
+        for (const Split& s : hd.splits) {
+            const Rows train = rows_between(hd.design, s.train_begin, s.train_end);
+            const Rows test = rows_between(hd.design, s.test_begin, s.test_end);
+            const Matrix X_train = hd.design.X.middleRows(train.first, train.count);
+            const Vector y_train = hd.design.y.segment(train.first, train.count);
+            const Matrix X_test = hd.design.X.middleRows(test.first, test.count);
+            const Vector y_test = hd.design.y.segment(test.first, test.count);
+            auto model = make_model(family, config_.seed);
+            const double threshold = peak_threshold(y_train);
+            model->fit(X_train, regressor ? y_train : peak_labels(y_train, threshold));
+            const std::vector<double> predicted = to_std(model->predict(X_test));
+            if (regressor) {
+                predicted_by_split.push_back(predicted);
+            } else {
+                std::vector<int> labels;
+                for (double v : to_std(peak_labels(y_test, threshold))) labels.push_back(static_cast<int>(v));
+                scores_.push_back({family, hd.design.horizon, s.index, s, {}, classification_metrics(labels, predicted)});
+                all_labels.insert(all_labels.end(), labels.begin(), labels.end());
+                all_probabilities.insert(all_probabilities.end(), predicted.begin(), predicted.end());
+            }
+            if (last && s.index + 1 == static_cast<int>(hd.splits.size())) {
+                last->hours.assign(hd.design.target_hour.begin() + test.first,
+                                   hd.design.target_hour.begin() + test.first + test.count);
+                last->actual = to_std(y_test);
+                last->predicted = predicted;
+                last->X = X_test;
+                last->model = std::move(model);
+            }
+        }
+        if (regressor)
+            add_regression_scores(family, hd, predicted_by_split);
+        else
+            scores_.push_back({family, hd.design.horizon, -1, {}, {}, classification_metrics(all_labels, all_probabilities)});
+    }
+
+    // Fits on every row of the horizon, saves the model and returns its global importance (mean |contribution|
+    // over the last 500 rows) by feature name.
+    Json fit_final(const std::string& family, const HorizonData& hd, const fs::path& file) {
+        auto model = make_model(family, config_.seed);
+        const bool regressor = is_regressor(family);
+        const double threshold = peak_threshold(hd.design.y);
+        model->fit(hd.design.X, regressor ? hd.design.y : peak_labels(hd.design.y, threshold));
+        model->save(file.string());
+        const Eigen::Index n = std::min<Eigen::Index>(500, hd.design.X.rows());
+        const auto explanations = model->explain(hd.design.X.bottomRows(n));
+        Json importance = Json::object();
+        for (std::size_t j = 0; j < feature_specs_.size(); ++j) {
+            double sum = 0;
+            for (const auto& e : explanations) sum += std::abs(e.contributions[j]);
+            importance[feature_specs_[j].name] = sum / n;
+        }
+        Json entry = {{"file", file.filename().string()}, {"global_importance", importance}};
+        if (!regressor) entry["peak_threshold_kw"] = threshold;
+        return entry;
+    }
+
+    std::string backtest_csv(const std::string& family) const {
+        std::string csv = "model,horizon_h,split,train_begin,train_end,test_begin,test_end,n,mae,rmse,mape_pct,wape_pct,auc,f1,log_loss\n";
+        for (const auto& s : scores_) {
+            const bool baseline = s.model == "persistence" || s.model.starts_with("seasonal_naive");
+            if (s.model != family && !(baseline && is_regressor(family))) continue;
+            const bool whole = s.split < 0;
+            const auto when = [&](Minute m) { return whole ? std::string() : format_minute(m); };
+            const bool cls = !s.model.empty() && !is_regressor(s.model);
+            csv += fmt::format("{},{},{},{},{},{},{},{},", s.model, s.horizon, whole ? "all" : std::to_string(s.split),
+                               when(s.bounds.train_begin), when(s.bounds.train_end), when(s.bounds.test_begin),
+                               when(s.bounds.test_end), cls ? s.classification.n : s.regression.n);
+            csv += cls ? fmt::format(",,,,{},{},{}\n", s.classification.auc, s.classification.f1, s.classification.log_loss)
+                       : fmt::format("{},{},{},{},,,\n", s.regression.mae, s.regression.rmse, s.regression.mape, s.regression.wape);
+        }
+        return csv;
+    }
+
+    std::vector<registry::Metric> metrics_of(const std::string& model) const {
+        std::vector<registry::Metric> out;
+        for (const auto& s : scores_) {
+            if (s.model != model) continue;
+            const std::string prefix = fmt::format("h{}_", s.horizon), suffix = s.split < 0 ? "_all" : "";
+            const int step = std::max(0, s.split);
+            auto add = [&](const char* name, double v) {
+                if (std::isfinite(v)) out.push_back({prefix + name + suffix, v, step});
+            };
+            if (is_regressor(model)) {
+                add("mae", s.regression.mae);
+                add("rmse", s.regression.rmse);
+                add("mape", s.regression.mape);
+                add("wape", s.regression.wape);
+                if (s.split < 0) add("skill_vs_persistence", 1 - s.regression.mae / pooled("persistence", s.horizon).regression.mae);
+            } else {
+                add("auc", s.classification.auc);
+                add("f1", s.classification.f1);
+                add("log_loss", s.classification.log_loss);
+            }
+        }
+        return out;
+    }
+
+    std::vector<std::pair<std::string, std::string>> run_tags(const std::string& family) const {
+        return {{"tenant", tenant_}, {"family", family}, {"source_commit", source_commit()},
+                {"feature_set_version", features::kFeatureSetVersion}, {"mlflow.source.git.commit", source_commit()},
+                {"mlflow.source.name", "voltedge train"}};
+    }
+
+    std::vector<std::pair<std::string, std::string>> run_params(const Model& model) const {
+        std::string horizons;
+        for (int h : config_.horizons) horizons += (horizons.empty() ? "" : ",") + std::to_string(h);
+        auto params = model.params();
+        const std::vector<std::pair<std::string, std::string>> general = {{"horizons_h", horizons}, {"folds", std::to_string(config_.backtest.folds)},
+                                     {"fold_hours", std::to_string(config_.backtest.fold_hours)},
+                                     {"window", config_.backtest.window},
+                                     {"train_hours", config_.backtest.window == "sliding" ? std::to_string(config_.backtest.train_hours) : "all"},
+                                     {"seed", std::to_string(config_.seed)},
+                                     {"n_features", std::to_string(feature_specs_.size())},
+                                     {"feature_set_version", features::kFeatureSetVersion}};
+        for (const auto& [k, v] : general)  // a family may already report one (XGBoost's seed)
+            if (std::none_of(params.begin(), params.end(), [&](const auto& p) { return p.first == k; })) params.emplace_back(k, v);
+        return params;
+    }
+
+    void upload_dir(const registry::RunHandle& run, const fs::path& dir) {
+        for (const auto& entry : fs::recursive_directory_iterator(dir))
+            if (entry.is_regular_file())
+                mlflow_.upload_artifact(run, fs::relative(entry.path(), dir).generic_string(), read_file(entry.path().string()));
+    }
+
+    registry::RunHandle run_family(const std::string& family) {
+        const registry::RunHandle run = mlflow_.create_run(experiment_, family, run_tags(family));
+        const fs::path dir = fs::temp_directory_path() / fmt::format("voltedge-train-{}-{}", getpid(), family);
+        try {
+            fs::remove_all(dir);
+            fs::create_directories(dir / "model");
+            LastSplit last;
+            Json bundle = {{"family", family}, {"tenant", tenant_}, {"feature_set_version", features::kFeatureSetVersion},
+                           {"source_commit", source_commit()}, {"with_weather", with_weather_}, {"horizons", Json::object()}};
+            Json feature_list = Json::array();
+            for (const auto& f : feature_specs_) feature_list.push_back({{"name", f.name}, {"type", f.type}});
+            bundle["features"] = feature_list;
+            for (const auto& hd : horizons_) {
+                backtest(family, hd, &hd == &horizons_.front() ? &last : nullptr);
+                bundle["horizons"][std::to_string(hd.design.horizon)] =
+                    fit_final(family, hd, dir / "model" / fmt::format("h{}.json", hd.design.horizon));
+            }
+            write_file((dir / "model" / "bundle.json").string(), bundle.dump(2));
+            write_file((dir / "features.json").string(), feature_list.dump(2));
+            write_file((dir / "backtest.csv").string(), backtest_csv(family));
+            const int h = horizons_.front().design.horizon;
+            if (is_regressor(family)) {
+                plot_forecast_vs_actual((dir / "forecast_vs_actual.png").string(),
+                                        fmt::format("{} - {} h ahead, last backtest fold (tenant {})", family, h, tenant_),
+                                        last.hours, last.actual, last.predicted);
+            }
+            if (family == "random_forest" || family == "xgboost") {
+                const auto explanations = last.model->explain(last.X);
+                Matrix shap(last.X.rows(), last.X.cols());
+                for (Eigen::Index r = 0; r < shap.rows(); ++r)
+                    for (Eigen::Index j = 0; j < shap.cols(); ++j) shap(r, j) = explanations[r].contributions[j];
+                std::vector<std::string> names;
+                for (const auto& f : feature_specs_) names.push_back(f.name);
+                plot_shap_summary((dir / "shap_summary.png").string(),
+                                  fmt::format("{} - exact TreeSHAP, {} h ahead, last backtest fold", family, h), names, last.X, shap);
+            }
+            mlflow_.log_batch(run.run_id, metrics_of(family), run_params(*make_model(family, config_.seed)));
+            upload_dir(run, dir);
+            mlflow_.end_run(run.run_id, "FINISHED");
+            fs::remove_all(dir);
+            return run;
+        } catch (...) {
+            fs::remove_all(dir);
+            try {
+                mlflow_.end_run(run.run_id, "FAILED");
+            } catch (...) {  // MLflow itself may be what failed; the original error is the one to report
+            }
+            throw;
+        }
+    }
+
+    void log_baselines_run() {
+        const registry::RunHandle run = mlflow_.create_run(experiment_, "baselines", run_tags("baselines"));
+        try {
+            std::vector<registry::Metric> metrics;
+            for (const char* name : {"persistence", "seasonal_naive_24", "seasonal_naive_168"})
+                for (auto m : metrics_of(name)) {
+                    m.key = std::string(name) + "_" + m.key;
+                    metrics.push_back(m);
+                }
+            mlflow_.log_batch(run.run_id, metrics, {{"models", "persistence,seasonal_naive_24,seasonal_naive_168"}});
+            mlflow_.upload_artifact(run, "backtest.csv", backtest_csv("baselines"));
+            mlflow_.end_run(run.run_id, "FINISHED");
+        } catch (...) {
+            try {
+                mlflow_.end_run(run.run_id, "FAILED");
+            } catch (...) {
+            }
+            throw;
+        }
+    }
+
+    registry::MlflowClient& mlflow_;
+    std::string tenant_;
+    const TrainConfig& config_;
+    bool with_weather_ = false;
+    std::vector<FeatureSpec> feature_specs_;
+    std::unordered_map<Minute, double> load_;
+    std::vector<HorizonData> horizons_;
+    std::vector<SplitScore> scores_;
+    std::string experiment_;
+    registry::RunHandle champion_run_;
+};
+
+}  // namespace
+
+TrainConfig TrainConfig::from_json(const std::string& text, const std::string& origin) {
+    const Json j = Json::parse(text, nullptr, false);
+    if (j.is_discarded() || !j.is_object()) throw Error(origin + " is not a JSON object", "see configs/training.json");
+    TrainConfig c;
+    const std::set<std::string> known = {"families", "horizons", "folds", "fold_days", "window", "train_days", "seed"};
+    for (const auto& [key, value] : j.items()) {
+        if (!known.count(key))
+            throw Error(origin + ": unknown key \"" + key + "\"",
+                        "known keys: families, horizons, folds, fold_days, window, train_days, seed");
+        try {
+            if (key == "families") c.families = value.get<std::vector<std::string>>();
+            if (key == "horizons") c.horizons = value.get<std::vector<int>>();
+            if (key == "folds") c.backtest.folds = value.get<int>();
+            if (key == "fold_days") c.backtest.fold_hours = 24 * value.get<int>();
+            if (key == "window") c.backtest.window = value.get<std::string>();
+            if (key == "train_days") c.backtest.train_hours = 24 * value.get<int>();
+            if (key == "seed") c.seed = value.get<std::uint64_t>();
+        } catch (const Json::exception&) {
+            throw Error(origin + ": \"" + key + "\" has the wrong type (" + value.dump() + ")", "see configs/training.json");
+        }
+    }
+    c.validate();
+    return c;
+}
+
+void TrainConfig::validate() const {
+    if (families.empty()) throw Error("no model families configured", "list some in \"families\"");
+    for (const auto& f : families)
+        if (std::find(model_families().begin(), model_families().end(), f) == model_families().end())
+            throw Error("unknown model family '" + f + "' in the training config",
+                        "use some of: linear, logistic, random_forest, xgboost, mlp");
+    if (horizons.empty()) throw Error("no horizons configured", "set \"horizons\", e.g. [1, 24]");
+    for (int h : horizons)
+        if (h < 1 || h > 48) throw Error(fmt::format("horizon {} h is out of range", h), "horizons must be 1..48 hours");
+    if (!std::is_sorted(horizons.begin(), horizons.end()) || std::adjacent_find(horizons.begin(), horizons.end()) != horizons.end())
+        throw Error("horizons must be increasing without repeats", "e.g. [1, 24]");
+    if (backtest.folds < 1 || backtest.folds > 24) throw Error("folds must be 1..24");
+    if (backtest.fold_hours < 24) throw Error("fold_days must be at least 1");
+    if (backtest.window != "expanding" && backtest.window != "sliding")
+        throw Error("unknown backtest window '" + backtest.window + "'", "use \"expanding\" or \"sliding\"");
+}
+
+TrainReport train(pqxx::connection& conn, registry::MlflowClient& mlflow, const std::string& tenant, const TrainConfig& config) {
+    config.validate();
+    const auto rows = db::with_tenant(conn, tenant, [](pqxx::transaction_base& tx) { return features::load_feature_rows(tx); });
+    if (rows.empty())
+        throw Error("tenant " + tenant + " has no features yet", "run 'voltedge features --tenant " + tenant + "' first");
+    return Trainer(mlflow, tenant, config, rows).run();
+}
+
+std::string format_backtest_table(const TrainReport& report) {
+    std::string out = fmt::format("{:<20} {:>4} {:>8} {:>8} {:>9} {:>8} {:>9}\n", "model", "h", "MAE kW", "RMSE kW",
+                                  "MAPE %", "WAPE %", "skill");
+    for (const auto& s : report.scores) {
+        if (s.split >= 0 || !is_regressor(s.model)) continue;
+        double persistence = NAN;
+        for (const auto& p : report.scores)
+            if (p.model == "persistence" && p.horizon == s.horizon && p.split < 0) persistence = p.regression.mae;
+        out += fmt::format("{:<20} {:>4} {:>8.4f} {:>8.4f} {:>9.1f} {:>8.1f} {:>+8.1f}%\n", s.model, s.horizon, s.regression.mae,
+                           s.regression.rmse, s.regression.mape, s.regression.wape, 100 * (1 - s.regression.mae / persistence));
+    }
+    for (const auto& s : report.scores)
+        if (s.split < 0 && !is_regressor(s.model))
+            out += fmt::format("{:<20} {:>4} peak-hour classifier: AUC {:.3f}  F1 {:.3f}  log-loss {:.4f}\n", s.model, s.horizon,
+                               s.classification.auc, s.classification.f1, s.classification.log_loss);
+    return out;
+}
+
+}  // namespace voltedge::training

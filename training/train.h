@@ -1,0 +1,54 @@
+#pragma once
+// `voltedge train`: backtest every configured family and the naive baselines on the same splits, log each
+// family as an MLflow run (params, per-split metrics, model, feature list, backtest table, plots), and
+// register the champion (lowest MAE at the shortest horizon) with alias `staging`.
+#include <pqxx/pqxx>
+#include <string>
+#include <vector>
+
+#include "registry/mlflow_client.h"
+#include "training/backtest.h"
+#include "training/metrics.h"
+
+namespace voltedge::training {
+
+struct TrainConfig {
+    std::vector<std::string> families = {"linear", "logistic", "random_forest", "xgboost", "mlp"};
+    std::vector<int> horizons = {1, 24};  // hours; each between 1 and 48
+    BacktestOptions backtest;
+    std::uint64_t seed = 42;
+
+    // Reads a JSON object with any of: families, horizons, folds, fold_days, window, train_days, seed.
+    // Unknown keys, unknown families and out-of-range values are errors naming the key.
+    static TrainConfig from_json(const std::string& text, const std::string& origin);
+    void validate() const;
+};
+
+struct SplitScore {
+    std::string model;  // family or baseline name
+    int horizon;
+    int split;          // -1 = all splits pooled
+    Split bounds;
+    RegressionMetrics regression;
+    ClassificationMetrics classification;  // logistic only
+};
+
+struct FamilyResult {
+    std::string family, run_id;
+    double seconds = 0;
+};
+
+struct TrainReport {
+    std::vector<SplitScore> scores;
+    std::vector<FamilyResult> families;
+    std::string champion, registered_version, model_name;
+    double seconds = 0;
+};
+
+TrainReport train(pqxx::connection& app_conn, registry::MlflowClient& mlflow, const std::string& tenant,
+                  const TrainConfig& config);
+
+// The pooled backtest table, one line per model and horizon, for the terminal.
+std::string format_backtest_table(const TrainReport& report);
+
+}  // namespace voltedge::training

@@ -1,0 +1,140 @@
+// Tree ensembles through XGBoost's C API: gradient boosting ("xgboost") and a random forest
+// ("random_forest": XGBoost's forest mode, one round of bagged trees with per-node feature sampling and
+// learning rate 1, i.e. Breiman's forest grown with XGBoost's histogram splitter). Explanations are exact
+// TreeSHAP values from XGBoost's contribution prediction.
+#include <xgboost/c_api.h>
+
+#include <fmt/format.h>
+
+#include "core/error.h"
+#include "training/model_io.h"
+
+namespace voltedge::training {
+namespace {
+
+void check(int rc, const char* what) {
+    if (rc != 0) throw Error(fmt::format("XGBoost {} failed: {}", what, XGBGetLastError()));
+}
+
+struct DMatrix {
+    DMatrixHandle handle = nullptr;
+    explicit DMatrix(const Matrix& X) {
+        const std::vector<float> values(X.data(), X.data() + X.size());  // XGBoost works in float32
+        check(XGDMatrixCreateFromMat(values.data(), X.rows(), X.cols(), NAN, &handle), "DMatrix");
+    }
+    ~DMatrix() { XGDMatrixFree(handle); }
+    DMatrix(const DMatrix&) = delete;
+    DMatrix& operator=(const DMatrix&) = delete;
+};
+
+struct Params {
+    int rounds;
+    std::vector<std::pair<std::string, std::string>> values;
+};
+
+Params params_for(const std::string& family, std::uint64_t seed) {
+    const std::string s = std::to_string(seed);
+    if (family == "random_forest")
+        return {1, {{"booster", "gbtree"}, {"tree_method", "hist"}, {"num_parallel_tree", "60"}, {"learning_rate", "1"},
+                    {"subsample", "0.632"}, {"colsample_bynode", "0.33"}, {"max_depth", "10"}, {"min_child_weight", "5"},
+                    {"reg_lambda", "0"}, {"objective", "reg:squarederror"}, {"seed", s}, {"nthread", "2"}}};
+    return {300, {{"booster", "gbtree"}, {"tree_method", "hist"}, {"learning_rate", "0.05"}, {"max_depth", "6"},
+                  {"subsample", "0.8"}, {"colsample_bytree", "0.8"}, {"min_child_weight", "5"},
+                  {"objective", "reg:squarederror"}, {"seed", s}, {"nthread", "2"}}};
+}
+
+class TreeModel : public Model {
+public:
+    TreeModel(std::string family, std::uint64_t seed) : family_(std::move(family)), seed_(seed) {}
+    ~TreeModel() override {
+        if (booster_) XGBoosterFree(booster_);
+    }
+    std::string family() const override { return family_; }
+
+    void fit(const Matrix& X, const Vector& y) override {
+        DMatrix d(X);
+        const std::vector<float> label(y.data(), y.data() + y.size());
+        check(XGDMatrixSetFloatInfo(d.handle, "label", label.data(), label.size()), "set labels");
+        if (booster_) XGBoosterFree(booster_);
+        check(XGBoosterCreate(&d.handle, 1, &booster_), "create booster");
+        const Params p = params_for(family_, seed_);
+        for (const auto& [k, v] : p.values) check(XGBoosterSetParam(booster_, k.c_str(), v.c_str()), "set parameter");
+        for (int round = 0; round < p.rounds; ++round) check(XGBoosterUpdateOneIter(booster_, round, d.handle), "training");
+        check(XGBoosterSetAttr(booster_, "voltedge_family", family_.c_str()), "set attribute");
+    }
+
+    Vector predict(const Matrix& X) const override {
+        const auto [values, shape] = run_prediction(X, 0);
+        Vector out(X.rows());
+        for (Eigen::Index i = 0; i < X.rows(); ++i) out[i] = values[i];
+        return out;
+    }
+
+    std::vector<Explanation> explain(const Matrix& X) const override {
+        const auto [values, shape] = run_prediction(X, 2);  // contributions: d features then the bias
+        const std::size_t width = shape.back();
+        std::vector<Explanation> out(X.rows());
+        for (Eigen::Index r = 0; r < X.rows(); ++r) {
+            const float* row = values + r * width;
+            out[r].contributions.assign(row, row + width - 1);
+            out[r].base = row[width - 1];
+        }
+        return out;
+    }
+
+    std::vector<std::pair<std::string, std::string>> params() const override {
+        const Params p = params_for(family_, seed_);
+        auto out = p.values;
+        out.emplace_back("rounds", std::to_string(p.rounds));
+        return out;
+    }
+
+    // XGBoost picks the format from the extension; load_model recognises its JSON format.
+    void save(const std::string& path) const override {
+        if (!path.ends_with(".json")) throw Error("tree models are saved as JSON: " + path + " must end in .json");
+        check(XGBoosterSaveModel(booster_, path.c_str()), "save");
+    }
+
+    static std::unique_ptr<Model> load(const std::string& path) {
+        BoosterHandle booster;
+        check(XGBoosterCreate(nullptr, 0, &booster), "create booster");
+        if (XGBoosterLoadModel(booster, path.c_str()) != 0) {
+            XGBoosterFree(booster);
+            check(-1, "load");
+        }
+        int found = 0;
+        const char* family = nullptr;
+        check(XGBoosterGetAttr(booster, "voltedge_family", &family, &found), "get attribute");
+        auto m = std::make_unique<TreeModel>(found ? family : "xgboost", 0);
+        m->booster_ = booster;
+        return m;
+    }
+
+private:
+    // type 0: predictions, 2: exact SHAP contributions. The returned buffer belongs to the booster and stays
+    // valid until its next prediction; callers copy it out at once.
+    std::pair<const float*, std::vector<bst_ulong>> run_prediction(const Matrix& X, int type) const {
+        if (!booster_) throw Error("model used before it was trained or loaded");
+        DMatrix d(X);
+        const std::string config = fmt::format(
+            R"({{"type": {}, "training": false, "iteration_begin": 0, "iteration_end": 0, "strict_shape": false}})", type);
+        const bst_ulong* shape = nullptr;
+        bst_ulong dim = 0;
+        const float* result = nullptr;
+        check(XGBoosterPredictFromDMatrix(booster_, d.handle, config.c_str(), &shape, &dim, &result), "predict");
+        return {result, std::vector<bst_ulong>(shape, shape + dim)};
+    }
+
+    std::string family_;
+    std::uint64_t seed_;
+    BoosterHandle booster_ = nullptr;
+};
+
+}  // namespace
+
+std::unique_ptr<Model> make_tree_model(const std::string& family, std::uint64_t seed) {
+    return std::make_unique<TreeModel>(family, seed);
+}
+std::unique_ptr<Model> load_tree_model(const std::string& path) { return TreeModel::load(path); }
+
+}  // namespace voltedge::training
