@@ -43,7 +43,7 @@ void plot_forecast_vs_actual(const std::string& png, const std::string& title, c
             out << format_minute(hours[i]) << '\t' << actual[i] << '\t' << predicted[i] << '\n';
     }
     std::ofstream(script) << fmt::format(
-        "set terminal pngcairo size 1200,450 font 'sans,10'\nset output {}\nset title {}\n"
+        "set terminal pngcairo noenhanced size 1200,450 font 'sans,10'\nset output {}\nset title {}\n"
         "set xdata time\nset timefmt '%Y-%m-%d %H:%M:%S'\nset format x '%d %b'\nset datafile separator '\\t'\n"
         "set ylabel 'hourly mean load (kW)'\nset grid\nset key top right\n"
         "plot {} using 1:2 with lines lw 1.2 lc rgb '#333333' title 'actual', "
@@ -85,7 +85,7 @@ void plot_shap_summary(const std::string& png, const std::string& title, const s
         }
     }
     std::ofstream(script) << fmt::format(
-        "set terminal pngcairo size 1000,{} font 'sans,10'\nset output {}\nset title {}\n"
+        "set terminal pngcairo noenhanced size 1000,{} font 'sans,10'\nset output {}\nset title {}\n"
         "set xlabel 'SHAP value (impact on forecast, kW)'\nset ytics ({})\nset yrange [-0.7:{}]\n"
         "set grid xtics\nset xzeroaxis\nset palette defined (0 '#1f77b4', 0.5 '#9467bd', 1 '#d62728')\n"
         "set cbrange [0:1]\nset cblabel 'feature value (low to high)'\nset cbtics ('low' 0, 'high' 1)\nunset key\n"

@@ -1,0 +1,164 @@
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <random>
+
+#include "core/error.h"
+#include "features/feature_rows.h"
+#include "training/backtest.h"
+#include "training/design.h"
+#include "training/metrics.h"
+#include "training/model.h"
+#include "training/train.h"
+
+using namespace voltedge;
+using namespace voltedge::training;
+
+namespace {
+
+Minute hour0() { return days_from_civil(2008, 1, 1) * 1440; }
+
+// A daily-periodic load with noise: enough structure for every family to learn.
+std::vector<features::HourLoad> synthetic_loads(int hours, std::uint64_t seed = 1) {
+    std::mt19937_64 rng(seed);
+    std::vector<features::HourLoad> out;
+    for (int i = 0; i < hours; ++i) {
+        const double daily = 1 + 0.8 * std::sin(2 * M_PI * (i % 24) / 24.0);
+        out.push_back({hour0() + Minute(i) * 60, daily + 0.1 * double(rng() % 1000) / 1000.0});
+    }
+    return out;
+}
+
+}  // namespace
+
+TEST(Design, NoInputDependsOnLoadsAfterTheHorizon) {
+    const auto loads = synthetic_loads(400);
+    for (int h : {1, 24, 48}) {
+        const Design base = build_design(features::build_feature_rows(loads), h, false);
+        ASSERT_GT(base.y.size(), 100);
+        const Eigen::Index row = base.y.size() / 2;
+        const Minute target = base.target_hour[row];
+        // Change every load later than target - h: the inputs of that target must not move.
+        auto changed = loads;
+        for (auto& l : changed)
+            if (l.hour > target - 60 * h) l.load_kw += 100;
+        const Design other = build_design(features::build_feature_rows(changed), h, false);
+        const auto at = std::find(other.target_hour.begin(), other.target_hour.end(), target) - other.target_hour.begin();
+        ASSERT_LT(at, other.y.size());
+        EXPECT_EQ(base.X.row(row), other.X.row(at)) << "horizon " << h;
+        // And the load at target - h itself is used (lag_1 of the origin row): the design is not over-cautious.
+        EXPECT_DOUBLE_EQ(base.X(row, 0), loads[(target - hour0()) / 60 - h].load_kw);
+    }
+}
+
+TEST(Design, DropsRowsWithoutFullHistory) {
+    const Design d = build_design(features::build_feature_rows(synthetic_loads(200)), 1, false);
+    // Targets need lag_168 of their origin row: the first complete target is hour 168.
+    ASSERT_GT(d.y.size(), 0);
+    EXPECT_EQ(d.target_hour.front(), hour0() + 168 * 60);
+    EXPECT_EQ(d.y.size(), 200 - 168);
+    EXPECT_EQ(d.X.cols(), static_cast<Eigen::Index>(model_features(false).size()));
+}
+
+TEST(Backtest, SplitBoundaries) {
+    BacktestOptions o;
+    o.folds = 3;
+    o.fold_hours = 24;
+    o.min_train_hours = 10;
+    const Minute first = hour0(), last = hour0() + 199 * 60;  // 200 target hours
+    const auto s = make_splits(first, last, 1, o);
+    ASSERT_EQ(s.size(), 3u);
+    EXPECT_EQ(s[0].test_begin, first + 128 * 60);
+    EXPECT_EQ(s[0].test_end, first + 152 * 60);
+    EXPECT_EQ(s[1].test_begin, s[0].test_end);
+    EXPECT_EQ(s[2].test_end, last + 60);
+    EXPECT_EQ(s[0].train_begin, first);
+    EXPECT_EQ(s[0].train_end, s[0].test_begin);
+    // At 24 h the training targets stop 23 hours earlier: none later than the fold's first forecast origin.
+    const auto s24 = make_splits(first, last, 24, o);
+    EXPECT_EQ(s24[1].train_end, s24[1].test_begin - 23 * 60);
+    o.window = "sliding";
+    o.train_hours = 20;
+    const auto sliding = make_splits(first, last, 1, o);
+    EXPECT_EQ(sliding[2].train_begin, sliding[2].train_end - 20 * 60);
+}
+
+TEST(Backtest, TooLittleDataIsAClearError) {
+    BacktestOptions o;  // 4 folds of 30 days
+    try {
+        make_splits(hour0(), hour0() + 1000 * 60, 1, o);
+        FAIL() << "expected an error";
+    } catch (const Error& e) {
+        EXPECT_NE(std::string(e.what()).find("too little data"), std::string::npos);
+        EXPECT_NE(e.hint().find("fewer"), std::string::npos);
+    }
+}
+
+TEST(Metrics, RegressionArithmetic) {
+    const auto m = regression_metrics({1, 2, 4, 0}, {2, 2, 2, 1});
+    EXPECT_DOUBLE_EQ(m.mae, (1 + 0 + 2 + 1) / 4.0);
+    EXPECT_DOUBLE_EQ(m.rmse, std::sqrt((1 + 0 + 4 + 1) / 4.0));
+    EXPECT_DOUBLE_EQ(m.mape, 100 * (1.0 + 0 + 0.5) / 3);  // the zero actual is left out
+    EXPECT_DOUBLE_EQ(m.wape, 100 * 4.0 / 7);
+}
+
+TEST(Metrics, ClassificationArithmetic) {
+    // Scores: positives 0.9, 0.4; negatives 0.4, 0.1. Pairs: (0.9>0.4) 1, (0.9>0.1) 1, (0.4=0.4) 0.5, (0.4>0.1) 1.
+    const auto m = classification_metrics({1, 1, 0, 0}, {0.9, 0.4, 0.4, 0.1});
+    EXPECT_DOUBLE_EQ(m.auc, 3.5 / 4);
+    EXPECT_DOUBLE_EQ(m.f1, 2.0 * 1 / (2.0 * 1 + 0 + 1));  // tp 1 (0.9), fn 1 (0.4), fp 0
+    EXPECT_NEAR(m.log_loss, -(std::log(0.9) + std::log(0.4) + std::log(0.6) + std::log(0.9)) / 4, 1e-12);
+}
+
+class EveryFamily : public ::testing::TestWithParam<std::string> {};
+
+TEST_P(EveryFamily, DeterministicRoundTripAndAdditiveExplanations) {
+    const std::string family = GetParam();
+    const Design d = build_design(features::build_feature_rows(synthetic_loads(24 * 30)), 1, false);
+    Vector y = d.y;
+    if (!is_regressor(family)) y = (d.y.array() > 1.5).cast<double>();
+    auto a = make_model(family, 7), b = make_model(family, 7);
+    a->fit(d.X, y);
+    b->fit(d.X, y);
+    const Vector pa = a->predict(d.X);
+    EXPECT_EQ(pa, b->predict(d.X)) << "same seed, same data: same model";
+
+    const std::string path = ::testing::TempDir() + "/model-" + family + "-" + std::to_string(getpid()) + ".json";
+    a->save(path);
+    const auto loaded = load_model(path);
+    std::filesystem::remove(path);
+    EXPECT_EQ(loaded->family(), family);
+    EXPECT_EQ(loaded->predict(d.X), pa) << "save -> load changes predictions";
+
+    const Matrix some = d.X.topRows(20);
+    const auto explanations = loaded->explain(some);
+    const Vector p = loaded->predict(some);
+    for (Eigen::Index r = 0; r < some.rows(); ++r) {
+        double sum = explanations[r].base;
+        for (double c : explanations[r].contributions) sum += c;
+        const double expected = is_regressor(family) ? p[r] : std::log(p[r] / (1 - p[r]));  // logistic: log-odds
+        EXPECT_NEAR(sum, expected, 1e-4) << "row " << r;
+    }
+    if (is_regressor(family)) {
+        const double mae = (pa - d.y).cwiseAbs().mean();
+        EXPECT_LT(mae, 0.15) << family << " did not learn the daily pattern";
+    }
+}
+
+INSTANTIATE_TEST_SUITE_P(Training, EveryFamily, ::testing::Values("linear", "logistic", "random_forest", "xgboost", "mlp"));
+
+TEST(Models, UnknownFamilyIsAClearError) {
+    EXPECT_THROW(make_model("prophet", 1), Error);
+    try {
+        TrainConfig::from_json(R"({"families": ["xgboost", "prophet"]})", "test.json");
+        FAIL();
+    } catch (const Error& e) {
+        EXPECT_NE(std::string(e.what()).find("prophet"), std::string::npos);
+    }
+    EXPECT_THROW(TrainConfig::from_json(R"({"horizons": [1, 72]})", "t"), Error);
+    EXPECT_THROW(TrainConfig::from_json(R"({"folds": "four"})", "t"), Error);
+    EXPECT_THROW(TrainConfig::from_json(R"({"fold_size": 3})", "t"), Error);
+    const auto ok = TrainConfig::from_json(R"({"families": ["linear"], "horizons": [1, 6, 48], "fold_days": 7})", "t");
+    EXPECT_EQ(ok.backtest.fold_hours, 168);
+}
