@@ -1,0 +1,173 @@
+// Features, training and the registry against the real local stack: Postgres and the MLflow server.
+#include <gtest/gtest.h>
+
+#include <cmath>
+
+#include "core/error.h"
+#include "db/connection.h"
+#include "features/feature_store.h"
+#include "registry/model_registry.h"
+#include "support.h"
+#include "training/train.h"
+
+using namespace voltedge;
+
+namespace {
+
+// `days` of synthetic hourly usage with a daily pattern, written as the application role.
+void insert_hourly_usage(const std::string& tenant, int days) {
+    auto conn = db::connect(test::config().database_url);
+    db::with_tenant(conn, tenant, [&](pqxx::transaction_base& tx) {
+        tx.exec_params(
+            "INSERT INTO usage_hourly (tenant_id, hour, mean_kw, energy_kwh, min_kw, max_kw, mean_reactive_kw, mean_voltage, "
+            "sub_metering_1_wh, sub_metering_2_wh, sub_metering_3_wh, minutes_present, minutes_imputed, run_id) "
+            "SELECT $1, h, kw, kw, kw, kw, 0.1, 240, 0, 0, 0, 60, 0, 0 FROM ("
+            "  SELECT timestamp '2009-01-01' + i * interval '1 hour' AS h,"
+            "         1 + 0.8 * sin(2 * pi() * (i % 24) / 24) + 0.05 * ((i * 7919) % 13) AS kw"
+            "  FROM generate_series(0, $2 * 24 - 1) i) s",
+            tenant, days);
+    });
+}
+
+training::TrainConfig small_config() {
+    auto c = training::TrainConfig::from_json(R"({"folds": 2, "fold_days": 7, "horizons": [1, 24]})", "test");
+    return c;
+}
+
+}  // namespace
+
+TEST(Features, RebuildReplacesAndStaysInsideTheTenant) {
+    const std::string a = test::new_tenant("feat-a"), b = test::new_tenant("feat-b");
+    insert_hourly_usage(a, 10);
+    auto conn = db::connect(test::config().database_url);
+    const auto first = features::build_features(conn, {a});
+    const auto second = features::build_features(conn, {a});
+    EXPECT_EQ(first.rows, 10u * 24 + 1);
+    EXPECT_EQ(test::count_as_app(conn, a, "SELECT 1 FROM features_hourly"), 241);
+    EXPECT_EQ(test::count_as_app(conn, b, "SELECT 1 FROM features_hourly"), 0);
+    EXPECT_EQ(test::count_as_app(conn, "", "SELECT 1 FROM features_hourly"), 0);
+    EXPECT_EQ(test::count_as_app(conn, a, "SELECT 1 FROM features_hourly WHERE source_commit = '" +
+                                               std::string(source_commit()) + "' AND feature_set_version = 'hourly-v1'"),
+              241);
+    EXPECT_EQ(second.rows, first.rows);
+    // Tenant b has no usage: a clear error, and nothing written.
+    EXPECT_THROW(features::build_features(conn, {b}), Error);
+    // Weather on without a source: a clear error before anything is touched.
+    features::FeatureOptions weather{a, true, ""};
+    EXPECT_THROW(features::build_features(conn, weather), Error);
+    EXPECT_EQ(test::count_as_app(conn, a, "SELECT 1 FROM features_hourly"), 241);
+}
+
+TEST(Registry, RoundTripAgainstTheRealServer) {
+    registry::MlflowClient mlflow(test::config().mlflow_tracking_uri);
+    const std::string tenant = test::new_tenant("reg");
+    const std::string experiment = mlflow.get_or_create_experiment("voltedge-test/" + tenant);
+    EXPECT_EQ(mlflow.get_or_create_experiment("voltedge-test/" + tenant), experiment);
+    const auto run = mlflow.create_run(experiment, "round-trip", {{"tenant", tenant}});
+    mlflow.log_batch(run.run_id, {{"h1_mae", 0.5, 0}, {"h1_mae", 0.25, 1}}, {{"family", "test"}});
+    const std::string bytes = std::string("binary\0bytes\n", 13);
+    mlflow.upload_artifact(run, "model/bundle.json", bytes);
+    EXPECT_EQ(mlflow.download_artifact(run.artifact_uri, "model/bundle.json"), bytes);
+    mlflow.end_run(run.run_id, "FINISHED");
+    EXPECT_EQ(mlflow.run_status(run.run_id), "FINISHED");
+
+    const auto version = registry::register_champion(mlflow, run, tenant, "test", "abc123");
+    const auto staging = mlflow.get_version_by_alias(registry::model_name(tenant), "staging");
+    ASSERT_TRUE(staging.has_value());
+    EXPECT_EQ(staging->version, version.version);
+    EXPECT_EQ(staging->run_id, run.run_id);
+    EXPECT_EQ(staging->tags.value("tenant", ""), tenant);
+    EXPECT_FALSE(mlflow.get_version_by_alias(registry::model_name(tenant), "production").has_value());
+
+    auto conn = db::connect(test::config().database_url);
+    registry::promote(mlflow, conn, tenant, version.version, "test:promoter");
+    EXPECT_EQ(mlflow.get_version_by_alias(registry::model_name(tenant), "production")->version, version.version);
+    EXPECT_EQ(test::count_as_app(conn, tenant, "SELECT 1 FROM audit_log WHERE action = 'model.promote' AND actor = "
+                                               "'test:promoter' AND details->>'version' = '" + version.version + "'"),
+              1);
+    // An unknown version: a clear error, no audit row, the alias unchanged.
+    EXPECT_THROW(registry::promote(mlflow, conn, tenant, "999", "test:promoter"), Error);
+    EXPECT_EQ(test::count_as_app(conn, tenant, "SELECT 1 FROM audit_log WHERE action = 'model.promote'"), 1);
+    EXPECT_EQ(mlflow.get_version_by_alias(registry::model_name(tenant), "production")->version, version.version);
+}
+
+TEST(Registry, UnreachableServerIsAClearError) {
+    registry::MlflowClient mlflow("http://127.0.0.1:9");  // discard port: nothing listens
+    try {
+        mlflow.get_or_create_experiment("x");
+        FAIL();
+    } catch (const Error& e) {
+        EXPECT_NE(std::string(e.what()).find("unreachable"), std::string::npos);
+        EXPECT_NE(e.hint().find("make up"), std::string::npos);
+    }
+}
+
+TEST(Train, EndToEndRegistersTheChampionAsStaging) {
+    const std::string tenant = test::new_tenant("train");
+    insert_hourly_usage(tenant, 40);
+    auto conn = db::connect(test::config().database_url);
+    features::build_features(conn, {tenant});
+    registry::MlflowClient mlflow(test::config().mlflow_tracking_uri);
+    const auto report = training::train(conn, mlflow, tenant, small_config());
+
+    ASSERT_EQ(report.families.size(), 5u);
+    EXPECT_TRUE(report.champion == "linear" || report.champion == "random_forest" || report.champion == "xgboost" ||
+                report.champion == "mlp");
+    const auto staging = mlflow.get_version_by_alias(registry::model_name(tenant), "staging");
+    ASSERT_TRUE(staging.has_value());
+    EXPECT_EQ(staging->version, report.registered_version);
+    EXPECT_EQ(staging->tags.value("family", ""), report.champion);
+    for (const auto& f : report.families) {
+        EXPECT_EQ(mlflow.run_status(f.run_id), "FINISHED") << f.family;
+        if (f.family == staging->tags.value("family", "")) EXPECT_EQ(f.run_id, staging->run_id);
+    }
+    // Per split and pooled scores for every model and horizon; the model beats persistence on this easy series.
+    int pooled = 0;
+    for (const auto& s : report.scores) pooled += s.split < 0;
+    EXPECT_EQ(pooled, 2 * (5 + 3));
+    // The registered artifact is complete: bundle, one model per horizon.
+    const std::string bundle = mlflow.download_artifact(staging->source, "bundle.json");
+    const auto j = nlohmann::json::parse(bundle);
+    EXPECT_EQ(j["family"], report.champion);
+    EXPECT_TRUE(j["horizons"].contains("1") && j["horizons"].contains("24"));
+    EXPECT_FALSE(mlflow.download_artifact(staging->source, j["horizons"]["24"]["file"]).empty());
+    // The same data and commit give the same metrics.
+    const auto again = training::train(conn, mlflow, tenant, small_config());
+    for (std::size_t i = 0; i < report.scores.size(); ++i) {
+        EXPECT_EQ(report.scores[i].regression.mae, again.scores[i].regression.mae) << report.scores[i].model;
+        EXPECT_EQ(report.scores[i].classification.log_loss, again.scores[i].classification.log_loss) << report.scores[i].model;
+    }
+    EXPECT_EQ(std::stoi(again.registered_version), std::stoi(report.registered_version) + 1);
+}
+
+TEST(Train, BadInputIsAClearErrorAndWritesNothing) {
+    auto conn = db::connect(test::config().database_url);
+    registry::MlflowClient mlflow(test::config().mlflow_tracking_uri);
+    const std::string tenant = test::new_tenant("train-bad");
+    auto expect_error = [&](const std::string& t, const training::TrainConfig& c, const std::string& words) {
+        try {
+            training::train(conn, mlflow, t, c);
+            FAIL() << "expected: " << words;
+        } catch (const Error& e) {
+            EXPECT_NE(std::string(e.what()).find(words), std::string::npos) << e.what();
+        }
+    };
+    expect_error(tenant, small_config(), "no features yet");
+    expect_error("no-such-tenant-xyz", small_config(), "no-such-tenant-xyz");
+    insert_hourly_usage(tenant, 12);
+    features::build_features(conn, {tenant});
+    expect_error(tenant, small_config(), "too little data");
+    registry::MlflowClient down("http://127.0.0.1:9");
+    auto c = small_config();
+    c.backtest.folds = 1;
+    c.backtest.fold_hours = 24;
+    c.backtest.min_train_hours = 48;
+    try {
+        training::train(conn, down, tenant, c);
+        FAIL();
+    } catch (const Error& e) {
+        EXPECT_NE(std::string(e.what()).find("unreachable"), std::string::npos);
+    }
+    // Nothing was registered for this tenant.
+    EXPECT_FALSE(mlflow.get_version_by_alias(registry::model_name(tenant), "staging").has_value());
+}
