@@ -5,7 +5,7 @@ SOURCE ?= data/raw/household_power_consumption.txt.xz
 BIN := build/voltedge
 STAMP := .cache/bootstrap.stamp
 
-.PHONY: bootstrap up down status migrate ingest build test demo bench clean
+.PHONY: bootstrap up down status migrate ingest features train promote build test demo bench clean
 
 # Bootstrap re-runs when its inputs change; its own checks make a re-run with nothing to do take seconds.
 $(STAMP): scripts/bootstrap scripts/mlflow-requirements.txt
@@ -36,16 +36,30 @@ ingest: migrate
 	$(BIN) tenant create $(TENANT)
 	$(BIN) ingest --tenant $(TENANT) --source $(SOURCE)
 
+features: migrate
+	$(BIN) features --tenant $(TENANT)
+
+# Features + backtest + MLflow runs; the champion is registered with alias `staging`.
+train: features
+	$(BIN) train --tenant $(TENANT) --config configs/training.json
+
+# Points `production` at the version `staging` points to (or VERSION=N).
+VERSION ?= staging
+promote: build
+	$(BIN) promote --tenant $(TENANT) --version $(VERSION)
+
 test: build up
 	$(BIN) migrate
 	ctest --test-dir build --output-on-failure -j2
 
 demo: ingest
 	$(BIN) dq report --tenant $(TENANT)
+	$(MAKE) --no-print-directory train promote
 
 bench: build up
 	$(BIN) migrate
 	build/bench/ingest_bench --source $(SOURCE)
+	build/bench/train_bench --tenant bench-train --source $(SOURCE)
 
 clean:
 	rm -rf build build-asan

@@ -1,7 +1,5 @@
 // `make bench`, ingestion part: parsing alone, the whole `voltedge ingest` run (wall time and peak RSS),
 // and a bare COPY of the same minute rows into usage_minute — the floor no loader can beat.
-#include <sys/resource.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <CLI/CLI.hpp>
@@ -9,6 +7,7 @@
 #include <cstdio>
 #include <fmt/format.h>
 
+#include "bench/child_run.h"
 #include "core/config.h"
 #include "db/connection.h"
 #include "db/copy_in.h"
@@ -24,27 +23,8 @@ namespace {
 
 double seconds_since(Clock::time_point t) { return std::chrono::duration<double>(Clock::now() - t).count(); }
 
-struct ChildRun {
-    double seconds;
-    long peak_rss_kb;
-    int status;
-};
-
-ChildRun run_child(std::vector<std::string> args) {
-    const auto start = Clock::now();
-    const pid_t pid = fork();
-    if (pid == 0) {
-        std::vector<char*> argv;
-        for (auto& a : args) argv.push_back(a.data());
-        argv.push_back(nullptr);
-        execv(argv[0], argv.data());
-        _exit(127);
-    }
-    int status = 0;
-    struct rusage usage {};
-    wait4(pid, &status, 0, &usage);
-    return {seconds_since(start), usage.ru_maxrss, status};
-}
+using bench::ChildRun;
+using bench::run_child;
 
 std::string decompress(const std::string& source) {
     std::string text;

@@ -120,7 +120,7 @@ int main(int argc, char** argv) {
     std::string promote_tenant, promote_version;
     auto* promote_cmd = app.add_subcommand("promote", "Point the tenant's 'production' alias at a registered model version");
     promote_cmd->add_option("--tenant", promote_tenant, "tenant")->required();
-    promote_cmd->add_option("--version", promote_version, "registered model version")->required();
+    promote_cmd->add_option("--version", promote_version, "registered model version, or an alias (e.g. staging)")->required();
 
     CLI11_PARSE(app, argc, argv);
     try {

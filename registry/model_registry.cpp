@@ -34,17 +34,18 @@ ModelVersion promote(MlflowClient& mlflow, pqxx::connection& conn, const std::st
                      const std::string& actor) {
     return db::with_tenant(conn, tenant, [&](pqxx::transaction_base& tx) {
         const std::string name = model_name(tenant);
-        const auto found = mlflow.get_model_version(name, version);
+        const bool numeric = !version.empty() && version.find_first_not_of("0123456789") == std::string::npos;
+        const auto found = numeric ? mlflow.get_model_version(name, version) : mlflow.get_version_by_alias(name, version);
         if (!found)
-            throw Error("model " + name + " has no version " + version,
+            throw Error("model " + name + " has no " + (numeric ? "version " : "alias ") + version,
                         "train one with 'voltedge train --tenant " + tenant + "' or pick an existing version in the MLflow UI");
-        const nlohmann::json details = {{"model", name}, {"version", version}, {"alias", "production"},
+        const nlohmann::json details = {{"model", name}, {"version", found->version}, {"alias", "production"},
                                         {"model_commit", found->tags.value("source_commit", "")},
                                         {"source_commit", source_commit()}};
         tx.exec_params("INSERT INTO audit_log (tenant_id, actor, action, details) VALUES ($1, $2, 'model.promote', $3::jsonb)",
                        tenant, actor, details.dump());
-        mlflow.set_alias(name, "production", version);  // last: if it fails, the audit row rolls back
-        log_info("model_promoted", {{"tenant_id", tenant}, {"model", name}, {"version", version}, {"actor", actor}});
+        mlflow.set_alias(name, "production", found->version);  // last: if it fails, the audit row rolls back
+        log_info("model_promoted", {{"tenant_id", tenant}, {"model", name}, {"version", found->version}, {"actor", actor}});
         return *found;
     });
 }

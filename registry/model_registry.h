@@ -17,7 +17,7 @@ std::string model_name(const std::string& tenant);
 ModelVersion register_champion(MlflowClient& mlflow, const RunHandle& run, const std::string& tenant,
                                const std::string& family, const std::string& commit);
 
-// Points `production` at an existing version and appends an audit row (who, when, version, commit) in the
+// Points `production` at an existing version (a number, or an alias such as "staging") and appends an audit row (who, when, version, commit) in the
 // tenant's audit_log, as the application role. Throws Error for an unknown tenant or version.
 ModelVersion promote(MlflowClient& mlflow, pqxx::connection& app_conn, const std::string& tenant,
                      const std::string& version, const std::string& actor);

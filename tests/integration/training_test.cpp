@@ -138,6 +138,9 @@ TEST(Train, EndToEndRegistersTheChampionAsStaging) {
         EXPECT_EQ(report.scores[i].classification.log_loss, again.scores[i].classification.log_loss) << report.scores[i].model;
     }
     EXPECT_EQ(std::stoi(again.registered_version), std::stoi(report.registered_version) + 1);
+    // Promoting by alias moves production to the version staging points to.
+    registry::promote(mlflow, conn, tenant, "staging", "test");
+    EXPECT_EQ(mlflow.get_version_by_alias(registry::model_name(tenant), "production")->version, again.registered_version);
 }
 
 TEST(Train, BadInputIsAClearErrorAndWritesNothing) {
