@@ -29,7 +29,8 @@ RegressionMetrics regression_metrics(const std::vector<double>& actual, const st
     return m;
 }
 
-ClassificationMetrics classification_metrics(const std::vector<int>& label, const std::vector<double>& probability) {
+ClassificationMetrics classification_metrics(const std::vector<int>& label, const std::vector<double>& probability,
+                                             double threshold) {
     ClassificationMetrics m;
     m.n = label.size();
     if (m.n == 0) return m;
@@ -49,7 +50,7 @@ ClassificationMetrics classification_metrics(const std::vector<int>& label, cons
     double loss = 0;
     for (std::size_t i = 0; i < m.n; ++i) {
         m.positives += label[i] != 0;
-        const bool predicted = probability[i] >= 0.5;
+        const bool predicted = probability[i] >= threshold;
         tp += predicted && label[i];
         fp += predicted && !label[i];
         fn += !predicted && label[i];
@@ -63,6 +64,20 @@ ClassificationMetrics classification_metrics(const std::vector<int>& label, cons
     m.f1 = tp ? 2.0 * tp / (2.0 * tp + fp + fn) : 0;
     m.log_loss = loss / m.n;
     return m;
+}
+
+}  // namespace voltedge::training
+
+namespace voltedge::training {
+
+double best_f1_threshold(const std::vector<int>& label, const std::vector<double>& probability) {
+    double best = 0.5, best_f1 = -1;
+    for (int step = 1; step < 100; ++step) {
+        const double t = step / 100.0;
+        const double f1 = classification_metrics(label, probability, t).f1;
+        if (f1 > best_f1) best_f1 = f1, best = t;
+    }
+    return best;
 }
 
 }  // namespace voltedge::training

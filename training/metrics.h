@@ -15,9 +15,13 @@ RegressionMetrics regression_metrics(const std::vector<double>& actual, const st
 struct ClassificationMetrics {
     std::size_t n = 0, positives = 0;
     double auc = 0;       // rank-based (Mann-Whitney), ties counted half
-    double f1 = 0;        // at probability threshold 0.5
+    double f1 = 0;        // at the decision threshold given
     double log_loss = 0;  // probabilities clipped to [1e-15, 1 - 1e-15]
 };
-ClassificationMetrics classification_metrics(const std::vector<int>& label, const std::vector<double>& probability);
+ClassificationMetrics classification_metrics(const std::vector<int>& label, const std::vector<double>& probability,
+                                             double threshold = 0.5);
+
+// The probability threshold with the best F1 on (training) data: peaks are rare, so 0.5 is rarely right.
+double best_f1_threshold(const std::vector<int>& label, const std::vector<double>& probability);
 
 }  // namespace voltedge::training
