@@ -63,6 +63,10 @@ int run_train(const Config& config, const std::string& tenant, const std::string
               << training::format_backtest_table(report);
     for (const auto& f : report.families)
         std::cout << "  " << f.family << ": " << fmt::format("{:.1f}", f.seconds) << " s, MLflow run " << f.run_id << '\n';
+    if (report.champion.empty()) {
+        std::cout << "no forecasting family was configured, so nothing was registered\n";
+        return 0;
+    }
     std::cout << "champion: " << report.champion << " -> " << report.model_name << " version " << report.registered_version
               << " (alias staging); " << fmt::format("{:.1f}", report.seconds) << " s in all\n"
               << "promote it with: voltedge promote --tenant " << tenant << " --version " << report.registered_version << '\n';

@@ -81,7 +81,7 @@ public:
         experiment_ = mlflow_.get_or_create_experiment("voltedge/" + tenant_);  // fails fast if MLflow is down
         score_baselines();
         TrainReport report;
-        std::string champion_run;
+        registry::RunHandle champion_run;
         double champion_mae = INFINITY;
         for (const auto& family : config_.families) {
             const auto family_start = Clock::now();
@@ -93,15 +93,15 @@ public:
             if (is_regressor(family) && mae < champion_mae) {
                 champion_mae = mae;
                 report.champion = family;
-                champion_run_ = run;
+                champion_run = run;
             }
         }
         log_baselines_run();
         report.model_name = registry::model_name(tenant_);
         if (!report.champion.empty()) {
-            mlflow_.log_batch(champion_run_.run_id, {}, {}, {{"voltedge.champion", "true"}});
+            mlflow_.log_batch(champion_run.run_id, {}, {}, {{"voltedge.champion", "true"}});
             report.registered_version =
-                registry::register_champion(mlflow_, champion_run_, tenant_, report.champion, source_commit()).version;
+                registry::register_champion(mlflow_, champion_run, tenant_, report.champion, source_commit()).version;
         }
         report.scores = scores_;
         report.seconds = seconds_since(start);
@@ -407,7 +407,6 @@ private:
     std::vector<HorizonData> horizons_;
     std::vector<SplitScore> scores_;
     std::string experiment_;
-    registry::RunHandle champion_run_;
 };
 
 }  // namespace
