@@ -31,6 +31,11 @@ RegressionMetrics regression_metrics(const std::vector<double>& actual, const st
 
 ClassificationMetrics classification_metrics(const std::vector<int>& label, const std::vector<double>& probability,
                                              double threshold) {
+    return classification_metrics(label, probability, std::vector<double>(label.size(), threshold));
+}
+
+ClassificationMetrics classification_metrics(const std::vector<int>& label, const std::vector<double>& probability,
+                                             const std::vector<double>& threshold) {
     ClassificationMetrics m;
     m.n = label.size();
     if (m.n == 0) return m;
@@ -50,7 +55,7 @@ ClassificationMetrics classification_metrics(const std::vector<int>& label, cons
     double loss = 0;
     for (std::size_t i = 0; i < m.n; ++i) {
         m.positives += label[i] != 0;
-        const bool predicted = probability[i] >= threshold;
+        const bool predicted = probability[i] >= threshold[i];
         tp += predicted && label[i];
         fp += predicted && !label[i];
         fn += !predicted && label[i];

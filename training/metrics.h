@@ -20,6 +20,9 @@ struct ClassificationMetrics {
 };
 ClassificationMetrics classification_metrics(const std::vector<int>& label, const std::vector<double>& probability,
                                              double threshold = 0.5);
+// The same with a decision threshold per row (rows pooled from folds that each chose their own).
+ClassificationMetrics classification_metrics(const std::vector<int>& label, const std::vector<double>& probability,
+                                             const std::vector<double>& threshold);
 
 // The probability threshold with the best F1 on (training) data: peaks are rare, so 0.5 is rarely right.
 double best_f1_threshold(const std::vector<int>& label, const std::vector<double>& probability);

@@ -173,7 +173,7 @@ private:
         std::vector<std::vector<double>> predicted_by_split;
         std::vector<int> all_labels;
         std::vector<double> all_probabilities;
-        std::vector<double> decisions;  // per split, chosen on its training data
+        std::vector<double> all_decisions;  // per row: the threshold its split chose on its training data
         for (const Split& s : hd.splits) {
             const Rows train = rows_between(hd.design, s.train_begin, s.train_end);
             const Rows test = rows_between(hd.design, s.test_begin, s.test_end);
@@ -196,7 +196,7 @@ private:
                 const std::vector<int> labels = labels_of(y_test);
                 const double decision = best_f1_threshold(labels_of(y_train), to_std(model->predict(X_train)));
                 scores_.push_back({family, hd.design.horizon, s.index, s, {}, classification_metrics(labels, predicted, decision)});
-                decisions.push_back(decision);
+                all_decisions.insert(all_decisions.end(), labels.size(), decision);
                 all_labels.insert(all_labels.end(), labels.begin(), labels.end());
                 all_probabilities.insert(all_probabilities.end(), predicted.begin(), predicted.end());
             }
@@ -212,23 +212,7 @@ private:
         if (regressor)
             add_regression_scores(family, hd, predicted_by_split);
         else
-            scores_.push_back({family, hd.design.horizon, -1, {}, {}, pooled_classification(all_labels, all_probabilities, decisions, hd)});
-    }
-
-    // Pooled over splits, each row judged at its own split's decision threshold.
-    static ClassificationMetrics pooled_classification(const std::vector<int>& labels, const std::vector<double>& probability,
-                                                       const std::vector<double>& decisions, const HorizonData& hd) {
-        ClassificationMetrics m = classification_metrics(labels, probability);
-        std::size_t tp = 0, fp = 0, fn = 0, i = 0;
-        for (const Split& s : hd.splits)
-            for (Eigen::Index k = 0; k < rows_between(hd.design, s.test_begin, s.test_end).count; ++k, ++i) {
-                const bool predicted = probability[i] >= decisions[s.index];
-                tp += predicted && labels[i];
-                fp += predicted && !labels[i];
-                fn += !predicted && labels[i];
-            }
-        m.f1 = tp ? 2.0 * tp / (2.0 * tp + fp + fn) : 0;
-        return m;
+            scores_.push_back({family, hd.design.horizon, -1, {}, {}, classification_metrics(all_labels, all_probabilities, all_decisions)});
     }
 
     // Fits on every row of the horizon, saves the model and returns its global importance (mean |contribution|

@@ -29,6 +29,12 @@ void insert_hourly_usage(const std::string& tenant, int days) {
     });
 }
 
+features::FeatureOptions options_for(const std::string& tenant) {
+    features::FeatureOptions o;
+    o.tenant = tenant;
+    return o;
+}
+
 training::TrainConfig small_config() {
     auto c = training::TrainConfig::from_json(R"({"folds": 2, "fold_days": 7, "horizons": [1, 24]})", "test");
     return c;
@@ -40,8 +46,8 @@ TEST(Features, RebuildReplacesAndStaysInsideTheTenant) {
     const std::string a = test::new_tenant("feat-a"), b = test::new_tenant("feat-b");
     insert_hourly_usage(a, 10);
     auto conn = db::connect(test::config().database_url);
-    const auto first = features::build_features(conn, {a});
-    const auto second = features::build_features(conn, {a});
+    const auto first = features::build_features(conn, options_for(a));
+    const auto second = features::build_features(conn, options_for(a));
     EXPECT_EQ(first.rows, 10u * 24 + 1);
     EXPECT_EQ(test::count_as_app(conn, a, "SELECT 1 FROM features_hourly"), 241);
     EXPECT_EQ(test::count_as_app(conn, b, "SELECT 1 FROM features_hourly"), 0);
@@ -51,7 +57,7 @@ TEST(Features, RebuildReplacesAndStaysInsideTheTenant) {
               241);
     EXPECT_EQ(second.rows, first.rows);
     // Tenant b has no usage: a clear error, and nothing written.
-    EXPECT_THROW(features::build_features(conn, {b}), Error);
+    EXPECT_THROW(features::build_features(conn, options_for(b)), Error);
     // Weather on without a source: a clear error before anything is touched.
     features::FeatureOptions weather{a, true, ""};
     EXPECT_THROW(features::build_features(conn, weather), Error);
@@ -106,7 +112,7 @@ TEST(Train, EndToEndRegistersTheChampionAsStaging) {
     const std::string tenant = test::new_tenant("train");
     insert_hourly_usage(tenant, 40);
     auto conn = db::connect(test::config().database_url);
-    features::build_features(conn, {tenant});
+    features::build_features(conn, options_for(tenant));
     registry::MlflowClient mlflow(test::config().mlflow_tracking_uri);
     const auto report = training::train(conn, mlflow, tenant, small_config());
 
@@ -119,7 +125,9 @@ TEST(Train, EndToEndRegistersTheChampionAsStaging) {
     EXPECT_EQ(staging->tags.value("family", ""), report.champion);
     for (const auto& f : report.families) {
         EXPECT_EQ(mlflow.run_status(f.run_id), "FINISHED") << f.family;
-        if (f.family == staging->tags.value("family", "")) EXPECT_EQ(f.run_id, staging->run_id);
+        if (f.family == staging->tags.value("family", "")) {
+            EXPECT_EQ(f.run_id, staging->run_id);
+        }
     }
     // Per split and pooled scores for every model and horizon; the model beats persistence on this easy series.
     int pooled = 0;
@@ -158,7 +166,7 @@ TEST(Train, BadInputIsAClearErrorAndWritesNothing) {
     expect_error(tenant, small_config(), "no features yet");
     expect_error("no-such-tenant-xyz", small_config(), "no-such-tenant-xyz");
     insert_hourly_usage(tenant, 12);
-    features::build_features(conn, {tenant});
+    features::build_features(conn, options_for(tenant));
     expect_error(tenant, small_config(), "too little data");
     registry::MlflowClient down("http://127.0.0.1:9");
     auto c = small_config();
