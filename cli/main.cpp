@@ -3,6 +3,10 @@
 #include <fmt/format.h>
 #include <iostream>
 
+#include <csignal>
+#include <pthread.h>
+
+#include "api/server.h"
 #include "cli/dq_report.h"
 #include "core/config.h"
 #include "core/error.h"
@@ -51,6 +55,23 @@ int run_ingest(const Config& config, const ingestion::IngestOptions& options) {
     return 0;
 }
 
+// Serves until SIGINT or SIGTERM, then stops accepting and lets requests in flight finish.
+int run_serve(const Config& config, const api::ServeOptions& options) {
+    sigset_t signals;
+    sigemptyset(&signals);
+    sigaddset(&signals, SIGINT);
+    sigaddset(&signals, SIGTERM);
+    pthread_sigmask(SIG_BLOCK, &signals, nullptr);  // before any thread starts, so all inherit it
+    api::ApiServer server(config, options);
+    server.start();
+    std::cerr << "voltedge API listening on http://" << options.host << ":" << server.port() << " (docs: /docs)\n";
+    int received = 0;
+    sigwait(&signals, &received);
+    log_info("shutting_down", {{"signal", received}});
+    server.stop();
+    return 0;
+}
+
 int run_train(const Config& config, const std::string& tenant, const std::string& config_path) {
     const training::TrainConfig train_config =
         config_path.empty() ? training::TrainConfig{} : training::TrainConfig::from_json(training::read_file(config_path), config_path);
@@ -93,6 +114,15 @@ int main(int argc, char** argv) {
     auto* tenant_key = tenant->add_subcommand("key", "Issue an API key; prints it once on stdout");
     tenant_key->add_option("ID", tenant_id, "tenant id")->required();
     tenant_key->add_flag("--admin", admin_key, "key may call admin routes (e.g. /reload)");
+    std::string revoke_key_id;
+    auto* tenant_revoke = tenant->add_subcommand("revoke", "Revoke an API key by its id (the 8 hex digits after 've_')");
+    tenant_revoke->add_option("ID", tenant_id, "tenant id")->required();
+    tenant_revoke->add_option("KEY_ID", revoke_key_id, "key id")->required();
+
+    api::ServeOptions serve_options = api::ServeOptions::from_env();
+    auto* serve_cmd = app.add_subcommand("serve", "Run the prediction API (predict, explain, reload, metrics, docs)");
+    serve_cmd->add_option("--host", serve_options.host, "address to listen on (VOLTEDGE_API_HOST)")->capture_default_str();
+    serve_cmd->add_option("--port", serve_options.port, "port (VOLTEDGE_API_PORT)")->capture_default_str();
 
     ingestion::IngestOptions ingest_options;
     ingest_options.source = kUciUrl;
@@ -139,6 +169,15 @@ int main(int argc, char** argv) {
             std::cerr << "this key is shown once; only its hash is stored\n";
             return 0;
         }
+        if (*tenant_revoke) {
+            if (!security::revoke_api_key(config.database_admin_url, tenant_id, revoke_key_id, actor())) {
+                std::cerr << "tenant " << tenant_id << " has no active key " << revoke_key_id << '\n';
+                return 1;
+            }
+            std::cerr << "key " << revoke_key_id << " of tenant " << tenant_id << " revoked\n";
+            return 0;
+        }
+        if (*serve_cmd) return run_serve(config, serve_options);
         if (*ingest) return run_ingest(config, ingest_options);
         if (*features_cmd) {
             auto conn = db::connect(config.database_url);

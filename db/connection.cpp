@@ -17,12 +17,24 @@ std::string redact(const std::string& url) {
 
 }  // namespace
 
+[[noreturn]] void unreachable(const std::string& url, const pqxx::broken_connection& e) {
+    throw Error("cannot connect to PostgreSQL at " + redact(url) + ": " + e.what(),
+                "start the local stack with 'make up', or set DATABASE_URL / DATABASE_ADMIN_URL");
+}
+
 pqxx::connection connect(const std::string& url) {
     try {
         return pqxx::connection(url);
     } catch (const pqxx::broken_connection& e) {
-        throw Error("cannot connect to PostgreSQL at " + redact(url) + ": " + e.what(),
-                    "start the local stack with 'make up', or set DATABASE_URL / DATABASE_ADMIN_URL");
+        unreachable(url, e);
+    }
+}
+
+std::unique_ptr<pqxx::connection> connect_shared(const std::string& url) {
+    try {
+        return std::make_unique<pqxx::connection>(url);
+    } catch (const pqxx::broken_connection& e) {
+        unreachable(url, e);
     }
 }
 
@@ -34,6 +46,10 @@ void enter_tenant(pqxx::transaction_base& tx, const std::string& tenant_id) {
     set_tenant(tx, tenant_id);
     if (tx.exec_params("SELECT 1 FROM tenants WHERE tenant_id = $1", tenant_id).empty())
         throw Error("unknown tenant '" + tenant_id + "'", "create it with 'voltedge tenant create " + tenant_id + "'");
+}
+
+void notify_data_changed(pqxx::transaction_base& tx, const std::string& tenant_id) {
+    tx.exec_params("SELECT pg_notify($1, $2)", kDataChannel, tenant_id);
 }
 
 }  // namespace voltedge::db

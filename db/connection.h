@@ -1,6 +1,7 @@
 #pragma once
 // Connections and tenant-scoped transactions. Tenant context lives only inside a transaction
 // (set_config(..., true) == SET LOCAL), so a connection reused for another tenant never inherits it.
+#include <memory>
 #include <pqxx/pqxx>
 #include <string>
 
@@ -8,12 +9,18 @@ namespace voltedge::db {
 
 // Opens a connection; failures become an Error naming the server and what to check.
 pqxx::connection connect(const std::string& url);
+// The same, on the heap, for pools.
+std::unique_ptr<pqxx::connection> connect_shared(const std::string& url);
 
 // Sets app.tenant_id for the current transaction only.
 void set_tenant(pqxx::transaction_base& tx, const std::string& tenant_id);
 
 // Sets the tenant and checks that it exists (visible under its own policy); throws Error otherwise.
 void enter_tenant(pqxx::transaction_base& tx, const std::string& tenant_id);
+
+// Tells listeners (the API's caches) that a tenant's usage or features changed; delivered on commit.
+inline constexpr const char* kDataChannel = "voltedge_data";
+void notify_data_changed(pqxx::transaction_base& tx, const std::string& tenant_id);
 
 // Runs fn(tx) in one transaction with the tenant set; commits when fn returns, rolls back if it throws.
 template <class Fn>

@@ -112,6 +112,7 @@ FeatureReport build_features(pqxx::connection& conn, const FeatureOptions& optio
         const auto rows = build_feature_rows(loads, options.with_weather ? &temperature : nullptr);
         tx.exec("DELETE FROM features_hourly");
         copy_rows(tx, rows);
+        db::notify_data_changed(tx, options.tenant);
         FeatureReport report{loads.size(), rows.size(), format_minute(rows.front().hour), format_minute(rows.back().hour)};
         log_info("features_built", {{"tenant_id", options.tenant}, {"hours", report.hours}, {"rows", report.rows},
                                     {"feature_set_version", kFeatureSetVersion}, {"weather", options.with_weather}});
@@ -123,6 +124,20 @@ std::vector<FeatureRow> load_feature_rows(pqxx::transaction_base& tx) { return r
 
 std::vector<FeatureRow> load_feature_rows_since(pqxx::transaction_base& tx, Minute from_hour) {
     return read_rows(tx, "WHERE hour >= " + tx.quote(format_minute(from_hour)) + "::timestamp");
+}
+
+std::vector<FeatureRow> load_feature_rows_at(pqxx::transaction_base& tx, const std::vector<Minute>& hours) {
+    std::string list;
+    for (Minute h : hours) list += (list.empty() ? "'" : ",'") + format_minute(h) + "'";
+    return read_rows(tx, "WHERE hour IN (" + (list.empty() ? std::string("NULL") : list) + ")");
+}
+
+std::optional<FeatureStamp> feature_stamp(pqxx::transaction_base& tx) {
+    const auto r = tx.exec(
+        "SELECT (extract(epoch from min(hour)) / 60)::bigint, (extract(epoch from max(hour)) / 60)::bigint, "
+        "(extract(epoch from max(created_at)) * 1e6)::bigint FROM features_hourly")[0];
+    if (r[0].is_null()) return std::nullopt;
+    return FeatureStamp{r[0].as<Minute>(), r[1].as<Minute>(), r[2].as<std::int64_t>()};
 }
 
 }  // namespace voltedge::features

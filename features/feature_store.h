@@ -1,5 +1,6 @@
 #pragma once
 // `voltedge features`: builds features_hourly from usage_hourly, and reads it back for training and serving.
+#include <optional>
 #include <pqxx/pqxx>
 #include <string>
 #include <vector>
@@ -26,6 +27,18 @@ FeatureReport build_features(pqxx::connection& app_conn, const FeatureOptions& o
 std::vector<FeatureRow> load_feature_rows(pqxx::transaction_base& tx);
 // The same for rows from `from_hour` on (e.g. the latest rows a forecast needs).
 std::vector<FeatureRow> load_feature_rows_since(pqxx::transaction_base& tx, Minute from_hour);
+
+// Exactly the rows of the given hours (those that exist), in hour order.
+std::vector<FeatureRow> load_feature_rows_at(pqxx::transaction_base& tx, const std::vector<Minute>& hours);
+
+// Which feature build a tenant's rows come from, and the hours they span. `last_hour` is the trailing row:
+// the first hour without data, where forecasts start. `built_at` (µs since epoch) changes with every build,
+// so caches key on it.
+struct FeatureStamp {
+    Minute first_hour, last_hour;
+    std::int64_t built_at;
+};
+std::optional<FeatureStamp> feature_stamp(pqxx::transaction_base& tx);
 
 // Reads the weather CSV; errors name the file and line.
 std::map<Minute, double> read_weather_csv(const std::string& path);

@@ -100,6 +100,7 @@ IngestReport ingest(pqxx::connection& conn, const IngestOptions& o) {
                 store_load(tx, o.tenant, run_id, load);
                 report.minutes_loaded = load.minutes.size();
                 report.hours_loaded = load.hours.size();
+                db::notify_data_changed(tx, o.tenant);
             }
             tx.exec_params(
                 "UPDATE ingest_runs SET status = $2, sha256 = $3, bytes = $4, rows_read = $5, rows_missing = $6, "

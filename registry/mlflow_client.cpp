@@ -174,6 +174,22 @@ std::optional<ModelVersion> MlflowClient::get_model_version(const std::string& n
     return to_version(Json::parse(r.body)["model_version"]);
 }
 
+std::vector<std::string> MlflowClient::search_registered_models(const std::string& name_prefix) {
+    std::vector<std::string> names;
+    std::string page_token;
+    do {
+        std::string path = "/api/2.0/mlflow/registered-models/search?max_results=1000&filter=" +
+                           escape("name LIKE '" + name_prefix + "%'");
+        if (!page_token.empty()) path += "&page_token=" + escape(page_token);
+        const Response r = request("GET", path, "");
+        if (r.status != 200) throw Error(fmt::format("MLflow registered-models/search failed with HTTP {}: {}", r.status, r.body));
+        const Json j = Json::parse(r.body);
+        for (const auto& m : j.value("registered_models", Json::array())) names.push_back(m["name"].get<std::string>());
+        page_token = j.value("next_page_token", "");
+    } while (!page_token.empty());
+    return names;
+}
+
 void MlflowClient::set_alias(const std::string& name, const std::string& alias, const std::string& version) {
     call("POST", "registered-models/alias", {{"name", name}, {"alias", alias}, {"version", version}});
 }

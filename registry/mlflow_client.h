@@ -48,6 +48,8 @@ public:
                                       const std::vector<std::pair<std::string, std::string>>& tags);
     void delete_model_version(const std::string& name, const std::string& version);
     std::optional<ModelVersion> get_model_version(const std::string& name, const std::string& version);
+    // Names of the registered models whose name starts with name_prefix.
+    std::vector<std::string> search_registered_models(const std::string& name_prefix);
     void set_alias(const std::string& name, const std::string& alias, const std::string& version);
     std::optional<ModelVersion> get_version_by_alias(const std::string& name, const std::string& alias);
 

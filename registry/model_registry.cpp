@@ -9,7 +9,18 @@
 
 namespace voltedge::registry {
 
-std::string model_name(const std::string& tenant) { return "voltedge-forecaster." + tenant; }
+namespace {
+constexpr std::string_view kModelPrefix = "voltedge-forecaster.";
+}
+
+std::string model_name(const std::string& tenant) { return std::string(kModelPrefix) + tenant; }
+
+std::vector<std::string> tenants_with_models(MlflowClient& mlflow) {
+    std::vector<std::string> tenants;
+    for (const auto& name : mlflow.search_registered_models(std::string(kModelPrefix)))
+        tenants.push_back(name.substr(kModelPrefix.size()));
+    return tenants;
+}
 
 ModelVersion register_champion(MlflowClient& mlflow, const RunHandle& run, const std::string& tenant,
                                const std::string& family, const std::string& commit) {

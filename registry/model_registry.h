@@ -5,12 +5,15 @@
 // aliases.
 #include <pqxx/pqxx>
 #include <string>
+#include <vector>
 
 #include "registry/mlflow_client.h"
 
 namespace voltedge::registry {
 
 std::string model_name(const std::string& tenant);
+// Tenants that have a registered forecaster (any alias).
+std::vector<std::string> tenants_with_models(MlflowClient& mlflow);
 
 // Registers the model directory `model` of `run` as a new version with alias `staging`. If any step
 // fails, the version is deleted again: nothing half-registered.

@@ -59,4 +59,18 @@ std::string issue_api_key(const std::string& admin_url, const std::string& tenan
     return key.secret;
 }
 
+bool revoke_api_key(const std::string& admin_url, const std::string& tenant_id, const std::string& key_id,
+                    const std::string& actor) {
+    check_tenant_id(tenant_id);
+    auto conn = db::connect(admin_url);
+    pqxx::work tx(conn);
+    act_as_owner(tx, tenant_id);
+    db::enter_tenant(tx, tenant_id);
+    const auto r = tx.exec_params("UPDATE api_keys SET revoked_at = now() WHERE key_id = $1 AND revoked_at IS NULL", key_id);
+    if (r.affected_rows() == 0) return false;
+    audit(tx, tenant_id, actor, "api_key.revoke", {{"key_id", key_id}});
+    tx.commit();
+    return true;
+}
+
 }  // namespace voltedge::security

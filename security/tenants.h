@@ -11,4 +11,9 @@ bool create_tenant(const std::string& admin_url, const std::string& tenant_id, c
 std::string issue_api_key(const std::string& admin_url, const std::string& tenant_id, bool is_admin,
                           const std::string& actor);
 
+// Revokes one of the tenant's keys by its key id (the "ve_xxxxxxxx" prefix of the key). Returns false if the
+// tenant has no such active key. The API stops accepting it within its key cache time.
+bool revoke_api_key(const std::string& admin_url, const std::string& tenant_id, const std::string& key_id,
+                    const std::string& actor);
+
 }  // namespace voltedge::security

@@ -102,6 +102,8 @@ public:
             XGBoosterFree(booster);
             check(-1, "load");
         }
+        // A loaded model serves one request per thread; XGBoost's own threads would only contend with them.
+        check(XGBoosterSetParam(booster, "nthread", "1"), "set nthread");
         int found = 0;
         const char* family = nullptr;
         check(XGBoosterGetAttr(booster, "voltedge_family", &family, &found), "get attribute");

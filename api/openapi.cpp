@@ -1,0 +1,229 @@
+#include "api/openapi.h"
+
+#include <fmt/format.h>
+
+namespace voltedge::api {
+namespace {
+
+// Kept next to the handlers' behaviour by tests: every route in routes() must appear here, and the error
+// statuses the tests provoke must be listed for their route.
+constexpr const char* kDocument = R"json({
+  "openapi": "3.1.0",
+  "info": {
+    "title": "VoltEdge prediction API",
+    "version": "1.0.0",
+    "description": "Hourly electrical-load forecasts per tenant, with explanations. Every route except /healthz, /readyz, /metrics, /openapi.json and /docs needs an API key (Authorization: Bearer <key> or X-API-Key: <key>); the key decides the tenant. Times are the meter's wall clock without a zone, on the hour. Every response carries X-Request-ID (an incoming one is kept)."
+  },
+  "components": {
+    "securitySchemes": {
+      "bearer": {"type": "http", "scheme": "bearer", "description": "A tenant API key from 'voltedge tenant key TENANT'."},
+      "apiKey": {"type": "apiKey", "in": "header", "name": "X-API-Key"}
+    },
+    "schemas": {
+      "Error": {
+        "type": "object",
+        "required": ["error", "request_id"],
+        "properties": {
+          "error": {
+            "type": "object",
+            "required": ["status", "message"],
+            "properties": {
+              "status": {"type": "integer"},
+              "field": {"type": "string", "description": "The request field at fault, e.g. horizon_hours or target_hours[2]."},
+              "message": {"type": "string"},
+              "hint": {"type": "string", "description": "What to do about it."}
+            }
+          },
+          "request_id": {"type": "string"}
+        }
+      },
+      "PredictRequest": {
+        "description": "Exactly one of the three fields.",
+        "oneOf": [
+          {"type": "object", "required": ["horizon_hours"], "additionalProperties": false,
+           "properties": {"horizon_hours": {"type": "integer", "minimum": 1, "maximum": 48,
+             "description": "Forecast the next N hours after the tenant's latest data (at most the model's longest horizon)."}}},
+          {"type": "object", "required": ["target_hour"], "additionalProperties": false,
+           "properties": {"target_hour": {"$ref": "#/components/schemas/Hour"}}},
+          {"type": "object", "required": ["target_hours"], "additionalProperties": false,
+           "properties": {"target_hours": {"type": "array", "minItems": 1, "maxItems": 168, "items": {"$ref": "#/components/schemas/Hour"}}}}
+        ]
+      },
+      "Hour": {"type": "string", "pattern": "^\\d{4}-\\d{2}-\\d{2}[T ]\\d{2}:00(:00)?$", "examples": ["2010-11-27T08:00"]},
+      "Model": {
+        "type": "object",
+        "required": ["name", "version", "family"],
+        "properties": {"name": {"type": "string"}, "version": {"type": "string"}, "family": {"type": "string"}}
+      },
+      "Prediction": {
+        "type": "object",
+        "required": ["id", "target_hour", "horizon_hours", "value_kw", "cached"],
+        "properties": {
+          "id": {"type": "string", "format": "uuid", "description": "For GET /explain/{id}."},
+          "target_hour": {"type": "string"},
+          "horizon_hours": {"type": "integer", "description": "The direct model used: it saw data up to target_hour - horizon_hours."},
+          "value_kw": {"type": "number", "description": "Forecast mean active power of the hour, kW."},
+          "cached": {"type": "boolean", "description": "Served from the cache: the same stored prediction (and id) as an earlier request."}
+        }
+      },
+      "PredictResponse": {
+        "type": "object",
+        "required": ["request_id", "tenant_id", "model", "predictions"],
+        "properties": {
+          "request_id": {"type": "string"},
+          "tenant_id": {"type": "string"},
+          "model": {"$ref": "#/components/schemas/Model"},
+          "predictions": {"type": "array", "items": {"$ref": "#/components/schemas/Prediction"}}
+        }
+      },
+      "Explanation": {
+        "type": "object",
+        "required": ["id", "value_kw", "base_value", "contributions", "contribution_sum", "global_importance", "method", "model"],
+        "properties": {
+          "id": {"type": "string"},
+          "target_hour": {"type": "string"},
+          "origin_hour": {"type": "string", "description": "The feature row the inputs came from."},
+          "horizon_hours": {"type": "integer"},
+          "value_kw": {"type": "number"},
+          "model": {"$ref": "#/components/schemas/Model"},
+          "method": {"type": "string", "description": "Exact TreeSHAP for tree models, coefficient x centred value for linear, sampled-permutation Shapley for the MLP."},
+          "base_value": {"type": "number"},
+          "contribution_sum": {"type": "number", "description": "base_value + sum of contributions; equals value_kw within 1e-4."},
+          "contributions": {"type": "array", "items": {"type": "object", "required": ["feature", "value", "contribution"],
+            "properties": {"feature": {"type": "string"}, "value": {"type": ["number", "null"]}, "contribution": {"type": "number"}}}},
+          "global_importance": {"type": "object", "additionalProperties": {"type": "number"}, "description": "Mean |contribution| per feature over the training data."},
+          "request_id": {"type": "string", "description": "The request that made the prediction."}
+        }
+      },
+      "ReloadRequest": {
+        "type": "object", "additionalProperties": false,
+        "properties": {"tenant": {"type": "string", "description": "Only this tenant; all tenants with a registered forecaster when absent."}}
+      },
+      "ReloadResponse": {
+        "type": "object",
+        "required": ["models"],
+        "properties": {"models": {"type": "array", "items": {"type": "object", "properties": {
+          "tenant_id": {"type": "string"}, "model": {"type": "string"}, "previous_version": {"type": "string"},
+          "version": {"type": ["string", "null"]}, "changed": {"type": "boolean"}}}}}
+      },
+      "Readiness": {
+        "type": "object",
+        "required": ["status", "checks", "missing"],
+        "properties": {
+          "status": {"enum": ["ready", "degraded", "unavailable"], "description": "degraded: Redis is down; predictions are served uncached."},
+          "checks": {"type": "object"},
+          "models": {"type": "object", "additionalProperties": {"type": "string"}},
+          "missing": {"type": "array", "items": {"enum": ["database", "model", "redis"]}}
+        }
+      }
+    },
+    "responses": {
+      "BadRequest": {"description": "The body is not JSON or not an object.", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}},
+      "Unauthorized": {"description": "No API key, or an unknown or revoked one.", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}},
+      "Forbidden": {"description": "A tenant key on an admin route.", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}},
+      "NotFound": {"description": "No such prediction for this tenant (another tenant's id looks exactly like a missing one).", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}},
+      "Conflict": {"description": "The tenant has no features to forecast from yet.", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}},
+      "TooLarge": {"description": "The body or the batch is too large.", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}},
+      "Unprocessable": {"description": "A field is unknown, of the wrong type or out of range; error.field names it.", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}},
+      "Unavailable": {"description": "A dependency (database, MLflow) is down, or the tenant has no production model.", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}
+    }
+  },
+  "security": [{"bearer": []}, {"apiKey": []}],
+  "paths": {
+    "/healthz": {"get": {"summary": "Liveness: the process answers.", "security": [],
+      "responses": {"200": {"description": "Alive.", "content": {"application/json": {"schema": {"type": "object", "properties": {"status": {"const": "ok"}}}}}}}}},
+    "/readyz": {"get": {"summary": "Readiness: database, Redis, at least one model loaded; says which is missing.", "security": [],
+      "responses": {
+        "200": {"description": "Ready, or degraded (Redis down: still serving, uncached).", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Readiness"}}}},
+        "503": {"description": "Database down or no model loaded.", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Readiness"}}}}}}},
+    "/predict": {"post": {"summary": "Forecast hourly load: the next N hours, one given hour, or a batch of given hours. Each prediction is stored and returned with its id.",
+      "requestBody": {"required": true, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/PredictRequest"},
+        "examples": {"next24": {"value": {"horizon_hours": 24}}, "one": {"value": {"target_hour": "2010-11-27T08:00"}},
+                     "batch": {"value": {"target_hours": ["2010-11-27T08:00", "2010-11-27T09:00"]}}}}}},
+      "responses": {
+        "200": {"description": "Forecasts in the order asked.", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/PredictResponse"}}}},
+        "400": {"$ref": "#/components/responses/BadRequest"}, "401": {"$ref": "#/components/responses/Unauthorized"},
+        "409": {"$ref": "#/components/responses/Conflict"}, "413": {"$ref": "#/components/responses/TooLarge"},
+        "422": {"$ref": "#/components/responses/Unprocessable"}, "503": {"$ref": "#/components/responses/Unavailable"}}}},
+    "/explain/{id}": {"get": {"summary": "Why a stored prediction has its value: base value plus one contribution per input, and the model's global importance.",
+      "parameters": [{"name": "id", "in": "path", "required": true, "schema": {"type": "string", "format": "uuid"}}],
+      "responses": {
+        "200": {"description": "The explanation.", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Explanation"}}}},
+        "401": {"$ref": "#/components/responses/Unauthorized"}, "404": {"$ref": "#/components/responses/NotFound"},
+        "422": {"$ref": "#/components/responses/Unprocessable"}, "503": {"$ref": "#/components/responses/Unavailable"}}}},
+    "/reload": {"post": {"summary": "Admin: load the versions MLflow's production alias points to and swap them in; requests in flight finish on the old model.",
+      "requestBody": {"required": false, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/ReloadRequest"}}}},
+      "responses": {
+        "200": {"description": "What each tenant serves now.", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/ReloadResponse"}}}},
+        "400": {"$ref": "#/components/responses/BadRequest"}, "401": {"$ref": "#/components/responses/Unauthorized"},
+        "403": {"$ref": "#/components/responses/Forbidden"}, "422": {"$ref": "#/components/responses/Unprocessable"},
+        "503": {"$ref": "#/components/responses/Unavailable"}}}},
+    "/metrics": {"get": {"summary": "Prometheus metrics: requests and latency by route and status, cache hits and misses, Redis state, models served.", "security": [],
+      "responses": {"200": {"description": "Prometheus text format 0.0.4.", "content": {"text/plain": {"schema": {"type": "string"}}}}}}},
+    "/openapi.json": {"get": {"summary": "This document.", "security": [],
+      "responses": {"200": {"description": "OpenAPI 3.1.", "content": {"application/json": {"schema": {"type": "object"}}}}}}},
+    "/docs": {"get": {"summary": "This document as a web page.", "security": [],
+      "responses": {"200": {"description": "HTML.", "content": {"text/html": {"schema": {"type": "string"}}}}}}}
+  }
+})json";
+
+std::string escape_html(const std::string& s) {
+    std::string out;
+    for (char c : s) {
+        switch (c) {
+            case '<': out += "&lt;"; break;
+            case '>': out += "&gt;"; break;
+            case '&': out += "&amp;"; break;
+            case '"': out += "&quot;"; break;
+            default: out += c;
+        }
+    }
+    return out;
+}
+
+}  // namespace
+
+const nlohmann::json& openapi_document() {
+    static const nlohmann::json doc = nlohmann::json::parse(kDocument);
+    return doc;
+}
+
+std::string docs_page() {
+    const auto& doc = openapi_document();
+    std::string html = "<!doctype html><html><head><meta charset=\"utf-8\"><title>VoltEdge API</title><style>"
+                       "body{font-family:sans-serif;max-width:60em;margin:2em auto;line-height:1.4}"
+                       "code,pre{background:#f4f4f4;padding:2px 4px}pre{padding:8px;overflow-x:auto}"
+                       "h2{border-top:1px solid #ccc;padding-top:1em}</style></head><body>";
+    html += "<h1>" + escape_html(doc["info"]["title"]) + "</h1><p>" + escape_html(doc["info"]["description"]) + "</p>";
+    html += "<p>Machine-readable: <a href=\"/openapi.json\">/openapi.json</a>.</p>";
+    for (const auto& [path, item] : doc["paths"].items())
+        for (const auto& [method, op] : item.items()) {
+            std::string upper = method;
+            for (auto& c : upper) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+            html += "<h2><code>" + upper + " " + escape_html(path) + "</code></h2><p>" + escape_html(op["summary"]) + "</p>";
+            html += op.contains("security") ? "<p>No key needed.</p>" : "<p>Needs an API key.</p>";
+            if (op.contains("requestBody"))
+                for (const auto& [type, content] : op["requestBody"]["content"].items()) {
+                    if (!content.contains("examples")) continue;
+                    html += "<p>Request body examples:</p>";
+                    for (const auto& [name, ex] : content["examples"].items()) html += "<pre>" + escape_html(ex["value"].dump()) + "</pre>";
+                }
+            html += "<ul>";
+            for (const auto& [status, response] : op["responses"].items()) {
+                std::string description;
+                if (response.contains("$ref")) {
+                    const std::string ref = response["$ref"];
+                    description = doc["components"]["responses"][ref.substr(ref.rfind('/') + 1)]["description"];
+                } else {
+                    description = response["description"];
+                }
+                html += "<li><b>" + status + "</b>: " + escape_html(description) + "</li>";
+            }
+            html += "</ul>";
+        }
+    html += "<h2>Errors</h2><p>Every error is JSON: <code>{\"error\": {\"status\", \"field\", \"message\", \"hint\"}, \"request_id\"}</code>; "
+            "<code>field</code> names the part of the request at fault.</p></body></html>";
+    return html;
+}
+
+}  // namespace voltedge::api

@@ -1,0 +1,563 @@
+#include "api/server.h"
+
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+#include <random>
+#include <thread>
+
+#include "api/api_error.h"
+#include "api/auth.h"
+#include "api/metrics.h"
+#include "api/openapi.h"
+#include "api/predict_request.h"
+#include "core/log.h"
+#include "db/connection.h"
+#include "db/pool.h"
+#include "features/feature_store.h"
+#include "serving/forecast.h"
+#include "serving/model_store.h"
+#include "serving/prediction_cache.h"
+
+// Last: it pulls in <resolv.h>, whose `_res` macro breaks Eigen headers included after it.
+#include <httplib.h>
+
+namespace voltedge::api {
+namespace {
+
+using Json = nlohmann::json;
+using Clock = std::chrono::steady_clock;
+using serving::ModelBundle;
+
+int env_int(const char* name, int fallback) {
+    const char* v = std::getenv(name);
+    if (!v || !*v) return fallback;
+    try {
+        return std::stoi(v);
+    } catch (const std::exception&) {
+        throw Error(fmt::format("{}='{}' is not a number", name, v));
+    }
+}
+
+// What the request log line and the metrics need to know about the request being served on this thread.
+// httplib runs routing, the handler and the logger of one request on the same thread.
+struct RequestContext {
+    const httplib::Request* request = nullptr;
+    Clock::time_point start;
+    std::string request_id, tenant, route, model_version, cache;
+};
+thread_local RequestContext current;
+
+std::mt19937_64& rng() {
+    thread_local std::mt19937_64 g{std::random_device{}()};
+    return g;
+}
+
+// Random (version 4) UUID: prediction ids reveal nothing about order or volume.
+std::string new_uuid() {
+    const std::uint64_t hi = (rng()() & 0xFFFFFFFFFFFF0FFFull) | 0x0000000000004000ull;
+    const std::uint64_t lo = (rng()() & 0x3FFFFFFFFFFFFFFFull) | 0x8000000000000000ull;
+    return fmt::format("{:08x}-{:04x}-{:04x}-{:04x}-{:012x}", hi >> 32, (hi >> 16) & 0xFFFF, hi & 0xFFFF, lo >> 48,
+                       lo & 0xFFFFFFFFFFFFull);
+}
+
+bool is_uuid(const std::string& s) {
+    if (s.size() != 36) return false;
+    for (std::size_t i = 0; i < s.size(); ++i) {
+        const bool dash = i == 8 || i == 13 || i == 18 || i == 23;
+        if (dash ? s[i] != '-' : !std::isxdigit(static_cast<unsigned char>(s[i]))) return false;
+    }
+    return true;
+}
+
+// An incoming X-Request-ID is kept when it is a sane token; otherwise the server makes one.
+std::string request_id_for(const httplib::Request& req) {
+    const std::string incoming = req.get_header_value("X-Request-ID");
+    if (!incoming.empty() && incoming.size() <= 128 &&
+        std::all_of(incoming.begin(), incoming.end(), [](char c) { return c > ' ' && c < 127 && c != '"' && c != '\\'; }))
+        return incoming;
+    return new_uuid();
+}
+
+std::string iso_hour(Minute m) {
+    std::string s = format_minute(m);
+    s[10] = 'T';
+    return s;
+}
+
+void send_json(httplib::Response& res, int status, const Json& body) {
+    res.status = status;
+    res.set_content(body.dump(), "application/json");
+}
+
+void send_error(httplib::Response& res, int status, const std::string& field, const std::string& message,
+                const std::string& hint = {}) {
+    Json error = {{"status", status}, {"message", message}};
+    if (!field.empty()) error["field"] = field;
+    if (!hint.empty()) error["hint"] = hint;
+    send_json(res, status, {{"error", error}, {"request_id", current.request_id}});
+}
+
+const char* explanation_method(const std::string& family) {
+    if (family == "xgboost" || family == "random_forest") return "exact TreeSHAP (XGBoost pred_contribs)";
+    if (family == "linear") return "coefficient x centred value (mean of the training inputs as reference)";
+    if (family == "mlp") return "Shapley values by sampled permutations (32, fixed seed; sums exactly to the prediction)";
+    return "model-specific";
+}
+
+}  // namespace
+
+const std::vector<Route>& routes() {
+    static const std::vector<Route> r = {{"GET", "/healthz"},      {"GET", "/readyz"},       {"POST", "/predict"},
+                                         {"GET", "/explain/{id}"}, {"POST", "/reload"},      {"GET", "/metrics"},
+                                         {"GET", "/openapi.json"}, {"GET", "/docs"}};
+    return r;
+}
+
+ServeOptions ServeOptions::from_env() {
+    ServeOptions o;
+    if (const char* h = std::getenv("VOLTEDGE_API_HOST"); h && *h) o.host = h;
+    o.port = env_int("VOLTEDGE_API_PORT", o.port);
+    o.threads = env_int("VOLTEDGE_API_THREADS", o.threads);
+    o.db_connections = static_cast<std::size_t>(env_int("VOLTEDGE_DB_POOL", static_cast<int>(o.db_connections)));
+    o.key_cache_ttl = std::chrono::seconds(env_int("VOLTEDGE_KEY_CACHE_SECONDS", 10));
+    o.max_batch = static_cast<std::size_t>(env_int("VOLTEDGE_MAX_BATCH", static_cast<int>(o.max_batch)));
+    if (const char* c = std::getenv("VOLTEDGE_CACHE"); c && *c) {
+        const std::string v = c;
+        if (v != "on" && v != "off") throw Error("VOLTEDGE_CACHE must be 'on' or 'off' (got '" + v + "')");
+        o.cache = v == "on";
+    }
+    if (o.threads < 1 || o.db_connections < 1 || o.max_batch < 1)
+        throw Error("VOLTEDGE_API_THREADS, VOLTEDGE_DB_POOL and VOLTEDGE_MAX_BATCH must be at least 1");
+    return o;
+}
+
+struct ApiServer::Impl {
+    Config config;
+    ServeOptions options;
+    db::ConnectionPool pool;
+    KeyResolver keys;
+    serving::ModelStore models;
+    std::shared_ptr<serving::RedisClient> redis;
+    serving::PredictionCache cache;
+    RequestMetrics metrics;
+    httplib::Server http;
+    std::thread http_thread, listener_thread;
+    std::atomic<bool> stopping{false};
+    int bound_port = 0;
+
+    // The feature build each tenant's forecasts start from; dropped when the tenant's data changes
+    // (NOTIFY from ingest/features) and re-read at least every 30 s in case a notification was missed.
+    struct Stamp {
+        features::FeatureStamp stamp;
+        Clock::time_point read_at;
+    };
+    std::shared_mutex stamps_mutex;
+    std::unordered_map<std::string, Stamp> stamps;
+
+    Impl(Config c, ServeOptions o)
+        : config(std::move(c)),
+          options(std::move(o)),
+          pool(config.database_url, options.db_connections),
+          keys(pool, options.key_cache_ttl),
+          models(config.mlflow_tracking_uri),
+          redis(std::make_shared<serving::RedisClient>(config.redis_url)),
+          cache(redis, 100'000, options.redis_ttl_seconds) {}
+
+    // ---- request plumbing ----
+
+    httplib::Server::Handler guarded(std::string route, std::function<void(const httplib::Request&, httplib::Response&)> fn) {
+        return [route = std::move(route), fn = std::move(fn)](const httplib::Request& req, httplib::Response& res) {
+            current.route = route;
+            try {
+                fn(req, res);
+            } catch (const ApiError& e) {
+                send_error(res, e.status(), e.field(), e.what(), e.hint());
+            } catch (const pqxx::broken_connection& e) {
+                send_error(res, 503, "", "the database is unavailable", "retry shortly; operators: check 'make status'");
+            } catch (const Error& e) {
+                // Our own errors here come from a dependency (database, MLflow) or server state, not the client.
+                send_error(res, 503, "", e.what(), e.hint());
+            } catch (const std::exception& e) {
+                log_event("error", "request_failed", {{"request_id", current.request_id}, {"route", current.route}, {"error", e.what()}});
+                send_error(res, 500, "", "internal error", "report request id " + current.request_id);
+            }
+        };
+    }
+
+    Principal authenticate(const httplib::Request& req) {
+        const std::string key = presented_key(req.get_header_value("Authorization"), req.get_header_value("X-API-Key"));
+        if (key.empty())
+            throw ApiError(401, "Authorization", "no API key", "send 'Authorization: Bearer <key>' or 'X-API-Key: <key>'");
+        const auto who = keys.resolve(key);
+        if (!who) throw ApiError(401, "Authorization", "unknown or revoked API key", "ask an operator for a key: voltedge tenant key TENANT");
+        current.tenant = who->tenant;
+        return *who;
+    }
+
+    void begin(const httplib::Request& req, httplib::Response& res) {
+        current = RequestContext{&req, Clock::now(), request_id_for(req), "", "", "", ""};
+        res.set_header("X-Request-ID", current.request_id);
+    }
+
+    void finish(const httplib::Request& req, const httplib::Response& res) {
+        if (current.request != &req) current = RequestContext{&req, Clock::now(), request_id_for(req), "", "", "", ""};
+        const double seconds = std::chrono::duration<double>(Clock::now() - current.start).count();
+        const std::string route = current.route.empty() ? "unmatched" : current.route;
+        metrics.observe(route, res.status, seconds);
+        Json line = {{"request_id", current.request_id}, {"tenant_id", current.tenant}, {"method", req.method},
+                     {"route", route}, {"status", res.status}, {"latency_ms", std::round(seconds * 1e5) / 100},
+                     {"model_version", current.model_version}, {"cache", current.cache}};
+        log_info("request", std::move(line));
+        current.request = nullptr;
+    }
+
+    // ---- data ----
+
+    features::FeatureStamp stamp_for(const std::string& tenant) {
+        {
+            std::shared_lock lock(stamps_mutex);
+            if (auto it = stamps.find(tenant); it != stamps.end() && Clock::now() - it->second.read_at < std::chrono::seconds(30))
+                return it->second.stamp;
+        }
+        auto conn = pool.acquire();
+        const auto stamp = db::with_tenant(*conn, tenant, [](pqxx::transaction_base& tx) { return features::feature_stamp(tx); });
+        if (!stamp)
+            throw ApiError(409, "", "tenant " + tenant + " has no features to forecast from",
+                           "run 'voltedge features --tenant " + tenant + "' after ingesting data");
+        std::unique_lock lock(stamps_mutex);
+        stamps[tenant] = {*stamp, Clock::now()};
+        return *stamp;
+    }
+
+    void data_changed(const std::string& tenant) {
+        {
+            std::unique_lock lock(stamps_mutex);
+            stamps.erase(tenant);
+        }
+        cache.drop_tenant(tenant);
+        log_info("data_changed", {{"tenant_id", tenant}});
+    }
+
+    // Computes and stores the predictions for `plans` in one transaction as the tenant.
+    std::vector<serving::CachedPrediction> compute(const std::string& tenant, const ModelBundle& model,
+                                                   const std::vector<serving::PlannedTarget>& plans) {
+        auto conn = pool.acquire();
+        return db::with_tenant(*conn, tenant, [&](pqxx::transaction_base& tx) {
+            std::vector<Minute> origins;
+            for (const auto& p : plans) origins.push_back(p.origin_hour);
+            std::map<Minute, features::FeatureRow> rows;
+            for (auto& r : features::load_feature_rows_at(tx, origins)) rows.emplace(r.hour, r);
+            const auto forecasts = serving::forecast(model, plans, rows);
+            std::vector<serving::CachedPrediction> out;
+            std::string values;
+            for (const auto& f : forecasts) {
+                out.push_back({new_uuid(), f.plan.target_hour, f.plan.horizon, f.value_kw});
+                std::string inputs;
+                for (double v : f.inputs) inputs += fmt::format("{}{}", inputs.empty() ? "" : ",", v);
+                values += fmt::format("{}({},{},'{}',{},'{}',{},{},{},{},'{{{}}}',{})", values.empty() ? "" : ",",
+                                      tx.quote(tenant), tx.quote(out.back().id), format_minute(f.plan.target_hour), f.plan.horizon,
+                                      format_minute(f.plan.origin_hour), f.value_kw, tx.quote(model.name), tx.quote(model.version),
+                                      tx.quote(model.family), inputs, tx.quote(current.request_id));
+            }
+            tx.exec("INSERT INTO predictions (tenant_id, id, target_hour, horizon_hours, origin_hour, value_kw, model_name, "
+                    "model_version, model_family, inputs, request_id) VALUES " + values);
+            return out;
+        });
+    }
+
+    // ---- routes ----
+
+    void predict(const httplib::Request& req, httplib::Response& res) {
+        const Principal who = authenticate(req);
+        const PredictRequest request = parse_predict_request(req.body, options.max_batch);
+        const auto model = models.production(who.tenant);
+        if (!model)
+            throw ApiError(503, "", "tenant " + who.tenant + " has no model in production",
+                           "train and promote one: make train promote TENANT=" + who.tenant + ", then POST /reload");
+        current.model_version = model->version;
+        const features::FeatureStamp stamp = stamp_for(who.tenant);
+
+        std::vector<Minute> targets = request.target_hours;
+        if (request.horizon_hours) {
+            if (*request.horizon_hours > model->max_horizon())
+                throw ApiError(422, "horizon_hours",
+                               fmt::format("horizon_hours is {}; model version {} forecasts at most {} h ahead",
+                                           *request.horizon_hours, model->version, model->max_horizon()));
+            targets = serving::next_hours(stamp, *request.horizon_hours);
+        }
+        std::vector<serving::PlannedTarget> plans;
+        for (std::size_t i = 0; i < targets.size(); ++i) {
+            try {
+                plans.push_back(serving::plan_target(*model, stamp, targets[i]));
+            } catch (const serving::TargetError& e) {
+                throw ApiError(422, request.horizon_hours ? "horizon_hours" : field_of(request, i), e.what(), e.hint());
+            }
+        }
+
+        const serving::CacheScope scope{who.tenant, model->version, stamp.built_at};
+        std::vector<serving::CachedPrediction> results(plans.size());
+        std::vector<bool> cached(plans.size(), false);
+        std::vector<serving::PlannedTarget> missing;
+        std::vector<std::size_t> missing_at;
+        if (options.cache) {
+            const auto found = cache.get(scope, targets);
+            for (std::size_t i = 0; i < plans.size(); ++i) {
+                if (found[i].value) {
+                    results[i] = *found[i].value;
+                    cached[i] = true;
+                } else {
+                    missing.push_back(plans[i]);
+                    missing_at.push_back(i);
+                }
+            }
+        } else {
+            missing = plans;
+            for (std::size_t i = 0; i < plans.size(); ++i) missing_at.push_back(i);
+        }
+        if (!missing.empty()) {
+            std::vector<serving::CachedPrediction> computed;
+            try {
+                computed = compute(who.tenant, *model, missing);
+            } catch (const serving::TargetError& e) {
+                throw ApiError(422, request.horizon_hours ? "horizon_hours" : "target_hours", e.what(), e.hint());
+            }
+            for (std::size_t k = 0; k < missing.size(); ++k) results[missing_at[k]] = computed[k];
+            if (options.cache) cache.put(scope, computed);
+        }
+        current.cache = !options.cache ? "off" : missing.empty() ? "hit" : missing.size() == plans.size() ? "miss" : "partial";
+
+        Json predictions = Json::array();
+        for (std::size_t i = 0; i < results.size(); ++i)
+            predictions.push_back({{"id", results[i].id}, {"target_hour", iso_hour(results[i].target_hour)},
+                                   {"horizon_hours", results[i].horizon}, {"value_kw", results[i].value_kw}, {"cached", cached[i]}});
+        send_json(res, 200, {{"request_id", current.request_id}, {"tenant_id", who.tenant},
+                             {"model", {{"name", model->name}, {"version", model->version}, {"family", model->family}}},
+                             {"predictions", std::move(predictions)}});
+    }
+
+    static std::string field_of(const PredictRequest& request, std::size_t i) {
+        return request.target_hours.size() == 1 ? "target_hour" : fmt::format("target_hours[{}]", i);
+    }
+
+    void explain(const httplib::Request& req, httplib::Response& res) {
+        const Principal who = authenticate(req);
+        const std::string id = req.matches[1];
+        if (!is_uuid(id)) throw ApiError(422, "id", "'" + id + "' is not a prediction id", "use the id POST /predict returned");
+        auto conn = pool.acquire();
+        const auto row = db::with_tenant(*conn, who.tenant, [&](pqxx::transaction_base& tx) {
+            return tx.exec_params(
+                "SELECT to_char(target_hour, 'YYYY-MM-DD\"T\"HH24:MI:SS'), horizon_hours, to_char(origin_hour, 'YYYY-MM-DD\"T\"HH24:MI:SS'), "
+                "value_kw, model_name, model_version, model_family, inputs::text, request_id FROM predictions WHERE id = $1", id);
+        });
+        // Another tenant's prediction is invisible under row-level security: the same 404 as a missing one.
+        if (row.empty()) throw ApiError(404, "id", "no prediction " + id);
+        const auto r = row[0];
+        const std::string version = r[5].as<std::string>();
+        current.model_version = version;
+        const auto model = models.version(who.tenant, version);
+        const int horizon = r[1].as<int>();
+        const serving::HorizonModel* hm = model->for_hours(horizon);
+        if (!hm) throw Error(fmt::format("model version {} has no {} h model", version, horizon));
+
+        const std::vector<double> inputs = parse_float_array(r[7].as<std::string>());
+        if (inputs.size() != model->features.size()) throw Error("stored inputs do not match model version " + version);
+        training::Matrix X(1, static_cast<Eigen::Index>(inputs.size()));
+        for (std::size_t c = 0; c < inputs.size(); ++c) X(0, static_cast<Eigen::Index>(c)) = inputs[c];
+        const auto e = hm->model->explain(X).front();
+
+        std::vector<std::size_t> order(inputs.size());
+        std::iota(order.begin(), order.end(), 0);
+        std::sort(order.begin(), order.end(), [&](auto a, auto b) { return std::abs(e.contributions[a]) > std::abs(e.contributions[b]); });
+        Json contributions = Json::array();
+        double sum = e.base;
+        for (std::size_t c : order) {
+            contributions.push_back({{"feature", model->features[c].name}, {"value", inputs[c]}, {"contribution", e.contributions[c]}});
+            sum += e.contributions[c];
+        }
+        send_json(res, 200, {{"id", id}, {"target_hour", r[0].as<std::string>()}, {"horizon_hours", horizon},
+                             {"origin_hour", r[2].as<std::string>()}, {"value_kw", r[3].as<double>()},
+                             {"model", {{"name", r[4].as<std::string>()}, {"version", version}, {"family", r[6].as<std::string>()}}},
+                             {"method", explanation_method(model->family)}, {"base_value", e.base},
+                             {"contribution_sum", sum}, {"contributions", std::move(contributions)},
+                             {"global_importance", hm->global_importance}, {"request_id", r[8].as<std::string>()}});
+    }
+
+    static std::vector<double> parse_float_array(const std::string& text) {  // "{1.5,NaN,...}"
+        std::vector<double> out;
+        std::size_t pos = 1;
+        while (pos < text.size() && text[pos] != '}') {
+            const auto end = text.find_first_of(",}", pos);
+            const std::string item = text.substr(pos, end - pos);
+            out.push_back(item == "NaN" ? NAN : std::stod(item));
+            pos = end + (text[end] == ',');
+        }
+        return out;
+    }
+
+    void reload(const httplib::Request& req, httplib::Response& res) {
+        const Principal who = authenticate(req);
+        if (!who.is_admin) throw ApiError(403, "Authorization", "reloading models needs an admin key", "voltedge tenant key TENANT --admin");
+        std::optional<std::string> tenant;
+        if (!req.body.empty()) {
+            const Json j = Json::parse(req.body, nullptr, false);
+            if (j.is_discarded() || !j.is_object()) throw ApiError(400, "body", "the request body must be a JSON object or empty");
+            for (const auto& [key, value] : j.items()) {
+                if (key != "tenant") throw ApiError(422, key, "unknown field '" + key + "'", "the only field is tenant");
+                if (!value.is_string()) throw ApiError(422, "tenant", "tenant must be a string");
+                tenant = value.get<std::string>();
+            }
+        }
+        Json out = Json::array();
+        for (const auto& r : models.reload(tenant)) {
+            if (r.changed) cache.drop_tenant(r.tenant);
+            out.push_back({{"tenant_id", r.tenant}, {"model", r.name}, {"previous_version", r.previous_version},
+                           {"version", r.version.empty() ? Json(nullptr) : Json(r.version)}, {"changed", r.changed}});
+        }
+        send_json(res, 200, {{"models", out}, {"request_id", current.request_id}});
+    }
+
+    void readyz(httplib::Response& res) {
+        bool database = false;
+        try {
+            auto conn = pool.acquire();
+            pqxx::nontransaction tx(*conn);
+            tx.exec("SELECT 1");
+            database = true;
+        } catch (const std::exception&) {
+        }
+        const bool redis_up = redis->ping();
+        const auto loaded = models.loaded();
+        Json versions = Json::object();
+        for (const auto& m : loaded) versions[m->tenant] = m->version;
+        Json missing = Json::array();
+        if (!database) missing.push_back("database");
+        if (loaded.empty()) missing.push_back("model");
+        if (!redis_up) missing.push_back("redis");
+        const bool ready = database && !loaded.empty();
+        send_json(res, ready ? 200 : 503,
+                  {{"status", !ready ? "unavailable" : redis_up ? "ready" : "degraded"},
+                   {"checks", {{"database", database}, {"redis", redis_up}, {"models_loaded", loaded.size()}}},
+                   {"models", versions}, {"missing", missing}});
+    }
+
+    std::string render_metrics() {
+        std::string out = metrics.render();
+        const auto c = cache.counts();
+        out += "# HELP voltedge_prediction_cache_hits_total Predictions answered from a cache, by layer.\n"
+               "# TYPE voltedge_prediction_cache_hits_total counter\n";
+        out += fmt::format("voltedge_prediction_cache_hits_total{{layer=\"memory\"}} {}\n", c.memory_hits);
+        out += fmt::format("voltedge_prediction_cache_hits_total{{layer=\"redis\"}} {}\n", c.redis_hits);
+        out += "# HELP voltedge_prediction_cache_misses_total Predictions computed because no cache had them.\n"
+               "# TYPE voltedge_prediction_cache_misses_total counter\n";
+        out += fmt::format("voltedge_prediction_cache_misses_total {}\n", c.misses);
+        out += "# HELP voltedge_redis_up Whether the shared cache is reachable.\n# TYPE voltedge_redis_up gauge\n";
+        out += fmt::format("voltedge_redis_up {}\n", redis->up() ? 1 : 0);
+        out += "# HELP voltedge_model_info The model version served per tenant (value 1).\n# TYPE voltedge_model_info gauge\n";
+        for (const auto& m : models.loaded())
+            out += fmt::format("voltedge_model_info{{tenant=\"{}\",model=\"{}\",version=\"{}\",family=\"{}\"}} 1\n",
+                               label_value(m->tenant), label_value(m->name), label_value(m->version), label_value(m->family));
+        return out;
+    }
+
+    void install_routes() {
+        http.Get("/healthz", guarded("/healthz", [](const auto&, auto& res) { send_json(res, 200, {{"status", "ok"}}); }));
+        http.Get("/readyz", guarded("/readyz", [this](const auto&, auto& res) { readyz(res); }));
+        http.Post("/predict", guarded("/predict", [this](const auto& req, auto& res) { predict(req, res); }));
+        http.Get(R"(/explain/([^/]+))", guarded("/explain/{id}", [this](const auto& req, auto& res) { explain(req, res); }));
+        http.Post("/reload", guarded("/reload", [this](const auto& req, auto& res) { reload(req, res); }));
+        http.Get("/metrics", guarded("/metrics", [this](const auto&, auto& res) {
+                     res.set_content(render_metrics(), "text/plain; version=0.0.4");
+                 }));
+        http.Get("/openapi.json", guarded("/openapi.json", [](const auto&, auto& res) {
+                     res.set_content(openapi_document().dump(2), "application/json");
+                 }));
+        http.Get("/docs", guarded("/docs", [](const auto&, auto& res) { res.set_content(docs_page(), "text/html; charset=utf-8"); }));
+    }
+
+    void install_plumbing() {
+        http.new_task_queue = [n = options.threads] { return new httplib::ThreadPool(static_cast<std::size_t>(n)); };
+        http.set_tcp_nodelay(true);
+        http.set_keep_alive_max_count(1'000'000);
+        http.set_payload_max_length(options.max_body_bytes);
+        http.set_pre_routing_handler([this](const auto& req, auto& res) {
+            begin(req, res);
+            return httplib::Server::HandlerResponse::Unhandled;
+        });
+        // Every error response is JSON naming what went wrong, including those httplib makes itself
+        // (404 unknown route, 413 body too large, 400 unreadable request).
+        http.set_error_handler([max = options.max_body_bytes](const httplib::Request& req, httplib::Response& res) {
+            if (!res.body.empty()) return;
+            if (res.status == 404)
+                send_error(res, 404, "path", "no route " + req.method + " " + req.path, "see GET /openapi.json or /docs");
+            else if (res.status == 413)
+                send_error(res, 413, "body", fmt::format("the request body is larger than {} bytes", max), "split the batch");
+            else
+                send_error(res, res.status, "", "the request could not be read", "send a well-formed HTTP/1.1 request");
+        });
+        http.set_exception_handler([](const auto&, auto& res, std::exception_ptr) {
+            send_error(res, 500, "", "internal error", "report request id " + current.request_id);
+        });
+        http.set_logger([this](const auto& req, const auto& res) { finish(req, res); });
+    }
+
+    // LISTEN for data changes; reconnects until the server stops.
+    void listen_for_data_changes() {
+        struct Receiver : pqxx::notification_receiver {
+            Impl& impl;
+            Receiver(pqxx::connection_base& c, Impl& i) : pqxx::notification_receiver(c, db::kDataChannel), impl(i) {}
+            void operator()(const std::string& payload, int) override { impl.data_changed(payload); }
+        };
+        while (!stopping) {
+            try {
+                pqxx::connection conn(config.database_url);
+                Receiver receiver(conn, *this);
+                while (!stopping) conn.await_notification(0, 200'000);
+            } catch (const std::exception& e) {
+                log_event("warn", "data_listener_reconnecting", {{"error", e.what()}});
+                // Anything could have changed while we were not listening.
+                {
+                    std::unique_lock lock(stamps_mutex);
+                    stamps.clear();
+                }
+                for (int i = 0; i < 10 && !stopping; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(100));
+            }
+        }
+    }
+};
+
+ApiServer::ApiServer(Config config, ServeOptions options) : impl_(std::make_unique<Impl>(std::move(config), std::move(options))) {}
+
+ApiServer::~ApiServer() { stop(); }
+
+void ApiServer::start() {
+    auto& s = *impl_;
+    const std::size_t loaded = s.models.load_all();
+    log_info("models_loaded", {{"count", loaded}});
+    s.install_plumbing();
+    s.install_routes();
+    if (s.options.port == 0) {
+        s.bound_port = s.http.bind_to_any_port(s.options.host);
+    } else {
+        s.bound_port = s.http.bind_to_port(s.options.host, s.options.port) ? s.options.port : -1;
+    }
+    if (s.bound_port <= 0)
+        throw Error(fmt::format("cannot listen on {}:{}", s.options.host, s.options.port),
+                    "is another voltedge serve running? set VOLTEDGE_API_PORT to another port");
+    s.listener_thread = std::thread([&s] { s.listen_for_data_changes(); });
+    s.http_thread = std::thread([&s] { s.http.listen_after_bind(); });
+    log_info("serving", {{"host", s.options.host}, {"port", s.bound_port}, {"threads", s.options.threads},
+                         {"cache", s.options.cache}, {"redis", s.redis->up()}});
+}
+
+void ApiServer::stop() {
+    if (!impl_) return;
+    auto& s = *impl_;
+    s.stopping = true;
+    s.http.stop();
+    if (s.http_thread.joinable()) s.http_thread.join();
+    if (s.listener_thread.joinable()) s.listener_thread.join();
+}
+
+int ApiServer::port() const { return impl_->bound_port; }
+
+}  // namespace voltedge::api

@@ -1,0 +1,48 @@
+#pragma once
+// `voltedge serve`: the prediction API. Routes, auth, tenancy and error mapping live here; forecasting,
+// models and caching in serving/.
+#include <chrono>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "core/config.h"
+
+namespace voltedge::api {
+
+struct ServeOptions {
+    std::string host = "127.0.0.1";
+    int port = 58080;                 // 0: any free port (tests)
+    int threads = 128;                // HTTP workers; a keep-alive connection holds one while open
+    std::size_t db_connections = 8;   // application-role connections shared by requests
+    std::chrono::milliseconds key_cache_ttl{10'000};
+    bool cache = true;                // false: every prediction is computed and stored (benchmarks)
+    std::size_t max_batch = 168;      // target_hours per request
+    std::size_t max_body_bytes = 64 * 1024;
+    int redis_ttl_seconds = 3600;
+    // VOLTEDGE_API_HOST, VOLTEDGE_API_PORT, VOLTEDGE_API_THREADS, VOLTEDGE_DB_POOL,
+    // VOLTEDGE_KEY_CACHE_SECONDS, VOLTEDGE_CACHE (on|off), VOLTEDGE_MAX_BATCH.
+    static ServeOptions from_env();
+};
+
+struct Route {
+    std::string method, path;  // path as in the OpenAPI document, e.g. "/explain/{id}"
+};
+// Every route the server answers; the OpenAPI document must describe each (tested).
+const std::vector<Route>& routes();
+
+class ApiServer {
+public:
+    ApiServer(Config config, ServeOptions options);
+    ~ApiServer();
+    // Loads the production models, binds and starts serving on background threads; returns once listening.
+    void start();
+    void stop();  // stops accepting, lets requests in flight finish
+    int port() const;
+
+private:
+    struct Impl;
+    std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace voltedge::api

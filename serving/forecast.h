@@ -1,0 +1,48 @@
+#pragma once
+// Turning "forecast these hours" into model inputs and values, for one tenant and one model bundle.
+//
+// Forecasts start at the trailing feature row (the first hour without data, stamp.last_hour). A target T
+// that is `lead` = T - last_hour + 1 hours ahead uses the direct model of the smallest trained horizon
+// h >= lead, reading the feature row of T - h + 1, as in training. Targets at or before the last data hour
+// (backcasts) use the shortest horizon. Each forecast keeps the exact inputs it used, for /explain.
+#include <map>
+#include <string>
+#include <vector>
+
+#include "core/error.h"
+#include "features/feature_store.h"
+#include "serving/model_bundle.h"
+
+namespace voltedge::serving {
+
+struct PlannedTarget {
+    Minute target_hour = 0;
+    int horizon = 0;         // hours of the direct model used
+    Minute origin_hour = 0;  // feature row the inputs come from
+};
+
+// Why a target cannot be forecast, in words a client can act on (the API turns it into a 422).
+class TargetError : public Error {
+public:
+    using Error::Error;
+};
+
+// The next `count` hours after the last data.
+std::vector<Minute> next_hours(const features::FeatureStamp& stamp, int count);
+
+// Throws TargetError when the target is not on the hour, too far ahead for the bundle, or has no feature
+// row to start from.
+PlannedTarget plan_target(const ModelBundle& bundle, const features::FeatureStamp& stamp, Minute target_hour);
+
+struct Forecast {
+    PlannedTarget plan;
+    double value_kw = 0;
+    std::vector<double> inputs;
+};
+
+// `rows` must hold the origin row of every plan. Throws TargetError when an origin row lacks a value the
+// model family cannot do without (tree models take missing values; the others do not).
+std::vector<Forecast> forecast(const ModelBundle& bundle, const std::vector<PlannedTarget>& plans,
+                               const std::map<Minute, features::FeatureRow>& rows);
+
+}  // namespace voltedge::serving
