@@ -145,14 +145,16 @@ struct ApiServer::Impl {
     std::atomic<bool> stopping{false};
     int bound_port = 0;
 
-    // The feature build each tenant's forecasts start from; dropped when the tenant's data changes
-    // (NOTIFY from ingest/features) and re-read at least every 30 s in case a notification was missed.
-    struct Stamp {
+    // What each tenant's forecasts start from: the feature build's stamp and its latest rows (enough for
+    // every horizon), so forecasting the next hours needs no feature query. Dropped when the tenant's data
+    // changes (NOTIFY from ingest/features) and re-read at least every 30 s in case a notification was missed.
+    struct TenantData {
         features::FeatureStamp stamp;
+        std::shared_ptr<const std::map<Minute, features::FeatureRow>> latest_rows;
         Clock::time_point read_at;
     };
-    std::shared_mutex stamps_mutex;
-    std::unordered_map<std::string, Stamp> stamps;
+    std::shared_mutex tenant_data_mutex;
+    std::unordered_map<std::string, TenantData> tenant_data;
 
     Impl(Config c, ServeOptions o)
         : config(std::move(c)),
@@ -213,56 +215,76 @@ struct ApiServer::Impl {
 
     // ---- data ----
 
-    features::FeatureStamp stamp_for(const std::string& tenant) {
+    TenantData data_for(const std::string& tenant) {
         {
-            std::shared_lock lock(stamps_mutex);
-            if (auto it = stamps.find(tenant); it != stamps.end() && Clock::now() - it->second.read_at < std::chrono::seconds(30))
-                return it->second.stamp;
+            std::shared_lock lock(tenant_data_mutex);
+            if (auto it = tenant_data.find(tenant); it != tenant_data.end() && Clock::now() - it->second.read_at < std::chrono::seconds(30))
+                return it->second;
         }
         auto conn = pool.acquire();
-        const auto stamp = db::with_tenant(*conn, tenant, [](pqxx::transaction_base& tx) { return features::feature_stamp(tx); });
-        if (!stamp)
-            throw ApiError(409, "", "tenant " + tenant + " has no features to forecast from",
-                           "run 'voltedge features --tenant " + tenant + "' after ingesting data");
-        std::unique_lock lock(stamps_mutex);
-        stamps[tenant] = {*stamp, Clock::now()};
-        return *stamp;
+        TenantData data = db::with_tenant(*conn, tenant, [&](pqxx::transaction_base& tx) {
+            const auto stamp = features::feature_stamp(tx);
+            if (!stamp)
+                throw ApiError(409, "", "tenant " + tenant + " has no features to forecast from",
+                               "run 'voltedge features --tenant " + tenant + "' after ingesting data");
+            auto rows = std::make_shared<std::map<Minute, features::FeatureRow>>();
+            for (auto& r : features::load_feature_rows_since(tx, stamp->last_hour - (kMaxHorizonHours - 1) * 60)) rows->emplace(r.hour, r);
+            return TenantData{*stamp, std::move(rows), Clock::now()};
+        });
+        std::unique_lock lock(tenant_data_mutex);
+        tenant_data[tenant] = data;
+        return data;
     }
 
     void data_changed(const std::string& tenant) {
         {
-            std::unique_lock lock(stamps_mutex);
-            stamps.erase(tenant);
+            std::unique_lock lock(tenant_data_mutex);
+            tenant_data.erase(tenant);
         }
         cache.drop_tenant(tenant);
         log_info("data_changed", {{"tenant_id", tenant}});
     }
 
-    // Computes and stores the predictions for `plans` in one transaction as the tenant.
-    std::vector<serving::CachedPrediction> compute(const std::string& tenant, const ModelBundle& model,
+    // Computes and stores the predictions for `plans`. Origin rows come from the tenant's latest rows when
+    // they are there (forecasts of the next hours: no read at all), from the feature table otherwise.
+    std::vector<serving::CachedPrediction> compute(const std::string& tenant, const ModelBundle& model, const TenantData& data,
                                                    const std::vector<serving::PlannedTarget>& plans) {
+        std::vector<Minute> to_read;
+        for (const auto& p : plans)
+            if (!data.latest_rows->count(p.origin_hour)) to_read.push_back(p.origin_hour);
+        std::map<Minute, features::FeatureRow> older;
+        if (!to_read.empty()) {
+            auto conn = pool.acquire();
+            older = db::with_tenant(*conn, tenant, [&](pqxx::transaction_base& tx) {
+                std::map<Minute, features::FeatureRow> rows;
+                for (auto& r : features::load_feature_rows_at(tx, to_read)) rows.emplace(r.hour, r);
+                return rows;
+            });
+        }
+        const auto forecasts = serving::forecast(model, plans, to_read.empty() ? *data.latest_rows : merged(*data.latest_rows, std::move(older)));
+
         auto conn = pool.acquire();
-        return db::with_tenant(*conn, tenant, [&](pqxx::transaction_base& tx) {
-            std::vector<Minute> origins;
-            for (const auto& p : plans) origins.push_back(p.origin_hour);
-            std::map<Minute, features::FeatureRow> rows;
-            for (auto& r : features::load_feature_rows_at(tx, origins)) rows.emplace(r.hour, r);
-            const auto forecasts = serving::forecast(model, plans, rows);
-            std::vector<serving::CachedPrediction> out;
-            std::string values;
-            for (const auto& f : forecasts) {
-                out.push_back({new_uuid(), f.plan.target_hour, f.plan.horizon, f.value_kw});
-                std::string inputs;
-                for (double v : f.inputs) inputs += fmt::format("{}{}", inputs.empty() ? "" : ",", v);
-                values += fmt::format("{}({},{},'{}',{},'{}',{},{},{},{},'{{{}}}',{})", values.empty() ? "" : ",",
-                                      tx.quote(tenant), tx.quote(out.back().id), format_minute(f.plan.target_hour), f.plan.horizon,
-                                      format_minute(f.plan.origin_hour), f.value_kw, tx.quote(model.name), tx.quote(model.version),
-                                      tx.quote(model.family), inputs, tx.quote(current.request_id));
-            }
-            tx.exec("INSERT INTO predictions (tenant_id, id, target_hour, horizon_hours, origin_hour, value_kw, model_name, "
-                    "model_version, model_family, inputs, request_id) VALUES " + values);
-            return out;
-        });
+        std::vector<serving::CachedPrediction> out;
+        std::string values;
+        for (const auto& f : forecasts) {
+            out.push_back({new_uuid(), f.plan.target_hour, f.plan.horizon, f.value_kw});
+            std::string inputs;
+            for (double v : f.inputs) inputs += fmt::format("{}{}", inputs.empty() ? "" : ",", v);
+            values += fmt::format("{}({},'{}','{}',{},'{}',{},{},{},{},'{{{}}}',{})", values.empty() ? "" : ",", conn->quote(tenant),
+                                  out.back().id, format_minute(f.plan.target_hour), f.plan.horizon, format_minute(f.plan.origin_hour),
+                                  f.value_kw, conn->quote(model.name), conn->quote(model.version), conn->quote(model.family), inputs,
+                                  conn->quote(current.request_id));
+        }
+        db::exec_as_tenant(*conn, tenant,
+                           "INSERT INTO predictions (tenant_id, id, target_hour, horizon_hours, origin_hour, value_kw, model_name, "
+                           "model_version, model_family, inputs, request_id) VALUES " + values);
+        return out;
+    }
+
+    static std::map<Minute, features::FeatureRow> merged(const std::map<Minute, features::FeatureRow>& a,
+                                                         std::map<Minute, features::FeatureRow> b) {
+        b.insert(a.begin(), a.end());
+        return b;
     }
 
     // ---- routes ----
@@ -275,7 +297,8 @@ struct ApiServer::Impl {
             throw ApiError(503, "", "tenant " + who.tenant + " has no model in production",
                            "train and promote one: make train promote TENANT=" + who.tenant + ", then POST /reload");
         current.model_version = model->version;
-        const features::FeatureStamp stamp = stamp_for(who.tenant);
+        const TenantData data = data_for(who.tenant);
+        const features::FeatureStamp& stamp = data.stamp;
 
         std::vector<Minute> targets = request.target_hours;
         if (request.horizon_hours) {
@@ -317,7 +340,7 @@ struct ApiServer::Impl {
         if (!missing.empty()) {
             std::vector<serving::CachedPrediction> computed;
             try {
-                computed = compute(who.tenant, *model, missing);
+                computed = compute(who.tenant, *model, data, missing);
             } catch (const serving::TargetError& e) {
                 throw ApiError(422, request.horizon_hours ? "horizon_hours" : "target_hours", e.what(), e.hint());
             }
@@ -516,8 +539,8 @@ struct ApiServer::Impl {
                 log_event("warn", "data_listener_reconnecting", {{"error", e.what()}});
                 // Anything could have changed while we were not listening.
                 {
-                    std::unique_lock lock(stamps_mutex);
-                    stamps.clear();
+                    std::unique_lock lock(tenant_data_mutex);
+                    tenant_data.clear();
                 }
                 for (int i = 0; i < 10 && !stopping; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(100));
             }

@@ -48,6 +48,20 @@ void enter_tenant(pqxx::transaction_base& tx, const std::string& tenant_id) {
         throw Error("unknown tenant '" + tenant_id + "'", "create it with 'voltedge tenant create " + tenant_id + "'");
 }
 
+void exec_as_tenant(pqxx::connection& conn, const std::string& tenant_id, const std::string& sql) {
+    pqxx::nontransaction tx(conn);
+    try {
+        tx.exec("BEGIN; SELECT set_config('app.tenant_id', " + tx.quote(tenant_id) + ", true); " + sql + "; COMMIT");
+    } catch (...) {
+        // The server skipped the rest of the batch but the transaction block is open (aborted): close it.
+        try {
+            tx.exec("ROLLBACK");
+        } catch (...) {
+        }
+        throw;
+    }
+}
+
 void notify_data_changed(pqxx::transaction_base& tx, const std::string& tenant_id) {
     tx.exec_params("SELECT pg_notify($1, $2)", kDataChannel, tenant_id);
 }

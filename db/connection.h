@@ -18,6 +18,10 @@ void set_tenant(pqxx::transaction_base& tx, const std::string& tenant_id);
 // Sets the tenant and checks that it exists (visible under its own policy); throws Error otherwise.
 void enter_tenant(pqxx::transaction_base& tx, const std::string& tenant_id);
 
+// Runs `sql` (one or more statements) as one transaction with the tenant set for it alone, in a single round
+// trip: BEGIN; set_config(..., true); sql; COMMIT. For hot write paths; rolls back and rethrows on error.
+void exec_as_tenant(pqxx::connection& conn, const std::string& tenant_id, const std::string& sql);
+
 // Tells listeners (the API's caches) that a tenant's usage or features changed; delivered on commit.
 inline constexpr const char* kDataChannel = "voltedge_data";
 void notify_data_changed(pqxx::transaction_base& tx, const std::string& tenant_id);

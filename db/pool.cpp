@@ -12,9 +12,15 @@ ConnectionPool::Lease ConnectionPool::acquire() {
     std::size_t slot;
     {
         std::unique_lock lock(mutex_);
-        available_.wait(lock, [&] { return !free_.empty(); });
-        slot = free_.back();
-        free_.pop_back();
+        if (!free_.empty() && waiters_.empty()) {
+            slot = free_.back();
+            free_.pop_back();
+        } else {
+            Waiter me;
+            waiters_.push_back(&me);
+            me.ready.wait(lock, [&] { return me.slot.has_value(); });
+            slot = *me.slot;
+        }
     }
     Lease lease(*this, slot);  // returns the slot even if connecting throws
     auto& conn = slots_[slot];
@@ -26,11 +32,15 @@ ConnectionPool::Lease ConnectionPool::acquire() {
 }
 
 void ConnectionPool::release(std::size_t slot) {
-    {
-        std::lock_guard lock(mutex_);
+    std::lock_guard lock(mutex_);
+    if (waiters_.empty()) {
         free_.push_back(slot);
+        return;
     }
-    available_.notify_one();
+    Waiter* next = waiters_.front();  // hand the connection straight to the longest waiter
+    waiters_.pop_front();
+    next->slot = slot;
+    next->ready.notify_one();
 }
 
 }  // namespace voltedge::db

@@ -3,8 +3,10 @@
 // a connection that broke is replaced on its next lease. Tenant context never lives on a connection (see
 // with_tenant), so which request gets which connection does not matter.
 #include <condition_variable>
+#include <deque>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <pqxx/pqxx>
 #include <string>
 #include <vector>
@@ -35,12 +37,18 @@ public:
     std::size_t size() const { return slots_.size(); }
 
 private:
+    // Waiters are served first come, first served: under load a plain condition variable lets some
+    // requests wait for seconds while others overtake them.
+    struct Waiter {
+        std::condition_variable ready;
+        std::optional<std::size_t> slot;
+    };
     void release(std::size_t slot);
     std::string url_;
     std::vector<std::unique_ptr<pqxx::connection>> slots_;
     std::vector<std::size_t> free_;
+    std::deque<Waiter*> waiters_;
     std::mutex mutex_;
-    std::condition_variable available_;
 };
 
 }  // namespace voltedge::db
