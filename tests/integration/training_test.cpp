@@ -14,21 +14,6 @@ using namespace voltedge;
 
 namespace {
 
-// `days` of synthetic hourly usage with a daily pattern, written as the application role.
-void insert_hourly_usage(const std::string& tenant, int days) {
-    auto conn = db::connect(test::config().database_url);
-    db::with_tenant(conn, tenant, [&](pqxx::transaction_base& tx) {
-        tx.exec_params(
-            "INSERT INTO usage_hourly (tenant_id, hour, mean_kw, energy_kwh, min_kw, max_kw, mean_reactive_kw, mean_voltage, "
-            "sub_metering_1_wh, sub_metering_2_wh, sub_metering_3_wh, minutes_present, minutes_imputed, run_id) "
-            "SELECT $1, h, kw, kw, kw, kw, 0.1, 240, 0, 0, 0, 60, 0, 0 FROM ("
-            "  SELECT timestamp '2009-01-01' + i * interval '1 hour' AS h,"
-            "         1 + 0.8 * sin(2 * pi() * (i % 24) / 24) + 0.05 * ((i * 7919) % 13) AS kw"
-            "  FROM generate_series(0, $2 * 24 - 1) i) s",
-            tenant, days);
-    });
-}
-
 features::FeatureOptions options_for(const std::string& tenant) {
     features::FeatureOptions o;
     o.tenant = tenant;
@@ -44,7 +29,7 @@ training::TrainConfig small_config() {
 
 TEST(Features, RebuildReplacesAndStaysInsideTheTenant) {
     const std::string a = test::new_tenant("feat-a"), b = test::new_tenant("feat-b");
-    insert_hourly_usage(a, 10);
+    test::insert_hourly_usage(a, 10);
     auto conn = db::connect(test::config().database_url);
     const auto first = features::build_features(conn, options_for(a));
     const auto second = features::build_features(conn, options_for(a));
@@ -110,7 +95,7 @@ TEST(Registry, UnreachableServerIsAClearError) {
 
 TEST(Train, EndToEndRegistersTheChampionAsStaging) {
     const std::string tenant = test::new_tenant("train");
-    insert_hourly_usage(tenant, 40);
+    test::insert_hourly_usage(tenant, 40);
     auto conn = db::connect(test::config().database_url);
     features::build_features(conn, options_for(tenant));
     registry::MlflowClient mlflow(test::config().mlflow_tracking_uri);
@@ -165,7 +150,7 @@ TEST(Train, BadInputIsAClearErrorAndWritesNothing) {
     };
     expect_error(tenant, small_config(), "no features yet");
     expect_error("no-such-tenant-xyz", small_config(), "no-such-tenant-xyz");
-    insert_hourly_usage(tenant, 12);
+    test::insert_hourly_usage(tenant, 12);
     features::build_features(conn, options_for(tenant));
     expect_error(tenant, small_config(), "too little data");
     registry::MlflowClient down("http://127.0.0.1:9");
