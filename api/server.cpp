@@ -152,8 +152,10 @@ struct ApiServer::Impl {
         features::FeatureStamp stamp;
         std::shared_ptr<const std::map<Minute, features::FeatureRow>> latest_rows;
         Clock::time_point read_at;
+        bool refreshing = false;
     };
     std::shared_mutex tenant_data_mutex;
+    std::mutex tenant_load_mutex;
     std::unordered_map<std::string, TenantData> tenant_data;
 
     Impl(Config c, ServeOptions o)
@@ -215,25 +217,50 @@ struct ApiServer::Impl {
 
     // ---- data ----
 
+    static bool fresh(const TenantData& d) { return Clock::now() - d.read_at < std::chrono::seconds(30); }
+
+    // One thread re-reads a tenant's data while the others keep using what they have: a stampede of
+    // identical reads on expiry would stall every request at once.
     TenantData data_for(const std::string& tenant) {
         {
             std::shared_lock lock(tenant_data_mutex);
-            if (auto it = tenant_data.find(tenant); it != tenant_data.end() && Clock::now() - it->second.read_at < std::chrono::seconds(30))
-                return it->second;
+            if (auto it = tenant_data.find(tenant); it != tenant_data.end() && fresh(it->second)) return it->second;
         }
+        {
+            std::unique_lock lock(tenant_data_mutex);
+            if (auto it = tenant_data.find(tenant); it != tenant_data.end()) {
+                if (fresh(it->second) || it->second.refreshing) return it->second;
+                it->second.refreshing = true;
+            }
+        }
+        std::lock_guard loading(tenant_load_mutex);
+        {
+            std::shared_lock lock(tenant_data_mutex);  // loaded by another thread while this one waited?
+            if (auto it = tenant_data.find(tenant); it != tenant_data.end() && fresh(it->second)) return it->second;
+        }
+        try {
+            TenantData data = read_tenant_data(tenant);
+            std::unique_lock lock(tenant_data_mutex);
+            tenant_data[tenant] = data;
+            return data;
+        } catch (...) {
+            std::unique_lock lock(tenant_data_mutex);
+            if (auto it = tenant_data.find(tenant); it != tenant_data.end()) it->second.refreshing = false;
+            throw;
+        }
+    }
+
+    TenantData read_tenant_data(const std::string& tenant) {
         auto conn = pool.acquire();
-        TenantData data = db::with_tenant(*conn, tenant, [&](pqxx::transaction_base& tx) {
+        return db::with_tenant(*conn, tenant, [&](pqxx::transaction_base& tx) {
             const auto stamp = features::feature_stamp(tx);
             if (!stamp)
                 throw ApiError(409, "", "tenant " + tenant + " has no features to forecast from",
                                "run 'voltedge features --tenant " + tenant + "' after ingesting data");
             auto rows = std::make_shared<std::map<Minute, features::FeatureRow>>();
             for (auto& r : features::load_feature_rows_since(tx, stamp->last_hour - (kMaxHorizonHours - 1) * 60)) rows->emplace(r.hour, r);
-            return TenantData{*stamp, std::move(rows), Clock::now()};
+            return TenantData{*stamp, std::move(rows), Clock::now(), false};
         });
-        std::unique_lock lock(tenant_data_mutex);
-        tenant_data[tenant] = data;
-        return data;
     }
 
     void data_changed(const std::string& tenant) {

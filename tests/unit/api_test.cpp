@@ -1,0 +1,86 @@
+// The API's pure parts: request validation, forecast planning, metrics text.
+#include <gtest/gtest.h>
+
+#include "api/api_error.h"
+#include "api/metrics.h"
+#include "api/predict_request.h"
+#include "serving/forecast.h"
+
+using namespace voltedge;
+
+namespace {
+
+int status_of(const std::string& body, std::string* field = nullptr) {
+    try {
+        api::parse_predict_request(body, 3);
+        return 200;
+    } catch (const api::ApiError& e) {
+        if (field) *field = e.field();
+        return e.status();
+    }
+}
+
+}  // namespace
+
+TEST(PredictRequest, AcceptsTheThreeShapes) {
+    EXPECT_EQ(*api::parse_predict_request(R"({"horizon_hours": 48})", 3).horizon_hours, 48);
+    const auto one = api::parse_predict_request(R"({"target_hour": "2010-01-02T03:00"})", 3);
+    EXPECT_FALSE(one.horizon_hours);
+    ASSERT_EQ(one.target_hours.size(), 1u);
+    EXPECT_EQ(one.target_hours[0], *parse_minute("2010-01-02 03:00"));
+    const auto batch = api::parse_predict_request(R"({"target_hours": ["2010-01-02 03:00:00", "2010-01-02T04:00"]})", 3);
+    EXPECT_EQ(batch.target_hours.size(), 2u);
+    EXPECT_EQ(batch.target_hours[1] - batch.target_hours[0], 60);
+}
+
+TEST(PredictRequest, RejectsWithTheFieldNamed) {
+    std::string field;
+    EXPECT_EQ(status_of("{", &field), 400);
+    EXPECT_EQ(field, "body");
+    EXPECT_EQ(status_of(R"("x")"), 400);
+    EXPECT_EQ(status_of(R"({"extra": 1, "horizon_hours": 1})", &field), 422);
+    EXPECT_EQ(field, "extra");
+    EXPECT_EQ(status_of(R"({"horizon_hours": true})", &field), 422);
+    EXPECT_EQ(field, "horizon_hours");
+    EXPECT_EQ(status_of(R"({"horizon_hours": -1})"), 422);
+    EXPECT_EQ(status_of(R"({"target_hours": ["2010-01-02T03:00", "2010-01-02T03:05"]})", &field), 422);
+    EXPECT_EQ(field, "target_hours[1]");
+    EXPECT_EQ(status_of(R"({"target_hour": "2010-01-02T03:00Z"})"), 422);
+    EXPECT_EQ(status_of(R"({"target_hours": ["2010-01-02T03:00", "2010-01-02T04:00", "2010-01-02T05:00", "2010-01-02T06:00"]})", &field), 413);
+    EXPECT_EQ(field, "target_hours");
+}
+
+TEST(ForecastPlan, PicksTheSmallestHorizonThatReachesTheTarget) {
+    serving::ModelBundle bundle;
+    bundle.version = "7";
+    bundle.horizons.push_back({1, nullptr, {}});
+    bundle.horizons.push_back({24, nullptr, {}});
+    const Minute first = *parse_minute("2010-01-01 00:00"), last = *parse_minute("2010-02-01 00:00");
+    const features::FeatureStamp stamp{first, last, 0};
+    auto plan = [&](Minute t) { return serving::plan_target(bundle, stamp, t); };
+
+    EXPECT_EQ(plan(last).horizon, 1);  // the next hour: the 1 h model on the trailing row
+    EXPECT_EQ(plan(last).origin_hour, last);
+    EXPECT_EQ(plan(last + 60).horizon, 24);  // 2 h ahead: the 24 h model, from the row 23 h before the target
+    EXPECT_EQ(plan(last + 60).origin_hour, last + 60 - 23 * 60);
+    EXPECT_EQ(plan(last + 23 * 60).origin_hour, last);  // 24 h ahead: the trailing row again
+    EXPECT_EQ(plan(last - 10 * 60).horizon, 1);  // a past hour: a 1 h backcast
+    EXPECT_THROW(plan(last + 24 * 60), serving::TargetError);  // 25 h ahead
+    EXPECT_THROW(plan(first - 60), serving::TargetError);
+    EXPECT_THROW(plan(last + 30), serving::TargetError);
+    EXPECT_EQ(serving::next_hours(stamp, 3), (std::vector<Minute>{last, last + 60, last + 120}));
+}
+
+TEST(RequestMetrics, RendersCumulativeHistograms) {
+    api::RequestMetrics m;
+    m.observe("/predict", 200, 0.0004);
+    m.observe("/predict", 200, 0.003);
+    m.observe("/predict", 422, 0.001);
+    const std::string text = m.render();
+    EXPECT_NE(text.find("voltedge_http_requests_total{route=\"/predict\",status=\"200\"} 2\n"), std::string::npos);
+    EXPECT_NE(text.find("voltedge_http_request_duration_seconds_bucket{route=\"/predict\",status=\"200\",le=\"0.0005\"} 1\n"), std::string::npos);
+    EXPECT_NE(text.find("voltedge_http_request_duration_seconds_bucket{route=\"/predict\",status=\"200\",le=\"0.005\"} 2\n"), std::string::npos);
+    EXPECT_NE(text.find("voltedge_http_request_duration_seconds_bucket{route=\"/predict\",status=\"200\",le=\"+Inf\"} 2\n"), std::string::npos);
+    EXPECT_NE(text.find("voltedge_http_requests_total{route=\"/predict\",status=\"422\"} 1\n"), std::string::npos);
+    EXPECT_EQ(api::label_value("a\"b\\c"), "a\\\"b\\\\c");
+}
