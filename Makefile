@@ -5,7 +5,7 @@ SOURCE ?= data/raw/household_power_consumption.txt.xz
 BIN := build/voltedge
 STAMP := .cache/bootstrap.stamp
 
-.PHONY: bootstrap up down status migrate ingest features train promote build test demo bench clean
+.PHONY: bootstrap up down status migrate ingest features train promote serve build test demo bench clean
 
 # Bootstrap re-runs when its inputs change; its own checks make a re-run with nothing to do take seconds.
 $(STAMP): scripts/bootstrap scripts/mlflow-requirements.txt
@@ -48,18 +48,26 @@ VERSION ?= staging
 promote: build
 	$(BIN) promote --tenant $(TENANT) --version $(VERSION)
 
+# The prediction API in the foreground (Ctrl-C stops it); port VOLTEDGE_API_PORT (58080).
+serve: migrate
+	$(BIN) serve
+
 test: build up
 	$(BIN) migrate
 	ctest --test-dir build --output-on-failure -j2
 
+# Ends with the API running in the background, a key printed, and a sample forecast and explanation.
 demo: ingest
 	$(BIN) dq report --tenant $(TENANT)
 	$(MAKE) --no-print-directory train promote
+	scripts/devstack api
+	scripts/api-sample $(TENANT)
 
 bench: build up
 	$(BIN) migrate
 	build/bench/ingest_bench --source $(SOURCE)
 	build/bench/train_bench --tenant bench-train --source $(SOURCE)
+	build/bench/serve_bench --tenant bench-train
 
 clean:
 	rm -rf build build-asan

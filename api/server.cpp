@@ -541,6 +541,8 @@ struct ApiServer::Impl {
                 send_error(res, 404, "path", "no route " + req.method + " " + req.path, "see GET /openapi.json or /docs");
             else if (res.status == 413)
                 send_error(res, 413, "body", fmt::format("the request body is larger than {} bytes", max), "split the batch");
+            else if (req.method == "POST" && !req.has_header("Content-Length"))
+                send_error(res, res.status, "body", "a POST needs a body with Content-Length", "send {} when there is nothing to say");
             else
                 send_error(res, res.status, "", "the request could not be read", "send a well-formed HTTP/1.1 request");
         });
