@@ -583,8 +583,7 @@ ApiServer::~ApiServer() { stop(); }
 
 void ApiServer::start() {
     auto& s = *impl_;
-    const std::size_t loaded = s.models.load_all();
-    log_info("models_loaded", {{"count", loaded}});
+    if (s.options.preload_models) log_info("models_loaded", {{"count", s.models.load_all()}});
     s.install_plumbing();
     s.install_routes();
     if (s.options.port == 0) {

@@ -20,6 +20,7 @@ struct ServeOptions {
     std::size_t max_batch = 168;      // target_hours per request
     std::size_t max_body_bytes = 64 * 1024;
     int redis_ttl_seconds = 3600;
+    bool preload_models = true;       // false: each tenant's model loads on its first request (tests)
     // VOLTEDGE_API_HOST, VOLTEDGE_API_PORT, VOLTEDGE_API_THREADS, VOLTEDGE_DB_POOL,
     // VOLTEDGE_KEY_CACHE_SECONDS, VOLTEDGE_CACHE (on|off), VOLTEDGE_MAX_BATCH.
     static ServeOptions from_env();

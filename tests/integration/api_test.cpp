@@ -121,6 +121,7 @@ protected:
         options.threads = 16;
         options.db_connections = 4;
         options.key_cache_ttl = std::chrono::milliseconds(0);  // revocation takes effect at once
+        options.preload_models = false;                         // not every tenant other tests left in MLflow
         server = new api::ApiServer(config, options);
         server->start();
     }
@@ -260,6 +261,7 @@ TEST_F(ApiTest, RedisDownMeansDegradedNotDown) {
     api::ServeOptions options;
     options.port = 0;
     options.threads = 4;
+    options.preload_models = false;
     api::ApiServer second(config, options);
     second.start();
     httplib::Client client("127.0.0.1", second.port());
@@ -417,6 +419,20 @@ TEST_F(ApiTest, BadInputIsA4xxNamingTheField) {
 
 TEST_F(ApiTest, HealthReadinessDocsAndLogs) {
     EXPECT_EQ(call("GET", "/healthz", "").body["status"], "ok");
+    {
+        // A server with no model loaded yet is alive but not ready, and says why.
+        api::ServeOptions options;
+        options.port = 0;
+        options.threads = 2;
+        options.preload_models = false;
+        api::ApiServer fresh(test::config(), options);
+        fresh.start();
+        auto r = httplib::Client("127.0.0.1", fresh.port()).Get("/readyz");
+        ASSERT_TRUE(r);
+        EXPECT_EQ(r->status, 503);
+        EXPECT_EQ(Json::parse(r->body)["missing"], Json::array({"model"}));
+    }
+    predict(key_a, {{"horizon_hours", 1}});  // loads tenant a's model
     const Reply ready = call("GET", "/readyz", "");
     EXPECT_EQ(ready.status, 200);
     EXPECT_EQ(ready.body["models"][tenant_a], registry::MlflowClient(test::config().mlflow_tracking_uri)
