@@ -38,6 +38,7 @@ PredictRequest parse_predict_request(std::string_view body, std::size_t max_batc
                        j.empty() ? "the body names nothing to forecast" : "give exactly one of horizon_hours, target_hour, target_hours",
                        "e.g. {\"horizon_hours\": 24} or {\"target_hours\": [\"2010-11-27T08:00\"]}");
     PredictRequest request;
+    request.field = j.begin().key();
     if (j.contains("horizon_hours")) {
         const Json& h = j["horizon_hours"];
         if (!h.is_number_integer()) throw ApiError(422, "horizon_hours", "horizon_hours must be an integer");

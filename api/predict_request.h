@@ -5,6 +5,7 @@
 //   {"target_hours": ["2010-11-27T08:00", ...]} a batch of given hours (1..max_batch)
 // Times are the meter's wall clock (no zone), "YYYY-MM-DDTHH:MM[:SS]" or with a space, on the hour.
 #include <optional>
+#include <string>
 #include <string_view>
 #include <vector>
 
@@ -15,6 +16,7 @@ namespace voltedge::api {
 inline constexpr int kMaxHorizonHours = 48;
 
 struct PredictRequest {
+    std::string field;  // which of the three the body used, for errors
     std::optional<int> horizon_hours;
     std::vector<Minute> target_hours;  // when horizon_hours is not set
 };

@@ -325,68 +325,73 @@ struct ApiServer::Impl {
                            "train and promote one: make train promote TENANT=" + who.tenant + ", then POST /reload");
         current.model_version = model->version;
         const TenantData data = data_for(who.tenant);
-        const features::FeatureStamp& stamp = data.stamp;
-
-        std::vector<Minute> targets = request.target_hours;
-        if (request.horizon_hours) {
-            if (*request.horizon_hours > model->max_horizon())
-                throw ApiError(422, "horizon_hours",
-                               fmt::format("horizon_hours is {}; model version {} forecasts at most {} h ahead",
-                                           *request.horizon_hours, model->version, model->max_horizon()));
-            targets = serving::next_hours(stamp, *request.horizon_hours);
-        }
-        std::vector<serving::PlannedTarget> plans;
-        for (std::size_t i = 0; i < targets.size(); ++i) {
-            try {
-                plans.push_back(serving::plan_target(*model, stamp, targets[i]));
-            } catch (const serving::TargetError& e) {
-                throw ApiError(422, request.horizon_hours ? "horizon_hours" : field_of(request, i), e.what(), e.hint());
-            }
-        }
-
-        const serving::CacheScope scope{who.tenant, model->version, stamp.built_at};
-        std::vector<serving::CachedPrediction> results(plans.size());
-        std::vector<bool> cached(plans.size(), false);
-        std::vector<serving::PlannedTarget> missing;
-        std::vector<std::size_t> missing_at;
-        if (options.cache) {
-            const auto found = cache.get(scope, targets);
-            for (std::size_t i = 0; i < plans.size(); ++i) {
-                if (found[i].value) {
-                    results[i] = *found[i].value;
-                    cached[i] = true;
-                } else {
-                    missing.push_back(plans[i]);
-                    missing_at.push_back(i);
-                }
-            }
-        } else {
-            missing = plans;
-            for (std::size_t i = 0; i < plans.size(); ++i) missing_at.push_back(i);
-        }
-        if (!missing.empty()) {
-            std::vector<serving::CachedPrediction> computed;
-            try {
-                computed = compute(who.tenant, *model, data, missing);
-            } catch (const serving::TargetError& e) {
-                throw ApiError(422, request.horizon_hours ? "horizon_hours" : "target_hours", e.what(), e.hint());
-            }
-            for (std::size_t k = 0; k < missing.size(); ++k) results[missing_at[k]] = computed[k];
-            if (options.cache) cache.put(scope, computed);
-        }
-        current.cache = !options.cache ? "off" : missing.empty() ? "hit" : missing.size() == plans.size() ? "miss" : "partial";
+        const auto plans = plan(request, *model, data.stamp);
+        const auto served = serve(who.tenant, *model, data, plans, request.field);
 
         Json predictions = Json::array();
-        for (std::size_t i = 0; i < results.size(); ++i)
-            predictions.push_back({{"id", results[i].id}, {"target_hour", iso_hour(results[i].target_hour)},
-                                   {"horizon_hours", results[i].horizon}, {"value_kw", results[i].value_kw}, {"cached", cached[i]}});
+        for (const auto& [p, cached] : served)
+            predictions.push_back({{"id", p.id}, {"target_hour", iso_hour(p.target_hour)}, {"horizon_hours", p.horizon},
+                                   {"value_kw", p.value_kw}, {"cached", cached}});
         send_json(res, 200, {{"request_id", current.request_id}, {"tenant_id", who.tenant},
                              {"model", {{"name", model->name}, {"version", model->version}, {"family", model->family}}},
                              {"predictions", std::move(predictions)}});
     }
 
-    static std::string field_of(const PredictRequest& request, std::size_t i) {
-        return request.target_hours.size() == 1 ? "target_hour" : fmt::format("target_hours[{}]", i);
+    // The target hours asked for, each with the direct model and feature row that will forecast it.
+    static std::vector<serving::PlannedTarget> plan(const PredictRequest& request, const ModelBundle& model,
+                                                    const features::FeatureStamp& stamp) {
+        std::vector<Minute> targets = request.target_hours;
+        if (request.horizon_hours) {
+            if (*request.horizon_hours > model.max_horizon())
+                throw ApiError(422, "horizon_hours",
+                               fmt::format("horizon_hours is {}; model version {} forecasts at most {} h ahead",
+                                           *request.horizon_hours, model.version, model.max_horizon()));
+            targets = serving::next_hours(stamp, *request.horizon_hours);
+        }
+        std::vector<serving::PlannedTarget> plans;
+        for (std::size_t i = 0; i < targets.size(); ++i) {
+            try {
+                plans.push_back(serving::plan_target(model, stamp, targets[i]));
+            } catch (const serving::TargetError& e) {
+                throw ApiError(422, request.field == "target_hours" ? fmt::format("target_hours[{}]", i) : request.field, e.what(), e.hint());
+            }
+        }
+        return plans;
+    }
+
+    // Each plan's prediction from the cache, or computed and stored; with whether it was cached.
+    std::vector<std::pair<serving::CachedPrediction, bool>> serve(const std::string& tenant, const ModelBundle& model, const TenantData& data,
+                                                                 const std::vector<serving::PlannedTarget>& plans, const std::string& field) {
+        std::vector<std::pair<serving::CachedPrediction, bool>> out(plans.size());
+        std::vector<serving::PlannedTarget> missing;
+        std::vector<std::size_t> missing_at;
+        const serving::CacheScope scope{tenant, model.version, data.stamp.built_at};
+        std::vector<serving::PredictionCache::Lookup> found(plans.size());
+        if (options.cache) {
+            std::vector<Minute> targets;
+            for (const auto& p : plans) targets.push_back(p.target_hour);
+            found = cache.get(scope, targets);
+        }
+        for (std::size_t i = 0; i < plans.size(); ++i) {
+            if (found[i].value) {
+                out[i] = {*found[i].value, true};
+            } else {
+                missing.push_back(plans[i]);
+                missing_at.push_back(i);
+            }
+        }
+        if (!missing.empty()) {
+            std::vector<serving::CachedPrediction> computed;
+            try {
+                computed = compute(tenant, model, data, missing);
+            } catch (const serving::TargetError& e) {
+                throw ApiError(422, field, e.what(), e.hint());
+            }
+            for (std::size_t k = 0; k < missing.size(); ++k) out[missing_at[k]] = {computed[k], false};
+            if (options.cache) cache.put(scope, computed);
+        }
+        current.cache = !options.cache ? "off" : missing.empty() ? "hit" : missing.size() == plans.size() ? "miss" : "partial";
+        return out;
     }
 
     void explain(const httplib::Request& req, httplib::Response& res) {

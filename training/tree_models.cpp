@@ -81,8 +81,16 @@ public:
     }
 
     std::vector<Explanation> explain(const Matrix& X) const override {
-        const auto [values, shape] = run_prediction(X, 2);  // contributions: d features then the bias
-        const std::size_t width = shape.back();
+        if (!booster_) throw Error("model used before it was trained or loaded");
+        // Exact TreeSHAP (prediction type 2) needs a DMatrix: per row, d contributions then the bias. The
+        // buffer belongs to the booster (per thread) and stays valid until its next prediction.
+        DMatrix d(X);
+        const char* config = R"({"type": 2, "training": false, "iteration_begin": 0, "iteration_end": 0, "strict_shape": false})";
+        const bst_ulong* shape = nullptr;
+        bst_ulong dim = 0;
+        const float* values = nullptr;
+        check(XGBoosterPredictFromDMatrix(booster_, d.handle, config, &shape, &dim, &values), "explain");
+        const std::size_t width = shape[dim - 1];
         std::vector<Explanation> out(X.rows());
         for (Eigen::Index r = 0; r < X.rows(); ++r) {
             const float* row = values + r * width;
@@ -123,20 +131,6 @@ public:
     }
 
 private:
-    // type 2: exact SHAP contributions (not available in place). The returned buffer belongs to the booster and stays
-    // valid until its next prediction; callers copy it out at once.
-    std::pair<const float*, std::vector<bst_ulong>> run_prediction(const Matrix& X, int type) const {
-        if (!booster_) throw Error("model used before it was trained or loaded");
-        DMatrix d(X);
-        const std::string config = fmt::format(
-            R"({{"type": {}, "training": false, "iteration_begin": 0, "iteration_end": 0, "strict_shape": false}})", type);
-        const bst_ulong* shape = nullptr;
-        bst_ulong dim = 0;
-        const float* result = nullptr;
-        check(XGBoosterPredictFromDMatrix(booster_, d.handle, config.c_str(), &shape, &dim, &result), "predict");
-        return {result, std::vector<bst_ulong>(shape, shape + dim)};
-    }
-
     std::string family_;
     std::uint64_t seed_;
     BoosterHandle booster_ = nullptr;

@@ -397,6 +397,7 @@ TEST_F(ApiTest, BadInputIsA4xxNamingTheField) {
         {R"({"target_hours": []})", 422, "target_hours"},
         {R"({"target_hours": "2009-01-20T10:00"})", 422, "target_hours"},
         {R"({"target_hours": ["2009-01-20T10:00", null]})", 422, "target_hours[1]"},
+        {R"({"target_hours": ["2030-01-01T00:00"]})", 422, "target_hours[0]"},
     };
     for (const auto& c : cases) {
         const Reply r = call("POST", "/predict", key_a, c.body);
