@@ -86,7 +86,7 @@ std::string iso_hour(Minute m) {
 
 void send_json(httplib::Response& res, int status, const Json& body) {
     res.status = status;
-    res.set_content(body.dump(), "application/json");
+    res.set_content(body.dump(-1, ' ', false, Json::error_handler_t::replace), "application/json");
 }
 
 void send_error(httplib::Response& res, int status, const std::string& field, const std::string& message,
@@ -545,7 +545,8 @@ struct ApiServer::Impl {
             if (res.status == 404)
                 send_error(res, 404, "path", "no route " + req.method + " " + req.path, "see GET /openapi.json or /docs");
             else if (res.status == 413)
-                send_error(res, 413, "body", fmt::format("the request body is larger than {} bytes", max), "split the batch");
+                send_error(res, 413, "body", fmt::format("the request body is too large (the limit is {} bytes)", max),
+                           "split the batch; send Content-Type: application/json (form-encoded bodies are limited to 8 KiB)");
             else if (req.method == "POST" && !req.has_header("Content-Length"))
                 send_error(res, res.status, "body", "a POST needs a body with Content-Length", "send {} when there is nothing to say");
             else
