@@ -2,7 +2,6 @@
 
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
-#include <random>
 #include <thread>
 
 #include "api/api_error.h"
@@ -17,6 +16,7 @@
 #include "serving/forecast.h"
 #include "serving/model_store.h"
 #include "serving/prediction_cache.h"
+#include "serving/prediction_store.h"
 
 // Last: it pulls in <resolv.h>, whose `_res` macro breaks Eigen headers included after it.
 #include <httplib.h>
@@ -47,35 +47,13 @@ struct RequestContext {
 };
 thread_local RequestContext current;
 
-std::mt19937_64& rng() {
-    thread_local std::mt19937_64 g{std::random_device{}()};
-    return g;
-}
-
-// Random (version 4) UUID: prediction ids reveal nothing about order or volume.
-std::string new_uuid() {
-    const std::uint64_t hi = (rng()() & 0xFFFFFFFFFFFF0FFFull) | 0x0000000000004000ull;
-    const std::uint64_t lo = (rng()() & 0x3FFFFFFFFFFFFFFFull) | 0x8000000000000000ull;
-    return fmt::format("{:08x}-{:04x}-{:04x}-{:04x}-{:012x}", hi >> 32, (hi >> 16) & 0xFFFF, hi & 0xFFFF, lo >> 48,
-                       lo & 0xFFFFFFFFFFFFull);
-}
-
-bool is_uuid(const std::string& s) {
-    if (s.size() != 36) return false;
-    for (std::size_t i = 0; i < s.size(); ++i) {
-        const bool dash = i == 8 || i == 13 || i == 18 || i == 23;
-        if (dash ? s[i] != '-' : !std::isxdigit(static_cast<unsigned char>(s[i]))) return false;
-    }
-    return true;
-}
-
 // An incoming X-Request-ID is kept when it is a sane token; otherwise the server makes one.
 std::string request_id_for(const httplib::Request& req) {
     const std::string incoming = req.get_header_value("X-Request-ID");
     if (!incoming.empty() && incoming.size() <= 128 &&
         std::all_of(incoming.begin(), incoming.end(), [](char c) { return c > ' ' && c < 127 && c != '"' && c != '\\'; }))
         return incoming;
-    return new_uuid();
+    return serving::new_prediction_id();  // a UUID serves as well for requests
 }
 
 std::string iso_hour(Minute m) {
@@ -291,20 +269,10 @@ struct ApiServer::Impl {
         const auto forecasts = serving::forecast(model, plans, to_read.empty() ? *data.latest_rows : merged(*data.latest_rows, std::move(older)));
 
         auto conn = pool.acquire();
+        const auto ids = serving::store_predictions(*conn, tenant, model, forecasts, current.request_id);
         std::vector<serving::CachedPrediction> out;
-        std::string values;
-        for (const auto& f : forecasts) {
-            out.push_back({new_uuid(), f.plan.target_hour, f.plan.horizon, f.value_kw});
-            std::string inputs;
-            for (double v : f.inputs) inputs += fmt::format("{}{}", inputs.empty() ? "" : ",", v);
-            values += fmt::format("{}({},'{}','{}',{},'{}',{},{},{},{},'{{{}}}',{})", values.empty() ? "" : ",", conn->quote(tenant),
-                                  out.back().id, format_minute(f.plan.target_hour), f.plan.horizon, format_minute(f.plan.origin_hour),
-                                  f.value_kw, conn->quote(model.name), conn->quote(model.version), conn->quote(model.family), inputs,
-                                  conn->quote(current.request_id));
-        }
-        db::exec_as_tenant(*conn, tenant,
-                           "INSERT INTO predictions (tenant_id, id, target_hour, horizon_hours, origin_hour, value_kw, model_name, "
-                           "model_version, model_family, inputs, request_id) VALUES " + values);
+        for (std::size_t i = 0; i < forecasts.size(); ++i)
+            out.push_back({ids[i], forecasts[i].plan.target_hour, forecasts[i].plan.horizon, forecasts[i].value_kw});
         return out;
     }
 
@@ -397,56 +365,36 @@ struct ApiServer::Impl {
     void explain(const httplib::Request& req, httplib::Response& res) {
         const Principal who = authenticate(req);
         const std::string id = req.matches[1];
-        if (!is_uuid(id)) throw ApiError(422, "id", "'" + id + "' is not a prediction id", "use the id POST /predict returned");
-        auto conn = pool.acquire();
-        const auto row = db::with_tenant(*conn, who.tenant, [&](pqxx::transaction_base& tx) {
-            return tx.exec_params(
-                "SELECT to_char(target_hour, 'YYYY-MM-DD\"T\"HH24:MI:SS'), horizon_hours, to_char(origin_hour, 'YYYY-MM-DD\"T\"HH24:MI:SS'), "
-                "value_kw, model_name, model_version, model_family, inputs::text, request_id FROM predictions WHERE id = $1", id);
-        });
+        if (!serving::is_prediction_id(id)) throw ApiError(422, "id", "'" + id + "' is not a prediction id", "use the id POST /predict returned");
+        const auto p = [&] {
+            auto conn = pool.acquire();
+            return serving::find_prediction(*conn, who.tenant, id);
+        }();
         // Another tenant's prediction is invisible under row-level security: the same 404 as a missing one.
-        if (row.empty()) throw ApiError(404, "id", "no prediction " + id);
-        const auto r = row[0];
-        const std::string version = r[5].as<std::string>();
-        current.model_version = version;
-        const auto model = models.version(who.tenant, version);
-        const int horizon = r[1].as<int>();
-        const serving::HorizonModel* hm = model->for_hours(horizon);
-        if (!hm) throw Error(fmt::format("model version {} has no {} h model", version, horizon));
-
-        const std::vector<double> inputs = parse_float_array(r[7].as<std::string>());
-        if (inputs.size() != model->features.size()) throw Error("stored inputs do not match model version " + version);
-        training::Matrix X(1, static_cast<Eigen::Index>(inputs.size()));
-        for (std::size_t c = 0; c < inputs.size(); ++c) X(0, static_cast<Eigen::Index>(c)) = inputs[c];
+        if (!p) throw ApiError(404, "id", "no prediction " + id);
+        current.model_version = p->model_version;
+        const auto model = models.version(who.tenant, p->model_version);
+        const serving::HorizonModel* hm = model->for_hours(p->horizon);
+        if (!hm) throw Error(fmt::format("model version {} has no {} h model", p->model_version, p->horizon));
+        if (p->inputs.size() != model->features.size()) throw Error("stored inputs do not match model version " + p->model_version);
+        const training::Matrix X = Eigen::Map<const training::Matrix>(p->inputs.data(), 1, static_cast<Eigen::Index>(p->inputs.size()));
         const auto e = hm->model->explain(X).front();
 
-        std::vector<std::size_t> order(inputs.size());
+        std::vector<std::size_t> order(p->inputs.size());
         std::iota(order.begin(), order.end(), 0);
         std::sort(order.begin(), order.end(), [&](auto a, auto b) { return std::abs(e.contributions[a]) > std::abs(e.contributions[b]); });
         Json contributions = Json::array();
         double sum = e.base;
         for (std::size_t c : order) {
-            contributions.push_back({{"feature", model->features[c].name}, {"value", inputs[c]}, {"contribution", e.contributions[c]}});
+            contributions.push_back({{"feature", model->features[c].name}, {"value", p->inputs[c]}, {"contribution", e.contributions[c]}});
             sum += e.contributions[c];
         }
-        send_json(res, 200, {{"id", id}, {"target_hour", r[0].as<std::string>()}, {"horizon_hours", horizon},
-                             {"origin_hour", r[2].as<std::string>()}, {"value_kw", r[3].as<double>()},
-                             {"model", {{"name", r[4].as<std::string>()}, {"version", version}, {"family", r[6].as<std::string>()}}},
+        send_json(res, 200, {{"id", id}, {"target_hour", iso_hour(p->target_hour)}, {"horizon_hours", p->horizon},
+                             {"origin_hour", iso_hour(p->origin_hour)}, {"value_kw", p->value_kw},
+                             {"model", {{"name", p->model_name}, {"version", p->model_version}, {"family", p->model_family}}},
                              {"method", explanation_method(model->family)}, {"base_value", e.base},
                              {"contribution_sum", sum}, {"contributions", std::move(contributions)},
-                             {"global_importance", hm->global_importance}, {"request_id", r[8].as<std::string>()}});
-    }
-
-    static std::vector<double> parse_float_array(const std::string& text) {  // "{1.5,NaN,...}"
-        std::vector<double> out;
-        std::size_t pos = 1;
-        while (pos < text.size() && text[pos] != '}') {
-            const auto end = text.find_first_of(",}", pos);
-            const std::string item = text.substr(pos, end - pos);
-            out.push_back(item == "NaN" ? NAN : std::stod(item));
-            pos = end + (text[end] == ',');
-        }
-        return out;
+                             {"global_importance", hm->global_importance}, {"request_id", p->request_id}});
     }
 
     void reload(const httplib::Request& req, httplib::Response& res) {

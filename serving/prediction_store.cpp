@@ -1,0 +1,75 @@
+#include "serving/prediction_store.h"
+
+#include <cmath>
+#include <fmt/format.h>
+#include <random>
+
+#include "db/connection.h"
+
+namespace voltedge::serving {
+namespace {
+
+// "{1.5,NaN,...}": PostgreSQL's text form of a float8[].
+std::vector<double> parse_float_array(const std::string& text) {
+    std::vector<double> out;
+    std::size_t pos = 1;
+    while (pos < text.size() && text[pos] != '}') {
+        const auto end = text.find_first_of(",}", pos);
+        const std::string item = text.substr(pos, end - pos);
+        out.push_back(item == "NaN" ? NAN : std::stod(item));
+        pos = end + (text[end] == ',');
+    }
+    return out;
+}
+
+}  // namespace
+
+std::string new_prediction_id() {
+    thread_local std::mt19937_64 rng{std::random_device{}()};
+    const std::uint64_t hi = (rng() & 0xFFFFFFFFFFFF0FFFull) | 0x0000000000004000ull;
+    const std::uint64_t lo = (rng() & 0x3FFFFFFFFFFFFFFFull) | 0x8000000000000000ull;
+    return fmt::format("{:08x}-{:04x}-{:04x}-{:04x}-{:012x}", hi >> 32, (hi >> 16) & 0xFFFF, hi & 0xFFFF, lo >> 48,
+                       lo & 0xFFFFFFFFFFFFull);
+}
+
+bool is_prediction_id(const std::string& s) {
+    if (s.size() != 36) return false;
+    for (std::size_t i = 0; i < s.size(); ++i) {
+        const bool dash = i == 8 || i == 13 || i == 18 || i == 23;
+        if (dash ? s[i] != '-' : !std::isxdigit(static_cast<unsigned char>(s[i]))) return false;
+    }
+    return true;
+}
+
+std::vector<std::string> store_predictions(pqxx::connection& conn, const std::string& tenant, const ModelBundle& model,
+                                           const std::vector<Forecast>& forecasts, const std::string& request_id) {
+    std::vector<std::string> ids;
+    std::string values;
+    for (const auto& f : forecasts) {
+        ids.push_back(new_prediction_id());
+        std::string inputs;
+        for (double v : f.inputs) inputs += fmt::format("{}{}", inputs.empty() ? "" : ",", v);
+        values += fmt::format("{}({},'{}','{}',{},'{}',{},{},{},{},'{{{}}}',{})", values.empty() ? "" : ",", conn.quote(tenant),
+                              ids.back(), format_minute(f.plan.target_hour), f.plan.horizon, format_minute(f.plan.origin_hour),
+                              f.value_kw, conn.quote(model.name), conn.quote(model.version), conn.quote(model.family), inputs,
+                              conn.quote(request_id));
+    }
+    db::exec_as_tenant(conn, tenant,
+                       "INSERT INTO predictions (tenant_id, id, target_hour, horizon_hours, origin_hour, value_kw, model_name, "
+                       "model_version, model_family, inputs, request_id) VALUES " + values);
+    return ids;
+}
+
+std::optional<StoredPrediction> find_prediction(pqxx::connection& conn, const std::string& tenant, const std::string& id) {
+    const auto rows = db::with_tenant(conn, tenant, [&](pqxx::transaction_base& tx) {
+        return tx.exec_params(
+            "SELECT (extract(epoch from target_hour) / 60)::bigint, (extract(epoch from origin_hour) / 60)::bigint, horizon_hours, "
+            "value_kw, model_name, model_version, model_family, request_id, inputs::text FROM predictions WHERE id = $1", id);
+    });
+    if (rows.empty()) return std::nullopt;
+    const auto r = rows[0];
+    return StoredPrediction{id, r[0].as<Minute>(), r[1].as<Minute>(), r[2].as<int>(), r[3].as<double>(), r[4].as<std::string>(),
+                            r[5].as<std::string>(), r[6].as<std::string>(), r[7].as<std::string>(), parse_float_array(r[8].as<std::string>())};
+}
+
+}  // namespace voltedge::serving
