@@ -276,6 +276,7 @@ TEST_F(ApiTest, ReloadAfterPromotionServesTheNewVersion) {
     registry::MlflowClient mlflow(test::config().mlflow_tracking_uri);
     const std::string name = registry::model_name(tenant_b);
     const auto current = mlflow.get_version_by_alias(name, "production");
+    ASSERT_EQ(predict(key_b, {{"horizon_hours", 1}}).body["model"]["version"], current->version);  // loaded and serving
     // A new registered version (same artifacts) promoted to production.
     const auto next = mlflow.create_model_version(name, current->source, current->run_id, {{"family", "linear"}});
     auto conn = db::connect(test::config().database_url);
