@@ -480,6 +480,12 @@ struct ApiServer::Impl {
     void install_plumbing() {
         http.new_task_queue = [n = options.threads] { return new httplib::ThreadPool(static_cast<std::size_t>(n)); };
         http.set_tcp_nodelay(true);
+        // httplib's default adds SO_REUSEPORT, which lets a second server bind the same port and silently
+        // take half the connections; a port in use must be an error instead.
+        http.set_socket_options([](socket_t sock) {
+            int yes = 1;
+            setsockopt(sock, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof yes);
+        });
         http.set_keep_alive_max_count(1'000'000);
         http.set_payload_max_length(options.max_body_bytes);
         http.set_pre_routing_handler([this](const auto& req, auto& res) {
@@ -537,17 +543,15 @@ ApiServer::~ApiServer() { stop(); }
 
 void ApiServer::start() {
     auto& s = *impl_;
-    if (s.options.preload_models) log_info("models_loaded", {{"count", s.models.load_all()}});
     s.install_plumbing();
     s.install_routes();
-    if (s.options.port == 0) {
-        s.bound_port = s.http.bind_to_any_port(s.options.host);
-    } else {
-        s.bound_port = s.http.bind_to_port(s.options.host, s.options.port) ? s.options.port : -1;
-    }
+    // Bind first: a port in use fails at once, before minutes of model downloads.
+    s.bound_port = s.options.port == 0 ? s.http.bind_to_any_port(s.options.host)
+                                       : (s.http.bind_to_port(s.options.host, s.options.port) ? s.options.port : -1);
     if (s.bound_port <= 0)
         throw Error(fmt::format("cannot listen on {}:{}", s.options.host, s.options.port),
                     "is another voltedge serve running? set VOLTEDGE_API_PORT to another port");
+    if (s.options.preload_models) log_info("models_loaded", {{"count", s.models.load_all()}});
     s.listener_thread = std::thread([&s] { s.listen_for_data_changes(); });
     s.http_thread = std::thread([&s] { s.http.listen_after_bind(); });
     log_info("serving", {{"host", s.options.host}, {"port", s.bound_port}, {"threads", s.options.threads},

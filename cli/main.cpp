@@ -119,10 +119,11 @@ int main(int argc, char** argv) {
     tenant_revoke->add_option("ID", tenant_id, "tenant id")->required();
     tenant_revoke->add_option("KEY_ID", revoke_key_id, "key id")->required();
 
-    api::ServeOptions serve_options = api::ServeOptions::from_env();
+    std::string serve_host;
+    int serve_port = 0;
     auto* serve_cmd = app.add_subcommand("serve", "Run the prediction API (predict, explain, reload, metrics, docs)");
-    serve_cmd->add_option("--host", serve_options.host, "address to listen on (VOLTEDGE_API_HOST)")->capture_default_str();
-    serve_cmd->add_option("--port", serve_options.port, "port (VOLTEDGE_API_PORT)")->capture_default_str();
+    serve_cmd->add_option("--host", serve_host, "address to listen on (default VOLTEDGE_API_HOST or 127.0.0.1)");
+    serve_cmd->add_option("--port", serve_port, "port (default VOLTEDGE_API_PORT or 58080)");
 
     ingestion::IngestOptions ingest_options;
     ingest_options.source = kUciUrl;
@@ -177,7 +178,12 @@ int main(int argc, char** argv) {
             std::cerr << "key " << revoke_key_id << " of tenant " << tenant_id << " revoked\n";
             return 0;
         }
-        if (*serve_cmd) return run_serve(config, serve_options);
+        if (*serve_cmd) {
+            api::ServeOptions options = api::ServeOptions::from_env();
+            if (!serve_host.empty()) options.host = serve_host;
+            if (serve_port != 0) options.port = serve_port;
+            return run_serve(config, options);
+        }
         if (*ingest) return run_ingest(config, ingest_options);
         if (*features_cmd) {
             auto conn = db::connect(config.database_url);
