@@ -182,7 +182,7 @@ struct ApiServer::Impl {
     }
 
     void finish(const httplib::Request& req, const httplib::Response& res) {
-        if (current.request != &req) current = RequestContext{&req, Clock::now(), request_id_for(req), "", "", "", ""};
+        if (current.request != &req) current = RequestContext{&req, Clock::now(), request_id_for(req), "", "", "", ""};  // never routed
         const double seconds = std::chrono::duration<double>(Clock::now() - current.start).count();
         const std::string route = current.route.empty() ? "unmatched" : current.route;
         metrics.observe(route, res.status, seconds);
@@ -494,8 +494,10 @@ struct ApiServer::Impl {
         });
         // Every error response is JSON naming what went wrong, including those httplib makes itself
         // (404 unknown route, 413 body too large, 400 unreadable request).
-        http.set_error_handler([max = options.max_body_bytes](const httplib::Request& req, httplib::Response& res) {
+        http.set_error_handler([this](const httplib::Request& req, httplib::Response& res) {
+            if (current.request != &req) begin(req, res);  // rejected before routing (e.g. 413): no context yet
             if (!res.body.empty()) return;
+            const std::size_t max = options.max_body_bytes;
             if (res.status == 404)
                 send_error(res, 404, "path", "no route " + req.method + " " + req.path, "see GET /openapi.json or /docs");
             else if (res.status == 413)
