@@ -122,6 +122,7 @@ struct ApiServer::Impl {
     std::thread http_thread, listener_thread;
     std::atomic<bool> stopping{false};
     int bound_port = 0;
+    int listen_socket = -1;
 
     // What each tenant's forecasts start from: the feature build's stamp and its latest rows (enough for
     // every horizon), so forecasting the next hours needs no feature query. Dropped when the tenant's data
@@ -482,9 +483,10 @@ struct ApiServer::Impl {
         http.set_tcp_nodelay(true);
         // httplib's default adds SO_REUSEPORT, which lets a second server bind the same port and silently
         // take half the connections; a port in use must be an error instead.
-        http.set_socket_options([](socket_t sock) {
+        http.set_socket_options([this](socket_t sock) {
             int yes = 1;
             setsockopt(sock, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof yes);
+            listen_socket = sock;
         });
         http.set_keep_alive_max_count(1'000'000);
         http.set_payload_max_length(options.max_body_bytes);
@@ -553,6 +555,9 @@ void ApiServer::start() {
     if (s.bound_port <= 0)
         throw Error(fmt::format("cannot listen on {}:{}", s.options.host, s.options.port),
                     "is another voltedge serve running? set VOLTEDGE_API_PORT to another port");
+    // httplib listens with a backlog of 5: a burst of new connections overflows it and the kernel drops their
+    // SYNs, which clients retry only after 1, 3, 7 s. Listening again on the same socket enlarges the queue.
+    ::listen(s.listen_socket, SOMAXCONN);
     if (s.options.preload_models) log_info("models_loaded", {{"count", s.models.load_all()}});
     s.listener_thread = std::thread([&s] { s.listen_for_data_changes(); });
     s.http_thread = std::thread([&s] { s.http.listen_after_bind(); });
