@@ -187,10 +187,12 @@ struct ApiServer::Impl {
         const double seconds = std::chrono::duration<double>(Clock::now() - current.start).count();
         const std::string route = current.route.empty() ? "unmatched" : current.route;
         metrics.observe(route, res.status, seconds);
-        Json line = {{"request_id", current.request_id}, {"tenant_id", current.tenant}, {"method", req.method},
-                     {"route", route}, {"status", res.status}, {"latency_ms", std::round(seconds * 1e5) / 100},
-                     {"model_version", current.model_version}, {"cache", current.cache}};
-        log_info("request", std::move(line));
+        log_event_raw("info", "request",
+                      fmt::format(R"("request_id":{},"tenant_id":{},"method":{},"route":{},"status":{},"latency_ms":{:.2f},)"
+                                  R"("model_version":{},"cache":{})",
+                                  json_quoted(current.request_id), json_quoted(current.tenant), json_quoted(req.method),
+                                  json_quoted(route), res.status, seconds * 1e3, json_quoted(current.model_version),
+                                  json_quoted(current.cache)));
         current.request = nullptr;
     }
 

@@ -9,13 +9,21 @@
 namespace voltedge {
 
 void log_event(std::string_view level, std::string_view event, nlohmann::json fields) {
+    const std::string text = fields.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+    log_event_raw(level, event, std::string_view(text).substr(1, text.size() - 2));  // without the braces
+}
+
+void log_event_raw(std::string_view level, std::string_view event, std::string_view fields) {
     static std::mutex mutex;
     const auto now = std::chrono::time_point_cast<std::chrono::milliseconds>(std::chrono::system_clock::now());
-    nlohmann::json line = {{"ts", fmt::format("{:%FT%T}Z", now)}, {"level", level}, {"event", event}};
-    line.update(fields);
-    const std::string text = line.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+    const std::string line = fmt::format("{{\"ts\":\"{:%FT%T}Z\",\"level\":{},\"event\":{}{}{}}}\n", now, json_quoted(level),
+                                         json_quoted(event), fields.empty() ? "" : ",", fields);
     std::lock_guard lock(mutex);
-    std::fprintf(stderr, "%s\n", text.c_str());
+    std::fwrite(line.data(), 1, line.size(), stderr);
+}
+
+std::string json_quoted(std::string_view text) {
+    return nlohmann::json(std::string(text)).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
 }
 
 }  // namespace voltedge
