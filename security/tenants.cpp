@@ -30,6 +30,19 @@ void audit(pqxx::work& tx, const std::string& tenant_id, const std::string& acto
                    tenant_id, actor, action, details.dump());
 }
 
+// Runs fn(tx) as the owner inside an existing tenant, committing when fn returns true.
+template <class Fn>
+bool in_existing_tenant(const std::string& admin_url, const std::string& tenant_id, Fn&& fn) {
+    check_tenant_id(tenant_id);
+    auto conn = db::connect(admin_url);
+    pqxx::work tx(conn);
+    act_as_owner(tx, tenant_id);
+    db::enter_tenant(tx, tenant_id);
+    if (!fn(tx)) return false;
+    tx.commit();
+    return true;
+}
+
 }  // namespace
 
 bool create_tenant(const std::string& admin_url, const std::string& tenant_id, const std::string& actor) {
@@ -46,31 +59,24 @@ bool create_tenant(const std::string& admin_url, const std::string& tenant_id, c
 
 std::string issue_api_key(const std::string& admin_url, const std::string& tenant_id, bool is_admin,
                           const std::string& actor) {
-    check_tenant_id(tenant_id);
-    auto conn = db::connect(admin_url);
-    pqxx::work tx(conn);
-    act_as_owner(tx, tenant_id);
-    db::enter_tenant(tx, tenant_id);
     const NewApiKey key = generate_api_key();
-    tx.exec_params("INSERT INTO api_keys (key_id, tenant_id, key_hash, is_admin) VALUES ($1, $2, $3, $4)",
-                   key.key_id, tenant_id, key.hash, is_admin);
-    audit(tx, tenant_id, actor, "api_key.create", {{"key_id", key.key_id}, {"is_admin", is_admin}});
-    tx.commit();
+    in_existing_tenant(admin_url, tenant_id, [&](pqxx::work& tx) {
+        tx.exec_params("INSERT INTO api_keys (key_id, tenant_id, key_hash, is_admin) VALUES ($1, $2, $3, $4)",
+                       key.key_id, tenant_id, key.hash, is_admin);
+        audit(tx, tenant_id, actor, "api_key.create", {{"key_id", key.key_id}, {"is_admin", is_admin}});
+        return true;
+    });
     return key.secret;
 }
 
 bool revoke_api_key(const std::string& admin_url, const std::string& tenant_id, const std::string& key_id,
                     const std::string& actor) {
-    check_tenant_id(tenant_id);
-    auto conn = db::connect(admin_url);
-    pqxx::work tx(conn);
-    act_as_owner(tx, tenant_id);
-    db::enter_tenant(tx, tenant_id);
-    const auto r = tx.exec_params("UPDATE api_keys SET revoked_at = now() WHERE key_id = $1 AND revoked_at IS NULL", key_id);
-    if (r.affected_rows() == 0) return false;
-    audit(tx, tenant_id, actor, "api_key.revoke", {{"key_id", key_id}});
-    tx.commit();
-    return true;
+    return in_existing_tenant(admin_url, tenant_id, [&](pqxx::work& tx) {
+        const auto r = tx.exec_params("UPDATE api_keys SET revoked_at = now() WHERE key_id = $1 AND revoked_at IS NULL", key_id);
+        if (r.affected_rows() == 0) return false;
+        audit(tx, tenant_id, actor, "api_key.revoke", {{"key_id", key_id}});
+        return true;
+    });
 }
 
 }  // namespace voltedge::security
