@@ -25,8 +25,9 @@ down:
 status:
 	scripts/devstack status
 
+VOLTEDGE_WERROR ?= OFF
 build: $(STAMP)
-	cmake --preset default >/dev/null
+	cmake --preset default -DVOLTEDGE_WERROR=$(VOLTEDGE_WERROR) >/dev/null
 	cmake --build build
 
 migrate: build up
@@ -52,8 +53,12 @@ promote: build
 serve: migrate
 	$(BIN) serve
 
+# Tests run against the database voltedge_test (tests/integration/support.h) and delete what they create in
+# MLflow, so the demo's data, registry and UI stay as they were.
+TEST_DB_ENV = DATABASE_URL=postgresql://voltedge_app:voltedge_app@127.0.0.1:55432/voltedge_test \
+              DATABASE_ADMIN_URL=postgresql://postgres:voltedge_admin@127.0.0.1:55432/voltedge_test
 test: build up
-	$(BIN) migrate
+	$(TEST_DB_ENV) $(BIN) migrate
 	ctest --test-dir build --output-on-failure -j2
 
 # Ends with the API running in the background, a key printed, and a sample forecast and explanation.

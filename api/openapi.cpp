@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include "serving/limits.h"
+
 namespace voltedge::api {
 namespace {
 
@@ -41,12 +43,12 @@ constexpr const char* kDocument = R"json({
         "description": "Exactly one of the three fields.",
         "oneOf": [
           {"type": "object", "required": ["horizon_hours"], "additionalProperties": false,
-           "properties": {"horizon_hours": {"type": "integer", "minimum": 1, "maximum": 48,
+           "properties": {"horizon_hours": {"type": "integer", "minimum": 1, "maximum": null,
              "description": "Forecast the next N hours after the tenant's latest data (at most the model's longest horizon)."}}},
           {"type": "object", "required": ["target_hour"], "additionalProperties": false,
            "properties": {"target_hour": {"$ref": "#/components/schemas/Hour"}}},
           {"type": "object", "required": ["target_hours"], "additionalProperties": false,
-           "properties": {"target_hours": {"type": "array", "minItems": 1, "maxItems": 168, "items": {"$ref": "#/components/schemas/Hour"}}}}
+           "properties": {"target_hours": {"type": "array", "minItems": 1, "maxItems": null, "items": {"$ref": "#/components/schemas/Hour"}}}}
         ]
       },
       "Hour": {"type": "string", "pattern": "^\\d{4}-\\d{2}-\\d{2}[T ]\\d{2}:00(:00)?$", "examples": ["2010-11-27T08:00"]},
@@ -183,13 +185,18 @@ std::string escape_html(const std::string& s) {
 
 }  // namespace
 
-const nlohmann::json& openapi_document() {
-    static const nlohmann::json doc = nlohmann::json::parse(kDocument);
+nlohmann::json openapi_document(std::size_t max_batch) {
+    static const nlohmann::json base = nlohmann::json::parse(kDocument);
+    nlohmann::json doc = base;
+    // The limits come from where they are enforced, so the document cannot drift from the server.
+    auto& forms = doc["components"]["schemas"]["PredictRequest"]["oneOf"];
+    forms[0]["properties"]["horizon_hours"]["maximum"] = serving::kMaxHorizonHours;
+    forms[2]["properties"]["target_hours"]["maxItems"] = max_batch;
     return doc;
 }
 
-std::string docs_page() {
-    const auto& doc = openapi_document();
+std::string docs_page(std::size_t max_batch) {
+    const auto doc = openapi_document(max_batch);
     std::string html = "<!doctype html><html><head><meta charset=\"utf-8\"><title>VoltEdge API</title><style>"
                        "body{font-family:sans-serif;max-width:60em;margin:2em auto;line-height:1.4}"
                        "code,pre{background:#f4f4f4;padding:2px 4px}pre{padding:8px;overflow-x:auto}"

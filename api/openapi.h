@@ -5,7 +5,8 @@
 
 namespace voltedge::api {
 
-const nlohmann::json& openapi_document();
-std::string docs_page();
+// max_batch: the configured limit of target_hours per request.
+nlohmann::json openapi_document(std::size_t max_batch);
+std::string docs_page(std::size_t max_batch);
 
 }  // namespace voltedge::api

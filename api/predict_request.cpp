@@ -4,6 +4,7 @@
 #include <nlohmann/json.hpp>
 
 #include "api/api_error.h"
+#include "serving/limits.h"
 
 namespace voltedge::api {
 namespace {
@@ -26,7 +27,7 @@ std::optional<Minute> parse_target_hour(std::string_view text) {
     return parse_minute(s);
 }
 
-PredictRequest parse_predict_request(std::string_view body, std::size_t max_batch) {
+serving::ForecastQuery parse_predict_request(std::string_view body, std::size_t max_batch) {
     const Json j = Json::parse(body, nullptr, false);
     if (j.is_discarded()) throw ApiError(400, "body", "the request body is not valid JSON", "send a JSON object, e.g. {\"horizon_hours\": 24}");
     if (!j.is_object()) throw ApiError(400, "body", "the request body must be a JSON object", "e.g. {\"horizon_hours\": 24}");
@@ -37,14 +38,14 @@ PredictRequest parse_predict_request(std::string_view body, std::size_t max_batc
         throw ApiError(422, j.empty() ? "body" : "horizon_hours",
                        j.empty() ? "the body names nothing to forecast" : "give exactly one of horizon_hours, target_hour, target_hours",
                        "e.g. {\"horizon_hours\": 24} or {\"target_hours\": [\"2010-11-27T08:00\"]}");
-    PredictRequest request;
+    serving::ForecastQuery request;
     request.field = j.begin().key();
     if (j.contains("horizon_hours")) {
         const Json& h = j["horizon_hours"];
         if (!h.is_number_integer()) throw ApiError(422, "horizon_hours", "horizon_hours must be an integer");
         const auto n = h.get<std::int64_t>();
-        if (n < 1 || n > kMaxHorizonHours)
-            throw ApiError(422, "horizon_hours", fmt::format("horizon_hours is {}; it must be 1..{}", n, kMaxHorizonHours));
+        if (n < 1 || n > serving::kMaxHorizonHours)
+            throw ApiError(422, "horizon_hours", fmt::format("horizon_hours is {}; it must be 1..{}", n, serving::kMaxHorizonHours));
         request.horizon_hours = static_cast<int>(n);
     } else if (j.contains("target_hour")) {
         request.target_hours.push_back(target_from_json(j["target_hour"], "target_hour"));

@@ -1,6 +1,7 @@
 #pragma once
-// `voltedge serve`: the prediction API. Routes, auth, tenancy and error mapping live here; forecasting,
-// models and caching in serving/.
+// `voltedge serve`: the prediction API. This area is thin: each route group parses the request, calls an
+// area (serving::Predictor, security) and renders the answer; the shared HTTP layer does errors, request
+// ids, logs and metrics.
 #include <chrono>
 #include <memory>
 #include <string>
@@ -21,9 +22,8 @@ struct ServeOptions {
     std::size_t max_body_bytes = 64 * 1024;
     int redis_ttl_seconds = 3600;
     bool preload_models = true;       // false: each tenant's model loads on its first request (tests)
-    // VOLTEDGE_API_HOST, VOLTEDGE_API_PORT, VOLTEDGE_API_THREADS, VOLTEDGE_DB_POOL,
-    // VOLTEDGE_KEY_CACHE_SECONDS, VOLTEDGE_CACHE (on|off), VOLTEDGE_MAX_BATCH.
-    static ServeOptions from_env();
+
+    static ServeOptions from_config(const Config& config);
 };
 
 struct Route {
@@ -36,7 +36,7 @@ class ApiServer {
 public:
     ApiServer(Config config, ServeOptions options);
     ~ApiServer();
-    // Loads the production models, binds and starts serving on background threads; returns once listening.
+    // Binds, loads the production models and starts serving on background threads; returns once listening.
     void start();
     void stop();  // stops accepting, lets requests in flight finish
     int port() const;

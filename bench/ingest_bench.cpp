@@ -145,7 +145,7 @@ int main(int argc, char** argv) {
     std::string source = "data/raw/household_power_consumption.txt.xz";
     app.add_option("--source", source, "UCI file to ingest")->capture_default_str();
     CLI11_PARSE(app, argc, argv);
-    const ScratchDatabase scratch(Config::from_env());
+    const ScratchDatabase scratch(Config::load());
     const Config& config = scratch.config();
     for (const char* t : {"first", "second", "copy"}) security::create_tenant(config.database_admin_url, t, "bench");
 

@@ -17,7 +17,7 @@
 
 #include "bench/child_run.h"
 #include "core/config.h"
-#include "registry/model_registry.h"
+#include "registry/mlflow.h"
 
 #include <httplib.h>
 
@@ -51,7 +51,7 @@ public:
         pid_ = fork();
         if (pid_ == 0) {
             setenv("VOLTEDGE_API_PORT", std::to_string(port).c_str(), 1);
-            setenv("VOLTEDGE_CACHE", cache ? "on" : "off", 1);
+            setenv("VOLTEDGE_PREDICTION_CACHE", cache ? "on" : "off", 1);
             freopen(log.c_str(), "w", stderr);
             execl(bin.c_str(), bin.c_str(), "serve", nullptr);
             _exit(127);
@@ -139,18 +139,17 @@ int main(int argc, char** argv) {
         print("cached", run_wrk(script, port, connections, seconds));
 
         // New versions promoted and swapped in while the load runs.
-        Config config = Config::from_env();
-        registry::MlflowClient mlflow(config.mlflow_tracking_uri);
-        const std::string name = registry::model_name(tenant);
-        const auto base = mlflow.get_version_by_alias(name, "production");
+        Config config = Config::load();
+        registry::Mlflow mlflow(config.mlflow_tracking_uri);
+        const auto base = mlflow.alias(tenant, "production");
         if (!base) fail("tenant " + tenant + " has no production model");
         std::vector<std::string> swapped;
         std::thread reloader([&] {
             httplib::Client client("127.0.0.1", port);
             for (int i = 0; i < 4; ++i) {
                 std::this_thread::sleep_for(std::chrono::milliseconds(seconds * 1000 / 5));
-                const auto v = mlflow.create_model_version(name, base->source, base->run_id, {{"family", base->tags.value("family", "")}});
-                mlflow.set_alias(name, "production", v.version);
+                const auto v = mlflow.create_version(tenant, {base->run_id, ""}, "model", {{"family", base->tag("family")}});
+                mlflow.set_alias(tenant, "production", v.version);
                 auto r = client.Post("/reload", {{"X-API-Key", admin}}, nlohmann::json{{"tenant", tenant}}.dump(), "application/json");
                 if (!r || r->status != 200) fail("reload failed: " + (r ? r->body : std::string("no response")));
                 swapped.push_back(nlohmann::json::parse(r->body)["models"][0]["version"]);
@@ -160,7 +159,7 @@ int main(int argc, char** argv) {
         reloader.join();
         print(fmt::format("cached, {} reloads during the run", swapped.size()), during);
         fmt::print("  {:<40} versions swapped in: {}\n", "", fmt::join(swapped, ", "));
-        mlflow.set_alias(name, "production", base->version);
+        mlflow.set_alias(tenant, "production", base->version);
     }
     {
         Server server(bin, port, false, log);

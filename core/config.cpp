@@ -1,19 +1,107 @@
 #include "core/config.h"
 
+#include <charconv>
 #include <cstdlib>
+#include <fmt/format.h>
+
+#include "core/error.h"
+#include "core/url.h"
 
 namespace voltedge {
 namespace {
 
-// Must match scripts/devstack.
-constexpr const char* kLocalDatabaseUrl = "postgresql://voltedge_app:voltedge_app@127.0.0.1:55432/voltedge";
-constexpr const char* kLocalAdminUrl = "postgresql://postgres:voltedge_admin@127.0.0.1:55432/voltedge";
-constexpr const char* kLocalRedisUrl = "redis://127.0.0.1:56379/0";
-constexpr const char* kLocalMlflowUri = "http://127.0.0.1:55000";
+struct Setting {
+    const char* group;
+    const char* env;
+    const char* help;
+    std::string fallback;  // the default, as text
+    std::function<void(Config&, const std::string&)> set;  // parses and validates; throws Error
+    std::function<std::string(const Config&)> get;
+    bool secret = false;  // a URL whose password is masked when shown
+};
 
-std::string env_or(const char* name, const char* fallback) {
-    const char* value = std::getenv(name);
-    return value && *value ? value : fallback;
+[[noreturn]] void invalid(const char* env, const std::string& value, const std::string& what) {
+    throw Error(fmt::format("{}='{}' is invalid: {}", env, redact_url(value), what), fmt::format("see 'voltedge config show' for {}", env));
+}
+
+Setting text(const char* group, const char* env, std::string Config::*field, std::string fallback, const char* help,
+             bool secret = false) {
+    return {group, env, help, std::move(fallback), [field](Config& c, const std::string& v) { c.*field = v; },
+            [field](const Config& c) { return c.*field; }, secret};
+}
+
+Setting url(const char* group, const char* env, std::string Config::*field, std::string fallback, const char* help,
+            std::vector<std::string> schemes) {
+    Setting s = text(group, env, field, std::move(fallback), help, true);
+    s.set = [field, env, schemes](Config& c, const std::string& v) {
+        const bool postgres = field == &Config::database_url || field == &Config::database_admin_url;
+        if (postgres && v.find("://") == std::string::npos) {  // libpq's key=value form: libpq validates it
+            c.*field = v;
+            return;
+        }
+        const std::string normal = postgres ? normalize_postgres_url(v) : v;
+        const auto parsed = parse_url(normal);
+        std::string list;
+        for (const auto& scheme : schemes) list += (list.empty() ? "" : " or ") + scheme + "://";
+        if (!parsed) invalid(env, v, "it must be a URL starting with " + list);
+        bool known = false;
+        for (const auto& scheme : schemes) known = known || parsed->scheme == scheme;
+        if (!known) invalid(env, v, "its scheme must be " + list);
+        c.*field = normal;
+    };
+    return s;
+}
+
+Setting integer(const char* group, const char* env, int Config::*field, int fallback, int min, int max, const char* help) {
+    return {group, env, help, std::to_string(fallback),
+            [=](Config& c, const std::string& v) {
+                int n = 0;
+                const auto [end, ec] = std::from_chars(v.data(), v.data() + v.size(), n);
+                if (ec != std::errc() || end != v.data() + v.size() || n < min || n > max)
+                    invalid(env, v, fmt::format("it must be a whole number from {} to {}", min, max));
+                c.*field = n;
+            },
+            [field](const Config& c) { return std::to_string(c.*field); }};
+}
+
+Setting on_off(const char* group, const char* env, bool Config::*field, bool fallback, const char* help) {
+    return {group, env, help, fallback ? "on" : "off",
+            [=](Config& c, const std::string& v) {
+                if (v != "on" && v != "off") invalid(env, v, "it must be 'on' or 'off'");
+                c.*field = v == "on";
+            },
+            [field](const Config& c) { return std::string(c.*field ? "on" : "off"); }};
+}
+
+// Must match scripts/devstack.
+const std::vector<Setting>& schema() {
+    static const std::vector<Setting> settings = {
+        url("database", "DATABASE_URL", &Config::database_url, "postgresql://voltedge_app:voltedge_app@127.0.0.1:55432/voltedge",
+            "application login (row-level security applies); postgresql+psycopg2:// is accepted", {"postgresql", "postgres"}),
+        url("database", "DATABASE_ADMIN_URL", &Config::database_admin_url,
+            "postgresql://postgres:voltedge_admin@127.0.0.1:55432/voltedge", "login that runs migrations and manages tenants",
+            {"postgresql", "postgres"}),
+        integer("database", "VOLTEDGE_DB_POOL", &Config::db_pool, 8, 1, 1000, "database connections the API shares"),
+        url("redis", "REDIS_URL", &Config::redis_url, "redis://127.0.0.1:56379/0", "shared prediction cache (and later job queue)",
+            {"redis"}),
+        url("registry", "MLFLOW_TRACKING_URI", &Config::mlflow_tracking_uri, "http://127.0.0.1:55000",
+            "MLflow tracking and model registry server", {"http", "https"}),
+        text("api", "VOLTEDGE_API_HOST", &Config::api_host, "127.0.0.1", "address voltedge serve listens on"),
+        integer("api", "VOLTEDGE_API_PORT", &Config::api_port, 58080, 0, 65535, "port voltedge serve listens on (0: any free port)"),
+        integer("api", "VOLTEDGE_API_THREADS", &Config::api_threads, 128, 1, 4096, "HTTP worker threads"),
+        integer("api", "VOLTEDGE_KEY_CACHE_SECONDS", &Config::key_cache_seconds, 10, 0, 3600,
+                "how long a resolved API key is remembered (a revoked key works at most this long)"),
+        on_off("api", "VOLTEDGE_PREDICTION_CACHE", &Config::prediction_cache, true,
+               "answer repeated forecasts from the in-process and Redis caches"),
+        integer("api", "VOLTEDGE_MAX_BATCH", &Config::max_batch, 168, 1, 10000, "target_hours per /predict request"),
+        integer("api", "VOLTEDGE_CACHE_TTL_SECONDS", &Config::cache_ttl_seconds, 3600, 1, 86400 * 30,
+                "how long Redis keeps a cached prediction"),
+        text("features", "VOLTEDGE_WEATHER_CSV", &Config::weather_csv, "",
+             "hourly temperature file for 'voltedge features --with-weather'"),
+        text("identity", "VOLTEDGE_ACTOR", &Config::actor, "",
+             "who the audit log names for command-line actions (default cli:$USER)"),
+    };
+    return settings;
 }
 
 }  // namespace
@@ -26,13 +114,31 @@ std::string normalize_postgres_url(const std::string& url) {
     return url;
 }
 
-Config Config::from_env() {
+Config Config::load(const Lookup& lookup) {
+    const Lookup read = lookup ? lookup : [](const char* name) -> const char* { return std::getenv(name); };
     Config c;
-    c.database_url = normalize_postgres_url(env_or("DATABASE_URL", kLocalDatabaseUrl));
-    c.database_admin_url = normalize_postgres_url(env_or("DATABASE_ADMIN_URL", kLocalAdminUrl));
-    c.redis_url = env_or("REDIS_URL", kLocalRedisUrl);
-    c.mlflow_tracking_uri = env_or("MLFLOW_TRACKING_URI", kLocalMlflowUri);
+    for (const auto& s : schema()) {
+        const char* value = read(s.env);
+        const bool given = value && *value;
+        s.set(c, given ? std::string(value) : s.fallback);
+        c.sources[s.env] = given ? "environment" : "default";
+    }
+    if (c.actor.empty()) {
+        const char* user = read("USER");
+        c.actor = std::string("cli:") + (user && *user ? user : "unknown");
+    }
     return c;
+}
+
+std::vector<Config::Shown> Config::show() const {
+    std::vector<Shown> out;
+    for (const auto& s : schema()) {
+        const auto source = sources.find(s.env);
+        const std::string value = s.get(*this);
+        out.push_back({s.group, s.env, s.secret ? redact_url(value) : value, source == sources.end() ? "default" : source->second,
+                       s.help});
+    }
+    return out;
 }
 
 const char* source_commit() { return VOLTEDGE_GIT_COMMIT; }

@@ -1,16 +1,50 @@
 #pragma once
-// Process configuration: environment variables, defaulting to the local stack `scripts/devstack up` starts.
+// The one typed configuration of the process. Every setting is declared once in config.cpp's schema (group,
+// environment variable, default, validation, help) and read once at start-up; nothing else reads the
+// environment. `voltedge config show` prints the effective values (secrets masked) and where each came
+// from. The defaults are the local stack `scripts/devstack up` starts.
+#include <functional>
+#include <map>
 #include <string>
+#include <vector>
 
 namespace voltedge {
 
 struct Config {
+    // database
     std::string database_url;        // application role: subject to row-level security
     std::string database_admin_url;  // administrative login that runs migrations and tenant management
+    int db_pool = 8;                 // application connections the API shares between requests
+    // redis
     std::string redis_url;
+    // registry
     std::string mlflow_tracking_uri;
+    // api
+    std::string api_host = "127.0.0.1";
+    int api_port = 58080;
+    int api_threads = 128;
+    int key_cache_seconds = 10;
+    bool prediction_cache = true;
+    int max_batch = 168;
+    int cache_ttl_seconds = 3600;
+    // features
+    std::string weather_csv;
+    // identity
+    std::string actor;  // who the audit log names for command-line actions
 
-    static Config from_env();
+    // Where each setting's value came from: "default" or "environment", by variable name.
+    std::map<std::string, std::string> sources;
+
+    using Lookup = std::function<const char*(const char* name)>;
+    // Reads every setting through `lookup` (the process environment by default). Throws Error naming the
+    // variable, the bad value and what it must be.
+    static Config load(const Lookup& lookup = nullptr);
+
+    struct Shown {
+        std::string group, env, value, source, help;
+    };
+    // Every setting with its effective value; secrets (passwords in URLs) masked.
+    std::vector<Shown> show() const;
 };
 
 // Accepts the plan's SQLAlchemy form (postgresql+psycopg2://...) and returns a libpq URL.

@@ -1,6 +1,7 @@
 #pragma once
 // Structured logs: one JSON object per line on stderr, so stdout stays free for command output.
 #include <nlohmann/json.hpp>
+#include <string>
 #include <string_view>
 
 namespace voltedge {
@@ -11,6 +12,14 @@ void log_event(std::string_view level, std::string_view event, nlohmann::json fi
 void log_event_raw(std::string_view level, std::string_view event, std::string_view fields);
 // `text` as a JSON string literal, quotes included.
 std::string json_quoted(std::string_view text);
+
+// Fields every line written on this thread carries after "event", already in JSON form ("\"key\":value,...",
+// no braces; empty for none): who the work is for (request, tenant, job). Set by observability::ScopedLogContext
+// rather than directly. While it is set, callers should not pass the same keys in their own fields: the line
+// would have them twice.
+void set_log_context(std::string fields);
+const std::string& log_context();
+
 inline void log_info(std::string_view event, nlohmann::json fields = nlohmann::json::object()) {
     log_event("info", event, std::move(fields));
 }

@@ -1,26 +1,18 @@
 #include "db/connection.h"
 
 #include "core/error.h"
+#include "core/log.h"
+#include "core/url.h"
 
 namespace voltedge::db {
 namespace {
 
-// The URL without its password, for messages.
-std::string redact(const std::string& url) {
-    const auto at = url.find('@');
-    const auto scheme = url.find("://");
-    if (at == std::string::npos || scheme == std::string::npos) return url;
-    const auto colon = url.find(':', scheme + 3);
-    if (colon == std::string::npos || colon > at) return url;
-    return url.substr(0, colon) + ":***" + url.substr(at);
+[[noreturn]] void unreachable(const std::string& url, const pqxx::broken_connection& e) {
+    throw Error("cannot connect to PostgreSQL at " + redact_url(url) + ": " + e.what(),
+                "start the local stack with 'make up', or set DATABASE_URL / DATABASE_ADMIN_URL");
 }
 
 }  // namespace
-
-[[noreturn]] void unreachable(const std::string& url, const pqxx::broken_connection& e) {
-    throw Error("cannot connect to PostgreSQL at " + redact(url) + ": " + e.what(),
-                "start the local stack with 'make up', or set DATABASE_URL / DATABASE_ADMIN_URL");
-}
 
 pqxx::connection connect(const std::string& url) {
     try {
@@ -64,6 +56,21 @@ void exec_as_tenant(pqxx::connection& conn, const std::string& tenant_id, const 
 
 void notify_data_changed(pqxx::transaction_base& tx, const std::string& tenant_id) {
     tx.exec_params("SELECT pg_notify($1, $2)", kDataChannel, tenant_id);
+}
+
+SessionLock::SessionLock(pqxx::connection& conn, const std::string& name) : conn_(conn), name_(name) {
+    pqxx::nontransaction tx(conn_);
+    held_ = tx.exec_params1("SELECT pg_try_advisory_lock(hashtextextended($1, 0))", name_)[0].as<bool>();
+}
+
+SessionLock::~SessionLock() {
+    if (!held_) return;
+    try {
+        pqxx::nontransaction tx(conn_);
+        tx.exec_params("SELECT pg_advisory_unlock(hashtextextended($1, 0))", name_);
+    } catch (const std::exception& e) {  // a broken connection has released the lock already
+        log_event("warn", "advisory_unlock_failed", {{"lock", name_}, {"error", e.what()}});
+    }
 }
 
 }  // namespace voltedge::db

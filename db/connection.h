@@ -26,6 +26,23 @@ void exec_as_tenant(pqxx::connection& conn, const std::string& tenant_id, const 
 inline constexpr const char* kDataChannel = "voltedge_data";
 void notify_data_changed(pqxx::transaction_base& tx, const std::string& tenant_id);
 
+// A session-level advisory lock named `name`, tried once. It belongs to the connection, so a process that
+// dies releases it; whoever holds it knows no live process is doing the same work (e.g. ingesting or
+// training the same tenant), and may clean up what a dead one left behind.
+class SessionLock {
+public:
+    SessionLock(pqxx::connection& conn, const std::string& name);
+    ~SessionLock();
+    SessionLock(const SessionLock&) = delete;
+    SessionLock& operator=(const SessionLock&) = delete;
+    bool held() const { return held_; }
+
+private:
+    pqxx::connection& conn_;
+    std::string name_;
+    bool held_ = false;
+};
+
 // Runs fn(tx) in one transaction with the tenant set; commits when fn returns, rolls back if it throws.
 template <class Fn>
 auto with_tenant(pqxx::connection& conn, const std::string& tenant_id, Fn&& fn) {

@@ -47,6 +47,16 @@ void mark_failed(pqxx::connection& conn, const std::string& tenant, std::int64_t
     }
 }
 
+void fail_abandoned_runs(pqxx::connection& conn, const std::string& tenant) {
+    const auto abandoned = db::with_tenant(conn, tenant, [&](pqxx::work& tx) {
+        return tx.exec(
+            "UPDATE ingest_runs SET status = 'failed', finished_at = now(), error = 'abandoned: the ingest process ended "
+            "without finishing this run (found by a later run; nothing of it was stored)' WHERE status = 'running' RETURNING run_id");
+    });
+    for (const auto& row : abandoned)
+        log_event("warn", "abandoned_ingest_run_failed", {{"tenant_id", tenant}, {"run_id", row[0].as<std::int64_t>()}});
+}
+
 std::optional<std::int64_t> earlier_run_of(pqxx::work& tx, const std::string& sha256) {
     const auto r = tx.exec_params(
         "SELECT run_id FROM ingest_runs WHERE sha256 = $1 AND status = 'succeeded' ORDER BY run_id DESC LIMIT 1", sha256);
@@ -81,6 +91,12 @@ PreparedLoad prepare_load(const std::string& source, const std::string& download
 
 IngestReport ingest(pqxx::connection& conn, const IngestOptions& o) {
     const auto started = Clock::now();
+    // One ingest per tenant at a time. The lock is the connection's: a killed ingest releases it, so a run
+    // still marked running while we hold it was abandoned.
+    const db::SessionLock lock(conn, "voltedge.ingest." + o.tenant);
+    if (!lock.held())
+        throw Error("tenant " + o.tenant + " is already being ingested by another process", "wait for it to finish");
+    fail_abandoned_runs(conn, o.tenant);
     const std::int64_t run_id = start_run(conn, o);  // also fails fast for an unknown tenant
     IngestReport report;
     report.run_id = run_id;

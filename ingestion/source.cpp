@@ -2,7 +2,6 @@
 
 #include <archive.h>
 #include <archive_entry.h>
-#include <curl/curl.h>
 #include <openssl/evp.h>
 
 #include <cstdio>
@@ -11,7 +10,9 @@
 #include <vector>
 
 #include "core/error.h"
+#include "core/hex.h"
 #include "core/log.h"
+#include "http/client.h"
 
 namespace voltedge::ingestion {
 namespace fs = std::filesystem;
@@ -43,10 +44,7 @@ struct HashingFile {
         unsigned char digest[EVP_MAX_MD_SIZE];
         unsigned len = 0;
         EVP_DigestFinal_ex(sha, digest, &len);
-        static constexpr char kHex[] = "0123456789abcdef";
-        std::string out;
-        for (unsigned i = 0; i < len; ++i) out += {kHex[digest[i] >> 4], kHex[digest[i] & 15]};
-        return out;
+        return to_hex(digest, len);
     }
 };
 
@@ -60,39 +58,19 @@ bool ends_with(const std::string& s, std::string_view suffix) {
     return s.size() >= suffix.size() && s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
 }
 
-size_t write_to_file(char* data, size_t size, size_t n, void* file) { return std::fwrite(data, size, n, static_cast<std::FILE*>(file)); }
-
 std::string download(const std::string& url, const std::string& download_dir) {
     fs::create_directories(download_dir);
     std::string name = url.substr(url.find_last_of('/') + 1);
     if (name.empty() || name.find('?') != std::string::npos) name = "download";
-    const fs::path target = fs::path(download_dir) / name, part = target.string() + ".part";
-    std::unique_ptr<std::FILE, int (*)(std::FILE*)> out(std::fopen(part.c_str(), "wb"), &std::fclose);
-    if (!out) throw Error("cannot write " + part.string(), "check that the download folder is writable");
-    std::unique_ptr<CURL, void (*)(CURL*)> curl(curl_easy_init(), &curl_easy_cleanup);
-    char err[CURL_ERROR_SIZE] = "";
-    curl_easy_setopt(curl.get(), CURLOPT_URL, url.c_str());
-    curl_easy_setopt(curl.get(), CURLOPT_FOLLOWLOCATION, 1L);
-    curl_easy_setopt(curl.get(), CURLOPT_FAILONERROR, 1L);
-    curl_easy_setopt(curl.get(), CURLOPT_CONNECTTIMEOUT, 20L);
-    curl_easy_setopt(curl.get(), CURLOPT_ERRORBUFFER, err);
-    curl_easy_setopt(curl.get(), CURLOPT_WRITEFUNCTION, write_to_file);
-    curl_easy_setopt(curl.get(), CURLOPT_WRITEDATA, out.get());
+    const fs::path target = fs::path(download_dir) / name;
     log_info("download_started", {{"url", url}});
-    const CURLcode rc = curl_easy_perform(curl.get());
-    out.reset();
-    if (rc != CURLE_OK) {
-        fs::remove(part);
-        throw Error("cannot download " + url + ": " + (*err ? err : curl_easy_strerror(rc)),
-                    "check the URL and the network, or pass a local file with --source PATH");
-    }
-    fs::rename(part, target);
+    http::download_to_file(url, target.string());
     return target.string();
 }
 
 }  // namespace
 
-bool is_url(const std::string& source) { return source.rfind("http://", 0) == 0 || source.rfind("https://", 0) == 0; }
+bool is_url(const std::string& source) { return http::is_http_url(source); }
 
 SourceInfo read_source(const std::string& source, const ChunkSink& sink, const std::string& download_dir) {
     const std::string path = is_url(source) ? download(source, download_dir) : source;

@@ -7,6 +7,7 @@
 #include "core/error.h"
 #include "db/connection.h"
 #include "security/api_keys.h"
+#include "security/audit.h"
 
 namespace voltedge::security {
 namespace {
@@ -22,12 +23,6 @@ void check_tenant_id(const std::string& tenant_id) {
 void act_as_owner(pqxx::work& tx, const std::string& tenant_id) {
     tx.exec("SET LOCAL ROLE voltedge_owner");
     db::set_tenant(tx, tenant_id);
-}
-
-void audit(pqxx::work& tx, const std::string& tenant_id, const std::string& actor, const std::string& action,
-           const nlohmann::json& details) {
-    tx.exec_params("INSERT INTO audit_log (tenant_id, actor, action, details) VALUES ($1, $2, $3, $4::jsonb)",
-                   tenant_id, actor, action, details.dump());
 }
 
 // Runs fn(tx) as the owner inside an existing tenant, committing when fn returns true.

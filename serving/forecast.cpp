@@ -6,8 +6,6 @@
 namespace voltedge::serving {
 namespace {
 constexpr Minute kHour = 60;
-
-bool accepts_missing_inputs(const std::string& family) { return family == "xgboost" || family == "random_forest"; }
 }  // namespace
 
 std::vector<Minute> next_hours(const features::FeatureStamp& stamp, int count) {
@@ -23,7 +21,7 @@ PlannedTarget plan_target(const ModelBundle& bundle, const features::FeatureStam
         throw TargetError(fmt::format("{} is {} h after the last data hour {}; model version {} forecasts at most {} h ahead",
                                       format_minute(target_hour), lead - 1, format_minute(stamp.last_hour - kHour),
                                       bundle.version, bundle.max_horizon()));
-    const HorizonModel* model = bundle.for_lead(std::max(lead, 1));
+    const models::HorizonModel* model = bundle.for_lead(std::max(lead, 1));
     const Minute origin = target_hour - (model->hours - 1) * kHour;
     if (origin < stamp.first_hour)
         throw TargetError(fmt::format("{} is before the tenant's feature history (which starts at {})",
@@ -41,22 +39,22 @@ std::vector<Forecast> forecast(const ModelBundle& bundle, const std::vector<Plan
         for (std::size_t i = 0; i < plans.size(); ++i)
             if (plans[i].horizon == h.hours) members.push_back(i);
         if (members.empty()) continue;
-        training::Matrix X(static_cast<Eigen::Index>(members.size()), width);
+        models::Matrix X(static_cast<Eigen::Index>(members.size()), width);
         for (std::size_t k = 0; k < members.size(); ++k) {
             const auto& plan = plans[members[k]];
             const auto row = rows.find(plan.origin_hour);
             if (row == rows.end())
                 throw TargetError(fmt::format("no feature row for hour {} (needed for target {}); the data has a gap there",
                                               format_minute(plan.origin_hour), format_minute(plan.target_hour)));
-            training::fill_input(row->second, plan.target_hour, bundle.with_weather, X.row(static_cast<Eigen::Index>(k)).data());
-            if (!accepts_missing_inputs(bundle.family))
+            models::fill_input(row->second, plan.target_hour, bundle.with_weather, X.row(static_cast<Eigen::Index>(k)).data());
+            if (!bundle.family_info->accepts_missing)
                 for (Eigen::Index c = 0; c < width; ++c)
                     if (std::isnan(X(static_cast<Eigen::Index>(k), c)))
                         throw TargetError(fmt::format("input {} is missing for target {} (feature row {}); a {} model needs every input",
                                                       bundle.features[static_cast<std::size_t>(c)].name, format_minute(plan.target_hour),
                                                       format_minute(plan.origin_hour), bundle.family));
         }
-        const training::Vector y = h.model->predict(X);
+        const models::Vector y = h.model->predict(X);
         for (std::size_t k = 0; k < members.size(); ++k) {
             const double* row = X.row(static_cast<Eigen::Index>(k)).data();
             out[members[k]] = {plans[members[k]], y[static_cast<Eigen::Index>(k)], std::vector<double>(row, row + width)};

@@ -11,9 +11,11 @@
 
 #include "core/error.h"
 #include "features/feature_store.h"
-#include "serving/model_bundle.h"
+#include "models/bundle.h"
 
 namespace voltedge::serving {
+
+using models::ModelBundle;
 
 struct PlannedTarget {
     Minute target_hour = 0;

@@ -2,7 +2,6 @@
 
 #include "core/error.h"
 #include "core/log.h"
-#include "registry/model_registry.h"
 
 namespace voltedge::serving {
 namespace {
@@ -10,12 +9,11 @@ constexpr auto kMissingRecheck = std::chrono::seconds(5);
 constexpr std::size_t kMaxKeptVersions = 32;
 }  // namespace
 
-ModelStore::ModelStore(std::string mlflow_tracking_uri) : tracking_uri_(std::move(mlflow_tracking_uri)) {}
+ModelStore::ModelStore(registry::ModelRegistry& registry) : registry_(registry) {}
 
 std::size_t ModelStore::load_all() {
-    registry::MlflowClient mlflow(tracking_uri_);
     std::size_t loaded = 0;
-    for (const auto& tenant : registry::tenants_with_models(mlflow)) {
+    for (const auto& tenant : registry_.tenants()) {
         try {
             loaded += !reload_tenant(tenant).version.empty();
         } catch (const std::exception& e) {
@@ -25,7 +23,7 @@ std::size_t ModelStore::load_all() {
     return loaded;
 }
 
-std::shared_ptr<const ModelBundle> ModelStore::production(const std::string& tenant) {
+std::shared_ptr<const models::ModelBundle> ModelStore::production(const std::string& tenant) {
     {
         std::shared_lock lock(mutex_);
         if (auto it = production_.find(tenant); it != production_.end()) return it->second;
@@ -37,25 +35,23 @@ std::shared_ptr<const ModelBundle> ModelStore::production(const std::string& ten
     return it == production_.end() ? nullptr : it->second;
 }
 
-std::shared_ptr<const ModelBundle> ModelStore::version(const std::string& tenant, const std::string& version) {
+std::shared_ptr<const models::ModelBundle> ModelStore::version(const std::string& tenant, const std::string& version) {
     {
         std::shared_lock lock(mutex_);
         if (auto it = versions_.find({tenant, version}); it != versions_.end()) return it->second;
     }
-    registry::MlflowClient mlflow(tracking_uri_);
-    const auto v = mlflow.get_model_version(registry::model_name(tenant), version);
-    if (!v) throw Error("version " + version + " of " + registry::model_name(tenant) + " is no longer in the registry");
+    const auto v = registry_.version(tenant, version);
+    if (!v) throw Error("version " + version + " of " + registry_.model_name(tenant) + " is no longer in the registry");
     return load_version(tenant, *v);
 }
 
-std::shared_ptr<const ModelBundle> ModelStore::load_version(const std::string& tenant, const registry::ModelVersion& v) {
+std::shared_ptr<const models::ModelBundle> ModelStore::load_version(const std::string& tenant, const registry::ModelVersion& v) {
     std::lock_guard load(load_mutex_);
     {
         std::shared_lock lock(mutex_);
         if (auto it = versions_.find({tenant, v.version}); it != versions_.end()) return it->second;
     }
-    registry::MlflowClient mlflow(tracking_uri_);
-    auto bundle = load_bundle(mlflow, tenant, v);
+    auto bundle = models::load_bundle({tenant, v.name, v.version}, [&](const std::string& path) { return registry_.fetch(v, path); });
     std::unique_lock lock(mutex_);
     if (versions_.size() >= kMaxKeptVersions) {
         // Forget a version nobody serves; requests holding it keep their own pointer.
@@ -72,13 +68,12 @@ std::shared_ptr<const ModelBundle> ModelStore::load_version(const std::string& t
 }
 
 ModelStore::ReloadResult ModelStore::reload_tenant(const std::string& tenant) {
-    registry::MlflowClient mlflow(tracking_uri_);
-    ReloadResult result{tenant, registry::model_name(tenant), "", "", false};
+    ReloadResult result{tenant, registry_.model_name(tenant), "", "", false};
     {
         std::shared_lock lock(mutex_);
         if (auto it = production_.find(tenant); it != production_.end()) result.previous_version = it->second->version;
     }
-    const auto v = mlflow.get_version_by_alias(result.name, "production");
+    const auto v = registry_.alias(tenant, "production");
     if (!v) {
         std::unique_lock lock(mutex_);
         missing_until_[tenant] = Clock::now() + kMissingRecheck;
@@ -100,15 +95,14 @@ ModelStore::ReloadResult ModelStore::reload_tenant(const std::string& tenant) {
 
 std::vector<ModelStore::ReloadResult> ModelStore::reload(const std::optional<std::string>& tenant) {
     if (tenant) return {reload_tenant(*tenant)};
-    registry::MlflowClient mlflow(tracking_uri_);
     std::vector<ReloadResult> results;
-    for (const auto& t : registry::tenants_with_models(mlflow)) results.push_back(reload_tenant(t));
+    for (const auto& t : registry_.tenants()) results.push_back(reload_tenant(t));
     return results;
 }
 
-std::vector<std::shared_ptr<const ModelBundle>> ModelStore::loaded() const {
+std::vector<std::shared_ptr<const models::ModelBundle>> ModelStore::loaded() const {
     std::shared_lock lock(mutex_);
-    std::vector<std::shared_ptr<const ModelBundle>> out;
+    std::vector<std::shared_ptr<const models::ModelBundle>> out;
     for (const auto& [tenant, bundle] : production_) out.push_back(bundle);
     return out;
 }

@@ -3,10 +3,25 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
+#include "observability/metrics.h"
+
 namespace voltedge::serving {
 
-PredictionCache::PredictionCache(std::shared_ptr<RedisClient> redis, std::size_t max_entries_per_tenant, int redis_ttl_seconds)
-    : redis_(std::move(redis)), max_entries_(max_entries_per_tenant), redis_ttl_(redis_ttl_seconds) {}
+namespace {
+observability::CounterFamily& hits() {
+    return observability::metrics().counter_family("voltedge_prediction_cache_hits_total",
+                                                   "Predictions answered from a cache, by layer.", {"layer"});
+}
+}  // namespace
+
+PredictionCache::PredictionCache(std::shared_ptr<db::RedisClient> redis, std::size_t max_entries_per_tenant, int redis_ttl_seconds)
+    : redis_(std::move(redis)),
+      max_entries_(max_entries_per_tenant),
+      redis_ttl_(redis_ttl_seconds),
+      memory_hits_(hits().with({"memory"})),
+      redis_hits_(hits().with({"redis"})),
+      misses_(observability::metrics().counter("voltedge_prediction_cache_misses_total",
+                                               "Predictions computed because no cache had them.")) {}
 
 std::string PredictionCache::key(const CacheScope& scope, Minute target_hour) {
     return fmt::format("voltedge:prediction:{}:{}:{}:{}", scope.tenant, scope.model_version, scope.feature_build, target_hour);
@@ -42,9 +57,9 @@ std::vector<PredictionCache::Lookup> PredictionCache::get(const CacheScope& scop
         }
     }
     for (const auto& l : out) {
-        if (l.source == Source::memory) ++memory_hits_;
-        else if (l.source == Source::redis) ++redis_hits_;
-        else ++misses_;
+        if (l.source == Source::memory) memory_hits_.inc();
+        else if (l.source == Source::redis) redis_hits_.inc();
+        else misses_.inc();
     }
     return out;
 }

@@ -13,7 +13,8 @@
 #include <vector>
 
 #include "core/civil_time.h"
-#include "serving/redis_client.h"
+#include "db/redis_client.h"
+#include "observability/metrics.h"
 
 namespace voltedge::serving {
 
@@ -32,7 +33,7 @@ struct CacheScope {
 class PredictionCache {
 public:
     // redis may be null (no shared layer).
-    PredictionCache(std::shared_ptr<RedisClient> redis, std::size_t max_entries_per_tenant, int redis_ttl_seconds);
+    PredictionCache(std::shared_ptr<db::RedisClient> redis, std::size_t max_entries_per_tenant, int redis_ttl_seconds);
 
     enum class Source { memory, redis, miss };
     struct Lookup {
@@ -43,21 +44,19 @@ public:
     void put(const CacheScope& scope, const std::vector<CachedPrediction>& predictions);
     void drop_tenant(const std::string& tenant);  // the tenant's in-process entries
 
-    struct Counts {
-        std::uint64_t memory_hits, redis_hits, misses;
-    };
-    Counts counts() const { return {memory_hits_.load(), redis_hits_.load(), misses_.load()}; }
-
 private:
     static std::string key(const CacheScope& scope, Minute target_hour);
     void put_memory(const std::string& tenant, const std::string& key, const CachedPrediction& p);
 
-    std::shared_ptr<RedisClient> redis_;
+    std::shared_ptr<db::RedisClient> redis_;
     std::size_t max_entries_;
     int redis_ttl_;
     mutable std::shared_mutex mutex_;
     std::unordered_map<std::string, std::unordered_map<std::string, CachedPrediction>> memory_;  // tenant -> key -> value
-    std::atomic<std::uint64_t> memory_hits_{0}, redis_hits_{0}, misses_{0};
+    // Process-wide totals in the metrics registry (voltedge_prediction_cache_{hits,misses}_total).
+    observability::Counter& memory_hits_;
+    observability::Counter& redis_hits_;
+    observability::Counter& misses_;
 };
 
 }  // namespace voltedge::serving

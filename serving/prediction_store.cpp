@@ -2,8 +2,8 @@
 
 #include <cmath>
 #include <fmt/format.h>
-#include <random>
 
+#include "core/uuid.h"
 #include "db/connection.h"
 
 namespace voltedge::serving {
@@ -24,22 +24,9 @@ std::vector<double> parse_float_array(const std::string& text) {
 
 }  // namespace
 
-std::string new_prediction_id() {
-    thread_local std::mt19937_64 rng{std::random_device{}()};
-    const std::uint64_t hi = (rng() & 0xFFFFFFFFFFFF0FFFull) | 0x0000000000004000ull;
-    const std::uint64_t lo = (rng() & 0x3FFFFFFFFFFFFFFFull) | 0x8000000000000000ull;
-    return fmt::format("{:08x}-{:04x}-{:04x}-{:04x}-{:012x}", hi >> 32, (hi >> 16) & 0xFFFF, hi & 0xFFFF, lo >> 48,
-                       lo & 0xFFFFFFFFFFFFull);
-}
+std::string new_prediction_id() { return new_uuid(); }
 
-bool is_prediction_id(const std::string& s) {
-    if (s.size() != 36) return false;
-    for (std::size_t i = 0; i < s.size(); ++i) {
-        const bool dash = i == 8 || i == 13 || i == 18 || i == 23;
-        if (dash ? s[i] != '-' : !std::isxdigit(static_cast<unsigned char>(s[i]))) return false;
-    }
-    return true;
-}
+bool is_prediction_id(const std::string& s) { return is_uuid(s); }
 
 std::vector<std::string> store_predictions(pqxx::connection& conn, const std::string& tenant, const ModelBundle& model,
                                            const std::vector<Forecast>& forecasts, const std::string& request_id) {

@@ -1,28 +1,17 @@
 #pragma once
-// Model inputs. Multi-horizon forecasting is direct: one model per horizon h. The input for target hour T
-// at horizon h is the value features of the feature row of hour T-h+1 (built from loads up to T-h, see
-// features/feature_rows.h) plus the calendar of T itself, which is known in advance. No input of a
-// forecast depends on a load later than T-h: the leakage rule, tested in design_test.
-#include <Eigen/Dense>
-#include <string>
+// Training designs: every (target, horizon) pair the feature rows support, as model inputs (see
+// models/feature_spec.h for the direct multi-horizon layout). No input of a forecast depends on a load
+// later than T-h: the leakage rule, tested in design_test.
 #include <vector>
 
 #include "features/feature_rows.h"
+#include "models/feature_spec.h"
+#include "models/matrix.h"
 
 namespace voltedge::training {
 
-using Matrix = Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
-using Vector = Eigen::VectorXd;
-
-struct FeatureSpec {
-    std::string name, type;  // type: "float" | "int" | "bool"
-};
-
-// The inputs every model takes, in column order.
-std::vector<FeatureSpec> model_features(bool with_weather);
-
-// One input row: origin row (hour T-h+1) plus the calendar of the target hour.
-void fill_input(const features::FeatureRow& origin, Minute target_hour, bool with_weather, double* out);
+using models::Matrix;
+using models::Vector;
 
 // Every (target, horizon h) pair the rows support: the target's load is known and the origin row exists
 // with no missing value feature. Rows must be sorted by hour (as load_feature_rows returns them).

@@ -14,9 +14,9 @@
 #include "core/log.h"
 #include "db/connection.h"
 #include "features/feature_store.h"
+#include "models/families.h"
+#include "models/model_io.h"
 #include "registry/model_registry.h"
-#include "training/model.h"
-#include "training/model_io.h"
 #include "training/plots.h"
 
 namespace voltedge::training {
@@ -57,14 +57,14 @@ std::vector<double> to_std(const Vector& v) { return {v.data(), v.data() + v.siz
 
 class Trainer {
 public:
-    Trainer(registry::MlflowClient& mlflow, std::string tenant, const TrainConfig& config,
-            const std::vector<features::FeatureRow>& rows)
-        : mlflow_(mlflow), tenant_(std::move(tenant)), config_(config) {
+    Trainer(registry::ExperimentTracker& tracker, registry::ModelRegistry& registry, std::string tenant,
+            const TrainConfig& config, const std::vector<features::FeatureRow>& rows)
+        : tracker_(tracker), registry_(registry), tenant_(std::move(tenant)), config_(config) {
         for (const auto& r : rows) {
             if (!std::isnan(r.load_kw)) load_[r.hour] = r.load_kw;
             with_weather_ = with_weather_ || !std::isnan(r.temperature_lag_1);
         }
-        feature_specs_ = model_features(with_weather_);
+        feature_specs_ = models::model_features(with_weather_);
         for (int h : config_.horizons) {
             HorizonData hd{build_design(rows, h, with_weather_), {}};
             if (hd.design.y.size() == 0)
@@ -78,30 +78,31 @@ public:
 
     TrainReport run() {
         const auto start = Clock::now();
-        experiment_ = mlflow_.get_or_create_experiment("voltedge/" + tenant_);  // fails fast if MLflow is down
+        experiment_ = tracker_.experiment(experiment_name(tenant_));  // fails fast if the tracker is down
+        fail_abandoned_runs();
         score_baselines();
         TrainReport report;
-        registry::RunHandle champion_run;
+        registry::Run champion_run;
         double champion_mae = INFINITY;
         for (const auto& family : config_.families) {
             const auto family_start = Clock::now();
-            const registry::RunHandle run = run_family(family);
+            const registry::Run run = run_family(family);
             const double seconds = seconds_since(family_start);
             report.families.push_back({family, run.run_id, seconds});
             log_info("family_trained", {{"tenant_id", tenant_}, {"family", family}, {"run_id", run.run_id}, {"seconds", seconds}});
             const double mae = pooled(family, config_.horizons.front()).regression.mae;
-            if (is_regressor(family) && mae < champion_mae) {
+            if (models::is_regressor(family) && mae < champion_mae) {
                 champion_mae = mae;
                 report.champion = family;
                 champion_run = run;
             }
         }
         log_baselines_run();
-        report.model_name = registry::model_name(tenant_);
+        report.model_name = registry_.model_name(tenant_);
         if (!report.champion.empty()) {
-            mlflow_.log_batch(champion_run.run_id, {}, {}, {{"voltedge.champion", "true"}});
+            tracker_.mark_champion(champion_run);
             report.registered_version =
-                registry::register_champion(mlflow_, champion_run, tenant_, report.champion, source_commit()).version;
+                registry::register_champion(registry_, champion_run, tenant_, report.champion, source_commit()).version;
         }
         report.scores = scores_;
         report.seconds = seconds_since(start);
@@ -109,6 +110,15 @@ public:
     }
 
 private:
+    // Runs left RUNNING by a training process that died (kill -9, a crash). The caller holds the tenant's
+    // training lock, so no live process owns them.
+    void fail_abandoned_runs() {
+        for (const auto& run : tracker_.unfinished_runs(experiment_)) {
+            tracker_.fail(run, "abandoned: the training process ended without finishing this run (found by a later run)");
+            log_event("warn", "abandoned_run_failed", {{"tenant_id", tenant_}, {"run_id", run.run_id}});
+        }
+    }
+
     const SplitScore& pooled(const std::string& model, int horizon) const {
         for (const auto& s : scores_)
             if (s.model == model && s.horizon == horizon && s.split < 0) return s;
@@ -165,11 +175,11 @@ private:
         std::vector<Minute> hours;
         std::vector<double> actual, predicted;
         Matrix X;
-        std::unique_ptr<Model> model;
+        std::unique_ptr<models::Model> model;
     };
 
     void backtest(const std::string& family, const HorizonData& hd, LastSplit* last) {
-        const bool regressor = is_regressor(family);
+        const bool regressor = models::is_regressor(family);
         std::vector<std::vector<double>> predicted_by_split;
         std::vector<int> all_labels;
         std::vector<double> all_probabilities;
@@ -181,7 +191,7 @@ private:
             const Vector y_train = hd.design.y.segment(train.first, train.count);
             const Matrix X_test = hd.design.X.middleRows(test.first, test.count);
             const Vector y_test = hd.design.y.segment(test.first, test.count);
-            auto model = make_model(family, config_.seed);
+            auto model = models::make_model(family, config_.seed);
             const double threshold = peak_threshold(y_train);
             model->fit(X_train, regressor ? y_train : peak_labels(y_train, threshold));
             const std::vector<double> predicted = to_std(model->predict(X_test));
@@ -218,8 +228,8 @@ private:
     // Fits on every row of the horizon, saves the model and returns its global importance (mean |contribution|
     // over the last 500 rows) by feature name.
     Json fit_final(const std::string& family, const HorizonData& hd, const fs::path& file) {
-        auto model = make_model(family, config_.seed);
-        const bool regressor = is_regressor(family);
+        auto model = models::make_model(family, config_.seed);
+        const bool regressor = models::is_regressor(family);
         const double threshold = peak_threshold(hd.design.y);
         model->fit(hd.design.X, regressor ? hd.design.y : peak_labels(hd.design.y, threshold));
         model->save(file.string());
@@ -245,10 +255,10 @@ private:
         std::string csv = "model,horizon_h,split,train_begin,train_end,test_begin,test_end,n,mae,rmse,mape_pct,wape_pct,auc,f1,log_loss\n";
         for (const auto& s : scores_) {
             const bool baseline = s.model == "persistence" || s.model.starts_with("seasonal_naive");
-            if (s.model != family && !(baseline && is_regressor(family))) continue;
+            if (s.model != family && !(baseline && models::is_regressor(family))) continue;
             const bool whole = s.split < 0;
             const auto when = [&](Minute m) { return whole ? std::string() : format_minute(m); };
-            const bool cls = !s.model.empty() && !is_regressor(s.model);
+            const bool cls = !s.model.empty() && !models::is_regressor(s.model);
             csv += fmt::format("{},{},{},{},{},{},{},{},", s.model, s.horizon, whole ? "all" : std::to_string(s.split),
                                when(s.bounds.train_begin), when(s.bounds.train_end), when(s.bounds.test_begin),
                                when(s.bounds.test_end), cls ? s.classification.n : s.regression.n);
@@ -267,7 +277,7 @@ private:
             auto add = [&](const char* name, double v) {
                 if (std::isfinite(v)) out.push_back({prefix + name + suffix, v, step});
             };
-            if (is_regressor(model)) {
+            if (models::is_regressor(model)) {
                 add("mae", s.regression.mae);
                 add("rmse", s.regression.rmse);
                 add("mape", s.regression.mape);
@@ -282,13 +292,13 @@ private:
         return out;
     }
 
-    std::vector<std::pair<std::string, std::string>> run_tags(const std::string& family) const {
-        return {{"tenant", tenant_}, {"family", family}, {"source_commit", source_commit()},
-                {"feature_set_version", features::kFeatureSetVersion}, {"mlflow.source.git.commit", source_commit()},
-                {"mlflow.source.name", "voltedge train"}};
+    registry::Run start_run(const std::string& name) const {
+        return tracker_.start_run(experiment_, name, "voltedge train", source_commit(),
+                                  {{"tenant", tenant_}, {"family", name}, {"source_commit", source_commit()},
+                                   {"feature_set_version", features::kFeatureSetVersion}});
     }
 
-    std::vector<std::pair<std::string, std::string>> run_params(const Model& model) const {
+    registry::Tags run_params(const models::Model& model) const {
         std::string horizons;
         for (int h : config_.horizons) horizons += (horizons.empty() ? "" : ",") + std::to_string(h);
         auto params = model.params();
@@ -304,14 +314,14 @@ private:
         return params;
     }
 
-    void upload_dir(const registry::RunHandle& run, const fs::path& dir) {
+    void upload_dir(const registry::Run& run, const fs::path& dir) {
         for (const auto& entry : fs::recursive_directory_iterator(dir))
             if (entry.is_regular_file())
-                mlflow_.upload_artifact(run, fs::relative(entry.path(), dir).generic_string(), read_file(entry.path().string()));
+                tracker_.upload(run, fs::relative(entry.path(), dir).generic_string(), models::read_file(entry.path().string()));
     }
 
-    registry::RunHandle run_family(const std::string& family) {
-        const registry::RunHandle run = mlflow_.create_run(experiment_, family, run_tags(family));
+    registry::Run run_family(const std::string& family) {
+        const registry::Run run = start_run(family);
         const fs::path dir = fs::temp_directory_path() / fmt::format("voltedge-train-{}-{}", getpid(), family);
         try {
             fs::remove_all(dir);
@@ -327,11 +337,11 @@ private:
                 bundle["horizons"][std::to_string(hd.design.horizon)] =
                     fit_final(family, hd, dir / "model" / fmt::format("h{}.json", hd.design.horizon));
             }
-            write_file((dir / "model" / "bundle.json").string(), bundle.dump(2));
-            write_file((dir / "features.json").string(), feature_list.dump(2));
-            write_file((dir / "backtest.csv").string(), backtest_csv(family));
+            models::write_file((dir / "model" / "bundle.json").string(), bundle.dump(2));
+            models::write_file((dir / "features.json").string(), feature_list.dump(2));
+            models::write_file((dir / "backtest.csv").string(), backtest_csv(family));
             const int h = horizons_.front().design.horizon;
-            if (is_regressor(family)) {
+            if (models::is_regressor(family)) {
                 plot_forecast_vs_actual((dir / "forecast_vs_actual.png").string(),
                                         fmt::format("{} - {} h ahead, last backtest fold (tenant {})", family, h, tenant_),
                                         last.hours, last.actual, last.predicted);
@@ -346,23 +356,21 @@ private:
                 plot_shap_summary((dir / "shap_summary.png").string(),
                                   fmt::format("{} - exact TreeSHAP, {} h ahead, last backtest fold", family, h), names, last.X, shap);
             }
-            mlflow_.log_batch(run.run_id, metrics_of(family), run_params(*make_model(family, config_.seed)));
+            tracker_.log(run, metrics_of(family), run_params(*models::make_model(family, config_.seed)));
             upload_dir(run, dir);
-            mlflow_.end_run(run.run_id, "FINISHED");
+            tracker_.record_model(run, "model", family);
+            tracker_.finish(run);
             fs::remove_all(dir);
             return run;
-        } catch (...) {
+        } catch (const std::exception& e) {
             fs::remove_all(dir);
-            try {
-                mlflow_.end_run(run.run_id, "FAILED");
-            } catch (...) {  // MLflow itself may be what failed; the original error is the one to report
-            }
+            fail_quietly(run, e.what());
             throw;
         }
     }
 
     void log_baselines_run() {
-        const registry::RunHandle run = mlflow_.create_run(experiment_, "baselines", run_tags("baselines"));
+        const registry::Run run = start_run("baselines");
         try {
             std::vector<registry::Metric> metrics;
             for (const char* name : {"persistence", "seasonal_naive_24", "seasonal_naive_168"})
@@ -370,23 +378,28 @@ private:
                     m.key = std::string(name) + "_" + m.key;
                     metrics.push_back(m);
                 }
-            mlflow_.log_batch(run.run_id, metrics, {{"models", "persistence,seasonal_naive_24,seasonal_naive_168"}});
-            mlflow_.upload_artifact(run, "backtest.csv", backtest_csv("baselines"));
-            mlflow_.end_run(run.run_id, "FINISHED");
-        } catch (...) {
-            try {
-                mlflow_.end_run(run.run_id, "FAILED");
-            } catch (...) {
-            }
+            tracker_.log(run, metrics, {{"models", "persistence,seasonal_naive_24,seasonal_naive_168"}});
+            tracker_.upload(run, "backtest.csv", backtest_csv("baselines"));
+            tracker_.finish(run);
+        } catch (const std::exception& e) {
+            fail_quietly(run, e.what());
             throw;
         }
     }
 
-    registry::MlflowClient& mlflow_;
+    void fail_quietly(const registry::Run& run, const std::string& reason) {
+        try {
+            tracker_.fail(run, reason);
+        } catch (...) {  // the tracker itself may be what failed; the original error is the one to report
+        }
+    }
+
+    registry::ExperimentTracker& tracker_;
+    registry::ModelRegistry& registry_;
     std::string tenant_;
     const TrainConfig& config_;
     bool with_weather_ = false;
-    std::vector<FeatureSpec> feature_specs_;
+    std::vector<models::FeatureSpec> feature_specs_;
     std::unordered_map<Minute, double> load_;
     std::vector<HorizonData> horizons_;
     std::vector<SplitScore> scores_;
@@ -423,9 +436,8 @@ TrainConfig TrainConfig::from_json(const std::string& text, const std::string& o
 void TrainConfig::validate() const {
     if (families.empty()) throw Error("no model families configured", "list some in \"families\"");
     for (const auto& f : families)
-        if (std::find(model_families().begin(), model_families().end(), f) == model_families().end())
-            throw Error("unknown model family '" + f + "' in the training config",
-                        "use some of: linear, logistic, random_forest, xgboost, mlp");
+        if (!models::find_family(f))
+            throw Error("unknown model family '" + f + "' in the training config", "use some of: " + models::family_names());
     if (horizons.empty()) throw Error("no horizons configured", "set \"horizons\", e.g. [1, 24]");
     for (int h : horizons)
         if (h < 1 || h > 48) throw Error(fmt::format("horizon {} h is out of range", h), "horizons must be 1..48 hours");
@@ -437,19 +449,27 @@ void TrainConfig::validate() const {
         throw Error("unknown backtest window '" + backtest.window + "'", "use \"expanding\" or \"sliding\"");
 }
 
-TrainReport train(pqxx::connection& conn, registry::MlflowClient& mlflow, const std::string& tenant, const TrainConfig& config) {
+std::string experiment_name(const std::string& tenant) { return "voltedge/" + tenant; }
+
+TrainReport train(pqxx::connection& conn, registry::ExperimentTracker& tracker, registry::ModelRegistry& registry,
+                  const std::string& tenant, const TrainConfig& config) {
     config.validate();
     const auto rows = db::with_tenant(conn, tenant, [](pqxx::transaction_base& tx) { return features::load_feature_rows(tx); });
     if (rows.empty())
         throw Error("tenant " + tenant + " has no features yet", "run 'voltedge features --tenant " + tenant + "' first");
-    return Trainer(mlflow, tenant, config, rows).run();
+    // One training run per tenant at a time. The lock is the connection's, so a killed process releases it,
+    // and whoever takes it next may treat runs still marked running as abandoned.
+    const db::SessionLock lock(conn, "voltedge.train." + tenant);
+    if (!lock.held())
+        throw Error("tenant " + tenant + " is already being trained by another process", "wait for it to finish");
+    return Trainer(tracker, registry, tenant, config, rows).run();
 }
 
 std::string format_backtest_table(const TrainReport& report) {
     std::string out = fmt::format("{:<20} {:>4} {:>8} {:>8} {:>9} {:>8} {:>9}\n", "model", "h", "MAE kW", "RMSE kW",
                                   "MAPE %", "WAPE %", "skill");
     for (const auto& s : report.scores) {
-        if (s.split >= 0 || !is_regressor(s.model)) continue;
+        if (s.split >= 0 || !models::is_regressor(s.model)) continue;
         double persistence = NAN;
         for (const auto& p : report.scores)
             if (p.model == "persistence" && p.horizon == s.horizon && p.split < 0) persistence = p.regression.mae;
@@ -457,7 +477,7 @@ std::string format_backtest_table(const TrainReport& report) {
                            s.regression.rmse, s.regression.mape, s.regression.wape, 100 * (1 - s.regression.mae / persistence));
     }
     for (const auto& s : report.scores)
-        if (s.split < 0 && !is_regressor(s.model))
+        if (s.split < 0 && !models::is_regressor(s.model))
             out += fmt::format("{:<20} {:>4} peak-hour classifier: AUC {:.3f}  F1 {:.3f} (threshold tuned on training data)  log-loss {:.4f}\n", s.model, s.horizon,
                                s.classification.auc, s.classification.f1, s.classification.log_loss);
     return out;

@@ -1,12 +1,12 @@
 #pragma once
 // `voltedge train`: backtest every configured family and the naive baselines on the same splits, log each
-// family as an MLflow run (params, per-split metrics, model, feature list, backtest table, plots), and
+// family as a tracked run (params, per-split metrics, model, feature list, backtest table, plots), and
 // register the champion (lowest MAE at the shortest horizon) with alias `staging`.
 #include <pqxx/pqxx>
 #include <string>
 #include <vector>
 
-#include "registry/mlflow_client.h"
+#include "registry/model_registry.h"
 #include "training/backtest.h"
 #include "training/metrics.h"
 
@@ -45,8 +45,13 @@ struct TrainReport {
     double seconds = 0;
 };
 
-TrainReport train(pqxx::connection& app_conn, registry::MlflowClient& mlflow, const std::string& tenant,
-                  const TrainConfig& config);
+// The tenant's experiment in the tracker.
+std::string experiment_name(const std::string& tenant);
+
+// Runs left running by a killed training process are marked failed first (the tenant's training lock
+// tells that no process owns them). Throws Error when another process is training the tenant.
+TrainReport train(pqxx::connection& app_conn, registry::ExperimentTracker& tracker, registry::ModelRegistry& registry,
+                  const std::string& tenant, const TrainConfig& config);
 
 // The pooled backtest table, one line per model and horizon, for the terminal.
 std::string format_backtest_table(const TrainReport& report);

@@ -19,9 +19,10 @@
 #include "db/connection.h"
 #include "db/pool.h"
 #include "features/feature_store.h"
-#include "registry/model_registry.h"
+#include "models/bundle.h"
+#include "registry/mlflow.h"
 #include "security/tenants.h"
-#include "serving/model_bundle.h"
+#include "serving/promotion.h"
 #include "support.h"
 #include "training/train.h"
 
@@ -95,7 +96,7 @@ class ApiTest : public ::testing::Test {
 protected:
     static void SetUpTestSuite() {
         auto conn = db::connect(test::config().database_url);
-        registry::MlflowClient mlflow(test::config().mlflow_tracking_uri);
+        registry::Mlflow mlflow(test::config().mlflow_tracking_uri);
         // Tenant a serves a tree model (TreeSHAP), tenant b a linear one (coefficient x centred value).
         tenant_a = test::new_tenant("api-a");
         tenant_b = test::new_tenant("api-b");
@@ -106,8 +107,8 @@ protected:
             features::build_features(conn, o);
             const auto config = training::TrainConfig::from_json(
                 std::string(R"({"families": [")") + family + R"("], "folds": 1, "fold_days": 7, "horizons": [1, 24]})", "test");
-            training::train(conn, mlflow, tenant, config);
-            registry::promote(mlflow, conn, tenant, "staging", "test");
+            training::train(conn, mlflow, mlflow, tenant, config);
+            serving::move_alias(mlflow, conn, tenant, "production", "staging", "test", "test");
         }
         key_a = security::issue_api_key(test::config().database_admin_url, tenant_a, false, "test");
         key_b = security::issue_api_key(test::config().database_admin_url, tenant_b, false, "test");
@@ -160,9 +161,10 @@ TEST_F(ApiTest, PredictionsEqualTheOfflineModelAndAreStored) {
     ASSERT_EQ(r.body["predictions"].size(), 24u);
     EXPECT_EQ(r.body["model"]["family"], "xgboost");
 
-    registry::MlflowClient mlflow(test::config().mlflow_tracking_uri);
-    const auto version = mlflow.get_version_by_alias(registry::model_name(tenant_a), "production");
-    const auto bundle = serving::load_bundle(mlflow, tenant_a, *version);
+    registry::Mlflow mlflow(test::config().mlflow_tracking_uri);
+    const auto version = mlflow.alias(tenant_a, "production");
+    const auto bundle = models::load_bundle({tenant_a, version->name, version->version},
+                                            [&](const std::string& path) { return mlflow.fetch(*version, path); });
     EXPECT_EQ(r.body["model"]["version"], version->version);
     auto conn = db::connect(test::config().database_url);
     const auto rows = db::with_tenant(conn, tenant_a, [](auto& tx) { return features::load_feature_rows(tx); });
@@ -174,8 +176,8 @@ TEST_F(ApiTest, PredictionsEqualTheOfflineModelAndAreStored) {
         const int h = p["horizon_hours"];
         EXPECT_EQ(h, i == 0 ? 1 : 24);
         const auto& origin = *std::find_if(rows.begin(), rows.end(), [&](const auto& row) { return row.hour == target - (h - 1) * 60; });
-        training::Matrix X(1, static_cast<Eigen::Index>(bundle->features.size()));
-        training::fill_input(origin, target, false, X.row(0).data());
+        models::Matrix X(1, static_cast<Eigen::Index>(bundle->features.size()));
+        models::fill_input(origin, target, false, X.row(0).data());
         EXPECT_DOUBLE_EQ(p["value_kw"].get<double>(), bundle->for_hours(h)->model->predict(X)[0]) << i;
     }
     // Stored with tenant, target, horizon, value, model and request id.
@@ -186,7 +188,7 @@ TEST_F(ApiTest, PredictionsEqualTheOfflineModelAndAreStored) {
     ASSERT_EQ(stored.size(), 1u);
     EXPECT_DOUBLE_EQ(stored[0][0].as<double>(), r.body["predictions"][5]["value_kw"].get<double>());
     EXPECT_EQ(stored[0][1].as<int>(), 24);
-    EXPECT_EQ(stored[0][2].as<std::string>(), registry::model_name(tenant_a));
+    EXPECT_EQ(stored[0][2].as<std::string>(), mlflow.model_name(tenant_a));
     EXPECT_EQ(stored[0][3].as<std::string>(), version->version);
     EXPECT_EQ(stored[0][4].as<std::string>(), r.body["request_id"]);
     EXPECT_EQ(stored[0][5].as<std::string>(), tenant_a);
@@ -203,7 +205,7 @@ TEST_F(ApiTest, ExplanationsSumToThePrediction) {
             for (const auto& c : e.body["contributions"]) sum += c["contribution"].get<double>();
             EXPECT_NEAR(sum, p["value_kw"].get<double>(), 1e-4);
             EXPECT_NEAR(e.body["contribution_sum"].get<double>(), p["value_kw"].get<double>(), 1e-4);
-            EXPECT_EQ(e.body["contributions"].size(), training::model_features(false).size());
+            EXPECT_EQ(e.body["contributions"].size(), models::model_features(false).size());
             EXPECT_FALSE(e.body["global_importance"].empty());
             EXPECT_EQ(e.body["value_kw"], p["value_kw"]);
         }
@@ -273,14 +275,13 @@ TEST_F(ApiTest, RedisDownMeansDegradedNotDown) {
 }
 
 TEST_F(ApiTest, ReloadAfterPromotionServesTheNewVersion) {
-    registry::MlflowClient mlflow(test::config().mlflow_tracking_uri);
-    const std::string name = registry::model_name(tenant_b);
-    const auto current = mlflow.get_version_by_alias(name, "production");
+    registry::Mlflow mlflow(test::config().mlflow_tracking_uri);
+    const auto current = mlflow.alias(tenant_b, "production");
     ASSERT_EQ(predict(key_b, {{"horizon_hours", 1}}).body["model"]["version"], current->version);  // loaded and serving
     // A new registered version (same artifacts) promoted to production.
-    const auto next = mlflow.create_model_version(name, current->source, current->run_id, {{"family", "linear"}});
+    const auto next = mlflow.create_version(tenant_b, {current->run_id, ""}, "model", {{"family", "linear"}});
     auto conn = db::connect(test::config().database_url);
-    registry::promote(mlflow, conn, tenant_b, next.version, "test");
+    serving::move_alias(mlflow, conn, tenant_b, "production", next.version, "test", "test");
 
     EXPECT_EQ(predict(key_b, {{"horizon_hours", 1}}).body["model"]["version"], current->version);  // until reloaded
     EXPECT_EQ(call("POST", "/reload", key_b, "{}").status, 403);  // a tenant key is not an admin key
@@ -437,8 +438,7 @@ TEST_F(ApiTest, HealthReadinessDocsAndLogs) {
     predict(key_a, {{"horizon_hours", 1}});  // loads tenant a's model
     const Reply ready = call("GET", "/readyz", "");
     EXPECT_EQ(ready.status, 200);
-    EXPECT_EQ(ready.body["models"][tenant_a], registry::MlflowClient(test::config().mlflow_tracking_uri)
-                                                  .get_version_by_alias(registry::model_name(tenant_a), "production")->version);
+    EXPECT_EQ(ready.body["models"][tenant_a], registry::Mlflow(test::config().mlflow_tracking_uri).alias(tenant_a, "production")->version);
 
     // The OpenAPI document covers every route the server answers, and the docs page renders it.
     const Reply spec = call("GET", "/openapi.json", "");

@@ -3,20 +3,68 @@
 #include <chrono>
 #include <random>
 
+#include <gtest/gtest.h>
+
+#include <mutex>
+#include <vector>
+
+#include "core/url.h"
 #include "db/connection.h"
+#include "registry/mlflow.h"
 #include "security/tenants.h"
+#include "training/train.h"
 
 namespace voltedge::test {
+namespace {
+
+// The same server, database name + "_test": `make test` creates and migrates it, so tests never touch the
+// demo's data.
+std::string test_database(const std::string& url) {
+    const auto u = parse_url(url);
+    if (!u || u->path.size() < 2 || u->path.ends_with("_test")) return url;
+    const auto at = url.find(u->path, url.find("://") + 3);
+    return url.substr(0, at) + u->path + "_test" + url.substr(at + u->path.size());
+}
+
+std::mutex tenants_mutex;
+std::vector<std::string> tenants_made;
+
+// After the tests of this process: the MLflow experiments and registered models of its tenants go, so the
+// MLflow UI shows the user's own work only.
+class MlflowCleanup : public ::testing::Environment {
+public:
+    void TearDown() override {
+        registry::Mlflow mlflow(config().mlflow_tracking_uri);
+        std::lock_guard lock(tenants_mutex);
+        for (const auto& tenant : tenants_made) {
+            try {
+                mlflow.delete_by_prefix(training::experiment_name(tenant), mlflow.model_name(tenant));
+            } catch (const std::exception& e) {
+                std::fprintf(stderr, "test clean-up of tenant %s in MLflow failed: %s\n", tenant.c_str(), e.what());
+            }
+        }
+    }
+};
+[[maybe_unused]] const auto* cleanup = ::testing::AddGlobalTestEnvironment(new MlflowCleanup);
+
+}  // namespace
 
 const Config& config() {
-    static const Config c = Config::from_env();
+    static const Config c = [] {
+        Config c = Config::load();
+        c.database_url = test_database(c.database_url);
+        c.database_admin_url = test_database(c.database_admin_url);
+        return c;
+    }();
     return c;
 }
 
 std::string new_tenant(const std::string& prefix) {
     static std::mt19937_64 rng(std::random_device{}());
-    const std::string id = prefix + "-" + std::to_string(rng() % 1'000'000'000);
+    const std::string id = "test-" + prefix + "-" + std::to_string(rng() % 1'000'000'000);
     security::create_tenant(config().database_admin_url, id, "test");
+    std::lock_guard lock(tenants_mutex);
+    tenants_made.push_back(id);
     return id;
 }
 

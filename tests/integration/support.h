@@ -7,8 +7,10 @@
 
 namespace voltedge::test {
 
+// The environment's configuration, on the test database (its name + "_test").
 const Config& config();
-// Creates a tenant with a fresh unique id (tests never share tenants, so reruns need no cleanup).
+// Creates a tenant "test-<prefix>-<n>" with a fresh unique id (tests never share tenants). Its MLflow
+// experiment and registered model are deleted when the test process ends.
 std::string new_tenant(const std::string& prefix);
 // Counts rows of `sql` as the application role with `tenant` set for one transaction ("" = none set).
 long count_as_app(pqxx::connection& conn, const std::string& tenant, const std::string& sql);

@@ -6,7 +6,8 @@
 #include "core/error.h"
 #include "db/connection.h"
 #include "features/feature_store.h"
-#include "registry/model_registry.h"
+#include "registry/mlflow.h"
+#include "serving/promotion.h"
 #include "support.h"
 #include "training/train.h"
 
@@ -50,42 +51,42 @@ TEST(Features, RebuildReplacesAndStaysInsideTheTenant) {
 }
 
 TEST(Registry, RoundTripAgainstTheRealServer) {
-    registry::MlflowClient mlflow(test::config().mlflow_tracking_uri);
+    registry::Mlflow mlflow(test::config().mlflow_tracking_uri);
     const std::string tenant = test::new_tenant("reg");
-    const std::string experiment = mlflow.get_or_create_experiment("voltedge-test/" + tenant);
-    EXPECT_EQ(mlflow.get_or_create_experiment("voltedge-test/" + tenant), experiment);
-    const auto run = mlflow.create_run(experiment, "round-trip", {{"tenant", tenant}});
-    mlflow.log_batch(run.run_id, {{"h1_mae", 0.5, 0}, {"h1_mae", 0.25, 1}}, {{"family", "test"}});
+    const std::string experiment = mlflow.experiment(training::experiment_name(tenant));
+    EXPECT_EQ(mlflow.experiment(training::experiment_name(tenant)), experiment);
+    const auto run = mlflow.start_run(experiment, "round-trip", "test", "abc123", {{"tenant", tenant}});
+    mlflow.log(run, {{"h1_mae", 0.5, 0}, {"h1_mae", 0.25, 1}}, {{"family", "test"}});
     const std::string bytes = std::string("binary\0bytes\n", 13);
-    mlflow.upload_artifact(run, "model/bundle.json", bytes);
-    EXPECT_EQ(mlflow.download_artifact(run.artifact_uri, "model/bundle.json"), bytes);
-    mlflow.end_run(run.run_id, "FINISHED");
+    mlflow.upload(run, "model/bundle.json", bytes);
+    mlflow.finish(run);
     EXPECT_EQ(mlflow.run_status(run.run_id), "FINISHED");
 
     const auto version = registry::register_champion(mlflow, run, tenant, "test", "abc123");
-    const auto staging = mlflow.get_version_by_alias(registry::model_name(tenant), "staging");
+    EXPECT_EQ(mlflow.fetch(version, "bundle.json"), bytes);  // through the version's runs:/ source
+    const auto staging = mlflow.alias(tenant, "staging");
     ASSERT_TRUE(staging.has_value());
     EXPECT_EQ(staging->version, version.version);
     EXPECT_EQ(staging->run_id, run.run_id);
-    EXPECT_EQ(staging->tags.value("tenant", ""), tenant);
-    EXPECT_FALSE(mlflow.get_version_by_alias(registry::model_name(tenant), "production").has_value());
+    EXPECT_EQ(staging->tag("tenant"), tenant);
+    EXPECT_FALSE(mlflow.alias(tenant, "production").has_value());
 
     auto conn = db::connect(test::config().database_url);
-    registry::promote(mlflow, conn, tenant, version.version, "test:promoter");
-    EXPECT_EQ(mlflow.get_version_by_alias(registry::model_name(tenant), "production")->version, version.version);
+    serving::move_alias(mlflow, conn, tenant, "production", version.version, "test:promoter", "abc123");
+    EXPECT_EQ(mlflow.alias(tenant, "production")->version, version.version);
     EXPECT_EQ(test::count_as_app(conn, tenant, "SELECT 1 FROM audit_log WHERE action = 'model.promote' AND actor = "
                                                "'test:promoter' AND details->>'version' = '" + version.version + "'"),
               1);
     // An unknown version: a clear error, no audit row, the alias unchanged.
-    EXPECT_THROW(registry::promote(mlflow, conn, tenant, "999", "test:promoter"), Error);
+    EXPECT_THROW(serving::move_alias(mlflow, conn, tenant, "production", "999", "test:promoter", "abc123"), Error);
     EXPECT_EQ(test::count_as_app(conn, tenant, "SELECT 1 FROM audit_log WHERE action = 'model.promote'"), 1);
-    EXPECT_EQ(mlflow.get_version_by_alias(registry::model_name(tenant), "production")->version, version.version);
+    EXPECT_EQ(mlflow.alias(tenant, "production")->version, version.version);
 }
 
 TEST(Registry, UnreachableServerIsAClearError) {
-    registry::MlflowClient mlflow("http://127.0.0.1:9");  // discard port: nothing listens
+    registry::Mlflow mlflow("http://127.0.0.1:9");  // discard port: nothing listens
     try {
-        mlflow.get_or_create_experiment("x");
+        mlflow.experiment("x");
         FAIL();
     } catch (const Error& e) {
         EXPECT_NE(std::string(e.what()).find("unreachable"), std::string::npos);
@@ -98,19 +99,19 @@ TEST(Train, EndToEndRegistersTheChampionAsStaging) {
     test::insert_hourly_usage(tenant, 40);
     auto conn = db::connect(test::config().database_url);
     features::build_features(conn, options_for(tenant));
-    registry::MlflowClient mlflow(test::config().mlflow_tracking_uri);
-    const auto report = training::train(conn, mlflow, tenant, small_config());
+    registry::Mlflow mlflow(test::config().mlflow_tracking_uri);
+    const auto report = training::train(conn, mlflow, mlflow, tenant, small_config());
 
     ASSERT_EQ(report.families.size(), 5u);
     EXPECT_TRUE(report.champion == "linear" || report.champion == "random_forest" || report.champion == "xgboost" ||
                 report.champion == "mlp");
-    const auto staging = mlflow.get_version_by_alias(registry::model_name(tenant), "staging");
+    const auto staging = mlflow.alias(tenant, "staging");
     ASSERT_TRUE(staging.has_value());
     EXPECT_EQ(staging->version, report.registered_version);
-    EXPECT_EQ(staging->tags.value("family", ""), report.champion);
+    EXPECT_EQ(staging->tag("family"), report.champion);
     for (const auto& f : report.families) {
         EXPECT_EQ(mlflow.run_status(f.run_id), "FINISHED") << f.family;
-        if (f.family == staging->tags.value("family", "")) {
+        if (f.family == staging->tag("family")) {
             EXPECT_EQ(f.run_id, staging->run_id);
         }
     }
@@ -119,30 +120,30 @@ TEST(Train, EndToEndRegistersTheChampionAsStaging) {
     for (const auto& s : report.scores) pooled += s.split < 0;
     EXPECT_EQ(pooled, 2 * (5 + 3));
     // The registered artifact is complete: bundle, one model per horizon.
-    const std::string bundle = mlflow.download_artifact(staging->source, "bundle.json");
+    const std::string bundle = mlflow.fetch(*staging, "bundle.json");
     const auto j = nlohmann::json::parse(bundle);
     EXPECT_EQ(j["family"], report.champion);
     EXPECT_TRUE(j["horizons"].contains("1") && j["horizons"].contains("24"));
-    EXPECT_FALSE(mlflow.download_artifact(staging->source, j["horizons"]["24"]["file"]).empty());
+    EXPECT_FALSE(mlflow.fetch(*staging, j["horizons"]["24"]["file"]).empty());
     // The same data and commit give the same metrics.
-    const auto again = training::train(conn, mlflow, tenant, small_config());
+    const auto again = training::train(conn, mlflow, mlflow, tenant, small_config());
     for (std::size_t i = 0; i < report.scores.size(); ++i) {
         EXPECT_EQ(report.scores[i].regression.mae, again.scores[i].regression.mae) << report.scores[i].model;
         EXPECT_EQ(report.scores[i].classification.log_loss, again.scores[i].classification.log_loss) << report.scores[i].model;
     }
     EXPECT_EQ(std::stoi(again.registered_version), std::stoi(report.registered_version) + 1);
     // Promoting by alias moves production to the version staging points to.
-    registry::promote(mlflow, conn, tenant, "staging", "test");
-    EXPECT_EQ(mlflow.get_version_by_alias(registry::model_name(tenant), "production")->version, again.registered_version);
+    serving::move_alias(mlflow, conn, tenant, "production", "staging", "test", "abc123");
+    EXPECT_EQ(mlflow.alias(tenant, "production")->version, again.registered_version);
 }
 
 TEST(Train, BadInputIsAClearErrorAndWritesNothing) {
     auto conn = db::connect(test::config().database_url);
-    registry::MlflowClient mlflow(test::config().mlflow_tracking_uri);
+    registry::Mlflow mlflow(test::config().mlflow_tracking_uri);
     const std::string tenant = test::new_tenant("train-bad");
     auto expect_error = [&](const std::string& t, const training::TrainConfig& c, const std::string& words) {
         try {
-            training::train(conn, mlflow, t, c);
+            training::train(conn, mlflow, mlflow, t, c);
             FAIL() << "expected: " << words;
         } catch (const Error& e) {
             EXPECT_NE(std::string(e.what()).find(words), std::string::npos) << e.what();
@@ -153,17 +154,17 @@ TEST(Train, BadInputIsAClearErrorAndWritesNothing) {
     test::insert_hourly_usage(tenant, 12);
     features::build_features(conn, options_for(tenant));
     expect_error(tenant, small_config(), "too little data");
-    registry::MlflowClient down("http://127.0.0.1:9");
+    registry::Mlflow down("http://127.0.0.1:9");
     auto c = small_config();
     c.backtest.folds = 1;
     c.backtest.fold_hours = 24;
     c.backtest.min_train_hours = 48;
     try {
-        training::train(conn, down, tenant, c);
+        training::train(conn, down, down, tenant, c);
         FAIL();
     } catch (const Error& e) {
         EXPECT_NE(std::string(e.what()).find("unreachable"), std::string::npos);
     }
     // Nothing was registered for this tenant.
-    EXPECT_FALSE(mlflow.get_version_by_alias(registry::model_name(tenant), "staging").has_value());
+    EXPECT_FALSE(mlflow.alias(tenant, "staging").has_value());
 }

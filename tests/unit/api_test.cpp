@@ -1,8 +1,7 @@
-// The API's pure parts: request validation, forecast planning, metrics text.
+// The API's pure parts: request validation, forecast planning.
 #include <gtest/gtest.h>
 
 #include "api/api_error.h"
-#include "api/metrics.h"
 #include "api/predict_request.h"
 #include "serving/forecast.h"
 
@@ -70,18 +69,4 @@ TEST(ForecastPlan, PicksTheSmallestHorizonThatReachesTheTarget) {
     EXPECT_THROW(plan(first - 60), serving::TargetError);
     EXPECT_THROW(plan(last + 30), serving::TargetError);
     EXPECT_EQ(serving::next_hours(stamp, 3), (std::vector<Minute>{last, last + 60, last + 120}));
-}
-
-TEST(RequestMetrics, RendersCumulativeHistograms) {
-    api::RequestMetrics m;
-    m.observe("/predict", 200, 0.0004);
-    m.observe("/predict", 200, 0.003);
-    m.observe("/predict", 422, 0.001);
-    const std::string text = m.render();
-    EXPECT_NE(text.find("voltedge_http_requests_total{route=\"/predict\",status=\"200\"} 2\n"), std::string::npos);
-    EXPECT_NE(text.find("voltedge_http_request_duration_seconds_bucket{route=\"/predict\",status=\"200\",le=\"0.0005\"} 1\n"), std::string::npos);
-    EXPECT_NE(text.find("voltedge_http_request_duration_seconds_bucket{route=\"/predict\",status=\"200\",le=\"0.005\"} 2\n"), std::string::npos);
-    EXPECT_NE(text.find("voltedge_http_request_duration_seconds_bucket{route=\"/predict\",status=\"200\",le=\"+Inf\"} 2\n"), std::string::npos);
-    EXPECT_NE(text.find("voltedge_http_requests_total{route=\"/predict\",status=\"422\"} 1\n"), std::string::npos);
-    EXPECT_EQ(api::label_value("a\"b\\c"), "a\\\"b\\\\c");
 }

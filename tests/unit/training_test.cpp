@@ -9,11 +9,13 @@
 #include "training/backtest.h"
 #include "training/design.h"
 #include "training/metrics.h"
-#include "training/model.h"
+#include "models/families.h"
+#include "models/feature_spec.h"
 #include "training/train.h"
 
 using namespace voltedge;
 using namespace voltedge::training;
+using namespace voltedge::models;
 
 namespace {
 

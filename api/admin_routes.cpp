@@ -1,0 +1,34 @@
+// POST /reload: re-read the production alias of one tenant or all, and swap the models in.
+#include "api/routes.h"
+
+namespace voltedge::api {
+namespace {
+
+void reload(Services& s, const httplib::Request& req, httplib::Response& res) {
+    // The key's role first: a tenant key gets 403 whatever the body says.
+    const security::Principal who = authenticate(s.keys, req);
+    if (!who.is_admin) throw ApiError(403, "Authorization", "reloading models needs an admin key", "voltedge tenant key TENANT --admin");
+    std::optional<std::string> tenant;
+    if (!req.body.empty()) {  // no body: reload every tenant
+        const Json j = Json::parse(req.body, nullptr, false);
+        if (j.is_discarded() || !j.is_object()) throw ApiError(400, "body", "the request body must be a JSON object or empty");
+        for (const auto& [key, value] : j.items()) {
+            if (key != "tenant") throw ApiError(422, key, "unknown field '" + key + "'", "the only field is tenant");
+            if (!value.is_string()) throw ApiError(422, "tenant", "tenant must be a string");
+            tenant = value.get<std::string>();
+        }
+    }
+    Json out = Json::array();
+    for (const auto& r : s.predictor.reload(tenant))
+        out.push_back({{"tenant_id", r.tenant}, {"model", r.name}, {"previous_version", r.previous_version},
+                       {"version", r.version.empty() ? Json(nullptr) : Json(r.version)}, {"changed", r.changed}});
+    send_json(res, 200, {{"models", out}, {"request_id", current_request().request_id}});
+}
+
+}  // namespace
+
+void install_admin_routes(httplib::Server& http, Services& s) {
+    http.Post("/reload", guarded("/reload", [&s](const auto& req, auto& res) { reload(s, req, res); }));
+}
+
+}  // namespace voltedge::api

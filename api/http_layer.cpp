@@ -1,0 +1,140 @@
+#include "api/http_layer.h"
+
+#include <fmt/format.h>
+
+#include <optional>
+
+#include "core/log.h"
+#include "core/uuid.h"
+#include "observability/log_context.h"
+#include "observability/metrics.h"
+#include "serving/predictor.h"
+
+namespace voltedge::api {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+thread_local RequestState state;
+thread_local std::optional<observability::ScopedLogContext> log_context;
+
+// An incoming X-Request-ID is kept when it is a sane token; otherwise the server makes one.
+std::string request_id_for(const httplib::Request& req) {
+    const std::string incoming = req.get_header_value("X-Request-ID");
+    if (!incoming.empty() && incoming.size() <= 128 &&
+        std::all_of(incoming.begin(), incoming.end(), [](char c) { return c > ' ' && c < 127 && c != '"' && c != '\\'; }))
+        return incoming;
+    return new_uuid();
+}
+
+int status_of(serving::ServingError::Reason reason) {
+    switch (reason) {
+        case serving::ServingError::Reason::bad_request: return 422;
+        case serving::ServingError::Reason::not_found: return 404;
+        case serving::ServingError::Reason::no_features: return 409;
+        case serving::ServingError::Reason::no_model:
+        case serving::ServingError::Reason::deadline_exceeded: return 503;
+    }
+    return 500;
+}
+
+observability::CounterFamily& requests_total() {
+    static auto& f = observability::metrics().counter_family("voltedge_http_requests_total",
+                                                             "HTTP requests served, by route template and status.", {"route", "status"});
+    return f;
+}
+
+observability::HistogramFamily& request_seconds() {
+    static auto& f = observability::metrics().histogram_family(
+        "voltedge_http_request_duration_seconds", "Time from routing to response, by route template and status.", {"route", "status"});
+    return f;
+}
+
+}  // namespace
+
+RequestState& current_request() { return state; }
+
+void begin_request(const httplib::Request& req, httplib::Response& res) {
+    log_context.reset();
+    state = RequestState{&req, Clock::now(), request_id_for(req), "", "", "", ""};
+    log_context.emplace(observability::LogContext{state.request_id, "", ""});
+    res.set_header("X-Request-ID", state.request_id);
+}
+
+void finish_request(const httplib::Request& req, const httplib::Response& res) {
+    if (state.request != &req) {  // never routed
+        httplib::Response ignored;
+        begin_request(req, ignored);
+    }
+    const double seconds = std::chrono::duration<double>(Clock::now() - state.start).count();
+    const std::string route = state.route.empty() ? "unmatched" : state.route;
+    const std::string status = std::to_string(res.status);
+    requests_total().with({route, status}).inc();
+    request_seconds().with({route, status}).observe(seconds);
+    // request_id and tenant_id come from the log context.
+    log_event_raw("info", "request",
+                  fmt::format(R"("method":{},"route":{},"status":{},"latency_ms":{:.2f},"model_version":{},"cache":{})",
+                              json_quoted(req.method), json_quoted(route), res.status, seconds * 1e3,
+                              json_quoted(state.model_version), json_quoted(state.cache)));
+    log_context.reset();
+    state.request = nullptr;
+}
+
+void send_json(httplib::Response& res, int status, const Json& body) {
+    res.status = status;
+    res.set_content(body.dump(-1, ' ', false, Json::error_handler_t::replace), "application/json");
+}
+
+void send_error(httplib::Response& res, int status, const std::string& field, const std::string& message, const std::string& hint) {
+    Json error = {{"status", status}, {"message", message}};
+    if (!field.empty()) error["field"] = field;
+    if (!hint.empty()) error["hint"] = hint;
+    send_json(res, status, {{"error", error}, {"request_id", state.request_id}});
+}
+
+httplib::Server::Handler guarded(std::string route, std::function<void(const httplib::Request&, httplib::Response&)> fn) {
+    return [route = std::move(route), fn = std::move(fn)](const httplib::Request& req, httplib::Response& res) {
+        state.route = route;
+        try {
+            fn(req, res);
+        } catch (const ApiError& e) {
+            send_error(res, e.status(), e.field(), e.what(), e.hint());
+        } catch (const serving::ServingError& e) {
+            send_error(res, status_of(e.reason()), e.field(), e.what(), e.hint());
+        } catch (const pqxx::broken_connection&) {
+            send_error(res, 503, "", "the database is unavailable", "retry shortly; operators: check 'make status'");
+        } catch (const Error& e) {
+            // Our own errors here come from a dependency (database, registry) or server state, not the client.
+            send_error(res, 503, "", e.what(), e.hint());
+        } catch (const std::exception& e) {
+            log_event("error", "request_failed", {{"route", state.route}, {"error", e.what()}});
+            send_error(res, 500, "", "internal error", "report request id " + state.request_id);
+        }
+    };
+}
+
+std::string presented_key(const std::string& authorization, const std::string& x_api_key) {
+    if (!x_api_key.empty()) return x_api_key;
+    constexpr std::string_view kBearer = "Bearer ";
+    if (authorization.size() > kBearer.size() && authorization.compare(0, kBearer.size(), kBearer) == 0)
+        return authorization.substr(kBearer.size());
+    return {};
+}
+
+security::Principal authenticate(security::KeyResolver& keys, const httplib::Request& req) {
+    const std::string key = presented_key(req.get_header_value("Authorization"), req.get_header_value("X-API-Key"));
+    if (key.empty()) throw ApiError(401, "Authorization", "no API key", "send 'Authorization: Bearer <key>' or 'X-API-Key: <key>'");
+    const auto who = keys.resolve(key);
+    if (!who) throw ApiError(401, "Authorization", "unknown or revoked API key", "ask an operator for a key: voltedge tenant key TENANT");
+    state.tenant = who->tenant;
+    if (log_context) log_context->set_tenant(who->tenant);
+    return *who;
+}
+
+std::string iso_hour(Minute m) {
+    std::string s = format_minute(m);
+    s[10] = 'T';
+    return s;
+}
+
+}  // namespace voltedge::api

@@ -1,0 +1,13 @@
+#pragma once
+// The job handlers of the binary: each wraps the library call its subcommand used to make. Registered here
+// (cli may depend on every area), so jobs/ depends on none of them.
+#include "core/config.h"
+#include "jobs/job.h"
+
+namespace voltedge::cli {
+
+// Kinds: ingest {source, force}, features {with_weather, weather_csv}, train {config_path}, promote {version}.
+// Each returns {"summary": "<what a person reads>", ...figures}.
+void register_job_handlers(jobs::HandlerRegistry& handlers, const Config& config);
+
+}  // namespace voltedge::cli

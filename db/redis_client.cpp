@@ -1,0 +1,152 @@
+#include "db/redis_client.h"
+
+#include <hiredis/hiredis.h>
+
+#include "core/error.h"
+#include "core/log.h"
+#include "core/url.h"
+
+namespace voltedge::db {
+namespace {
+constexpr timeval kTimeout{0, 50'000};  // 50 ms: a slow cache is worse than none
+constexpr auto kRetryEvery = std::chrono::seconds(1);
+
+struct Reply {
+    redisReply* r;
+    ~Reply() {
+        if (r) freeReplyObject(r);
+    }
+};
+}  // namespace
+
+RedisClient::RedisClient(const std::string& url, std::size_t connections) {
+    const auto parsed = parse_url(url);
+    if (!parsed || parsed->scheme != "redis")
+        throw Error("REDIS_URL must look like redis://[:password@]host:port[/db] (got '" + redact_url(url) + "')");
+    // redis://:password@host (no user) and redis://password@host (old style) both carry a password.
+    password_ = parsed->has_password ? parsed->password : parsed->user;
+    if (parsed->port) port_ = parsed->port;
+    const std::string db = parsed->path.size() > 1 ? parsed->path.substr(1) : "0";
+    if (db.find_first_not_of("0123456789") != std::string::npos || db.size() > 4)
+        throw Error("REDIS_URL names database '" + db + "'; it must be a number", "e.g. redis://127.0.0.1:6379/0");
+    db_ = std::stoi(db);
+    host_ = parsed->host.empty() ? "127.0.0.1" : parsed->host;
+    for (std::size_t i = 0; i < connections; ++i)
+        if (auto* ctx = connect()) idle_.push_back(ctx);
+    up_ = !idle_.empty();
+}
+
+RedisClient::~RedisClient() {
+    for (auto* ctx : idle_) redisFree(ctx);
+}
+
+redisContext* RedisClient::connect() {
+    redisContext* ctx = redisConnectWithTimeout(host_.c_str(), port_, kTimeout);
+    if (!ctx || ctx->err) {
+        if (ctx) redisFree(ctx);
+        return nullptr;
+    }
+    redisSetTimeout(ctx, kTimeout);
+    bool ok = true;
+    if (!password_.empty()) {
+        Reply r{static_cast<redisReply*>(redisCommand(ctx, "AUTH %s", password_.c_str()))};
+        ok = r.r && r.r->type != REDIS_REPLY_ERROR;
+    }
+    if (ok && db_ != 0) {
+        Reply r{static_cast<redisReply*>(redisCommand(ctx, "SELECT %d", db_))};
+        ok = r.r && r.r->type != REDIS_REPLY_ERROR;
+    }
+    if (!ok) {
+        redisFree(ctx);
+        return nullptr;
+    }
+    return ctx;
+}
+
+redisContext* RedisClient::take() {
+    {
+        std::lock_guard lock(mutex_);
+        if (!idle_.empty()) {
+            auto* ctx = idle_.back();
+            idle_.pop_back();
+            return ctx;
+        }
+        // All pooled connections are busy or gone: connect another, unless Redis was just found down.
+        if (!up_ && std::chrono::steady_clock::now() < retry_after_) return nullptr;
+    }
+    auto* ctx = connect();
+    std::lock_guard lock(mutex_);
+    if (!ctx) {
+        if (up_.exchange(false)) log_event("warn", "redis_down", {{"host", host_}, {"port", port_}});
+        retry_after_ = std::chrono::steady_clock::now() + kRetryEvery;
+    } else if (!up_.exchange(true)) {
+        log_info("redis_up", {{"host", host_}, {"port", port_}});
+    }
+    return ctx;
+}
+
+void RedisClient::give_back(redisContext* ctx, bool healthy) {
+    if (!healthy) {
+        redisFree(ctx);
+        std::lock_guard lock(mutex_);
+        // Drop the idle connections too: they point at the same broken server.
+        for (auto* c : idle_) redisFree(c);
+        idle_.clear();
+        if (up_.exchange(false)) log_event("warn", "redis_down", {{"host", host_}, {"port", port_}});
+        retry_after_ = std::chrono::steady_clock::now() + kRetryEvery;
+        return;
+    }
+    std::lock_guard lock(mutex_);
+    if (idle_.size() < 16) idle_.push_back(ctx);
+    else redisFree(ctx);
+}
+
+std::vector<std::optional<std::string>> RedisClient::mget(const std::vector<std::string>& keys) {
+    std::vector<std::optional<std::string>> values(keys.size());
+    if (keys.empty()) return values;
+    redisContext* ctx = take();
+    if (!ctx) return values;
+    std::vector<const char*> argv{"MGET"};
+    std::vector<size_t> lens{4};
+    for (const auto& k : keys) {
+        argv.push_back(k.data());
+        lens.push_back(k.size());
+    }
+    Reply r{static_cast<redisReply*>(redisCommandArgv(ctx, static_cast<int>(argv.size()), argv.data(), lens.data()))};
+    const bool healthy = r.r != nullptr;
+    if (healthy && r.r->type == REDIS_REPLY_ARRAY && r.r->elements == keys.size())
+        for (std::size_t i = 0; i < keys.size(); ++i)
+            if (r.r->element[i]->type == REDIS_REPLY_STRING) values[i].emplace(r.r->element[i]->str, r.r->element[i]->len);
+    give_back(ctx, healthy);
+    return values;
+}
+
+void RedisClient::set_all(const std::vector<std::pair<std::string, std::string>>& items, int ttl_seconds) {
+    if (items.empty()) return;
+    redisContext* ctx = take();
+    if (!ctx) return;
+    const std::string ttl = std::to_string(ttl_seconds);
+    for (const auto& [key, value] : items) {
+        const char* argv[] = {"SET", key.data(), value.data(), "EX", ttl.data()};
+        const size_t lens[] = {3, key.size(), value.size(), 2, ttl.size()};
+        redisAppendCommandArgv(ctx, 5, argv, lens);
+    }
+    bool healthy = true;
+    for (std::size_t i = 0; i < items.size() && healthy; ++i) {
+        void* reply = nullptr;
+        healthy = redisGetReply(ctx, &reply) == REDIS_OK;
+        if (reply) freeReplyObject(reply);
+    }
+    give_back(ctx, healthy);
+}
+
+bool RedisClient::ping() {
+    redisContext* ctx = take();
+    if (!ctx) return false;
+    Reply r{static_cast<redisReply*>(redisCommand(ctx, "PING"))};
+    const bool healthy = r.r != nullptr;
+    give_back(ctx, healthy);
+    return healthy;
+}
+
+}  // namespace voltedge::db

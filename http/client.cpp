@@ -1,0 +1,98 @@
+#include "http/client.h"
+
+#include <curl/curl.h>
+#include <fmt/format.h>
+
+#include <cstdio>
+#include <filesystem>
+#include <memory>
+
+#include "core/url.h"
+
+namespace voltedge::http {
+namespace {
+
+using CurlHandle = std::unique_ptr<CURL, decltype(&curl_easy_cleanup)>;
+
+CurlHandle new_handle() {
+    // curl_global_init is not thread-safe; the first handle made initialises it, once, for the process.
+    static const bool initialised = curl_global_init(CURL_GLOBAL_DEFAULT) == CURLE_OK;
+    (void)initialised;
+    CurlHandle curl(curl_easy_init(), curl_easy_cleanup);
+    if (!curl) throw Error("cannot create an HTTP client (curl_easy_init failed)");
+    curl_easy_setopt(curl.get(), CURLOPT_NOSIGNAL, 1L);
+    return curl;
+}
+
+std::size_t append_body(char* data, std::size_t size, std::size_t n, void* out) {
+    static_cast<std::string*>(out)->append(data, size * n);
+    return size * n;
+}
+
+std::size_t write_to_file(char* data, std::size_t size, std::size_t n, void* file) {
+    return std::fwrite(data, size, n, static_cast<std::FILE*>(file));
+}
+
+}  // namespace
+
+Response send(const Request& request) {
+    CurlHandle curl = new_handle();
+    Response response;
+    curl_slist* headers = nullptr;
+    for (const auto& h : request.headers) headers = curl_slist_append(headers, h.c_str());
+    std::unique_ptr<curl_slist, decltype(&curl_slist_free_all)> header_list(headers, curl_slist_free_all);
+    char error[CURL_ERROR_SIZE] = "";
+    curl_easy_setopt(curl.get(), CURLOPT_URL, request.url.c_str());
+    curl_easy_setopt(curl.get(), CURLOPT_CUSTOMREQUEST, request.method.c_str());
+    curl_easy_setopt(curl.get(), CURLOPT_HTTPHEADER, headers);
+    if (request.method != "GET") {
+        curl_easy_setopt(curl.get(), CURLOPT_POSTFIELDS, request.body.data());
+        curl_easy_setopt(curl.get(), CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(request.body.size()));
+    }
+    curl_easy_setopt(curl.get(), CURLOPT_WRITEFUNCTION, append_body);
+    curl_easy_setopt(curl.get(), CURLOPT_WRITEDATA, &response.body);
+    curl_easy_setopt(curl.get(), CURLOPT_ERRORBUFFER, error);
+    curl_easy_setopt(curl.get(), CURLOPT_CONNECTTIMEOUT, request.connect_timeout_seconds);
+    curl_easy_setopt(curl.get(), CURLOPT_TIMEOUT, request.timeout_seconds);
+    const CURLcode rc = curl_easy_perform(curl.get());
+    if (rc != CURLE_OK)
+        throw Unreachable(fmt::format("{} {}: {}", request.method, redact_url(request.url), *error ? error : curl_easy_strerror(rc)));
+    curl_easy_getinfo(curl.get(), CURLINFO_RESPONSE_CODE, &response.status);
+    return response;
+}
+
+void download_to_file(const std::string& url, const std::string& path, long connect_timeout_seconds) {
+    const std::string part = path + ".part";
+    std::unique_ptr<std::FILE, int (*)(std::FILE*)> out(std::fopen(part.c_str(), "wb"), &std::fclose);
+    if (!out) throw Error("cannot write " + part, "check that the download folder is writable");
+    CurlHandle curl = new_handle();
+    char error[CURL_ERROR_SIZE] = "";
+    curl_easy_setopt(curl.get(), CURLOPT_URL, url.c_str());
+    curl_easy_setopt(curl.get(), CURLOPT_FOLLOWLOCATION, 1L);
+    curl_easy_setopt(curl.get(), CURLOPT_FAILONERROR, 1L);
+    curl_easy_setopt(curl.get(), CURLOPT_CONNECTTIMEOUT, connect_timeout_seconds);
+    curl_easy_setopt(curl.get(), CURLOPT_ERRORBUFFER, error);
+    curl_easy_setopt(curl.get(), CURLOPT_WRITEFUNCTION, write_to_file);
+    curl_easy_setopt(curl.get(), CURLOPT_WRITEDATA, out.get());
+    const CURLcode rc = curl_easy_perform(curl.get());
+    out.reset();
+    std::error_code ec;
+    if (rc != CURLE_OK) {
+        std::filesystem::remove(part, ec);
+        throw Unreachable("cannot download " + redact_url(url) + ": " + (*error ? error : curl_easy_strerror(rc)),
+                          "check the URL and the network, or pass a local file with --source PATH");
+    }
+    std::filesystem::rename(part, path);
+}
+
+std::string escape(std::string_view text) {
+    std::unique_ptr<char, decltype(&curl_free)> e(curl_easy_escape(nullptr, text.data(), static_cast<int>(text.size())), curl_free);
+    return e ? e.get() : std::string();
+}
+
+bool is_http_url(std::string_view text) {
+    const auto url = parse_url(text);
+    return url && (url->scheme == "http" || url->scheme == "https");
+}
+
+}  // namespace voltedge::http

@@ -1,0 +1,170 @@
+// Tree ensembles through XGBoost's C API: gradient boosting ("xgboost") and a random forest
+// ("random_forest": XGBoost's forest mode, one round of bagged trees with per-node feature sampling and
+// learning rate 1, i.e. Breiman's forest grown with XGBoost's histogram splitter). Explanations are exact
+// TreeSHAP values from XGBoost's contribution prediction.
+#include <xgboost/c_api.h>
+
+#include <fmt/format.h>
+#include <utility>
+
+#include "core/error.h"
+#include "models/model_io.h"
+
+namespace voltedge::models {
+namespace {
+
+void check(int rc, const char* what) {
+    if (rc != 0) throw Error(fmt::format("XGBoost {} failed: {}", what, XGBGetLastError()));
+}
+
+struct DMatrix {
+    DMatrixHandle handle = nullptr;
+    explicit DMatrix(const Matrix& X) {
+        const std::vector<float> values(X.data(), X.data() + X.size());  // XGBoost works in float32
+        check(XGDMatrixCreateFromMat(values.data(), X.rows(), X.cols(), NAN, &handle), "DMatrix");
+    }
+    ~DMatrix() { XGDMatrixFree(handle); }
+    DMatrix(const DMatrix&) = delete;
+    DMatrix& operator=(const DMatrix&) = delete;
+};
+
+// Owns one booster: freed exactly once, moved but never copied. fit() trains into a new Booster and
+// swaps it in only when every step succeeded, so a failure leaves the model as it was.
+class Booster {
+public:
+    Booster() = default;
+    static Booster create(DMatrixHandle* train, bst_ulong n) {
+        Booster b;
+        check(XGBoosterCreate(train, n, &b.handle_), "create booster");
+        return b;
+    }
+    ~Booster() {
+        if (handle_) XGBoosterFree(handle_);
+    }
+    Booster(Booster&& other) noexcept : handle_(std::exchange(other.handle_, nullptr)) {}
+    Booster& operator=(Booster&& other) noexcept {
+        if (this != &other) {
+            if (handle_) XGBoosterFree(handle_);
+            handle_ = std::exchange(other.handle_, nullptr);
+        }
+        return *this;
+    }
+    Booster(const Booster&) = delete;
+    Booster& operator=(const Booster&) = delete;
+
+    BoosterHandle get() const { return handle_; }
+    explicit operator bool() const { return handle_ != nullptr; }
+
+private:
+    BoosterHandle handle_ = nullptr;
+};
+
+struct Params {
+    int rounds;
+    std::vector<std::pair<std::string, std::string>> values;
+};
+
+Params params_for(const std::string& family, std::uint64_t seed) {
+    const std::string s = std::to_string(seed);
+    if (family == "random_forest")
+        return {1, {{"booster", "gbtree"}, {"tree_method", "hist"}, {"num_parallel_tree", "60"}, {"learning_rate", "1"},
+                    {"subsample", "0.632"}, {"colsample_bynode", "0.33"}, {"max_depth", "10"}, {"min_child_weight", "5"},
+                    {"reg_lambda", "0"}, {"objective", "reg:squarederror"}, {"seed", s}, {"nthread", "2"}}};
+    return {300, {{"booster", "gbtree"}, {"tree_method", "hist"}, {"learning_rate", "0.05"}, {"max_depth", "6"},
+                  {"subsample", "0.8"}, {"colsample_bytree", "0.8"}, {"min_child_weight", "5"},
+                  {"objective", "reg:squarederror"}, {"seed", s}, {"nthread", "2"}}};
+}
+
+class TreeModel : public Model {
+public:
+    TreeModel(std::string family, std::uint64_t seed) : family_(std::move(family)), seed_(seed) {}
+    std::string family() const override { return family_; }
+
+    void fit(const Matrix& X, const Vector& y) override {
+        DMatrix d(X);
+        const std::vector<float> label(y.data(), y.data() + y.size());
+        check(XGDMatrixSetFloatInfo(d.handle, "label", label.data(), label.size()), "set labels");
+        Booster booster = Booster::create(&d.handle, 1);
+        const Params p = params_for(family_, seed_);
+        for (const auto& [k, v] : p.values) check(XGBoosterSetParam(booster.get(), k.c_str(), v.c_str()), "set parameter");
+        for (int round = 0; round < p.rounds; ++round) check(XGBoosterUpdateOneIter(booster.get(), round, d.handle), "training");
+        check(XGBoosterSetAttr(booster.get(), "voltedge_family", family_.c_str()), "set attribute");
+        booster_ = std::move(booster);
+    }
+
+    // In-place prediction straight from the row-major doubles: no DMatrix to build, which is most of the cost
+    // of predicting a few rows (the API's case). XGBoost makes it thread-safe.
+    Vector predict(const Matrix& X) const override {
+        if (!booster_) throw Error("model used before it was trained or loaded");
+        const std::string values = fmt::format(R"({{"data": [{}, true], "shape": [{}, {}], "typestr": "<f8", "version": 3}})",
+                                               reinterpret_cast<std::uintptr_t>(X.data()), X.rows(), X.cols());
+        const char* config =
+            R"({"type": 0, "training": false, "iteration_begin": 0, "iteration_end": 0, "strict_shape": false, "missing": NaN, "cache_id": 0})";
+        const bst_ulong* shape = nullptr;
+        bst_ulong dim = 0;
+        const float* result = nullptr;
+        check(XGBoosterPredictFromDense(booster_.get(), values.c_str(), config, nullptr, &shape, &dim, &result), "predict");
+        Vector out(X.rows());
+        for (Eigen::Index i = 0; i < X.rows(); ++i) out[i] = result[i];
+        return out;
+    }
+
+    std::vector<Explanation> explain(const Matrix& X) const override {
+        if (!booster_) throw Error("model used before it was trained or loaded");
+        // Exact TreeSHAP (prediction type 2) needs a DMatrix: per row, d contributions then the bias. The
+        // buffer belongs to the booster (per thread) and stays valid until its next prediction.
+        DMatrix d(X);
+        const char* config = R"({"type": 2, "training": false, "iteration_begin": 0, "iteration_end": 0, "strict_shape": false})";
+        const bst_ulong* shape = nullptr;
+        bst_ulong dim = 0;
+        const float* values = nullptr;
+        check(XGBoosterPredictFromDMatrix(booster_.get(), d.handle, config, &shape, &dim, &values), "explain");
+        const std::size_t width = shape[dim - 1];
+        std::vector<Explanation> out(X.rows());
+        for (Eigen::Index r = 0; r < X.rows(); ++r) {
+            const float* row = values + r * width;
+            out[r].contributions.assign(row, row + width - 1);
+            out[r].base = row[width - 1];
+        }
+        return out;
+    }
+
+    std::vector<std::pair<std::string, std::string>> params() const override {
+        const Params p = params_for(family_, seed_);
+        auto out = p.values;
+        out.emplace_back("rounds", std::to_string(p.rounds));
+        return out;
+    }
+
+    // XGBoost picks the format from the extension; load_model recognises its JSON format.
+    void save(const std::string& path) const override {
+        if (!path.ends_with(".json")) throw Error("tree models are saved as JSON: " + path + " must end in .json");
+        check(XGBoosterSaveModel(booster_.get(), path.c_str()), "save");
+    }
+
+    static std::unique_ptr<Model> load(const std::string& path) {
+        Booster booster = Booster::create(nullptr, 0);
+        check(XGBoosterLoadModel(booster.get(), path.c_str()), "load");
+        // A loaded model serves one request per thread; XGBoost's own threads would only contend with them.
+        check(XGBoosterSetParam(booster.get(), "nthread", "1"), "set nthread");
+        int found = 0;
+        const char* family = nullptr;
+        check(XGBoosterGetAttr(booster.get(), "voltedge_family", &family, &found), "get attribute");
+        auto m = std::make_unique<TreeModel>(found ? family : "xgboost", 0);
+        m->booster_ = std::move(booster);
+        return m;
+    }
+
+private:
+    std::string family_;
+    std::uint64_t seed_;
+    Booster booster_;
+};
+
+}  // namespace
+
+std::unique_ptr<Model> make_random_forest(std::uint64_t seed) { return std::make_unique<TreeModel>("random_forest", seed); }
+std::unique_ptr<Model> make_xgboost(std::uint64_t seed) { return std::make_unique<TreeModel>("xgboost", seed); }
+std::unique_ptr<Model> load_tree_model(const std::string& path, const nlohmann::json&) { return TreeModel::load(path); }
+
+}  // namespace voltedge::models

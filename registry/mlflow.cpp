@@ -1,0 +1,257 @@
+#include "registry/mlflow.h"
+
+#include <fmt/chrono.h>
+#include <fmt/format.h>
+
+#include <chrono>
+
+#include "core/error.h"
+#include "http/client.h"
+
+namespace voltedge::registry {
+namespace {
+
+using Json = nlohmann::json;
+
+constexpr std::string_view kModelPrefix = "voltedge-forecaster.";
+// Tags of ours and of MLflow's own that the UI reads; no other file knows these names.
+constexpr const char* kChampionTag = "voltedge.champion";
+constexpr const char* kFailureTag = "voltedge.failure_reason";
+constexpr const char* kSourceNameTag = "mlflow.source.name";
+constexpr const char* kSourceCommitTag = "mlflow.source.git.commit";
+constexpr const char* kLoggedModelsTag = "mlflow.log-model.history";
+
+Json pairs(const Tags& kv) {
+    Json out = Json::array();
+    for (const auto& [k, v] : kv) out.push_back({{"key", k}, {"value", v}});
+    return out;
+}
+
+std::int64_t now_ms() {
+    return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch()).count();
+}
+
+ModelVersion to_version(const Json& v) {
+    ModelVersion mv{v.value("name", ""), v.value("version", ""), v.value("run_id", ""), v.value("status", ""), {}};
+    for (const auto& t : v.value("tags", Json::array())) mv.tags[t.value("key", "")] = t.value("value", "");
+    return mv;
+}
+
+// "mlflow-artifacts:/1/abc/artifacts" -> "1/abc/artifacts"
+std::string artifact_path(const std::string& artifact_uri) {
+    const std::string scheme = "mlflow-artifacts:";
+    if (artifact_uri.rfind(scheme, 0) != 0)
+        throw Error("artifact location " + artifact_uri + " is not served by the MLflow server",
+                    "start the server with --serve-artifacts (scripts/devstack does)");
+    std::string p = artifact_uri.substr(scheme.size());
+    while (!p.empty() && p.front() == '/') p.erase(0, 1);
+    return p;
+}
+
+}  // namespace
+
+Mlflow::Mlflow(std::string tracking_uri) : base_(std::move(tracking_uri)) {
+    while (!base_.empty() && base_.back() == '/') base_.pop_back();
+}
+
+Mlflow::Response Mlflow::request(const std::string& method, const std::string& path, const std::string& body,
+                                 const std::string& content_type) const {
+    try {
+        const auto r = http::send({method, base_ + path, body, {"Content-Type: " + content_type}, 5, 120});
+        return {r.status, r.body};
+    } catch (const http::Unreachable& e) {
+        throw Error(fmt::format("MLflow server {} unreachable: {}", base_, e.what()),
+                    "start it with 'make up' or set MLFLOW_TRACKING_URI to a running server");
+    }
+}
+
+Json Mlflow::call(const std::string& method, const std::string& path, const Json& body) const {
+    const Response r = request(method, "/api/2.0/mlflow/" + path, method == "GET" ? "" : body.dump());
+    Json parsed = Json::parse(r.body, nullptr, false);
+    if (r.status / 100 != 2) {
+        const std::string message = parsed.is_object() ? parsed.value("message", r.body) : r.body;
+        throw Error(fmt::format("MLflow {} {} failed with HTTP {}: {}", method, path, r.status, message));
+    }
+    return parsed.is_discarded() ? Json::object() : parsed;
+}
+
+std::optional<Json> Mlflow::get_or_absent(const std::string& path) const {
+    const Response r = request("GET", "/api/2.0/mlflow/" + path, "");
+    if (r.status == 404 || r.status == 400) return std::nullopt;  // unknown name, version or alias
+    if (r.status != 200) throw Error(fmt::format("MLflow GET {} failed with HTTP {}: {}", path, r.status, r.body));
+    return Json::parse(r.body);
+}
+
+// ---- model registry ----
+
+std::string Mlflow::model_name(const std::string& tenant) const { return std::string(kModelPrefix) + tenant; }
+
+std::vector<std::string> Mlflow::registered_models(const std::string& name_prefix) {
+    std::vector<std::string> names;
+    std::string page_token;
+    do {
+        std::string path = "registered-models/search?max_results=1000&filter=" + http::escape("name LIKE '" + name_prefix + "%'");
+        if (!page_token.empty()) path += "&page_token=" + http::escape(page_token);
+        const Json j = call("GET", path, {});
+        for (const auto& m : j.value("registered_models", Json::array())) names.push_back(m["name"].get<std::string>());
+        page_token = j.value("next_page_token", "");
+    } while (!page_token.empty());
+    return names;
+}
+
+std::vector<std::string> Mlflow::tenants() {
+    std::vector<std::string> tenants;
+    for (const auto& name : registered_models(std::string(kModelPrefix))) tenants.push_back(name.substr(kModelPrefix.size()));
+    return tenants;
+}
+
+ModelVersion Mlflow::create_version(const std::string& tenant, const Run& run, const std::string& model_dir, const Tags& tags) {
+    const std::string name = model_name(tenant);
+    if (!get_or_absent("registered-models/get?name=" + http::escape(name)))
+        call("POST", "registered-models/create",
+             {{"name", name}, {"description", "Hourly load forecaster of tenant " + tenant + " (champion by 1 h MAE)"},
+              {"tags", pairs({{"tenant", tenant}})}});
+    // A runs:/ source and the run id let MLflow's UI link the version and the run both ways.
+    return to_version(call("POST", "model-versions/create",
+                           {{"name", name}, {"source", "runs:/" + run.run_id + "/" + model_dir}, {"run_id", run.run_id},
+                            {"tags", pairs(tags)}})["model_version"]);
+}
+
+void Mlflow::delete_version(const std::string& tenant, const std::string& version) {
+    call("DELETE", "model-versions/delete", {{"name", model_name(tenant)}, {"version", version}});
+}
+
+std::optional<ModelVersion> Mlflow::version(const std::string& tenant, const std::string& version) {
+    const auto j = get_or_absent("model-versions/get?name=" + http::escape(model_name(tenant)) + "&version=" + http::escape(version));
+    if (!j) return std::nullopt;
+    return to_version((*j)["model_version"]);
+}
+
+std::optional<ModelVersion> Mlflow::alias(const std::string& tenant, const std::string& alias) {
+    const auto j = get_or_absent("registered-models/alias?name=" + http::escape(model_name(tenant)) + "&alias=" + http::escape(alias));
+    if (!j) return std::nullopt;
+    return to_version((*j)["model_version"]);
+}
+
+void Mlflow::set_alias(const std::string& tenant, const std::string& alias, const std::string& version) {
+    call("POST", "registered-models/alias", {{"name", model_name(tenant)}, {"alias", alias}, {"version", version}});
+}
+
+std::string Mlflow::artifact_uri(const std::string& run_id) {
+    {
+        std::lock_guard lock(mutex_);
+        if (auto it = artifact_uris_.find(run_id); it != artifact_uris_.end()) return it->second;
+    }
+    const std::string uri = call("GET", "runs/get?run_id=" + http::escape(run_id), {})["run"]["info"]["artifact_uri"];
+    std::lock_guard lock(mutex_);
+    return artifact_uris_[run_id] = uri;
+}
+
+std::string Mlflow::fetch(const ModelVersion& version, const std::string& path) {
+    const std::string location = artifact_uri(version.run_id) + "/model/" + path;
+    Response r = request("GET", "/api/2.0/mlflow-artifacts/artifacts/" + artifact_path(location), "");
+    if (r.status != 200)
+        throw Error(fmt::format("downloading {} of {} version {} failed with HTTP {}", path, version.name, version.version, r.status));
+    return std::move(r.body);
+}
+
+// ---- experiment tracker ----
+
+std::string Mlflow::experiment(const std::string& name) {
+    if (const auto j = get_or_absent("experiments/get-by-name?experiment_name=" + http::escape(name)))
+        return (*j)["experiment"]["experiment_id"];
+    return call("POST", "experiments/create", {{"name", name}})["experiment_id"];
+}
+
+Run Mlflow::start_run(const std::string& experiment_id, const std::string& run_name, const std::string& source,
+                      const std::string& commit, const Tags& tags) {
+    Tags all = tags;
+    all.emplace_back(kSourceNameTag, source);
+    all.emplace_back(kSourceCommitTag, commit);
+    const Json info = call("POST", "runs/create",
+                           {{"experiment_id", experiment_id}, {"run_name", run_name}, {"start_time", now_ms()},
+                            {"tags", pairs(all)}})["run"]["info"];
+    const Run run{info["run_id"], info["experiment_id"]};
+    std::lock_guard lock(mutex_);
+    artifact_uris_[run.run_id] = info["artifact_uri"];
+    return run;
+}
+
+void Mlflow::log(const Run& run, const std::vector<Metric>& metrics, const Tags& params, const Tags& tags) {
+    const std::int64_t ts = now_ms();
+    std::size_t i = 0;
+    bool first = true;
+    do {  // the server takes at most 1000 metrics per batch
+        Json m = Json::array();
+        for (; i < metrics.size() && m.size() < 1000; ++i)
+            m.push_back({{"key", metrics[i].key}, {"value", metrics[i].value}, {"timestamp", ts}, {"step", metrics[i].step}});
+        call("POST", "runs/log-batch", {{"run_id", run.run_id}, {"metrics", m}, {"params", first ? pairs(params) : Json::array()},
+                                        {"tags", first ? pairs(tags) : Json::array()}});
+        first = false;
+    } while (i < metrics.size());
+}
+
+void Mlflow::upload(const Run& run, const std::string& path, const std::string& bytes) {
+    const std::string url = "/api/2.0/mlflow-artifacts/artifacts/" + artifact_path(artifact_uri(run.run_id)) + "/" + path;
+    const Response r = request("PUT", url, bytes, "application/octet-stream");
+    if (r.status / 100 != 2)
+        throw Error(fmt::format("uploading artifact {} of run {} failed with HTTP {}: {}", path, run.run_id, r.status, r.body),
+                    "check the MLflow server's artifact store (disk space, permissions)");
+}
+
+// MLflow's UI lists a run's models from its logged-model history and an MLmodel file in the model folder.
+void Mlflow::record_model(const Run& run, const std::string& model_dir, const std::string& family) {
+    const std::string created = fmt::format("{:%Y-%m-%d %H:%M:%S}", std::chrono::floor<std::chrono::seconds>(std::chrono::system_clock::now()));
+    upload(run, model_dir + "/MLmodel",
+           fmt::format("artifact_path: {}\nflavors:\n  voltedge:\n    family: {}\n    bundle: bundle.json\nrun_id: {}\n"
+                       "utc_time_created: '{}'\n",
+                       model_dir, family, run.run_id, created));
+    const Json history = Json::array({{{"run_id", run.run_id}, {"artifact_path", model_dir}, {"utc_time_created", created},
+                                       {"flavors", {{"voltedge", {{"family", family}}}}}}});
+    log(run, {}, {}, {{kLoggedModelsTag, history.dump()}});
+}
+
+void Mlflow::mark_champion(const Run& run) { log(run, {}, {}, {{kChampionTag, "true"}}); }
+
+void Mlflow::end_run(const Run& run, const std::string& status) {
+    call("POST", "runs/update", {{"run_id", run.run_id}, {"status", status}, {"end_time", now_ms()}});
+}
+
+void Mlflow::finish(const Run& run) { end_run(run, "FINISHED"); }
+
+void Mlflow::fail(const Run& run, const std::string& reason) {
+    log(run, {}, {}, {{kFailureTag, reason.substr(0, 5000)}});
+    end_run(run, "FAILED");
+}
+
+std::vector<Run> Mlflow::unfinished_runs(const std::string& experiment_id) {
+    std::vector<Run> runs;
+    std::string page_token;
+    do {
+        Json body = {{"experiment_ids", {experiment_id}}, {"filter", "attributes.status = 'RUNNING'"}, {"max_results", 1000}};
+        if (!page_token.empty()) body["page_token"] = page_token;
+        const Json j = call("POST", "runs/search", body);
+        for (const auto& r : j.value("runs", Json::array())) runs.push_back({r["info"]["run_id"], r["info"]["experiment_id"]});
+        page_token = j.value("next_page_token", "");
+    } while (!page_token.empty());
+    return runs;
+}
+
+std::string Mlflow::run_status(const std::string& run_id) {
+    return call("GET", "runs/get?run_id=" + http::escape(run_id), {})["run"]["info"]["status"];
+}
+
+void Mlflow::delete_by_prefix(const std::string& experiment_prefix, const std::string& model_prefix) {
+    for (const auto& name : registered_models(model_prefix)) call("DELETE", "registered-models/delete", {{"name", name}});
+    std::string page_token;
+    do {
+        Json body = {{"filter", "name LIKE '" + experiment_prefix + "%'"}, {"max_results", 1000}};
+        if (!page_token.empty()) body["page_token"] = page_token;
+        const Json j = call("POST", "experiments/search", body);
+        for (const auto& e : j.value("experiments", Json::array()))
+            call("POST", "experiments/delete", {{"experiment_id", e["experiment_id"]}});
+        page_token = j.value("next_page_token", "");
+    } while (!page_token.empty());
+}
+
+}  // namespace voltedge::registry

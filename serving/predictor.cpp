@@ -1,0 +1,290 @@
+#include "serving/predictor.h"
+
+#include <fmt/format.h>
+
+#include <map>
+#include <mutex>
+#include <shared_mutex>
+#include <unordered_map>
+
+#include "core/log.h"
+#include "db/connection.h"
+#include "db/redis_client.h"
+#include "db/subscriber.h"
+#include "features/feature_store.h"
+#include "observability/metrics.h"
+#include "serving/forecast.h"
+#include "serving/limits.h"
+#include "serving/prediction_cache.h"
+
+namespace voltedge::serving {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+using Rows = std::map<Minute, features::FeatureRow>;
+
+void check_deadline(const RequestContext& ctx, const char* stage) {
+    if (Clock::now() > ctx.deadline)
+        throw ServingError(ServingError::Reason::deadline_exceeded, "", fmt::format("the request ran out of time ({})", stage),
+                           "retry; if it keeps happening, ask for fewer hours per request");
+}
+
+// What each tenant's forecasts start from: the feature build's stamp and its latest rows (enough for every
+// horizon), so forecasting the next hours needs no feature query. Dropped when the tenant's data changes
+// (NOTIFY from ingest/features) and re-read at least every 30 s in case a notification was missed.
+struct TenantData {
+    features::FeatureStamp stamp;
+    std::shared_ptr<const Rows> latest_rows;
+    Clock::time_point read_at;
+    bool refreshing = false;
+};
+
+bool fresh(const TenantData& d) { return Clock::now() - d.read_at < std::chrono::seconds(30); }
+
+}  // namespace
+
+struct Predictor::Impl {
+    db::ConnectionPool& pool;
+    std::string database_url;
+    PredictorOptions options;
+    ModelStore models;
+    std::shared_ptr<db::RedisClient> redis;
+    PredictionCache cache;
+    std::shared_mutex tenant_data_mutex;
+    std::mutex tenant_load_mutex;
+    std::unordered_map<std::string, TenantData> tenant_data;
+    std::unique_ptr<db::Subscriber> data_changes;
+    observability::Registry state_metrics;
+
+    Impl(db::ConnectionPool& p, registry::ModelRegistry& registry, std::string url, const std::string& redis_url, PredictorOptions o)
+        : pool(p),
+          database_url(std::move(url)),
+          options(o),
+          models(registry),
+          redis(std::make_shared<db::RedisClient>(redis_url)),
+          cache(redis, 100'000, o.redis_ttl_seconds) {}
+
+    // One thread re-reads a tenant's data while the others keep using what they have: a stampede of
+    // identical reads on expiry would stall every request at once.
+    TenantData data_for(const std::string& tenant) {
+        {
+            std::shared_lock lock(tenant_data_mutex);
+            if (auto it = tenant_data.find(tenant); it != tenant_data.end() && fresh(it->second)) return it->second;
+        }
+        {
+            std::unique_lock lock(tenant_data_mutex);
+            if (auto it = tenant_data.find(tenant); it != tenant_data.end()) {
+                if (fresh(it->second) || it->second.refreshing) return it->second;
+                it->second.refreshing = true;
+            }
+        }
+        std::lock_guard loading(tenant_load_mutex);
+        {
+            std::shared_lock lock(tenant_data_mutex);  // loaded by another thread while this one waited?
+            if (auto it = tenant_data.find(tenant); it != tenant_data.end() && fresh(it->second)) return it->second;
+        }
+        try {
+            TenantData data = read_tenant_data(tenant);
+            std::unique_lock lock(tenant_data_mutex);
+            tenant_data[tenant] = data;
+            return data;
+        } catch (...) {
+            std::unique_lock lock(tenant_data_mutex);
+            if (auto it = tenant_data.find(tenant); it != tenant_data.end()) it->second.refreshing = false;
+            throw;
+        }
+    }
+
+    TenantData read_tenant_data(const std::string& tenant) {
+        auto conn = pool.acquire();
+        return db::with_tenant(*conn, tenant, [&](pqxx::transaction_base& tx) {
+            const auto stamp = features::feature_stamp(tx);
+            if (!stamp)
+                throw ServingError(ServingError::Reason::no_features, "", "tenant " + tenant + " has no features to forecast from",
+                                   "run 'voltedge features --tenant " + tenant + "' after ingesting data");
+            auto rows = std::make_shared<Rows>();
+            for (auto& r : features::load_feature_rows_since(tx, stamp->last_hour - (kMaxHorizonHours - 1) * 60)) rows->emplace(r.hour, r);
+            return TenantData{*stamp, std::move(rows), Clock::now(), false};
+        });
+    }
+
+    void data_changed(const std::string& tenant) {
+        {
+            std::unique_lock lock(tenant_data_mutex);
+            tenant_data.erase(tenant);
+        }
+        cache.drop_tenant(tenant);
+        log_info("data_changed", {{"tenant_id", tenant}});
+    }
+
+    void forget_all_data() {
+        std::unique_lock lock(tenant_data_mutex);
+        tenant_data.clear();
+    }
+
+    // The target hours asked for, each with the direct model and feature row that will forecast it.
+    static std::vector<PlannedTarget> plan(const ForecastQuery& query, const models::ModelBundle& model,
+                                           const features::FeatureStamp& stamp) {
+        std::vector<Minute> targets = query.target_hours;
+        if (query.horizon_hours) {
+            if (*query.horizon_hours > model.max_horizon())
+                throw ServingError(ServingError::Reason::bad_request, "horizon_hours",
+                                   fmt::format("horizon_hours is {}; model version {} forecasts at most {} h ahead",
+                                               *query.horizon_hours, model.version, model.max_horizon()));
+            targets = next_hours(stamp, *query.horizon_hours);
+        }
+        std::vector<PlannedTarget> plans;
+        for (std::size_t i = 0; i < targets.size(); ++i) {
+            try {
+                plans.push_back(plan_target(model, stamp, targets[i]));
+            } catch (const TargetError& e) {
+                throw ServingError(ServingError::Reason::bad_request,
+                                   query.field == "target_hours" ? fmt::format("target_hours[{}]", i) : query.field, e.what(), e.hint());
+            }
+        }
+        return plans;
+    }
+
+    // Computes and stores the predictions for `plans`. Origin rows come from the tenant's latest rows when
+    // they are there (forecasts of the next hours: no read at all), from the feature table otherwise.
+    std::vector<CachedPrediction> compute(const RequestContext& ctx, const models::ModelBundle& model, const TenantData& data,
+                                          const std::vector<PlannedTarget>& plans) {
+        std::vector<Minute> to_read;
+        for (const auto& p : plans)
+            if (!data.latest_rows->count(p.origin_hour)) to_read.push_back(p.origin_hour);
+        Rows older;
+        if (!to_read.empty()) {
+            auto conn = pool.acquire();
+            older = db::with_tenant(*conn, ctx.tenant, [&](pqxx::transaction_base& tx) {
+                Rows rows;
+                for (auto& r : features::load_feature_rows_at(tx, to_read)) rows.emplace(r.hour, r);
+                return rows;
+            });
+            older.insert(data.latest_rows->begin(), data.latest_rows->end());
+        }
+        const auto forecasts = forecast(model, plans, to_read.empty() ? *data.latest_rows : older);
+        check_deadline(ctx, "before storing");
+        auto conn = pool.acquire();
+        const auto ids = store_predictions(*conn, ctx.tenant, model, forecasts, ctx.request_id);
+        std::vector<CachedPrediction> out;
+        for (std::size_t i = 0; i < forecasts.size(); ++i)
+            out.push_back({ids[i], forecasts[i].plan.target_hour, forecasts[i].plan.horizon, forecasts[i].value_kw});
+        return out;
+    }
+
+    // Each plan's prediction from the cache, or computed and stored.
+    Forecasts serve(const RequestContext& ctx, std::shared_ptr<const models::ModelBundle> model, const TenantData& data,
+                    const std::vector<PlannedTarget>& plans, const std::string& field) {
+        Forecasts out{model, std::vector<ServedPrediction>(plans.size()), "off"};
+        const CacheScope scope{ctx.tenant, model->version, data.stamp.built_at};
+        std::vector<PredictionCache::Lookup> found(plans.size());
+        if (options.cache) {
+            std::vector<Minute> targets;
+            for (const auto& p : plans) targets.push_back(p.target_hour);
+            found = cache.get(scope, targets);
+        }
+        std::vector<PlannedTarget> missing;
+        std::vector<std::size_t> missing_at;
+        for (std::size_t i = 0; i < plans.size(); ++i) {
+            if (found[i].value) {
+                const auto& v = *found[i].value;
+                out.predictions[i] = {v.id, v.target_hour, v.horizon, v.value_kw, true};
+            } else {
+                missing.push_back(plans[i]);
+                missing_at.push_back(i);
+            }
+        }
+        if (!missing.empty()) {
+            std::vector<CachedPrediction> computed;
+            try {
+                computed = compute(ctx, *model, data, missing);
+            } catch (const TargetError& e) {
+                throw ServingError(ServingError::Reason::bad_request, field, e.what(), e.hint());
+            }
+            for (std::size_t k = 0; k < missing.size(); ++k) {
+                const auto& v = computed[k];
+                out.predictions[missing_at[k]] = {v.id, v.target_hour, v.horizon, v.value_kw, false};
+            }
+            if (options.cache) cache.put(scope, computed);
+        }
+        if (options.cache) out.cache = missing.empty() ? "hit" : missing.size() == plans.size() ? "miss" : "partial";
+        return out;
+    }
+};
+
+Predictor::Predictor(db::ConnectionPool& pool, registry::ModelRegistry& registry, const std::string& database_url,
+                     const std::string& redis_url, PredictorOptions options)
+    : impl_(std::make_unique<Impl>(pool, registry, database_url, redis_url, options)) {
+    Impl& s = *impl_;
+    s.state_metrics.gauge_callback("voltedge_redis_up", "Whether the shared cache is reachable.", [&s] { return s.redis->up() ? 1.0 : 0.0; });
+    s.state_metrics.gauge_callback("voltedge_model_info", "The model version served per tenant (value 1).",
+                                   {"tenant", "model", "version", "family"}, [&s] {
+                                       observability::GaugeSamples out;
+                                       for (const auto& m : s.models.loaded()) out.push_back({{m->tenant, m->name, m->version, m->family}, 1});
+                                       return out;
+                                   });
+}
+
+std::string Predictor::render_state_metrics() const { return impl_->state_metrics.render(); }
+
+Predictor::~Predictor() = default;
+
+void Predictor::start() {
+    if (impl_->options.preload_models) log_info("models_loaded", {{"count", impl_->models.load_all()}});
+    Impl& s = *impl_;
+    s.data_changes = std::make_unique<db::Subscriber>(
+        s.database_url, db::kDataChannel, [&s](const std::string& tenant) { s.data_changed(tenant); },
+        [&s] { s.forget_all_data(); });  // anything could have changed while nobody listened
+}
+
+Forecasts Predictor::predict(const RequestContext& ctx, const ForecastQuery& query) {
+    auto model = impl_->models.production(ctx.tenant);
+    if (!model)
+        throw ServingError(ServingError::Reason::no_model, "", "tenant " + ctx.tenant + " has no model in production",
+                           "train and promote one: make train promote TENANT=" + ctx.tenant + ", then POST /reload");
+    check_deadline(ctx, "after loading the model");
+    const TenantData data = impl_->data_for(ctx.tenant);
+    const auto plans = Impl::plan(query, *model, data.stamp);
+    return impl_->serve(ctx, std::move(model), data, plans, query.field);
+}
+
+ExplainedPrediction Predictor::explain(const RequestContext& ctx, const std::string& id) {
+    if (!is_prediction_id(id))
+        throw ServingError(ServingError::Reason::bad_request, "id", "'" + id + "' is not a prediction id", "use the id POST /predict returned");
+    auto p = [&] {
+        auto conn = impl_->pool.acquire();
+        return find_prediction(*conn, ctx.tenant, id);
+    }();
+    // Another tenant's prediction is invisible under row-level security: the same answer as a missing one.
+    if (!p) throw ServingError(ServingError::Reason::not_found, "id", "no prediction " + id);
+    auto model = impl_->models.version(ctx.tenant, p->model_version);
+    const models::HorizonModel* hm = model->for_hours(p->horizon);
+    if (!hm) throw Error(fmt::format("model version {} has no {} h model", p->model_version, p->horizon));
+    if (p->inputs.size() != model->features.size()) throw Error("stored inputs do not match model version " + p->model_version);
+    const models::Matrix X = Eigen::Map<const models::Matrix>(p->inputs.data(), 1, static_cast<Eigen::Index>(p->inputs.size()));
+    auto explanation = hm->model->explain(X).front();
+    return {std::move(*p), model, std::move(explanation), hm->global_importance, std::string(model->family_info->explanation_method)};
+}
+
+std::vector<ModelStore::ReloadResult> Predictor::reload(const std::optional<std::string>& tenant) {
+    auto results = impl_->models.reload(tenant);
+    for (const auto& r : results)
+        if (r.changed) impl_->cache.drop_tenant(r.tenant);
+    return results;
+}
+
+Readiness Predictor::readiness() {
+    Readiness r;
+    try {
+        auto conn = impl_->pool.acquire();
+        pqxx::nontransaction tx(*conn);
+        tx.exec("SELECT 1");
+        r.database = true;
+    } catch (const std::exception&) {
+    }
+    r.redis = impl_->redis->ping();
+    r.models = impl_->models.loaded();
+    return r;
+}
+
+}  // namespace voltedge::serving

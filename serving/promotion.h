@@ -1,0 +1,18 @@
+#pragma once
+// Moving a model alias (`production` today; `canary` and `previous` with the canary): the registry's alias
+// and an audit row, together. The audit row is written first in a transaction that commits only after the
+// registry accepted the move, so there is never a move without its record.
+#include <pqxx/pqxx>
+#include <string>
+
+#include "registry/model_registry.h"
+
+namespace voltedge::serving {
+
+// Points the tenant's `alias` at `version_or_alias` (a version number, or another alias such as "staging").
+// Throws Error for an unknown tenant or version.
+registry::ModelVersion move_alias(registry::ModelRegistry& registry, pqxx::connection& app_conn, const std::string& tenant,
+                                  const std::string& alias, const std::string& version_or_alias, const std::string& actor,
+                                  const std::string& source_commit);
+
+}  // namespace voltedge::serving

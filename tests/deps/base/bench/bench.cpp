@@ -1,0 +1,3 @@
+#include "cli/main.h"
+#include "db/pool.h"
+int main() { return 0; }

@@ -1,0 +1,2 @@
+// Inside a build tree (db/build/): skipped.
+#include "cli/main.h"

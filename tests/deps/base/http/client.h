@@ -1,0 +1,6 @@
+#pragma once
+#include <string>
+
+namespace voltedge::http {
+std::string get(const std::string& url);
+}  // namespace voltedge::http

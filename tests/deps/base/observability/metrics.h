@@ -1,0 +1,4 @@
+#pragma once
+namespace voltedge::observability {
+void count(const char* name);
+}  // namespace voltedge::observability

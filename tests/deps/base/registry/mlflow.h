@@ -1,0 +1,6 @@
+#pragma once
+#include <string>
+
+namespace voltedge::registry {
+std::string champion();
+}  // namespace voltedge::registry

@@ -1,0 +1,3 @@
+#include "db/pool.h"
+#include "features/calendar.h"
+int main() { return 0; }

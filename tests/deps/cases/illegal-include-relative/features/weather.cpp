@@ -1,0 +1,2 @@
+#include "features/calendar.h"
+#include "../registry/mlflow.h"

@@ -1,0 +1,3 @@
+#include "core/log.h"
+
+#include "db/pool.h"

@@ -1,0 +1,110 @@
+// What the seams brought, against the real stack: work left behind by killed processes is found and marked
+// failed by the next run, a registered version links to its run, and the tenant's training lock.
+#include <gtest/gtest.h>
+
+#include <nlohmann/json.hpp>
+
+#include "core/error.h"
+#include "db/connection.h"
+#include "features/feature_store.h"
+#include "http/client.h"
+#include "ingestion/ingest.h"
+#include "registry/mlflow.h"
+#include "support.h"
+#include "training/train.h"
+
+using namespace voltedge;
+using Json = nlohmann::json;
+
+namespace {
+
+Json mlflow_get(const std::string& path) {
+    return Json::parse(http::send({"GET", test::config().mlflow_tracking_uri + "/api/2.0/mlflow/" + path, "", {}, 5, 60}).body);
+}
+
+ingestion::IngestOptions ingest_options(const std::string& tenant) {
+    ingestion::IngestOptions o;
+    o.tenant = tenant;
+    o.source = test::data_file("excerpt-2006-12-16_18.txt");
+    o.download_dir = "/tmp/voltedge-seams-" + tenant;
+    return o;
+}
+
+}  // namespace
+
+// A run a killed ingest left as 'running' (kill -9: no chance to mark it) is failed by the next ingest,
+// which holds the tenant's lock and so knows nobody owns it; the new run proceeds.
+TEST(AbandonedWork, IngestMarksAKilledRunFailedAndProceeds) {
+    const std::string tenant = test::new_tenant("stale-ingest");
+    auto conn = db::connect(test::config().database_url);
+    const auto stale = db::with_tenant(conn, tenant, [&](pqxx::work& tx) {
+        return tx.exec_params1("INSERT INTO ingest_runs (tenant_id, source, status) VALUES ($1, 'killed.txt', 'running') "
+                               "RETURNING run_id",
+                               tenant)[0]
+            .as<long>();
+    });
+    const auto report = ingestion::ingest(conn, ingest_options(tenant));
+    EXPECT_EQ(report.status, "succeeded");
+    const auto row = db::with_tenant(conn, tenant, [&](pqxx::work& tx) {
+        return tx.exec_params1("SELECT status, error, finished_at IS NOT NULL FROM ingest_runs WHERE run_id = $1", stale);
+    });
+    EXPECT_EQ(row[0].as<std::string>(), "failed");
+    EXPECT_NE(row[1].as<std::string>().find("abandoned"), std::string::npos);
+    EXPECT_TRUE(row[2].as<bool>());
+}
+
+// While another process holds the tenant's ingest lock, a second ingest refuses instead of failing its run.
+TEST(AbandonedWork, ALiveIngestIsNotMistakenForAKilledOne) {
+    const std::string tenant = test::new_tenant("busy-ingest");
+    auto holder = db::connect(test::config().database_url);
+    const db::SessionLock lock(holder, "voltedge.ingest." + tenant);
+    ASSERT_TRUE(lock.held());
+    auto conn = db::connect(test::config().database_url);
+    try {
+        ingestion::ingest(conn, ingest_options(tenant));
+        FAIL();
+    } catch (const Error& e) {
+        EXPECT_NE(std::string(e.what()).find("already being ingested"), std::string::npos);
+    }
+    EXPECT_EQ(test::count_as_app(conn, tenant, "SELECT 1 FROM ingest_runs"), 0);
+}
+
+// Runs a killed `voltedge train` left RUNNING in MLflow are marked FAILED, with the reason, by the next train;
+// the champion's version links to its run (runs:/ source, run id, logged-model history) for MLflow's UI.
+TEST(AbandonedWork, TrainFailsKilledRunsAndLinksTheVersionToItsRun) {
+    const std::string tenant = test::new_tenant("stale-train");
+    test::insert_hourly_usage(tenant, 40);
+    auto conn = db::connect(test::config().database_url);
+    features::FeatureOptions fo;
+    fo.tenant = tenant;
+    features::build_features(conn, fo);
+    registry::Mlflow mlflow(test::config().mlflow_tracking_uri);
+    const auto killed = mlflow.start_run(mlflow.experiment(training::experiment_name(tenant)), "linear", "voltedge train", "x", {});
+    ASSERT_EQ(mlflow.run_status(killed.run_id), "RUNNING");
+
+    const auto config = training::TrainConfig::from_json(R"({"families": ["linear"], "folds": 1, "fold_days": 7, "horizons": [1]})", "t");
+    {  // another process training the tenant: refused, and the abandoned run is left alone
+        auto other = db::connect(test::config().database_url);
+        const db::SessionLock lock(other, "voltedge.train." + tenant);
+        EXPECT_THROW(training::train(conn, mlflow, mlflow, tenant, config), Error);
+        EXPECT_EQ(mlflow.run_status(killed.run_id), "RUNNING");
+    }
+    const auto report = training::train(conn, mlflow, mlflow, tenant, config);
+    EXPECT_EQ(mlflow.run_status(killed.run_id), "FAILED");
+    const Json run = mlflow_get("runs/get?run_id=" + killed.run_id)["run"];
+    std::string reason;
+    for (const auto& t : run["data"]["tags"])
+        if (t["key"] == "voltedge.failure_reason") reason = t["value"];
+    EXPECT_NE(reason.find("abandoned"), std::string::npos);
+
+    const auto version = mlflow.version(tenant, report.registered_version);
+    ASSERT_TRUE(version);
+    EXPECT_EQ(version->run_id, report.families.front().run_id);
+    const Json v = mlflow_get("model-versions/get?name=" + http::escape(mlflow.model_name(tenant)) + "&version=" + version->version);
+    EXPECT_EQ(v["model_version"]["source"], "runs:/" + version->run_id + "/model");
+    bool logged = false;
+    for (const auto& t : mlflow_get("runs/get?run_id=" + version->run_id)["run"]["data"]["tags"])
+        if (t["key"] == "mlflow.log-model.history") logged = Json::parse(t["value"].get<std::string>())[0]["artifact_path"] == "model";
+    EXPECT_TRUE(logged);
+    EXPECT_NE(mlflow.fetch(*version, "MLmodel").find("voltedge"), std::string::npos);
+}
