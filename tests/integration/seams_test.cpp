@@ -103,8 +103,9 @@ TEST(AbandonedWork, TrainFailsKilledRunsAndLinksTheVersionToItsRun) {
     const Json v = mlflow_get("model-versions/get?name=" + http::escape(mlflow.model_name(tenant)) + "&version=" + version->version);
     EXPECT_EQ(v["model_version"]["source"], "runs:/" + version->run_id + "/model");
     bool logged = false;
-    for (const auto& t : mlflow_get("runs/get?run_id=" + version->run_id)["run"]["data"]["tags"])
+    const Json champion_tags = mlflow_get("runs/get?run_id=" + version->run_id)["run"]["data"]["tags"];
+    for (const auto& t : champion_tags)
         if (t["key"] == "mlflow.log-model.history") logged = Json::parse(t["value"].get<std::string>())[0]["artifact_path"] == "model";
-    EXPECT_TRUE(logged);
+    EXPECT_TRUE(logged) << champion_tags.dump();
     EXPECT_NE(mlflow.fetch(*version, "MLmodel").find("voltedge"), std::string::npos);
 }
