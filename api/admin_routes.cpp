@@ -27,8 +27,8 @@ void reload(Services& s, const httplib::Request& req, httplib::Response& res) {
 
 }  // namespace
 
-void install_admin_routes(httplib::Server& http, Services& s) {
-    http.Post("/reload", guarded("/reload", [&s](const auto& req, auto& res) { reload(s, req, res); }));
+void install_admin_routes(Router& router, Services& s) {
+    router.post("/reload", guarded("/reload", [&s](const auto& req, auto& res) { reload(s, req, res); }));
 }
 
 }  // namespace voltedge::api

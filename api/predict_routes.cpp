@@ -54,9 +54,9 @@ void explain(Services& s, const httplib::Request& req, httplib::Response& res) {
 
 }  // namespace
 
-void install_predict_routes(httplib::Server& http, Services& s) {
-    http.Post("/predict", guarded("/predict", [&s](const auto& req, auto& res) { predict(s, req, res); }));
-    http.Get(R"(/explain/([^/]+))", guarded("/explain/{id}", [&s](const auto& req, auto& res) { explain(s, req, res); }));
+void install_predict_routes(Router& router, Services& s) {
+    router.post("/predict", guarded("/predict", [&s](const auto& req, auto& res) { predict(s, req, res); }));
+    router.get(R"(/explain/([^/]+))", guarded("/explain/{id}", [&s](const auto& req, auto& res) { explain(s, req, res); }));
 }
 
 }  // namespace voltedge::api

@@ -40,6 +40,7 @@ struct ApiServer::Impl {
     serving::Predictor predictor;
     Services services;
     httplib::Server http;
+    Router router{http, {}};
     std::thread http_thread;
     int bound_port = 0;
     int listen_socket = -1;
@@ -80,8 +81,8 @@ struct ApiServer::Impl {
             else if (res.status == 413)
                 send_error(res, 413, "body", fmt::format("the request body is too large (the limit is {} bytes)", options.max_body_bytes),
                            "split the batch; send Content-Type: application/json (form-encoded bodies are limited to 8 KiB)");
-            else if (req.method == "POST" && !req.has_header("Content-Length"))
-                send_error(res, res.status, "body", "a POST needs a body with Content-Length", "send {} when there is nothing to say");
+            else if (req.method == "POST" && !req.has_header("Content-Length") && !req.has_header("Transfer-Encoding"))
+                route_empty_post(req, res);
             else
                 send_error(res, res.status, "", "the request could not be read", "send a well-formed HTTP/1.1 request");
         });
@@ -89,6 +90,17 @@ struct ApiServer::Impl {
             send_error(res, 500, "", "internal error", "report request id " + current_request().request_id);
         });
         http.set_logger([](const auto& req, const auto& res) { finish_request(req, res); });
+    }
+
+    // A POST with no Content-Length and no Transfer-Encoding has an empty body (RFC 9112 §6.3).
+    void route_empty_post(const httplib::Request& req, httplib::Response& res) {
+        const auto route = router.posts.find(req.path);
+        if (route == router.posts.end()) {
+            send_error(res, 404, "path", "no route " + req.method + " " + req.path, "see GET /openapi.json or /docs");
+            return;
+        }
+        res.status = 200;
+        route->second(req, res);
     }
 };
 
@@ -99,9 +111,9 @@ ApiServer::~ApiServer() { stop(); }
 void ApiServer::start() {
     auto& s = *impl_;
     s.install_plumbing();
-    install_system_routes(s.http, s.services);
-    install_predict_routes(s.http, s.services);
-    install_admin_routes(s.http, s.services);
+    install_system_routes(s.router, s.services);
+    install_predict_routes(s.router, s.services);
+    install_admin_routes(s.router, s.services);
     // Bind first: a port in use fails at once, before minutes of model downloads.
     s.bound_port = s.options.port == 0 ? s.http.bind_to_any_port(s.options.host)
                                        : (s.http.bind_to_port(s.options.host, s.options.port) ? s.options.port : -1);

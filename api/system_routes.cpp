@@ -23,16 +23,16 @@ void readyz(Services& s, httplib::Response& res) {
 
 }  // namespace
 
-void install_system_routes(httplib::Server& http, Services& s) {
-    http.Get("/healthz", guarded("/healthz", [](const auto&, auto& res) { send_json(res, 200, {{"status", "ok"}}); }));
-    http.Get("/readyz", guarded("/readyz", [&s](const auto&, auto& res) { readyz(s, res); }));
-    http.Get("/metrics", guarded("/metrics", [&s](const auto&, auto& res) {
+void install_system_routes(Router& router, Services& s) {
+    router.get("/healthz", guarded("/healthz", [](const auto&, auto& res) { send_json(res, 200, {{"status", "ok"}}); }));
+    router.get("/readyz", guarded("/readyz", [&s](const auto&, auto& res) { readyz(s, res); }));
+    router.get("/metrics", guarded("/metrics", [&s](const auto&, auto& res) {
                  res.set_content(observability::metrics().render() + s.predictor.render_state_metrics(), "text/plain; version=0.0.4");
              }));
-    http.Get("/openapi.json", guarded("/openapi.json", [&s](const auto&, auto& res) {
+    router.get("/openapi.json", guarded("/openapi.json", [&s](const auto&, auto& res) {
                  res.set_content(openapi_document(s.options.max_batch).dump(2), "application/json");
              }));
-    http.Get("/docs", guarded("/docs", [&s](const auto&, auto& res) {
+    router.get("/docs", guarded("/docs", [&s](const auto&, auto& res) {
                  res.set_content(docs_page(s.options.max_batch), "text/html; charset=utf-8");
              }));
 }

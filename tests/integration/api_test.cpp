@@ -45,6 +45,22 @@ int free_port() {
     return ntohs(a.sin_port);
 }
 
+// Sends `request` as written (then closes our side) and returns the response's status code (0: none).
+int raw_status(int port, const std::string& request) {
+    const int s = socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_port = htons(static_cast<std::uint16_t>(port));
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    if (connect(s, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0) return 0;
+    ::send(s, request.data(), request.size(), 0);  // httplib answers a body-less POST after its read timeout (5 s)
+    std::string response(4096, '\0');
+    const auto n = recv(s, response.data(), response.size(), MSG_WAITALL);
+    close(s);
+    if (n < 12 || response.compare(0, 9, "HTTP/1.1 ") != 0) return 0;
+    return std::stoi(response.substr(9, 3));
+}
+
 // A real redis-server of our own, so a test can take it down without disturbing the shared one.
 class PrivateRedis {
 public:
@@ -307,6 +323,14 @@ TEST_F(ApiTest, ReloadAfterPromotionServesTheNewVersion) {
     EXPECT_GT(served, 0);
     EXPECT_EQ(predict(key_b, {{"horizon_hours", 1}}).body["model"]["version"], next.version);
     EXPECT_NE(call("GET", "/metrics", "").text.find("version=\"" + next.version + "\""), std::string::npos);
+
+    // The key's role decides before the body does; a POST with no body at all (no Content-Length) has an
+    // empty body, which /reload accepts (every tenant).
+    const auto no_body = [](const std::string& key) {
+        return "POST /reload HTTP/1.1\r\nHost: test\r\nX-API-Key: " + key + "\r\nConnection: close\r\n\r\n";
+    };
+    EXPECT_EQ(raw_status(server->port(), no_body(key_b)), 403);
+    EXPECT_EQ(raw_status(server->port(), no_body(admin_key)), 200);
 }
 
 TEST_F(ApiTest, KeysDecideTheTenantAndOthersDataIsInvisible) {
