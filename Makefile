@@ -5,7 +5,7 @@ SOURCE ?= data/raw/household_power_consumption.txt.xz
 BIN := build/voltedge
 STAMP := .cache/bootstrap.stamp
 
-.PHONY: bootstrap up down status migrate ingest features train promote serve build test demo bench clean
+.PHONY: bootstrap up down status migrate ingest features train promote serve build test demo bench clean format
 
 # Bootstrap re-runs when its inputs change; its own checks make a re-run with nothing to do take seconds.
 $(STAMP): scripts/bootstrap scripts/mlflow-requirements.txt
@@ -73,6 +73,10 @@ bench: build up
 	build/bench/ingest_bench --source $(SOURCE)
 	build/bench/train_bench --tenant bench-train --source $(SOURCE)
 	build/bench/serve_bench --tenant bench-train
+
+# Rewrites every C++ file as .clang-format says (the check_format test fails until it is).
+format:
+	scripts/check-format --fix
 
 clean:
 	rm -rf build build-asan

@@ -7,7 +7,8 @@ namespace {
 void reload(Services& s, const httplib::Request& req, httplib::Response& res) {
     // The key's role first: a tenant key gets 403 whatever the body says.
     const security::Principal who = authenticate(s.keys, req);
-    if (!who.is_admin) throw ApiError(403, "Authorization", "reloading models needs an admin key", "voltedge tenant key TENANT --admin");
+    if (!who.is_admin)
+        throw ApiError(403, "Authorization", "reloading models needs an admin key", "voltedge tenant key TENANT --admin");
     std::optional<std::string> tenant;
     if (!req.body.empty()) {  // no body: reload every tenant
         const Json j = Json::parse(req.body, nullptr, false);
@@ -20,8 +21,11 @@ void reload(Services& s, const httplib::Request& req, httplib::Response& res) {
     }
     Json out = Json::array();
     for (const auto& r : s.predictor.reload(tenant))
-        out.push_back({{"tenant_id", r.tenant}, {"model", r.name}, {"previous_version", r.previous_version},
-                       {"version", r.version.empty() ? Json(nullptr) : Json(r.version)}, {"changed", r.changed}});
+        out.push_back({{"tenant_id", r.tenant},
+                       {"model", r.name},
+                       {"previous_version", r.previous_version},
+                       {"version", r.version.empty() ? Json(nullptr) : Json(r.version)},
+                       {"changed", r.changed}});
     send_json(res, 200, {{"models", out}, {"request_id", current_request().request_id}});
 }
 

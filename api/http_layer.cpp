@@ -40,13 +40,15 @@ int status_of(serving::ServingError::Reason reason) {
 
 observability::CounterFamily& requests_total() {
     static auto& f = observability::metrics().counter_family("voltedge_http_requests_total",
-                                                             "HTTP requests served, by route template and status.", {"route", "status"});
+                                                             "HTTP requests served, by route template and status.",
+                                                             {"route", "status"});
     return f;
 }
 
 observability::HistogramFamily& request_seconds() {
-    static auto& f = observability::metrics().histogram_family(
-        "voltedge_http_request_duration_seconds", "Time from routing to response, by route template and status.", {"route", "status"});
+    static auto& f = observability::metrics().histogram_family("voltedge_http_request_duration_seconds",
+                                                               "Time from routing to response, by route template and status.",
+                                                               {"route", "status"});
     return f;
 }
 
@@ -85,7 +87,8 @@ void send_json(httplib::Response& res, int status, const Json& body) {
     res.set_content(body.dump(-1, ' ', false, Json::error_handler_t::replace), "application/json");
 }
 
-void send_error(httplib::Response& res, int status, const std::string& field, const std::string& message, const std::string& hint) {
+void send_error(httplib::Response& res, int status, const std::string& field, const std::string& message,
+                const std::string& hint) {
     Json error = {{"status", status}, {"message", message}};
     if (!field.empty()) error["field"] = field;
     if (!hint.empty()) error["hint"] = hint;
@@ -123,9 +126,12 @@ std::string presented_key(const std::string& authorization, const std::string& x
 
 security::Principal authenticate(security::KeyResolver& keys, const httplib::Request& req) {
     const std::string key = presented_key(req.get_header_value("Authorization"), req.get_header_value("X-API-Key"));
-    if (key.empty()) throw ApiError(401, "Authorization", "no API key", "send 'Authorization: Bearer <key>' or 'X-API-Key: <key>'");
+    if (key.empty())
+        throw ApiError(401, "Authorization", "no API key", "send 'Authorization: Bearer <key>' or 'X-API-Key: <key>'");
     const auto who = keys.resolve(key);
-    if (!who) throw ApiError(401, "Authorization", "unknown or revoked API key", "ask an operator for a key: voltedge tenant key TENANT");
+    if (!who)
+        throw ApiError(401, "Authorization", "unknown or revoked API key",
+                       "ask an operator for a key: voltedge tenant key TENANT");
     state.tenant = who->tenant;
     if (log_context) log_context->set_tenant(who->tenant);
     return *who;

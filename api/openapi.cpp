@@ -213,7 +213,8 @@ std::string docs_page(std::size_t max_batch) {
                 for (const auto& [type, content] : op["requestBody"]["content"].items()) {
                     if (!content.contains("examples")) continue;
                     html += "<p>Request body examples:</p>";
-                    for (const auto& [name, ex] : content["examples"].items()) html += "<pre>" + escape_html(ex["value"].dump()) + "</pre>";
+                    for (const auto& [name, ex] : content["examples"].items())
+                        html += "<pre>" + escape_html(ex["value"].dump()) + "</pre>";
                 }
             html += "<ul>";
             for (const auto& [status, response] : op["responses"].items()) {
@@ -228,8 +229,9 @@ std::string docs_page(std::size_t max_batch) {
             }
             html += "</ul>";
         }
-    html += "<h2>Errors</h2><p>Every error is JSON: <code>{\"error\": {\"status\", \"field\", \"message\", \"hint\"}, \"request_id\"}</code>; "
-            "<code>field</code> names the part of the request at fault.</p></body></html>";
+    html +=
+        "<h2>Errors</h2><p>Every error is JSON: <code>{\"error\": {\"status\", \"field\", \"message\", \"hint\"}, \"request_id\"}</code>; "
+        "<code>field</code> names the part of the request at fault.</p></body></html>";
     return html;
 }
 

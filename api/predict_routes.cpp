@@ -23,11 +23,16 @@ void predict(Services& s, const httplib::Request& req, httplib::Response& res) {
     current_request().cache = result.cache;
     Json predictions = Json::array();
     for (const auto& p : result.predictions)
-        predictions.push_back({{"id", p.id}, {"target_hour", iso_hour(p.target_hour)}, {"horizon_hours", p.horizon},
-                               {"value_kw", p.value_kw}, {"cached", p.cached}});
-    send_json(res, 200, {{"request_id", current_request().request_id}, {"tenant_id", who.tenant},
-                         {"model", model_json(result.model->name, result.model->version, result.model->family)},
-                         {"predictions", std::move(predictions)}});
+        predictions.push_back({{"id", p.id},
+                               {"target_hour", iso_hour(p.target_hour)},
+                               {"horizon_hours", p.horizon},
+                               {"value_kw", p.value_kw},
+                               {"cached", p.cached}});
+    send_json(res, 200,
+              {{"request_id", current_request().request_id},
+               {"tenant_id", who.tenant},
+               {"model", model_json(result.model->name, result.model->version, result.model->family)},
+               {"predictions", std::move(predictions)}});
 }
 
 void explain(Services& s, const httplib::Request& req, httplib::Response& res) {
@@ -45,11 +50,19 @@ void explain(Services& s, const httplib::Request& req, httplib::Response& res) {
         contributions.push_back({{"feature", e.model->features[i].name}, {"value", p.inputs[i]}, {"contribution", c[i]}});
         sum += c[i];
     }
-    send_json(res, 200, {{"id", p.id}, {"target_hour", iso_hour(p.target_hour)}, {"horizon_hours", p.horizon},
-                         {"origin_hour", iso_hour(p.origin_hour)}, {"value_kw", p.value_kw},
-                         {"model", model_json(p.model_name, p.model_version, p.model_family)}, {"method", e.method},
-                         {"base_value", e.explanation.base}, {"contribution_sum", sum}, {"contributions", std::move(contributions)},
-                         {"global_importance", e.global_importance}, {"request_id", p.request_id}});
+    send_json(res, 200,
+              {{"id", p.id},
+               {"target_hour", iso_hour(p.target_hour)},
+               {"horizon_hours", p.horizon},
+               {"origin_hour", iso_hour(p.origin_hour)},
+               {"value_kw", p.value_kw},
+               {"model", model_json(p.model_name, p.model_version, p.model_family)},
+               {"method", e.method},
+               {"base_value", e.explanation.base},
+               {"contribution_sum", sum},
+               {"contributions", std::move(contributions)},
+               {"global_importance", e.global_importance},
+               {"request_id", p.request_id}});
 }
 
 }  // namespace

@@ -12,8 +12,8 @@
 namespace voltedge::api {
 
 const std::vector<Route>& routes() {
-    static const std::vector<Route> r = {{"GET", "/healthz"},      {"GET", "/readyz"},       {"POST", "/predict"},
-                                         {"GET", "/explain/{id}"}, {"POST", "/reload"},      {"GET", "/metrics"},
+    static const std::vector<Route> r = {{"GET", "/healthz"},      {"GET", "/readyz"},  {"POST", "/predict"},
+                                         {"GET", "/explain/{id}"}, {"POST", "/reload"}, {"GET", "/metrics"},
                                          {"GET", "/openapi.json"}, {"GET", "/docs"}};
     return r;
 }
@@ -79,7 +79,8 @@ struct ApiServer::Impl {
             if (res.status == 404)
                 send_error(res, 404, "path", "no route " + req.method + " " + req.path, "see GET /openapi.json or /docs");
             else if (res.status == 413)
-                send_error(res, 413, "body", fmt::format("the request body is too large (the limit is {} bytes)", options.max_body_bytes),
+                send_error(res, 413, "body",
+                           fmt::format("the request body is too large (the limit is {} bytes)", options.max_body_bytes),
                            "split the batch; send Content-Type: application/json (form-encoded bodies are limited to 8 KiB)");
             else if (req.method == "POST" && !req.has_header("Content-Length") && !req.has_header("Transfer-Encoding"))
                 route_empty_post(req, res);
@@ -104,7 +105,8 @@ struct ApiServer::Impl {
     }
 };
 
-ApiServer::ApiServer(Config config, ServeOptions options) : impl_(std::make_unique<Impl>(std::move(config), std::move(options))) {}
+ApiServer::ApiServer(Config config, ServeOptions options)
+    : impl_(std::make_unique<Impl>(std::move(config), std::move(options))) {}
 
 ApiServer::~ApiServer() { stop(); }
 
@@ -125,7 +127,8 @@ void ApiServer::start() {
     ::listen(s.listen_socket, SOMAXCONN);
     s.predictor.start();
     s.http_thread = std::thread([&s] { s.http.listen_after_bind(); });
-    log_info("serving", {{"host", s.options.host}, {"port", s.bound_port}, {"threads", s.options.threads}, {"cache", s.options.cache}});
+    log_info("serving",
+             {{"host", s.options.host}, {"port", s.bound_port}, {"threads", s.options.threads}, {"cache", s.options.cache}});
 }
 
 void ApiServer::stop() {

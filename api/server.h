@@ -13,15 +13,15 @@ namespace voltedge::api {
 
 struct ServeOptions {
     std::string host = "127.0.0.1";
-    int port = 58080;                 // 0: any free port (tests)
-    int threads = 128;                // HTTP workers; a keep-alive connection holds one while open
-    std::size_t db_connections = 8;   // application-role connections shared by requests
+    int port = 58080;                // 0: any free port (tests)
+    int threads = 128;               // HTTP workers; a keep-alive connection holds one while open
+    std::size_t db_connections = 8;  // application-role connections shared by requests
     std::chrono::milliseconds key_cache_ttl{10'000};
-    bool cache = true;                // false: every prediction is computed and stored (benchmarks)
-    std::size_t max_batch = 168;      // target_hours per request
+    bool cache = true;            // false: every prediction is computed and stored (benchmarks)
+    std::size_t max_batch = 168;  // target_hours per request
     std::size_t max_body_bytes = 64 * 1024;
     int redis_ttl_seconds = 3600;
-    bool preload_models = true;       // false: each tenant's model loads on its first request (tests)
+    bool preload_models = true;  // false: each tenant's model loads on its first request (tests)
 
     static ServeOptions from_config(const Config& config);
 };

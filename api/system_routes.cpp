@@ -16,9 +16,12 @@ void readyz(Services& s, httplib::Response& res) {
     if (!r.redis) missing.push_back("redis");
     const bool ready = r.database && !r.models.empty();
     send_json(res, ready ? 200 : 503,
-              {{"status", !ready ? "unavailable" : r.redis ? "ready" : "degraded"},
+              {{"status", !ready    ? "unavailable"
+                          : r.redis ? "ready"
+                                    : "degraded"},
                {"checks", {{"database", r.database}, {"redis", r.redis}, {"models_loaded", r.models.size()}}},
-               {"models", versions}, {"missing", missing}});
+               {"models", versions},
+               {"missing", missing}});
 }
 
 }  // namespace
@@ -27,14 +30,15 @@ void install_system_routes(Router& router, Services& s) {
     router.get("/healthz", guarded("/healthz", [](const auto&, auto& res) { send_json(res, 200, {{"status", "ok"}}); }));
     router.get("/readyz", guarded("/readyz", [&s](const auto&, auto& res) { readyz(s, res); }));
     router.get("/metrics", guarded("/metrics", [&s](const auto&, auto& res) {
-                 res.set_content(observability::metrics().render() + s.predictor.render_state_metrics(), "text/plain; version=0.0.4");
-             }));
+                   res.set_content(observability::metrics().render() + s.predictor.render_state_metrics(),
+                                   "text/plain; version=0.0.4");
+               }));
     router.get("/openapi.json", guarded("/openapi.json", [&s](const auto&, auto& res) {
-                 res.set_content(openapi_document(s.options.max_batch).dump(2), "application/json");
-             }));
+                   res.set_content(openapi_document(s.options.max_batch).dump(2), "application/json");
+               }));
     router.get("/docs", guarded("/docs", [&s](const auto&, auto& res) {
-                 res.set_content(docs_page(s.options.max_batch), "text/html; charset=utf-8");
-             }));
+                   res.set_content(docs_page(s.options.max_batch), "text/html; charset=utf-8");
+               }));
 }
 
 }  // namespace voltedge::api

@@ -34,7 +34,8 @@ using bench::run_child;
 
 std::string decompress(const std::string& source) {
     std::string text;
-    ingestion::read_source(source, [&](std::string_view chunk) { text.append(chunk); }, "/tmp");
+    ingestion::read_source(
+        source, [&](std::string_view chunk) { text.append(chunk); }, "/tmp");
     return text;
 }
 

@@ -97,7 +97,8 @@ Load run_wrk(const std::string& script, int port, int connections, int seconds) 
 }
 
 void print(const std::string& name, const Load& l) {
-    fmt::print("  {:<40} {:>9.0f} {:>8.2f} {:>8.2f} {:>8.2f} {:>9} {:>7}\n", name, l.rps, l.p50, l.p95, l.p99, l.requests, l.errors);
+    fmt::print("  {:<40} {:>9.0f} {:>8.2f} {:>8.2f} {:>8.2f} {:>9} {:>7}\n", name, l.rps, l.p50, l.p95, l.p99, l.requests,
+               l.errors);
 }
 
 }  // namespace
@@ -106,7 +107,8 @@ int main(int argc, char** argv) {
     CLI::App app{"Serving benchmark"};
     std::string tenant = "bench-train";
     int port = 58091, seconds = 10, connections = 64;
-    app.add_option("--tenant", tenant, "tenant with a trained model (make bench trains bench-train first)")->capture_default_str();
+    app.add_option("--tenant", tenant, "tenant with a trained model (make bench trains bench-train first)")
+        ->capture_default_str();
     app.add_option("--port", port, "port for the benchmarked server")->capture_default_str();
     app.add_option("--seconds", seconds, "duration of each load run")->capture_default_str();
     app.add_option("--connections", connections, "wrk connections")->capture_default_str();
@@ -121,7 +123,9 @@ int main(int argc, char** argv) {
     std::ofstream(script) << "wrk.method = \"POST\"\n"
                              "wrk.body = '{\"horizon_hours\": 1}'\n"
                              "wrk.headers[\"Content-Type\"] = \"application/json\"\n"
-                             "wrk.headers[\"X-API-Key\"] = \"" << key << "\"\n"
+                             "wrk.headers[\"X-API-Key\"] = \""
+                          << key
+                          << "\"\n"
                              "done = function(summary, latency, requests)\n"
                              "  local e = summary.errors\n"
                              "  io.write(string.format(\"RESULT p50 %.3f p95 %.3f p99 %.3f requests %d errors %d\\n\",\n"
@@ -130,9 +134,11 @@ int main(int argc, char** argv) {
                              "end\n";
     const std::string log = fmt::format("/tmp/voltedge-serve-bench-{}.log", getpid());
 
-    fmt::print("serving benchmark: POST /predict {{\"horizon_hours\": 1}}, tenant {}, wrk 1 thread, {} connections, {} s per run, loopback\n",
-               tenant, connections, seconds);
-    fmt::print("  {:<40} {:>9} {:>8} {:>8} {:>8} {:>9} {:>7}\n", "scenario", "req/s", "p50 ms", "p95 ms", "p99 ms", "requests", "errors");
+    fmt::print(
+        "serving benchmark: POST /predict {{\"horizon_hours\": 1}}, tenant {}, wrk 1 thread, {} connections, {} s per run, loopback\n",
+        tenant, connections, seconds);
+    fmt::print("  {:<40} {:>9} {:>8} {:>8} {:>8} {:>9} {:>7}\n", "scenario", "req/s", "p50 ms", "p95 ms", "p99 ms", "requests",
+               "errors");
     {
         Server server(bin, port, true, log);
         run_wrk(script, port, connections, 2);  // warm: connections open, forecast cached
@@ -150,7 +156,8 @@ int main(int argc, char** argv) {
                 std::this_thread::sleep_for(std::chrono::milliseconds(seconds * 1000 / 5));
                 const auto v = mlflow.create_version(tenant, {base->run_id, ""}, "model", {{"family", base->tag("family")}});
                 mlflow.set_alias(tenant, "production", v.version);
-                auto r = client.Post("/reload", {{"X-API-Key", admin}}, nlohmann::json{{"tenant", tenant}}.dump(), "application/json");
+                auto r = client.Post("/reload", {{"X-API-Key", admin}}, nlohmann::json{{"tenant", tenant}}.dump(),
+                                     "application/json");
                 if (!r || r->status != 200) fail("reload failed: " + (r ? r->body : std::string("no response")));
                 swapped.push_back(nlohmann::json::parse(r->body)["models"][0]["version"]);
             }

@@ -24,8 +24,7 @@ void must(const bench::ChildRun& r, const std::string& what) {
 
 int main(int argc, char** argv) {
     CLI::App app{"Training benchmark"};
-    std::string tenant = "bench-train", source = "data/raw/household_power_consumption.txt.xz",
-                config = "configs/training.json";
+    std::string tenant = "bench-train", source = "data/raw/household_power_consumption.txt.xz", config = "configs/training.json";
     app.add_option("--tenant", tenant, "tenant to train (created and loaded if needed)")->capture_default_str();
     app.add_option("--source", source, "UCI file")->capture_default_str();
     app.add_option("--config", config, "training config")->capture_default_str();
@@ -47,8 +46,8 @@ int main(int argc, char** argv) {
     while (std::getline(in, line)) {
         const auto j = nlohmann::json::parse(line, nullptr, false);
         if (j.is_object() && j.value("event", "") == "family_trained")
-            fmt::print("  {:<28} {:>7.2f} s   (all folds, both horizons, final fit, MLflow logging)\n",
-                       j.value("family", "?"), j.value("seconds", 0.0));
+            fmt::print("  {:<28} {:>7.2f} s   (all folds, both horizons, final fit, MLflow logging)\n", j.value("family", "?"),
+                       j.value("seconds", 0.0));
     }
     std::remove(log.c_str());
     fmt::print("  {:<28} {:>7.2f} s   peak RSS {} MB\n", "total (voltedge train)", train.seconds, train.peak_rss_kb / 1024);

@@ -23,7 +23,8 @@ T field(const jobs::Job& job, const char* name, T fallback) {
     try {
         return job.payload.at(name).get<T>();
     } catch (const Json::exception&) {
-        throw Error(fmt::format("job {}: payload field '{}' has the wrong type ({})", job.kind, name, job.payload.at(name).dump()));
+        throw Error(
+            fmt::format("job {}: payload field '{}' has the wrong type ({})", job.kind, name, job.payload.at(name).dump()));
     }
 }
 
@@ -36,9 +37,11 @@ Json ingest(const Config& config, const jobs::Job& job) {
     auto conn = db::connect(config.database_url);
     const auto r = ingestion::ingest(conn, o);
     if (r.status == "skipped")
-        return {{"status", r.status}, {"run_id", r.run_id},
-                {"summary", fmt::format("run {}: {} (sha256 {}) was already loaded for tenant {}; nothing changed (use --force to reload)",
-                                        r.run_id, o.source, r.source.sha256, o.tenant)}};
+        return {{"status", r.status},
+                {"run_id", r.run_id},
+                {"summary",
+                 fmt::format("run {}: {} (sha256 {}) was already loaded for tenant {}; nothing changed (use --force to reload)",
+                             r.run_id, o.source, r.source.sha256, o.tenant)}};
     std::size_t failed = 0;
     for (const auto& c : r.checks) failed += !c.passed;
     return {{"status", r.status},
@@ -47,10 +50,11 @@ Json ingest(const Config& config, const jobs::Job& job) {
             {"minutes_loaded", r.minutes_loaded},
             {"hours_loaded", r.hours_loaded},
             {"checks_failed", failed},
-            {"summary", fmt::format("run {}: read {} rows, {} minutes missing, {} imputed; loaded {} minutes into usage_minute and {} "
-                                    "hours into usage_hourly; {} of {} data-quality checks passed (voltedge dq report --tenant {})",
-                                    r.run_id, r.rows_read, r.minutes_missing, r.minutes_imputed, r.minutes_loaded, r.hours_loaded,
-                                    r.checks.size() - failed, r.checks.size(), o.tenant)}};
+            {"summary",
+             fmt::format("run {}: read {} rows, {} minutes missing, {} imputed; loaded {} minutes into usage_minute and {} "
+                         "hours into usage_hourly; {} of {} data-quality checks passed (voltedge dq report --tenant {})",
+                         r.run_id, r.rows_read, r.minutes_missing, r.minutes_imputed, r.minutes_loaded, r.hours_loaded,
+                         r.checks.size() - failed, r.checks.size(), o.tenant)}};
 }
 
 Json features(const Config& config, const jobs::Job& job) {
@@ -62,30 +66,37 @@ Json features(const Config& config, const jobs::Job& job) {
     const auto r = features::build_features(conn, o);
     return {{"rows", r.rows},
             {"hours", r.hours},
-            {"summary", fmt::format("features for tenant {}: {} rows ({} hours with load, plus the row the next forecast starts from), "
-                                    "{} .. {}, feature set {}",
-                                    o.tenant, r.rows, r.hours, r.first_hour, r.last_hour, features::kFeatureSetVersion)}};
+            {"summary",
+             fmt::format("features for tenant {}: {} rows ({} hours with load, plus the row the next forecast starts from), "
+                         "{} .. {}, feature set {}",
+                         o.tenant, r.rows, r.hours, r.first_hour, r.last_hour, features::kFeatureSetVersion)}};
 }
 
 Json train(const Config& config, const jobs::Job& job) {
     const std::string path = field<std::string>(job, "config_path", "");
-    const auto train_config = path.empty() ? training::TrainConfig{} : training::TrainConfig::from_json(models::read_file(path), path);
+    const auto train_config = path.empty() ? training::TrainConfig{}
+                                           : training::TrainConfig::from_json(models::read_file(path), path);
     auto conn = db::connect(config.database_url);
     registry::Mlflow mlflow(config.mlflow_tracking_uri);
     const auto report = training::train(conn, mlflow, mlflow, job.tenant, train_config);
-    std::string summary = fmt::format("backtest of tenant {} ({} folds of {} days, {} window; all folds pooled; skill = MAE reduction "
-                                      "vs persistence)\n{}",
-                                      job.tenant, train_config.backtest.folds, train_config.backtest.fold_hours / 24,
-                                      train_config.backtest.window, training::format_backtest_table(report));
-    for (const auto& f : report.families) summary += fmt::format("  {}: {:.1f} s, MLflow run {}\n", f.family, f.seconds, f.run_id);
+    std::string summary =
+        fmt::format("backtest of tenant {} ({} folds of {} days, {} window; all folds pooled; skill = MAE reduction "
+                    "vs persistence)\n{}",
+                    job.tenant, train_config.backtest.folds, train_config.backtest.fold_hours / 24, train_config.backtest.window,
+                    training::format_backtest_table(report));
+    for (const auto& f : report.families)
+        summary += fmt::format("  {}: {:.1f} s, MLflow run {}\n", f.family, f.seconds, f.run_id);
     if (report.champion.empty())
         summary += "no forecasting family was configured, so nothing was registered";
     else
-        summary += fmt::format("champion: {} -> {} version {} (alias staging); {:.1f} s in all\npromote it with: voltedge promote "
-                               "--tenant {} --version {}",
-                               report.champion, report.model_name, report.registered_version, report.seconds, job.tenant,
-                               report.registered_version);
-    return {{"champion", report.champion}, {"version", report.registered_version}, {"seconds", report.seconds}, {"summary", summary}};
+        summary += fmt::format(
+            "champion: {} -> {} version {} (alias staging); {:.1f} s in all\npromote it with: voltedge promote "
+            "--tenant {} --version {}",
+            report.champion, report.model_name, report.registered_version, report.seconds, job.tenant, report.registered_version);
+    return {{"champion", report.champion},
+            {"version", report.registered_version},
+            {"seconds", report.seconds},
+            {"summary", summary}};
 }
 
 Json promote(const Config& config, const jobs::Job& job) {
@@ -94,17 +105,21 @@ Json promote(const Config& config, const jobs::Job& job) {
     registry::Mlflow mlflow(config.mlflow_tracking_uri);
     const auto v = serving::move_alias(mlflow, conn, job.tenant, "production", version, config.actor, source_commit());
     return {{"version", v.version},
-            {"summary", fmt::format("model {} version {} is now 'production' for tenant {} (family {})", v.name, v.version, job.tenant,
-                                    v.tag("family").empty() ? "?" : v.tag("family"))}};
+            {"summary", fmt::format("model {} version {} is now 'production' for tenant {} (family {})", v.name, v.version,
+                                    job.tenant, v.tag("family").empty() ? "?" : v.tag("family"))}};
 }
 
 }  // namespace
 
 void register_job_handlers(jobs::HandlerRegistry& handlers, const Config& config) {
-    handlers.add("ingest", "load a UCI household power file into a tenant", [&config](const jobs::Job& j) { return ingest(config, j); });
-    handlers.add("features", "rebuild a tenant's hourly feature table", [&config](const jobs::Job& j) { return features(config, j); });
-    handlers.add("train", "backtest, track and register a tenant's champion", [&config](const jobs::Job& j) { return train(config, j); });
-    handlers.add("promote", "point a tenant's production alias at a version", [&config](const jobs::Job& j) { return promote(config, j); });
+    handlers.add("ingest", "load a UCI household power file into a tenant",
+                 [&config](const jobs::Job& j) { return ingest(config, j); });
+    handlers.add("features", "rebuild a tenant's hourly feature table",
+                 [&config](const jobs::Job& j) { return features(config, j); });
+    handlers.add("train", "backtest, track and register a tenant's champion",
+                 [&config](const jobs::Job& j) { return train(config, j); });
+    handlers.add("promote", "point a tenant's production alias at a version",
+                 [&config](const jobs::Job& j) { return promote(config, j); });
 }
 
 }  // namespace voltedge::cli

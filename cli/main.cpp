@@ -83,7 +83,8 @@ int main(int argc, char** argv) {
 
     auto* config_cmd = app.add_subcommand("config", "Show the effective configuration");
     config_cmd->require_subcommand(1);
-    auto* config_show = config_cmd->add_subcommand("show", "Print every setting, its value (secrets masked) and where it came from");
+    auto* config_show = config_cmd->add_subcommand("show",
+                                                   "Print every setting, its value (secrets masked) and where it came from");
 
     auto* migrate = app.add_subcommand("migrate", "Create roles and apply database migrations (idempotent)");
 
@@ -129,7 +130,8 @@ int main(int argc, char** argv) {
                              "hourly temperature file 'YYYY-MM-DD HH:MM:SS,temperature_c' (env VOLTEDGE_WEATHER_CSV)");
 
     std::string train_tenant, train_config_path;
-    auto* train_cmd = app.add_subcommand("train", "Backtest the model families, log them to MLflow, register the champion as staging");
+    auto* train_cmd = app.add_subcommand("train",
+                                         "Backtest the model families, log them to MLflow, register the champion as staging");
     train_cmd->add_option("--tenant", train_tenant, "tenant")->required();
     train_cmd->add_option("--config", train_config_path, "training config (JSON; see configs/training.json)");
 
@@ -169,13 +171,15 @@ int main(int argc, char** argv) {
         if (*ingest)
             return run_job(handlers, {"ingest", ingest_tenant, {{"source", ingest_source}, {"force", ingest_force}}, "", ""});
         if (*features_cmd)
-            return run_job(handlers, {"features", features_tenant, {{"with_weather", with_weather}, {"weather_csv", weather_csv}}, "", ""});
+            return run_job(handlers,
+                           {"features", features_tenant, {{"with_weather", with_weather}, {"weather_csv", weather_csv}}, "", ""});
         if (*train_cmd) return run_job(handlers, {"train", train_tenant, {{"config_path", train_config_path}}, "", ""});
         if (*promote_cmd) return run_job(handlers, {"promote", promote_tenant, {{"version", promote_version}}, "", ""});
         if (*dq_report) {
             auto conn = db::connect(config.database_url);
             if (!cli::print_dq_report(conn, dq_tenant, std::cout)) {
-                std::cerr << "tenant " << dq_tenant << " has no data-quality report yet: run 'voltedge ingest --tenant " << dq_tenant << "'\n";
+                std::cerr << "tenant " << dq_tenant << " has no data-quality report yet: run 'voltedge ingest --tenant "
+                          << dq_tenant << "'\n";
                 return 1;
             }
             return 0;

@@ -25,7 +25,10 @@ char* put2(char* out, unsigned v) {
 
 char* format_minute(Minute minute, char* out) {
     std::int64_t days = minute / 1440, in_day = minute % 1440;
-    if (in_day < 0) { in_day += 1440; --days; }
+    if (in_day < 0) {
+        in_day += 1440;
+        --days;
+    }
     const CivilDate date = civil_from_days(days);
     const unsigned y = static_cast<unsigned>(date.year);
     out = put2(out, y / 100);

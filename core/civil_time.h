@@ -20,7 +20,11 @@ constexpr std::int64_t days_from_civil(int y, unsigned m, unsigned d) {
     return era * 146097 + static_cast<std::int64_t>(doe) - 719468;
 }
 
-struct CivilDate { int year; unsigned month; unsigned day; };
+struct CivilDate {
+    int year;
+    unsigned month;
+    unsigned day;
+};
 CivilDate civil_from_days(std::int64_t days);
 
 constexpr bool is_valid_date(int y, unsigned m, unsigned d) {

@@ -14,20 +14,26 @@ struct Setting {
     const char* group;
     const char* env;
     const char* help;
-    std::string fallback;  // the default, as text
+    std::string fallback;                                  // the default, as text
     std::function<void(Config&, const std::string&)> set;  // parses and validates; throws Error
     std::function<std::string(const Config&)> get;
     bool secret = false;  // a URL whose password is masked when shown
 };
 
 [[noreturn]] void invalid(const char* env, const std::string& value, const std::string& what) {
-    throw Error(fmt::format("{}='{}' is invalid: {}", env, redact_url(value), what), fmt::format("see 'voltedge config show' for {}", env));
+    throw Error(fmt::format("{}='{}' is invalid: {}", env, redact_url(value), what),
+                fmt::format("see 'voltedge config show' for {}", env));
 }
 
 Setting text(const char* group, const char* env, std::string Config::*field, std::string fallback, const char* help,
              bool secret = false) {
-    return {group, env, help, std::move(fallback), [field](Config& c, const std::string& v) { c.*field = v; },
-            [field](const Config& c) { return c.*field; }, secret};
+    return {group,
+            env,
+            help,
+            std::move(fallback),
+            [field](Config& c, const std::string& v) { c.*field = v; },
+            [field](const Config& c) { return c.*field; },
+            secret};
 }
 
 Setting url(const char* group, const char* env, std::string Config::*field, std::string fallback, const char* help,
@@ -53,22 +59,28 @@ Setting url(const char* group, const char* env, std::string Config::*field, std:
 }
 
 Setting integer(const char* group, const char* env, int Config::*field, int fallback, int min, int max, const char* help) {
-    return {group, env, help, std::to_string(fallback),
+    return {group,
+            env,
+            help,
+            std::to_string(fallback),
             [=](Config& c, const std::string& v) {
-                int n = 0;
-                const auto [end, ec] = std::from_chars(v.data(), v.data() + v.size(), n);
-                if (ec != std::errc() || end != v.data() + v.size() || n < min || n > max)
-                    invalid(env, v, fmt::format("it must be a whole number from {} to {}", min, max));
-                c.*field = n;
+        int n = 0;
+        const auto [end, ec] = std::from_chars(v.data(), v.data() + v.size(), n);
+        if (ec != std::errc() || end != v.data() + v.size() || n < min || n > max)
+            invalid(env, v, fmt::format("it must be a whole number from {} to {}", min, max));
+        c.*field = n;
             },
             [field](const Config& c) { return std::to_string(c.*field); }};
 }
 
 Setting on_off(const char* group, const char* env, bool Config::*field, bool fallback, const char* help) {
-    return {group, env, help, fallback ? "on" : "off",
+    return {group,
+            env,
+            help,
+            fallback ? "on" : "off",
             [=](Config& c, const std::string& v) {
-                if (v != "on" && v != "off") invalid(env, v, "it must be 'on' or 'off'");
-                c.*field = v == "on";
+        if (v != "on" && v != "off") invalid(env, v, "it must be 'on' or 'off'");
+        c.*field = v == "on";
             },
             [field](const Config& c) { return std::string(c.*field ? "on" : "off"); }};
 }
@@ -82,12 +94,13 @@ const std::vector<Setting>& schema() {
             "postgresql://postgres:voltedge_admin@127.0.0.1:55432/voltedge", "login that runs migrations and manages tenants",
             {"postgresql", "postgres"}),
         integer("database", "VOLTEDGE_DB_POOL", &Config::db_pool, 8, 1, 1000, "database connections the API shares"),
-        url("redis", "REDIS_URL", &Config::redis_url, "redis://127.0.0.1:56379/0", "shared prediction cache (and later job queue)",
-            {"redis"}),
+        url("redis", "REDIS_URL", &Config::redis_url, "redis://127.0.0.1:56379/0",
+            "shared prediction cache (and later job queue)", {"redis"}),
         url("registry", "MLFLOW_TRACKING_URI", &Config::mlflow_tracking_uri, "http://127.0.0.1:55000",
             "MLflow tracking and model registry server", {"http", "https"}),
         text("api", "VOLTEDGE_API_HOST", &Config::api_host, "127.0.0.1", "address voltedge serve listens on"),
-        integer("api", "VOLTEDGE_API_PORT", &Config::api_port, 58080, 0, 65535, "port voltedge serve listens on (0: any free port)"),
+        integer("api", "VOLTEDGE_API_PORT", &Config::api_port, 58080, 0, 65535,
+                "port voltedge serve listens on (0: any free port)"),
         integer("api", "VOLTEDGE_API_THREADS", &Config::api_threads, 128, 1, 4096, "HTTP worker threads"),
         integer("api", "VOLTEDGE_KEY_CACHE_SECONDS", &Config::key_cache_seconds, 10, 0, 3600,
                 "how long a resolved API key is remembered (a revoked key works at most this long)"),
@@ -135,8 +148,8 @@ std::vector<Config::Shown> Config::show() const {
     for (const auto& s : schema()) {
         const auto source = sources.find(s.env);
         const std::string value = s.get(*this);
-        out.push_back({s.group, s.env, s.secret ? redact_url(value) : value, source == sources.end() ? "default" : source->second,
-                       s.help});
+        out.push_back(
+            {s.group, s.env, s.secret ? redact_url(value) : value, source == sources.end() ? "default" : source->second, s.help});
     }
     return out;
 }

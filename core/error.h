@@ -7,8 +7,7 @@ namespace voltedge {
 
 class Error : public std::runtime_error {
 public:
-    Error(std::string what, std::string hint = {})
-        : std::runtime_error(std::move(what)), hint_(std::move(hint)) {}
+    Error(std::string what, std::string hint = {}) : std::runtime_error(std::move(what)), hint_(std::move(hint)) {}
     const std::string& hint() const { return hint_; }
 
 private:

@@ -27,9 +27,9 @@ const std::string& log_context() { return context_fields; }
 void log_event_raw(std::string_view level, std::string_view event, std::string_view fields) {
     static std::mutex mutex;
     const auto now = std::chrono::time_point_cast<std::chrono::milliseconds>(std::chrono::system_clock::now());
-    const std::string line = fmt::format("{{\"ts\":\"{:%FT%T}Z\",\"level\":{},\"event\":{}{}{}{}{}}}\n", now,
-                                         json_quoted(level), json_quoted(event), context_fields.empty() ? "" : ",",
-                                         context_fields, fields.empty() ? "" : ",", fields);
+    const std::string line = fmt::format("{{\"ts\":\"{:%FT%T}Z\",\"level\":{},\"event\":{}{}{}{}{}}}\n", now, json_quoted(level),
+                                         json_quoted(event), context_fields.empty() ? "" : ",", context_fields,
+                                         fields.empty() ? "" : ",", fields);
     std::lock_guard lock(mutex);
     std::fwrite(line.data(), 1, line.size(), stderr);
 }

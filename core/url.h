@@ -9,7 +9,7 @@ namespace voltedge {
 
 struct Url {
     std::string scheme, user, password, host, path, query;  // path keeps its leading '/'
-    int port = 0;                                            // 0: not given
+    int port = 0;                                           // 0: not given
     bool has_password = false;
 };
 

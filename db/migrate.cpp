@@ -19,8 +19,7 @@ struct Login {
 
 Login login_of(const std::string& url) {
     char* err = nullptr;
-    std::unique_ptr<PQconninfoOption, decltype(&PQconninfoFree)> opts(PQconninfoParse(url.c_str(), &err),
-                                                                       &PQconninfoFree);
+    std::unique_ptr<PQconninfoOption, decltype(&PQconninfoFree)> opts(PQconninfoParse(url.c_str(), &err), &PQconninfoFree);
     if (!opts) {
         std::string msg = err ? err : "unparseable";
         PQfreemem(err);
@@ -32,7 +31,9 @@ Login login_of(const std::string& url) {
         if (std::string(o->keyword) == "user") login.user = o->val;
         if (std::string(o->keyword) == "password") login.password = o->val;
     }
-    if (login.user.empty()) throw Error("DATABASE_URL names no user", "give the application login, e.g. postgresql://voltedge_app:PASSWORD@host/voltedge");
+    if (login.user.empty())
+        throw Error("DATABASE_URL names no user",
+                    "give the application login, e.g. postgresql://voltedge_app:PASSWORD@host/voltedge");
     return login;
 }
 
@@ -47,8 +48,9 @@ void ensure_roles(pqxx::work& tx, const Login& app_login) {
     ensure_role(tx, "voltedge_owner", "NOLOGIN NOSUPERUSER NOBYPASSRLS");
     ensure_role(tx, "voltedge_key_resolver", "NOLOGIN NOSUPERUSER BYPASSRLS");
     const bool app_is_group = app_login.user == "voltedge_app";
-    ensure_role(tx, "voltedge_app", app_is_group ? "LOGIN NOSUPERUSER NOBYPASSRLS PASSWORD " + tx.quote(app_login.password)
-                                                 : "NOLOGIN NOSUPERUSER NOBYPASSRLS");
+    ensure_role(tx, "voltedge_app",
+                app_is_group ? "LOGIN NOSUPERUSER NOBYPASSRLS PASSWORD " + tx.quote(app_login.password)
+                             : "NOLOGIN NOSUPERUSER NOBYPASSRLS");
     if (!app_is_group) {
         ensure_role(tx, app_login.user, "LOGIN NOSUPERUSER NOBYPASSRLS PASSWORD " + tx.quote(app_login.password));
         tx.exec("GRANT voltedge_app TO " + tx.quote_name(app_login.user));

@@ -97,8 +97,10 @@ void RedisClient::give_back(redisContext* ctx, bool healthy) {
         return;
     }
     std::lock_guard lock(mutex_);
-    if (idle_.size() < 16) idle_.push_back(ctx);
-    else redisFree(ctx);
+    if (idle_.size() < 16)
+        idle_.push_back(ctx);
+    else
+        redisFree(ctx);
 }
 
 std::vector<std::optional<std::string>> RedisClient::mget(const std::vector<std::string>& keys) {

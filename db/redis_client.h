@@ -1,7 +1,7 @@
 #pragma once
 // A small Redis client (hiredis, synchronous, a few pooled connections), shared by the prediction cache and,
-// later, the job queue. For the cache Redis is an accelerator, never a dependency: when it is down every call returns "nothing" quickly instead of
-// failing, reconnection is retried at most once a second, and up() says which state it is in.
+// later, the job queue. For the cache Redis is an accelerator, never a dependency: when it is down every call returns "nothing"
+// quickly instead of failing, reconnection is retried at most once a second, and up() says which state it is in.
 #include <atomic>
 #include <chrono>
 #include <memory>

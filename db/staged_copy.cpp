@@ -14,7 +14,9 @@ std::string create_staging(pqxx::transaction_base& tx, const std::string& table,
     const std::string staging = table + "_staging";
     tx.exec("DROP TABLE IF EXISTS pg_temp." + staging);
     // Plain columns take the table's types; converted ones their own.
-    const std::string select = joined(columns, [](const StagedColumn& c) { return c.type.empty() ? c.name : "NULL::" + c.type + " AS " + c.name; });
+    const std::string select = joined(columns, [](const StagedColumn& c) {
+        return c.type.empty() ? c.name : "NULL::" + c.type + " AS " + c.name;
+    });
     tx.exec("CREATE TEMP TABLE " + staging + " ON COMMIT DROP AS SELECT " + select + " FROM " + table + " WITH NO DATA");
     return staging;
 }
@@ -28,7 +30,10 @@ std::vector<std::string> names(const std::vector<StagedColumn>& columns) {
 }  // namespace
 
 StagedCopy::StagedCopy(pqxx::transaction_base& tx, const std::string& table, std::vector<StagedColumn> columns)
-    : tx_(tx), table_(table), staging_(create_staging(tx, table, columns)), columns_(std::move(columns)),
+    : tx_(tx),
+      table_(table),
+      staging_(create_staging(tx, table, columns)),
+      columns_(std::move(columns)),
       copy_(tx, staging_, names(columns_)) {}
 
 void StagedCopy::finish(const std::vector<std::pair<std::string, std::string>>& constants) {

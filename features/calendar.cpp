@@ -11,7 +11,9 @@ CivilDate easter_sunday(int year) {
 }
 
 bool is_french_holiday(const CivilDate& date) {
-    struct MonthDay { unsigned month, day; };
+    struct MonthDay {
+        unsigned month, day;
+    };
     constexpr MonthDay kFixed[] = {{1, 1}, {5, 1}, {5, 8}, {7, 14}, {8, 15}, {11, 1}, {11, 11}, {12, 25}};
     for (const auto& f : kFixed)
         if (date.month == f.month && date.day == f.day) return true;
@@ -28,8 +30,7 @@ Calendar calendar_of(Minute hour) {
     const int hour_of_day = static_cast<int>((hour - days * 1440) / 60);
     const int weekday = static_cast<int>(((days % 7) + 7 + 3) % 7);  // 1970-01-01 was a Thursday
     const CivilDate date = civil_from_days(days);
-    return {hour_of_day, daypart(hour_of_day), weekday, weekday >= 5, static_cast<int>(date.month),
-            is_french_holiday(date)};
+    return {hour_of_day, daypart(hour_of_day), weekday, weekday >= 5, static_cast<int>(date.month), is_french_holiday(date)};
 }
 
 }  // namespace voltedge::features

@@ -21,7 +21,7 @@ struct Calendar {
     int daypart;      // see daypart()
     int weekday;      // 0 = Monday .. 6 = Sunday
     bool is_weekend;
-    int month;        // 1..12
+    int month;  // 1..12
     bool is_holiday;
 };
 

@@ -65,8 +65,8 @@ std::vector<FeatureRow> read_rows(pqxx::transaction_base& tx, const std::string&
         int c = 2;
         for (double& v : row.value) v = field_or_nan(r[c++]);
         row.temperature_lag_1 = field_or_nan(r[c++]);
-        row.calendar = {r[c].as<int>(), r[c + 1].as<int>(), r[c + 2].as<int>(), r[c + 3].as<bool>(), r[c + 4].as<int>(),
-                        r[c + 5].as<bool>()};
+        row.calendar = {r[c].as<int>(),      r[c + 1].as<int>(), r[c + 2].as<int>(),
+                        r[c + 3].as<bool>(), r[c + 4].as<int>(), r[c + 5].as<bool>()};
         rows.push_back(row);
     }
     return rows;
@@ -114,8 +114,11 @@ FeatureReport build_features(pqxx::connection& conn, const FeatureOptions& optio
         copy_rows(tx, rows);
         db::notify_data_changed(tx, options.tenant);
         FeatureReport report{loads.size(), rows.size(), format_minute(rows.front().hour), format_minute(rows.back().hour)};
-        log_info("features_built", {{"tenant_id", options.tenant}, {"hours", report.hours}, {"rows", report.rows},
-                                    {"feature_set_version", kFeatureSetVersion}, {"weather", options.with_weather}});
+        log_info("features_built", {{"tenant_id", options.tenant},
+                                    {"hours", report.hours},
+                                    {"rows", report.rows},
+                                    {"feature_set_version", kFeatureSetVersion},
+                                    {"weather", options.with_weather}});
         return report;
     });
 }
@@ -133,9 +136,8 @@ std::vector<FeatureRow> load_feature_rows_at(pqxx::transaction_base& tx, const s
 }
 
 std::optional<FeatureStamp> feature_stamp(pqxx::transaction_base& tx) {
-    const auto r = tx.exec(
-        "SELECT (extract(epoch from min(hour)) / 60)::bigint, (extract(epoch from max(hour)) / 60)::bigint, "
-        "(extract(epoch from max(created_at)) * 1e6)::bigint FROM features_hourly")[0];
+    const auto r = tx.exec("SELECT (extract(epoch from min(hour)) / 60)::bigint, (extract(epoch from max(hour)) / 60)::bigint, "
+                           "(extract(epoch from max(created_at)) * 1e6)::bigint FROM features_hourly")[0];
     if (r[0].is_null()) return std::nullopt;
     return FeatureStamp{r[0].as<Minute>(), r[1].as<Minute>(), r[2].as<std::int64_t>()};
 }

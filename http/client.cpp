@@ -56,7 +56,8 @@ Response send(const Request& request) {
     curl_easy_setopt(curl.get(), CURLOPT_TIMEOUT, request.timeout_seconds);
     const CURLcode rc = curl_easy_perform(curl.get());
     if (rc != CURLE_OK)
-        throw Unreachable(fmt::format("{} {}: {}", request.method, redact_url(request.url), *error ? error : curl_easy_strerror(rc)));
+        throw Unreachable(
+            fmt::format("{} {}: {}", request.method, redact_url(request.url), *error ? error : curl_easy_strerror(rc)));
     curl_easy_getinfo(curl.get(), CURLINFO_RESPONSE_CODE, &response.status);
     return response;
 }
@@ -86,7 +87,8 @@ void download_to_file(const std::string& url, const std::string& path, long conn
 }
 
 std::string escape(std::string_view text) {
-    std::unique_ptr<char, decltype(&curl_free)> e(curl_easy_escape(nullptr, text.data(), static_cast<int>(text.size())), curl_free);
+    std::unique_ptr<char, decltype(&curl_free)> e(curl_easy_escape(nullptr, text.data(), static_cast<int>(text.size())),
+                                                  curl_free);
     return e ? e.get() : std::string();
 }
 

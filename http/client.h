@@ -18,10 +18,10 @@ public:
 struct Request {
     std::string method = "GET";
     std::string url;
-    std::string body;                       // sent for every method but GET
-    std::vector<std::string> headers;       // "Name: value"
+    std::string body;                  // sent for every method but GET
+    std::vector<std::string> headers;  // "Name: value"
     long connect_timeout_seconds = 5;
-    long timeout_seconds = 120;             // the whole transfer
+    long timeout_seconds = 120;  // the whole transfer
 };
 
 struct Response {

@@ -15,8 +15,7 @@ Milli lerp(Milli a, Milli b, std::size_t step, std::size_t steps) {
 
 // Fills values[begin, end), all kMissing, with readings at begin-1 and/or end around it. Filling runs left to
 // right, so v[i - kDay] is already filled and v[i + kDay] is still as read.
-void fill_gap(std::vector<Milli>& v, std::size_t begin, std::size_t end,
-              int max_linear_gap, ImputationStats& stats) {
+void fill_gap(std::vector<Milli>& v, std::size_t begin, std::size_t end, int max_linear_gap, ImputationStats& stats) {
     const std::size_t n = v.size(), len = end - begin;
     const bool has_before = begin > 0, has_after = end < n;
     if (!has_before || !has_after) {
@@ -56,7 +55,8 @@ ImputationStats impute(MinuteSeries& s, int max_linear_gap) {
             std::size_t end = i;
             while (end < n && v[end] == kMissing) ++end;
             if (i == 0 && end == n)
-                throw Error(std::string("no valid ") + kFieldNames[f] + " reading at all", "the file cannot be imputed; check its source");
+                throw Error(std::string("no valid ") + kFieldNames[f] + " reading at all",
+                            "the file cannot be imputed; check its source");
             for (std::size_t k = i; k < end; ++k) s.flags[k] |= MinuteSeries::kImputed;
             fill_gap(v, i, end, max_linear_gap, stats);
             i = end;

@@ -31,16 +31,18 @@ private:
 
 std::int64_t start_run(pqxx::connection& conn, const IngestOptions& o) {
     return db::with_tenant(conn, o.tenant, [&](pqxx::work& tx) {
-        return tx.exec_params1("INSERT INTO ingest_runs (tenant_id, source, status) VALUES ($1, $2, 'running') RETURNING run_id",
-                               o.tenant, o.source)[0].as<std::int64_t>();
+        return tx
+            .exec_params1("INSERT INTO ingest_runs (tenant_id, source, status) VALUES ($1, $2, 'running') RETURNING run_id",
+                          o.tenant, o.source)[0]
+            .as<std::int64_t>();
     });
 }
 
 void mark_failed(pqxx::connection& conn, const std::string& tenant, std::int64_t run_id, const std::string& error) {
     try {
         db::with_tenant(conn, tenant, [&](pqxx::work& tx) {
-            tx.exec_params("UPDATE ingest_runs SET status = 'failed', error = $2, finished_at = now() WHERE run_id = $1",
-                           run_id, error);
+            tx.exec_params("UPDATE ingest_runs SET status = 'failed', error = $2, finished_at = now() WHERE run_id = $1", run_id,
+                           error);
         });
     } catch (const std::exception& e) {
         log_event("error", "ingest_run_not_marked_failed", {{"run_id", run_id}, {"error", e.what()}});
@@ -71,11 +73,14 @@ PreparedLoad prepare_load(const std::string& source, const std::string& download
     UciParser parser(source, 2'100'000);
     Progress progress(source);
     std::size_t text_bytes = 0;
-    load.source = read_source(source, [&](std::string_view chunk) {
+    load.source = read_source(
+        source,
+        [&](std::string_view chunk) {
         parser.feed(chunk);
         text_bytes += chunk.size();
         progress.update(text_bytes, parser.lines_read());
-    }, download_dir);
+        },
+        download_dir);
     ParsedRows rows = parser.finish();
     load.rows_read = rows.size();
     log_info("ingest_stage", {{"stage", "parsed"}, {"source", source}, {"rows_read", load.rows_read}});
@@ -107,8 +112,11 @@ IngestReport ingest(pqxx::connection& conn, const IngestOptions& o) {
         report.minutes_missing = load.minutes_missing;
         report.minutes_imputed = load.imputation.minutes_imputed;
         report.checks = load.checks;
-        log_info("ingest_stage", {{"stage", "loading"}, {"tenant_id", o.tenant}, {"run_id", run_id},
-                                  {"minutes", load.minutes.size()}, {"hours", load.hours.size()}});
+        log_info("ingest_stage", {{"stage", "loading"},
+                                  {"tenant_id", o.tenant},
+                                  {"run_id", run_id},
+                                  {"minutes", load.minutes.size()},
+                                  {"hours", load.hours.size()}});
         db::with_tenant(conn, o.tenant, [&](pqxx::work& tx) {
             const auto earlier = o.force ? std::nullopt : earlier_run_of(tx, load.source.sha256);
             report.status = earlier ? "skipped" : "succeeded";
@@ -125,19 +133,26 @@ IngestReport ingest(pqxx::connection& conn, const IngestOptions& o) {
                 static_cast<std::int64_t>(report.rows_read), static_cast<std::int64_t>(report.minutes_missing),
                 static_cast<std::int64_t>(report.minutes_imputed), static_cast<std::int64_t>(report.minutes_loaded),
                 static_cast<std::int64_t>(report.hours_loaded),
-                earlier ? std::optional<std::string>("same file as run " + std::to_string(*earlier) + "; use --force to load again")
-                        : std::nullopt);
+                earlier
+                    ? std::optional<std::string>("same file as run " + std::to_string(*earlier) + "; use --force to load again")
+                    : std::nullopt);
         });
     } catch (const std::exception& e) {
         mark_failed(conn, o.tenant, run_id, e.what());
         throw;
     }
-    log_info("ingest_finished",
-             {{"tenant_id", o.tenant}, {"run_id", run_id}, {"status", report.status}, {"source", o.source},
-              {"sha256", report.source.sha256}, {"bytes", report.source.bytes}, {"rows_read", report.rows_read},
-              {"rows_missing", report.minutes_missing}, {"rows_imputed", report.minutes_imputed},
-              {"rows_loaded", report.minutes_loaded}, {"hours_loaded", report.hours_loaded},
-              {"seconds", std::chrono::duration<double>(Clock::now() - started).count()}});
+    log_info("ingest_finished", {{"tenant_id", o.tenant},
+                                 {"run_id", run_id},
+                                 {"status", report.status},
+                                 {"source", o.source},
+                                 {"sha256", report.source.sha256},
+                                 {"bytes", report.source.bytes},
+                                 {"rows_read", report.rows_read},
+                                 {"rows_missing", report.minutes_missing},
+                                 {"rows_imputed", report.minutes_imputed},
+                                 {"rows_loaded", report.minutes_loaded},
+                                 {"hours_loaded", report.hours_loaded},
+                                 {"seconds", std::chrono::duration<double>(Clock::now() - started).count()}});
     return report;
 }
 

@@ -22,8 +22,7 @@ struct PreparedLoad {
     ImputationStats imputation;
 };
 
-PreparedLoad prepare_load(const std::string& source, const std::string& download_dir,
-                          const ValidationOptions& validation = {});
+PreparedLoad prepare_load(const std::string& source, const std::string& download_dir, const ValidationOptions& validation = {});
 
 struct IngestOptions {
     std::string tenant;

@@ -20,9 +20,9 @@ enum Field : int {
     kSubMetering3,
     kFieldCount
 };
-inline constexpr const char* kFieldNames[kFieldCount] = {
-    "Global_active_power", "Global_reactive_power", "Voltage", "Global_intensity",
-    "Sub_metering_1", "Sub_metering_2", "Sub_metering_3"};
+inline constexpr const char* kFieldNames[kFieldCount] = {"Global_active_power", "Global_reactive_power", "Voltage",
+                                                         "Global_intensity",    "Sub_metering_1",        "Sub_metering_2",
+                                                         "Sub_metering_3"};
 
 using Milli = std::int32_t;
 inline constexpr Milli kMissing = INT32_MIN;

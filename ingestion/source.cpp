@@ -40,7 +40,8 @@ struct HashingFile {
         return n;
     }
     std::string hex_digest() {
-        while (read() > 0) {}  // readers that stop early (zip) still hash the whole file
+        while (read() > 0) {
+        }  // readers that stop early (zip) still hash the whole file
         unsigned char digest[EVP_MAX_MD_SIZE];
         unsigned len = 0;
         EVP_DigestFinal_ex(sha, digest, &len);
@@ -85,10 +86,12 @@ SourceInfo read_source(const std::string& source, const ChunkSink& sink, const s
     archive_read_support_format_zip(ar.get());
     archive_read_support_format_raw(ar.get());
     auto fail = [&](const std::string& what) -> Error {
-        return Error(source + ": " + what + ": " + (archive_error_string(ar.get()) ? archive_error_string(ar.get()) : "unreadable"),
+        return Error(source + ": " + what + ": " +
+                         (archive_error_string(ar.get()) ? archive_error_string(ar.get()) : "unreadable"),
                      "the file is damaged or truncated; download it again");
     };
-    if (archive_read_open(ar.get(), &file, nullptr, read_callback, nullptr) != ARCHIVE_OK) throw fail("truncated or corrupt archive");
+    if (archive_read_open(ar.get(), &file, nullptr, read_callback, nullptr) != ARCHIVE_OK)
+        throw fail("truncated or corrupt archive");
 
     bool found = false;
     struct archive_entry* entry;

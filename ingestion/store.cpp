@@ -19,9 +19,18 @@ std::vector<db::StagedColumn> minute_columns() {
     return columns;
 }
 
-const std::vector<std::string> kHourColumns = {"hour", "mean_kw", "energy_kwh", "min_kw", "max_kw", "mean_reactive_kw",
-                                               "mean_voltage", "sub_metering_1_wh", "sub_metering_2_wh",
-                                               "sub_metering_3_wh", "minutes_present", "minutes_imputed"};
+const std::vector<std::string> kHourColumns = {"hour",
+                                               "mean_kw",
+                                               "energy_kwh",
+                                               "min_kw",
+                                               "max_kw",
+                                               "mean_reactive_kw",
+                                               "mean_voltage",
+                                               "sub_metering_1_wh",
+                                               "sub_metering_2_wh",
+                                               "sub_metering_3_wh",
+                                               "minutes_present",
+                                               "minutes_imputed"};
 
 using Constants = std::vector<std::pair<std::string, std::string>>;
 
@@ -44,9 +53,8 @@ void copy_hours(pqxx::transaction_base& tx, const std::vector<HourlyRow>& hours,
     db::StagedCopy copy(tx, "usage_hourly", kHourColumns);
     for (const HourlyRow& h : hours) {
         fmt::format_to(std::back_inserter(copy.buffer()), "{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}\n",
-                       format_minute(h.hour), h.mean_kw, h.energy_kwh, h.min_kw, h.max_kw,
-                       h.mean_reactive_kw, h.mean_voltage, h.sub_metering_wh[0], h.sub_metering_wh[1],
-                       h.sub_metering_wh[2], h.minutes_present, h.minutes_imputed);
+                       format_minute(h.hour), h.mean_kw, h.energy_kwh, h.min_kw, h.max_kw, h.mean_reactive_kw, h.mean_voltage,
+                       h.sub_metering_wh[0], h.sub_metering_wh[1], h.sub_metering_wh[2], h.minutes_present, h.minutes_imputed);
         copy.maybe_flush();
     }
     copy.finish(constants);

@@ -63,8 +63,7 @@ UciParser::UciParser(std::string source_name, std::size_t expected_rows) : sourc
 }
 
 void UciParser::fail(const std::string& what) const {
-    throw Error(source_ + ":" + std::to_string(line_) + ": " + what,
-                "fix or replace the file; nothing from it was loaded");
+    throw Error(source_ + ":" + std::to_string(line_) + ": " + what, "fix or replace the file; nothing from it was loaded");
 }
 
 void UciParser::feed(std::string_view chunk) {
@@ -102,8 +101,7 @@ void UciParser::parse_header(std::string_view line) {
     header_seen_ = true;
     if (line.size() >= 3 && std::memcmp(line.data(), "\xEF\xBB\xBF", 3) == 0) line.remove_prefix(3);  // BOM
     if (line != kUciHeader)
-        fail("not a UCI household power file: header is '" + printable(line) + "', expected '" +
-             std::string(kUciHeader) + "'");
+        fail("not a UCI household power file: header is '" + printable(line) + "', expected '" + std::string(kUciHeader) + "'");
 }
 
 void UciParser::parse_line(std::string_view line) {
@@ -122,8 +120,7 @@ void UciParser::parse_line(std::string_view line) {
             begin = i + 1;
         }
     }
-    if (n != kColumns)
-        fail("expected 9 fields separated by ';', found " + std::to_string(n) + ": '" + printable(line) + "'");
+    if (n != kColumns) fail("expected 9 fields separated by ';', found " + std::to_string(n) + ": '" + printable(line) + "'");
 
     rows_.minute.push_back(parse_timestamp(fields[0], fields[1]));
     for (int f = 0; f < kFieldCount; ++f) {

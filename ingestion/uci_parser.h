@@ -8,9 +8,8 @@
 
 namespace voltedge::ingestion {
 
-inline constexpr std::string_view kUciHeader =
-    "Date;Time;Global_active_power;Global_reactive_power;Voltage;Global_intensity;"
-    "Sub_metering_1;Sub_metering_2;Sub_metering_3";
+inline constexpr std::string_view kUciHeader = "Date;Time;Global_active_power;Global_reactive_power;Voltage;Global_intensity;"
+                                               "Sub_metering_1;Sub_metering_2;Sub_metering_3";
 
 class UciParser {
 public:

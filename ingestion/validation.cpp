@@ -34,8 +34,8 @@ CheckResult energy_identity(const MinuteSeries& s, const ValidationOptions& o) {
     }
     const double share = checked ? static_cast<double>(violations) / checked : 0.0;
     return {"energy_identity", share <= o.max_energy_violation_share, share, o.max_energy_violation_share,
-            fmt::format("{} of {} minutes have Sub_metering_1+2+3 > Global_active_power*1000/60 + {} Wh",
-                        violations, checked, o.energy_tolerance_wh)};
+            fmt::format("{} of {} minutes have Sub_metering_1+2+3 > Global_active_power*1000/60 + {} Wh", violations, checked,
+                        o.energy_tolerance_wh)};
 }
 
 }  // namespace
@@ -70,8 +70,8 @@ std::vector<CheckResult> validate(MinuteSeries& s, const TimestampStats& ts, con
     std::size_t negative = 0;
     for (int f : {kGlobalActivePower, kGlobalReactivePower, kGlobalIntensity, kSubMetering1, kSubMetering2, kSubMetering3})
         negative += blank_out_of_range(s.value[f], 0, INT32_MAX);
-    out.push_back(count_check("range_non_negative", negative,
-                              "negative powers, intensities or sub-meterings, treated as missing"));
+    out.push_back(
+        count_check("range_non_negative", negative, "negative powers, intensities or sub-meterings, treated as missing"));
     out.push_back(energy_identity(s, o));
     return out;
 }

@@ -32,7 +32,6 @@ std::size_t minutes_with_missing_value(const MinuteSeries& series);
 
 // Runs every value check. Values out of range are set to kMissing so imputation replaces them; the
 // checks that failed to parse or to fit the schema never get here (the parser rejects the file).
-std::vector<CheckResult> validate(MinuteSeries& series, const TimestampStats& timestamps,
-                                  const ValidationOptions& options = {});
+std::vector<CheckResult> validate(MinuteSeries& series, const TimestampStats& timestamps, const ValidationOptions& options = {});
 
 }  // namespace voltedge::ingestion

@@ -59,7 +59,8 @@ std::shared_ptr<const ModelBundle> load_bundle(const BundleId& id, const BundleF
                         std::to_string(model_features(bundle->with_weather).size()),
                     "retrain with this version of voltedge");
     bundle->family_info = find_family(bundle->family);
-    if (!bundle->family_info) throw Error(what + " has unknown family '" + bundle->family + "'", "retrain with this version of voltedge");
+    if (!bundle->family_info)
+        throw Error(what + " has unknown family '" + bundle->family + "'", "retrain with this version of voltedge");
     if (bundle->family_info->task != Task::regression)
         throw Error(what + " is a " + bundle->family + " model, not a load forecaster", "promote a regression model");
 

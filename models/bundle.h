@@ -1,7 +1,7 @@
 #pragma once
 // A registered forecaster as the API serves it: the bundle `voltedge train` uploads (bundle.json plus one
-// model file per horizon), loaded into memory from wherever the registry keeps it. Immutable once loaded, so request threads share
-// it freely; a reload builds a new bundle and swaps the pointer.
+// model file per horizon), loaded into memory from wherever the registry keeps it. Immutable once loaded, so request threads
+// share it freely; a reload builds a new bundle and swaps the pointer.
 #include <functional>
 #include <memory>
 #include <nlohmann/json.hpp>
@@ -24,8 +24,8 @@ struct ModelBundle {
     std::string tenant, name, version, family, feature_set_version, source_commit;
     const Family* family_info = nullptr;  // the registry entry of `family`
     bool with_weather = false;
-    std::vector<FeatureSpec> features;  // input columns, in order
-    std::vector<HorizonModel> horizons;            // increasing hours
+    std::vector<FeatureSpec> features;   // input columns, in order
+    std::vector<HorizonModel> horizons;  // increasing hours
 
     int max_horizon() const { return horizons.back().hours; }
     // The direct model for a forecast `lead` hours past the last data: the smallest horizon >= lead.

@@ -7,12 +7,11 @@ namespace voltedge::models {
 
 const std::vector<Family>& families() {
     static const std::vector<Family> table = {
-        {"linear", Task::regression, false, "coefficient x centred value (mean of the training inputs as reference)",
-         make_linear, load_linear},
+        {"linear", Task::regression, false, "coefficient x centred value (mean of the training inputs as reference)", make_linear,
+         load_linear},
         {"logistic", Task::classification, false, "coefficient x centred value on the log-odds scale", make_logistic,
          load_logistic},
-        {"random_forest", Task::regression, true, "exact TreeSHAP (XGBoost pred_contribs)", make_random_forest,
-         load_tree_model},
+        {"random_forest", Task::regression, true, "exact TreeSHAP (XGBoost pred_contribs)", make_random_forest, load_tree_model},
         {"xgboost", Task::regression, true, "exact TreeSHAP (XGBoost pred_contribs)", make_xgboost, load_tree_model},
         {"mlp", Task::regression, false,
          "Shapley values by sampled permutations (32, fixed seed; sums exactly to the prediction)", make_mlp, load_mlp},

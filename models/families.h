@@ -17,7 +17,7 @@ enum class Task { regression, classification };
 struct Family {
     std::string_view name;
     Task task;
-    bool accepts_missing;                // predicts from rows with missing (NaN) inputs
+    bool accepts_missing;                 // predicts from rows with missing (NaN) inputs
     std::string_view explanation_method;  // as /explain reports it
     std::unique_ptr<Model> (*make)(std::uint64_t seed);
     // From a file Model::save wrote, already parsed as JSON (every family saves JSON).

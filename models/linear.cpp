@@ -8,7 +8,7 @@
 namespace voltedge::models {
 namespace {
 
-constexpr double kRidge = 1e-6;     // relative to n: keeps X'X invertible when lags are collinear
+constexpr double kRidge = 1e-6;  // relative to n: keeps X'X invertible when lags are collinear
 constexpr double kLogisticL2 = 1e-2;
 
 // Both families score b + w . standardized(x); they differ in the link and the fit.
@@ -26,8 +26,11 @@ public:
     }
 
     void save(const std::string& path) const override {
-        write_file(path, nlohmann::json{{"family", family()}, {"scaler", to_json(scaler_)}, {"intercept", intercept_},
-                                        {"weights", to_json(weights_)}}.dump());
+        write_file(path, nlohmann::json{{"family", family()},
+                                        {"scaler", to_json(scaler_)},
+                                        {"intercept", intercept_},
+                                        {"weights", to_json(weights_)}}
+                             .dump());
     }
 
     template <class M>
@@ -107,8 +110,6 @@ public:
 std::unique_ptr<Model> make_linear(std::uint64_t) { return std::make_unique<LinearModel>(); }
 std::unique_ptr<Model> make_logistic(std::uint64_t) { return std::make_unique<LogisticModel>(); }
 std::unique_ptr<Model> load_linear(const std::string&, const nlohmann::json& j) { return AffineModel::load<LinearModel>(j); }
-std::unique_ptr<Model> load_logistic(const std::string&, const nlohmann::json& j) {
-    return AffineModel::load<LogisticModel>(j);
-}
+std::unique_ptr<Model> load_logistic(const std::string&, const nlohmann::json& j) { return AffineModel::load<LogisticModel>(j); }
 
 }  // namespace voltedge::models

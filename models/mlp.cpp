@@ -118,17 +118,26 @@ public:
     }
 
     std::vector<std::pair<std::string, std::string>> params() const override {
-        return {{"hidden_layers", fmt::format("{},{}", kHidden1, kHidden2)}, {"activation", "relu"},
-                {"epochs", std::to_string(kEpochs)}, {"batch_size", std::to_string(kBatch)},
-                {"learning_rate", fmt::format("{}", kLearningRate)}, {"optimizer", "adam"},
-                {"shap_permutations", std::to_string(kPermutations)}, {"seed", std::to_string(seed_)}};
+        return {{"hidden_layers", fmt::format("{},{}", kHidden1, kHidden2)},
+                {"activation", "relu"},
+                {"epochs", std::to_string(kEpochs)},
+                {"batch_size", std::to_string(kBatch)},
+                {"learning_rate", fmt::format("{}", kLearningRate)},
+                {"optimizer", "adam"},
+                {"shap_permutations", std::to_string(kPermutations)},
+                {"seed", std::to_string(seed_)}};
     }
 
     void save(const std::string& path) const override {
         nlohmann::json layers = nlohmann::json::array();
         for (const Layer& l : layers_) layers.push_back({{"W", to_json(l.W)}, {"b", to_json(l.b)}});
-        write_file(path, nlohmann::json{{"family", family()}, {"seed", seed_}, {"scaler", to_json(scaler_)},
-                                        {"y_mean", y_mean_}, {"y_scale", y_scale_}, {"layers", layers}}.dump());
+        write_file(path, nlohmann::json{{"family", family()},
+                                        {"seed", seed_},
+                                        {"scaler", to_json(scaler_)},
+                                        {"y_mean", y_mean_},
+                                        {"y_scale", y_scale_},
+                                        {"layers", layers}}
+                             .dump());
     }
 
     static std::unique_ptr<Model> load(const nlohmann::json& j) {
@@ -169,7 +178,8 @@ private:
         for (std::size_t i = layers_.size(); i-- > 0;) {
             const Eigen::MatrixXd gW = delta * activation[i].transpose();
             const Eigen::VectorXd gb = delta.rowwise().sum();
-            if (i > 0) delta = (layers_[i].W.transpose() * delta).cwiseProduct((activation[i].array() > 0).cast<double>().matrix());
+            if (i > 0)
+                delta = (layers_[i].W.transpose() * delta).cwiseProduct((activation[i].array() > 0).cast<double>().matrix());
             layers_[i].adam_step(gW, gb, step);
         }
     }

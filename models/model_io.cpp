@@ -16,9 +16,7 @@ Scaler Scaler::fit(const Matrix& X) {
     return s;
 }
 
-Matrix Scaler::apply(const Matrix& X) const {
-    return ((X.rowwise() - mean).array().rowwise() / scale.array()).matrix();
-}
+Matrix Scaler::apply(const Matrix& X) const { return ((X.rowwise() - mean).array().rowwise() / scale.array()).matrix(); }
 
 nlohmann::json to_json(const Eigen::MatrixXd& m) {
     nlohmann::json j = {{"rows", m.rows()}, {"cols", m.cols()}, {"data", nlohmann::json::array()}};
@@ -37,9 +35,7 @@ Eigen::MatrixXd matrix_from_json(const nlohmann::json& j) {
 
 nlohmann::json to_json(const Scaler& s) { return {{"mean", to_json(s.mean)}, {"scale", to_json(s.scale)}}; }
 
-Scaler scaler_from_json(const nlohmann::json& j) {
-    return {matrix_from_json(j.at("mean")), matrix_from_json(j.at("scale"))};
-}
+Scaler scaler_from_json(const nlohmann::json& j) { return {matrix_from_json(j.at("mean")), matrix_from_json(j.at("scale"))}; }
 
 void write_file(const std::string& path, const std::string& bytes) {
     std::ofstream out(path, std::ios::binary);

@@ -67,12 +67,30 @@ struct Params {
 Params params_for(const std::string& family, std::uint64_t seed) {
     const std::string s = std::to_string(seed);
     if (family == "random_forest")
-        return {1, {{"booster", "gbtree"}, {"tree_method", "hist"}, {"num_parallel_tree", "60"}, {"learning_rate", "1"},
-                    {"subsample", "0.632"}, {"colsample_bynode", "0.33"}, {"max_depth", "10"}, {"min_child_weight", "5"},
-                    {"reg_lambda", "0"}, {"objective", "reg:squarederror"}, {"seed", s}, {"nthread", "2"}}};
-    return {300, {{"booster", "gbtree"}, {"tree_method", "hist"}, {"learning_rate", "0.05"}, {"max_depth", "6"},
-                  {"subsample", "0.8"}, {"colsample_bytree", "0.8"}, {"min_child_weight", "5"},
-                  {"objective", "reg:squarederror"}, {"seed", s}, {"nthread", "2"}}};
+        return {1,
+                {{"booster", "gbtree"},
+                 {"tree_method", "hist"},
+                 {"num_parallel_tree", "60"},
+                 {"learning_rate", "1"},
+                 {"subsample", "0.632"},
+                 {"colsample_bynode", "0.33"},
+                 {"max_depth", "10"},
+                 {"min_child_weight", "5"},
+                 {"reg_lambda", "0"},
+                 {"objective", "reg:squarederror"},
+                 {"seed", s},
+                 {"nthread", "2"}}};
+    return {300,
+            {{"booster", "gbtree"},
+             {"tree_method", "hist"},
+             {"learning_rate", "0.05"},
+             {"max_depth", "6"},
+             {"subsample", "0.8"},
+             {"colsample_bytree", "0.8"},
+             {"min_child_weight", "5"},
+             {"objective", "reg:squarederror"},
+             {"seed", s},
+             {"nthread", "2"}}};
 }
 
 class TreeModel : public Model {

@@ -70,8 +70,7 @@ std::string escaped(std::string_view text, bool quote) {
 }
 
 // `{a="x",b="y"}`, with le="..." last for a histogram bucket; empty when there is no label at all.
-std::string label_set(const std::vector<std::string>& names, const std::vector<std::string>& values,
-                      std::string_view le = {}) {
+std::string label_set(const std::vector<std::string>& names, const std::vector<std::string>& values, std::string_view le = {}) {
     if (names.empty() && le.empty()) return "";
     std::string out = "{";
     for (std::size_t i = 0; i < names.size(); ++i)
@@ -134,8 +133,7 @@ private:
 }  // namespace
 
 const std::vector<double>& latency_buckets() {
-    static const std::vector<double> buckets = {0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05,
-                                                0.1,    0.25,  0.5,    1,     2.5,  5};
+    static const std::vector<double> buckets = {0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5};
     return buckets;
 }
 
@@ -191,22 +189,21 @@ Family::Family(Kind kind, std::string name, std::string help, std::vector<std::s
     for (std::size_t i = 0; i < label_names_.size(); ++i) {
         const std::string& label = label_names_[i];
         if (!valid_label_name(label))
-            throw std::invalid_argument(fmt::format(
-                "metric '{}': invalid label name '{}': use [a-zA-Z_][a-zA-Z0-9_]*, not starting with __", name_, label));
+            throw std::invalid_argument(
+                fmt::format("metric '{}': invalid label name '{}': use [a-zA-Z_][a-zA-Z0-9_]*, not starting with __", name_,
+                            label));
         if (std::find(label_names_.begin(), label_names_.begin() + static_cast<std::ptrdiff_t>(i), label) !=
             label_names_.begin() + static_cast<std::ptrdiff_t>(i))
             throw std::invalid_argument(fmt::format("metric '{}': label '{}' appears twice", name_, label));
     }
 }
 
-bool Family::same_definition(const Family& other) const {
-    return kind_ == other.kind_ && label_names_ == other.label_names_;
-}
+bool Family::same_definition(const Family& other) const { return kind_ == other.kind_ && label_names_ == other.label_names_; }
 
 void Family::check_label_count(const std::vector<std::string>& label_values) const {
     if (label_values.size() != label_names_.size())
-        throw std::invalid_argument(fmt::format("metric '{}' has {} label(s) ({}); got {} value(s)", name_,
-                                                label_names_.size(), fmt::join(label_names_, ", "), label_values.size()));
+        throw std::invalid_argument(fmt::format("metric '{}' has {} label(s) ({}); got {} value(s)", name_, label_names_.size(),
+                                                fmt::join(label_names_, ", "), label_values.size()));
 }
 
 }  // namespace detail
@@ -232,7 +229,8 @@ Gauge& GaugeFamily::with(const std::vector<std::string>& label_values) {
 }
 
 void GaugeFamily::render_samples(std::string& out) const {
-    series_.each([&](const auto& values, const Gauge& g) { sample(out, name(), label_set(label_names(), values), number(g.value())); });
+    series_.each(
+        [&](const auto& values, const Gauge& g) { sample(out, name(), label_set(label_names(), values), number(g.value())); });
 }
 
 HistogramFamily::HistogramFamily(std::string name, std::string help, std::vector<std::string> label_names,
@@ -281,12 +279,9 @@ std::shared_ptr<detail::Family> Registry::add(std::shared_ptr<detail::Family> ca
     return it->second;
 }
 
-Counter& Registry::counter(const std::string& name, const std::string& help) {
-    return counter_family(name, help, {}).with({});
-}
+Counter& Registry::counter(const std::string& name, const std::string& help) { return counter_family(name, help, {}).with({}); }
 
-CounterFamily& Registry::counter_family(const std::string& name, const std::string& help,
-                                        std::vector<std::string> label_names) {
+CounterFamily& Registry::counter_family(const std::string& name, const std::string& help, std::vector<std::string> label_names) {
     return static_cast<CounterFamily&>(*add(std::make_shared<CounterFamily>(name, help, std::move(label_names))));
 }
 
@@ -323,8 +318,8 @@ bool Registry::remove(const std::string& name) {
         const auto it = families_.find(name);
         if (it == families_.end()) return false;
         if (it->second->kind() != Kind::gauge_callback)
-            throw std::logic_error(fmt::format("metric '{}' is a {}; only callback gauges can be removed", name,
-                                               kind_name(it->second->kind())));
+            throw std::logic_error(
+                fmt::format("metric '{}' is a {}; only callback gauges can be removed", name, kind_name(it->second->kind())));
         family = std::move(it->second);
         families_.erase(it);
     }

@@ -109,11 +109,14 @@ ModelVersion Mlflow::create_version(const std::string& tenant, const Run& run, c
     const std::string name = model_name(tenant);
     if (!get_or_absent("registered-models/get?name=" + http::escape(name)))
         call("POST", "registered-models/create",
-             {{"name", name}, {"description", "Hourly load forecaster of tenant " + tenant + " (champion by 1 h MAE)"},
+             {{"name", name},
+              {"description", "Hourly load forecaster of tenant " + tenant + " (champion by 1 h MAE)"},
               {"tags", pairs({{"tenant", tenant}})}});
     // A runs:/ source and the run id let MLflow's UI link the version and the run both ways.
     return to_version(call("POST", "model-versions/create",
-                           {{"name", name}, {"source", "runs:/" + run.run_id + "/" + model_dir}, {"run_id", run.run_id},
+                           {{"name", name},
+                            {"source", "runs:/" + run.run_id + "/" + model_dir},
+                            {"run_id", run.run_id},
                             {"tags", pairs(tags)}})["model_version"]);
 }
 
@@ -122,13 +125,15 @@ void Mlflow::delete_version(const std::string& tenant, const std::string& versio
 }
 
 std::optional<ModelVersion> Mlflow::version(const std::string& tenant, const std::string& version) {
-    const auto j = get_or_absent("model-versions/get?name=" + http::escape(model_name(tenant)) + "&version=" + http::escape(version));
+    const auto j = get_or_absent("model-versions/get?name=" + http::escape(model_name(tenant)) +
+                                 "&version=" + http::escape(version));
     if (!j) return std::nullopt;
     return to_version((*j)["model_version"]);
 }
 
 std::optional<ModelVersion> Mlflow::alias(const std::string& tenant, const std::string& alias) {
-    const auto j = get_or_absent("registered-models/alias?name=" + http::escape(model_name(tenant)) + "&alias=" + http::escape(alias));
+    const auto j = get_or_absent("registered-models/alias?name=" + http::escape(model_name(tenant)) +
+                                 "&alias=" + http::escape(alias));
     if (!j) return std::nullopt;
     return to_version((*j)["model_version"]);
 }
@@ -151,7 +156,8 @@ std::string Mlflow::fetch(const ModelVersion& version, const std::string& path) 
     const std::string location = artifact_uri(version.run_id) + "/model/" + path;
     Response r = request("GET", "/api/2.0/mlflow-artifacts/artifacts/" + artifact_path(location), "");
     if (r.status != 200)
-        throw Error(fmt::format("downloading {} of {} version {} failed with HTTP {}", path, version.name, version.version, r.status));
+        throw Error(
+            fmt::format("downloading {} of {} version {} failed with HTTP {}", path, version.name, version.version, r.status));
     return std::move(r.body);
 }
 
@@ -169,7 +175,9 @@ Run Mlflow::start_run(const std::string& experiment_id, const std::string& run_n
     all.emplace_back(kSourceNameTag, source);
     all.emplace_back(kSourceCommitTag, commit);
     const Json info = call("POST", "runs/create",
-                           {{"experiment_id", experiment_id}, {"run_name", run_name}, {"start_time", now_ms()},
+                           {{"experiment_id", experiment_id},
+                            {"run_name", run_name},
+                            {"start_time", now_ms()},
                             {"tags", pairs(all)}})["run"]["info"];
     const Run run{info["run_id"], info["experiment_id"]};
     std::lock_guard lock(mutex_);
@@ -185,8 +193,11 @@ void Mlflow::log(const Run& run, const std::vector<Metric>& metrics, const Tags&
         Json m = Json::array();
         for (; i < metrics.size() && m.size() < 1000; ++i)
             m.push_back({{"key", metrics[i].key}, {"value", metrics[i].value}, {"timestamp", ts}, {"step", metrics[i].step}});
-        call("POST", "runs/log-batch", {{"run_id", run.run_id}, {"metrics", m}, {"params", first ? pairs(params) : Json::array()},
-                                        {"tags", first ? pairs(tags) : Json::array()}});
+        call("POST", "runs/log-batch",
+             {{"run_id", run.run_id},
+              {"metrics", m},
+              {"params", first ? pairs(params) : Json::array()},
+              {"tags", first ? pairs(tags) : Json::array()}});
         first = false;
     } while (i < metrics.size());
 }
@@ -201,12 +212,15 @@ void Mlflow::upload(const Run& run, const std::string& path, const std::string& 
 
 // MLflow's UI lists a run's models from its logged-model history and an MLmodel file in the model folder.
 void Mlflow::record_model(const Run& run, const std::string& model_dir, const std::string& family) {
-    const std::string created = fmt::format("{:%Y-%m-%d %H:%M:%S}", std::chrono::floor<std::chrono::seconds>(std::chrono::system_clock::now()));
+    const std::string created = fmt::format("{:%Y-%m-%d %H:%M:%S}",
+                                            std::chrono::floor<std::chrono::seconds>(std::chrono::system_clock::now()));
     upload(run, model_dir + "/MLmodel",
            fmt::format("artifact_path: {}\nflavors:\n  voltedge:\n    family: {}\n    bundle: bundle.json\nrun_id: {}\n"
                        "utc_time_created: '{}'\n",
                        model_dir, family, run.run_id, created));
-    const Json history = Json::array({{{"run_id", run.run_id}, {"artifact_path", model_dir}, {"utc_time_created", created},
+    const Json history = Json::array({{{"run_id", run.run_id},
+                                       {"artifact_path", model_dir},
+                                       {"utc_time_created", created},
                                        {"flavors", {{"voltedge", {{"family", family}}}}}}});
     log(run, {}, {}, {{kLoggedModelsTag, history.dump()}});
 }

@@ -80,7 +80,7 @@ std::optional<ModelVersion> find_version(ModelRegistry& registry, const std::str
 
 // Registers the model folder "model" of `run` as a new version with alias `staging`. If any step fails,
 // the version is deleted again: nothing half-registered.
-ModelVersion register_champion(ModelRegistry& registry, const Run& run, const std::string& tenant,
-                               const std::string& family, const std::string& commit);
+ModelVersion register_champion(ModelRegistry& registry, const Run& run, const std::string& tenant, const std::string& family,
+                               const std::string& commit);
 
 }  // namespace voltedge::registry

@@ -52,12 +52,11 @@ bool create_tenant(const std::string& admin_url, const std::string& tenant_id, c
     return created;
 }
 
-std::string issue_api_key(const std::string& admin_url, const std::string& tenant_id, bool is_admin,
-                          const std::string& actor) {
+std::string issue_api_key(const std::string& admin_url, const std::string& tenant_id, bool is_admin, const std::string& actor) {
     const NewApiKey key = generate_api_key();
     in_existing_tenant(admin_url, tenant_id, [&](pqxx::work& tx) {
-        tx.exec_params("INSERT INTO api_keys (key_id, tenant_id, key_hash, is_admin) VALUES ($1, $2, $3, $4)",
-                       key.key_id, tenant_id, key.hash, is_admin);
+        tx.exec_params("INSERT INTO api_keys (key_id, tenant_id, key_hash, is_admin) VALUES ($1, $2, $3, $4)", key.key_id,
+                       tenant_id, key.hash, is_admin);
         audit(tx, tenant_id, actor, "api_key.create", {{"key_id", key.key_id}, {"is_admin", is_admin}});
         return true;
     });

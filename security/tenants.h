@@ -8,8 +8,7 @@ namespace voltedge::security {
 bool create_tenant(const std::string& admin_url, const std::string& tenant_id, const std::string& actor);
 
 // Issues a new API key for an existing tenant and returns the secret (shown once, never stored).
-std::string issue_api_key(const std::string& admin_url, const std::string& tenant_id, bool is_admin,
-                          const std::string& actor);
+std::string issue_api_key(const std::string& admin_url, const std::string& tenant_id, bool is_admin, const std::string& actor);
 
 // Revokes one of the tenant's keys by its key id (the "ve_xxxxxxxx" prefix of the key). Returns false if the
 // tenant has no such active key. The API stops accepting it within its key cache time.

@@ -50,9 +50,10 @@ std::vector<Forecast> forecast(const ModelBundle& bundle, const std::vector<Plan
             if (!bundle.family_info->accepts_missing)
                 for (Eigen::Index c = 0; c < width; ++c)
                     if (std::isnan(X(static_cast<Eigen::Index>(k), c)))
-                        throw TargetError(fmt::format("input {} is missing for target {} (feature row {}); a {} model needs every input",
-                                                      bundle.features[static_cast<std::size_t>(c)].name, format_minute(plan.target_hour),
-                                                      format_minute(plan.origin_hour), bundle.family));
+                        throw TargetError(
+                            fmt::format("input {} is missing for target {} (feature row {}); a {} model needs every input",
+                                        bundle.features[static_cast<std::size_t>(c)].name, format_minute(plan.target_hour),
+                                        format_minute(plan.origin_hour), bundle.family));
         }
         const models::Vector y = h.model->predict(X);
         for (std::size_t k = 0; k < members.size(); ++k) {

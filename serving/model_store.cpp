@@ -51,7 +51,8 @@ std::shared_ptr<const models::ModelBundle> ModelStore::load_version(const std::s
         std::shared_lock lock(mutex_);
         if (auto it = versions_.find({tenant, v.version}); it != versions_.end()) return it->second;
     }
-    auto bundle = models::load_bundle({tenant, v.name, v.version}, [&](const std::string& path) { return registry_.fetch(v, path); });
+    auto bundle = models::load_bundle({tenant, v.name, v.version},
+                                      [&](const std::string& path) { return registry_.fetch(v, path); });
     std::unique_lock lock(mutex_);
     if (versions_.size() >= kMaxKeptVersions) {
         // Forget a version nobody serves; requests holding it keep their own pointer.
@@ -88,8 +89,11 @@ ModelStore::ReloadResult ModelStore::reload_tenant(const std::string& tenant) {
         missing_until_.erase(tenant);
     }
     if (result.changed)
-        log_info("model_loaded", {{"tenant_id", tenant}, {"model", result.name}, {"version", result.version},
-                                  {"previous_version", result.previous_version}, {"family", bundle->family}});
+        log_info("model_loaded", {{"tenant_id", tenant},
+                                  {"model", result.name},
+                                  {"version", result.version},
+                                  {"previous_version", result.previous_version},
+                                  {"family", bundle->family}});
     return result;
 }
 

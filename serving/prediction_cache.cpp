@@ -14,7 +14,8 @@ observability::CounterFamily& hits() {
 }
 }  // namespace
 
-PredictionCache::PredictionCache(std::shared_ptr<db::RedisClient> redis, std::size_t max_entries_per_tenant, int redis_ttl_seconds)
+PredictionCache::PredictionCache(std::shared_ptr<db::RedisClient> redis, std::size_t max_entries_per_tenant,
+                                 int redis_ttl_seconds)
     : redis_(std::move(redis)),
       max_entries_(max_entries_per_tenant),
       redis_ttl_(redis_ttl_seconds),
@@ -57,9 +58,12 @@ std::vector<PredictionCache::Lookup> PredictionCache::get(const CacheScope& scop
         }
     }
     for (const auto& l : out) {
-        if (l.source == Source::memory) memory_hits_.inc();
-        else if (l.source == Source::redis) redis_hits_.inc();
-        else misses_.inc();
+        if (l.source == Source::memory)
+            memory_hits_.inc();
+        else if (l.source == Source::redis)
+            redis_hits_.inc();
+        else
+            misses_.inc();
     }
     return out;
 }

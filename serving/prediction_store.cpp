@@ -43,7 +43,8 @@ std::vector<std::string> store_predictions(pqxx::connection& conn, const std::st
     }
     db::exec_as_tenant(conn, tenant,
                        "INSERT INTO predictions (tenant_id, id, target_hour, horizon_hours, origin_hour, value_kw, model_name, "
-                       "model_version, model_family, inputs, request_id) VALUES " + values);
+                       "model_version, model_family, inputs, request_id) VALUES " +
+                           values);
     return ids;
 }
 
@@ -51,12 +52,21 @@ std::optional<StoredPrediction> find_prediction(pqxx::connection& conn, const st
     const auto rows = db::with_tenant(conn, tenant, [&](pqxx::transaction_base& tx) {
         return tx.exec_params(
             "SELECT (extract(epoch from target_hour) / 60)::bigint, (extract(epoch from origin_hour) / 60)::bigint, horizon_hours, "
-            "value_kw, model_name, model_version, model_family, request_id, inputs::text FROM predictions WHERE id = $1", id);
+            "value_kw, model_name, model_version, model_family, request_id, inputs::text FROM predictions WHERE id = $1",
+            id);
     });
     if (rows.empty()) return std::nullopt;
     const auto r = rows[0];
-    return StoredPrediction{id, r[0].as<Minute>(), r[1].as<Minute>(), r[2].as<int>(), r[3].as<double>(), r[4].as<std::string>(),
-                            r[5].as<std::string>(), r[6].as<std::string>(), r[7].as<std::string>(), parse_float_array(r[8].as<std::string>())};
+    return StoredPrediction{id,
+                            r[0].as<Minute>(),
+                            r[1].as<Minute>(),
+                            r[2].as<int>(),
+                            r[3].as<double>(),
+                            r[4].as<std::string>(),
+                            r[5].as<std::string>(),
+                            r[6].as<std::string>(),
+                            r[7].as<std::string>(),
+                            parse_float_array(r[8].as<std::string>())};
 }
 
 }  // namespace voltedge::serving

@@ -56,7 +56,8 @@ struct Predictor::Impl {
     std::unique_ptr<db::Subscriber> data_changes;
     observability::Registry state_metrics;
 
-    Impl(db::ConnectionPool& p, registry::ModelRegistry& registry, std::string url, const std::string& redis_url, PredictorOptions o)
+    Impl(db::ConnectionPool& p, registry::ModelRegistry& registry, std::string url, const std::string& redis_url,
+         PredictorOptions o)
         : pool(p),
           database_url(std::move(url)),
           options(o),
@@ -100,10 +101,12 @@ struct Predictor::Impl {
         return db::with_tenant(*conn, tenant, [&](pqxx::transaction_base& tx) {
             const auto stamp = features::feature_stamp(tx);
             if (!stamp)
-                throw ServingError(ServingError::Reason::no_features, "", "tenant " + tenant + " has no features to forecast from",
+                throw ServingError(ServingError::Reason::no_features, "",
+                                   "tenant " + tenant + " has no features to forecast from",
                                    "run 'voltedge features --tenant " + tenant + "' after ingesting data");
             auto rows = std::make_shared<Rows>();
-            for (auto& r : features::load_feature_rows_since(tx, stamp->last_hour - (kMaxHorizonHours - 1) * 60)) rows->emplace(r.hour, r);
+            for (auto& r : features::load_feature_rows_since(tx, stamp->last_hour - (kMaxHorizonHours - 1) * 60))
+                rows->emplace(r.hour, r);
             return TenantData{*stamp, std::move(rows), Clock::now(), false};
         });
     }
@@ -139,7 +142,8 @@ struct Predictor::Impl {
                 plans.push_back(plan_target(model, stamp, targets[i]));
             } catch (const TargetError& e) {
                 throw ServingError(ServingError::Reason::bad_request,
-                                   query.field == "target_hours" ? fmt::format("target_hours[{}]", i) : query.field, e.what(), e.hint());
+                                   query.field == "target_hours" ? fmt::format("target_hours[{}]", i) : query.field, e.what(),
+                                   e.hint());
             }
         }
         return plans;
@@ -216,11 +220,13 @@ Predictor::Predictor(db::ConnectionPool& pool, registry::ModelRegistry& registry
                      const std::string& redis_url, PredictorOptions options)
     : impl_(std::make_unique<Impl>(pool, registry, database_url, redis_url, options)) {
     Impl& s = *impl_;
-    s.state_metrics.gauge_callback("voltedge_redis_up", "Whether the shared cache is reachable.", [&s] { return s.redis->up() ? 1.0 : 0.0; });
+    s.state_metrics.gauge_callback("voltedge_redis_up", "Whether the shared cache is reachable.",
+                                   [&s] { return s.redis->up() ? 1.0 : 0.0; });
     s.state_metrics.gauge_callback("voltedge_model_info", "The model version served per tenant (value 1).",
                                    {"tenant", "model", "version", "family"}, [&s] {
                                        observability::GaugeSamples out;
-                                       for (const auto& m : s.models.loaded()) out.push_back({{m->tenant, m->name, m->version, m->family}, 1});
+                                       for (const auto& m : s.models.loaded())
+                                           out.push_back({{m->tenant, m->name, m->version, m->family}, 1});
                                        return out;
                                    });
 }
@@ -250,7 +256,8 @@ Forecasts Predictor::predict(const RequestContext& ctx, const ForecastQuery& que
 
 ExplainedPrediction Predictor::explain(const RequestContext& ctx, const std::string& id) {
     if (!is_prediction_id(id))
-        throw ServingError(ServingError::Reason::bad_request, "id", "'" + id + "' is not a prediction id", "use the id POST /predict returned");
+        throw ServingError(ServingError::Reason::bad_request, "id", "'" + id + "' is not a prediction id",
+                           "use the id POST /predict returned");
     auto p = [&] {
         auto conn = impl_->pool.acquire();
         return find_prediction(*conn, ctx.tenant, id);
@@ -263,7 +270,8 @@ ExplainedPrediction Predictor::explain(const RequestContext& ctx, const std::str
     if (p->inputs.size() != model->features.size()) throw Error("stored inputs do not match model version " + p->model_version);
     const models::Matrix X = Eigen::Map<const models::Matrix>(p->inputs.data(), 1, static_cast<Eigen::Index>(p->inputs.size()));
     auto explanation = hm->model->explain(X).front();
-    return {std::move(*p), model, std::move(explanation), hm->global_importance, std::string(model->family_info->explanation_method)};
+    return {std::move(*p), model, std::move(explanation), hm->global_importance,
+            std::string(model->family_info->explanation_method)};
 }
 
 std::vector<ModelStore::ReloadResult> Predictor::reload(const std::optional<std::string>& tenant) {

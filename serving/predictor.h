@@ -30,11 +30,11 @@ struct RequestContext {
 class ServingError : public Error {
 public:
     enum class Reason {
-        bad_request,         // the targets asked for cannot be forecast (422)
-        not_found,           // no such prediction for this tenant (404)
-        no_features,         // the tenant has no feature data yet (409)
-        no_model,            // the tenant has no production model (503)
-        deadline_exceeded,   // the request's deadline passed before it finished (503)
+        bad_request,        // the targets asked for cannot be forecast (422)
+        not_found,          // no such prediction for this tenant (404)
+        no_features,        // the tenant has no feature data yet (409)
+        no_model,           // the tenant has no production model (503)
+        deadline_exceeded,  // the request's deadline passed before it finished (503)
     };
     ServingError(Reason reason, std::string field, std::string what, std::string hint = {})
         : Error(std::move(what), std::move(hint)), reason_(reason), field_(std::move(field)) {}

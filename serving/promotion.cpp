@@ -20,12 +20,15 @@ registry::ModelVersion move_alias(registry::ModelRegistry& registry, pqxx::conne
                         "train one with 'voltedge train --tenant " + tenant + "' or pick an existing version in the MLflow UI");
         const auto previous = registry.alias(tenant, alias);
         security::audit(tx, tenant, actor, "model." + std::string(alias == "production" ? "promote" : "alias"),
-                        {{"model", name}, {"version", found->version}, {"alias", alias},
+                        {{"model", name},
+                         {"version", found->version},
+                         {"alias", alias},
                          {"previous_version", previous ? previous->version : ""},
-                         {"model_commit", found->tag("source_commit")}, {"source_commit", source_commit}});
+                         {"model_commit", found->tag("source_commit")},
+                         {"source_commit", source_commit}});
         registry.set_alias(tenant, alias, found->version);  // last: if it fails, the audit row rolls back
-        log_info("model_alias_moved", {{"tenant_id", tenant}, {"model", name}, {"alias", alias}, {"version", found->version},
-                                       {"actor", actor}});
+        log_info("model_alias_moved",
+                 {{"tenant_id", tenant}, {"model", name}, {"alias", alias}, {"version", found->version}, {"actor", actor}});
         return *found;
     });
 }

@@ -12,16 +12,16 @@ namespace voltedge::training {
 
 struct BacktestOptions {
     int folds = 4;
-    int fold_hours = 30 * 24;      // one month
+    int fold_hours = 30 * 24;          // one month
     std::string window = "expanding";  // or "sliding"
-    int train_hours = 365 * 24;    // sliding window length
-    int min_train_hours = 14 * 24; // fewer training targets than this is an error
+    int train_hours = 365 * 24;        // sliding window length
+    int min_train_hours = 14 * 24;     // fewer training targets than this is an error
 };
 
 struct Split {
-    int index;                       // 0-based, oldest first (the MLflow step)
-    Minute train_begin, train_end;   // target hours [begin, end)
-    Minute test_begin, test_end;     // target hours [begin, end)
+    int index;                      // 0-based, oldest first (the MLflow step)
+    Minute train_begin, train_end;  // target hours [begin, end)
+    Minute test_begin, test_end;    // target hours [begin, end)
 };
 
 // Splits for horizon h over data whose target hours span [first_hour, last_hour]; throws Error when the

@@ -63,9 +63,8 @@ ClassificationMetrics classification_metrics(const std::vector<int>& label, cons
         loss -= label[i] ? std::log(p) : std::log(1 - p);
     }
     const double negatives = static_cast<double>(m.n - m.positives);
-    m.auc = m.positives && negatives
-                ? (positive_rank_sum - m.positives * (m.positives + 1) / 2.0) / (m.positives * negatives)
-                : NAN;
+    m.auc = m.positives && negatives ? (positive_rank_sum - m.positives * (m.positives + 1) / 2.0) / (m.positives * negatives)
+                                     : NAN;
     m.f1 = tp ? 2.0 * tp / (2.0 * tp + fp + fn) : 0;
     m.log_loss = loss / m.n;
     return m;

@@ -54,8 +54,8 @@ void plot_forecast_vs_actual(const std::string& png, const std::string& title, c
     std::filesystem::remove(script);
 }
 
-void plot_shap_summary(const std::string& png, const std::string& title, const std::vector<std::string>& names,
-                       const Matrix& X, const Matrix& shap, int max_features) {
+void plot_shap_summary(const std::string& png, const std::string& title, const std::vector<std::string>& names, const Matrix& X,
+                       const Matrix& shap, int max_features) {
     const Eigen::Index d = X.cols(), n = X.rows();
     std::vector<Eigen::Index> order(d);
     std::iota(order.begin(), order.end(), 0);

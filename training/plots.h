@@ -13,7 +13,7 @@ void plot_forecast_vs_actual(const std::string& png, const std::string& title, c
 
 // The usual SHAP summary ("beeswarm"): one line per feature, the most important (mean |SHAP|) on top,
 // a dot per row at its SHAP value, coloured by the feature's value (low blue .. high red, by rank).
-void plot_shap_summary(const std::string& png, const std::string& title, const std::vector<std::string>& names,
-                       const Matrix& X, const Matrix& shap, int max_features = 15);
+void plot_shap_summary(const std::string& png, const std::string& title, const std::vector<std::string>& names, const Matrix& X,
+                       const Matrix& shap, int max_features = 15);
 
 }  // namespace voltedge::training

@@ -69,7 +69,8 @@ public:
             HorizonData hd{build_design(rows, h, with_weather_), {}};
             if (hd.design.y.size() == 0)
                 throw Error(fmt::format("tenant {} has no complete feature rows for horizon {} h (a week of history is "
-                                        "needed for the 168 h lag)", tenant_, h),
+                                        "needed for the 168 h lag)",
+                                        tenant_, h),
                             "ingest more data, then rerun 'voltedge features --tenant " + tenant_ + "'");
             hd.splits = make_splits(hd.design.target_hour.front(), hd.design.target_hour.back(), h, config_.backtest);
             horizons_.push_back(std::move(hd));
@@ -89,7 +90,8 @@ public:
             const registry::Run run = run_family(family);
             const double seconds = seconds_since(family_start);
             report.families.push_back({family, run.run_id, seconds});
-            log_info("family_trained", {{"tenant_id", tenant_}, {"family", family}, {"run_id", run.run_id}, {"seconds", seconds}});
+            log_info("family_trained",
+                     {{"tenant_id", tenant_}, {"family", family}, {"run_id", run.run_id}, {"seconds", seconds}});
             const double mae = pooled(family, config_.horizons.front()).regression.mae;
             if (models::is_regressor(family) && mae < champion_mae) {
                 champion_mae = mae;
@@ -205,7 +207,8 @@ private:
                 };
                 const std::vector<int> labels = labels_of(y_test);
                 const double decision = best_f1_threshold(labels_of(y_train), to_std(model->predict(X_train)));
-                scores_.push_back({family, hd.design.horizon, s.index, s, {}, classification_metrics(labels, predicted, decision)});
+                scores_.push_back(
+                    {family, hd.design.horizon, s.index, s, {}, classification_metrics(labels, predicted, decision)});
                 all_decisions.insert(all_decisions.end(), labels.size(), decision);
                 all_labels.insert(all_labels.end(), labels.begin(), labels.end());
                 all_probabilities.insert(all_probabilities.end(), predicted.begin(), predicted.end());
@@ -222,7 +225,8 @@ private:
         if (regressor)
             add_regression_scores(family, hd, predicted_by_split);
         else
-            scores_.push_back({family, hd.design.horizon, -1, {}, {}, classification_metrics(all_labels, all_probabilities, all_decisions)});
+            scores_.push_back(
+                {family, hd.design.horizon, -1, {}, {}, classification_metrics(all_labels, all_probabilities, all_decisions)});
     }
 
     // Fits on every row of the horizon, saves the model and returns its global importance (mean |contribution|
@@ -252,7 +256,8 @@ private:
     }
 
     std::string backtest_csv(const std::string& family) const {
-        std::string csv = "model,horizon_h,split,train_begin,train_end,test_begin,test_end,n,mae,rmse,mape_pct,wape_pct,auc,f1,log_loss\n";
+        std::string csv =
+            "model,horizon_h,split,train_begin,train_end,test_begin,test_end,n,mae,rmse,mape_pct,wape_pct,auc,f1,log_loss\n";
         for (const auto& s : scores_) {
             const bool baseline = s.model == "persistence" || s.model.starts_with("seasonal_naive");
             if (s.model != family && !(baseline && models::is_regressor(family))) continue;
@@ -263,7 +268,8 @@ private:
                                when(s.bounds.train_begin), when(s.bounds.train_end), when(s.bounds.test_begin),
                                when(s.bounds.test_end), cls ? s.classification.n : s.regression.n);
             csv += cls ? fmt::format(",,,,{},{},{}\n", s.classification.auc, s.classification.f1, s.classification.log_loss)
-                       : fmt::format("{},{},{},{},,,\n", s.regression.mae, s.regression.rmse, s.regression.mape, s.regression.wape);
+                       : fmt::format("{},{},{},{},,,\n", s.regression.mae, s.regression.rmse, s.regression.mape,
+                                     s.regression.wape);
         }
         return csv;
     }
@@ -282,7 +288,8 @@ private:
                 add("rmse", s.regression.rmse);
                 add("mape", s.regression.mape);
                 add("wape", s.regression.wape);
-                if (s.split < 0) add("skill_vs_persistence", 1 - s.regression.mae / pooled("persistence", s.horizon).regression.mae);
+                if (s.split < 0)
+                    add("skill_vs_persistence", 1 - s.regression.mae / pooled("persistence", s.horizon).regression.mae);
             } else {
                 add("auc", s.classification.auc);
                 add("f1", s.classification.f1);
@@ -294,7 +301,9 @@ private:
 
     registry::Run start_run(const std::string& name) const {
         return tracker_.start_run(experiment_, name, "voltedge train", source_commit(),
-                                  {{"tenant", tenant_}, {"family", name}, {"source_commit", source_commit()},
+                                  {{"tenant", tenant_},
+                                   {"family", name},
+                                   {"source_commit", source_commit()},
                                    {"feature_set_version", features::kFeatureSetVersion}});
     }
 
@@ -302,15 +311,18 @@ private:
         std::string horizons;
         for (int h : config_.horizons) horizons += (horizons.empty() ? "" : ",") + std::to_string(h);
         auto params = model.params();
-        const std::vector<std::pair<std::string, std::string>> general = {{"horizons_h", horizons}, {"folds", std::to_string(config_.backtest.folds)},
-                                     {"fold_hours", std::to_string(config_.backtest.fold_hours)},
-                                     {"window", config_.backtest.window},
-                                     {"train_hours", config_.backtest.window == "sliding" ? std::to_string(config_.backtest.train_hours) : "all"},
-                                     {"seed", std::to_string(config_.seed)},
-                                     {"n_features", std::to_string(feature_specs_.size())},
-                                     {"feature_set_version", features::kFeatureSetVersion}};
+        const std::vector<std::pair<std::string, std::string>> general = {
+            {"horizons_h", horizons},
+            {"folds", std::to_string(config_.backtest.folds)},
+            {"fold_hours", std::to_string(config_.backtest.fold_hours)},
+            {"window", config_.backtest.window},
+            {"train_hours", config_.backtest.window == "sliding" ? std::to_string(config_.backtest.train_hours) : "all"},
+            {"seed", std::to_string(config_.seed)},
+            {"n_features", std::to_string(feature_specs_.size())},
+            {"feature_set_version", features::kFeatureSetVersion}};
         for (const auto& [k, v] : general)  // a family may already report one (XGBoost's seed)
-            if (std::none_of(params.begin(), params.end(), [&](const auto& p) { return p.first == k; })) params.emplace_back(k, v);
+            if (std::none_of(params.begin(), params.end(), [&](const auto& p) { return p.first == k; }))
+                params.emplace_back(k, v);
         return params;
     }
 
@@ -327,15 +339,20 @@ private:
             fs::remove_all(dir);
             fs::create_directories(dir / "model");
             LastSplit last;
-            Json bundle = {{"family", family}, {"tenant", tenant_}, {"feature_set_version", features::kFeatureSetVersion},
-                           {"source_commit", source_commit()}, {"with_weather", with_weather_}, {"horizons", Json::object()}};
+            Json bundle = {{"family", family},
+                           {"tenant", tenant_},
+                           {"feature_set_version", features::kFeatureSetVersion},
+                           {"source_commit", source_commit()},
+                           {"with_weather", with_weather_},
+                           {"horizons", Json::object()}};
             Json feature_list = Json::array();
             for (const auto& f : feature_specs_) feature_list.push_back({{"name", f.name}, {"type", f.type}});
             bundle["features"] = feature_list;
             for (const auto& hd : horizons_) {
                 backtest(family, hd, &hd == &horizons_.front() ? &last : nullptr);
-                bundle["horizons"][std::to_string(hd.design.horizon)] =
-                    fit_final(family, hd, dir / "model" / fmt::format("h{}.json", hd.design.horizon));
+                bundle["horizons"][std::to_string(hd.design.horizon)] = fit_final(family, hd,
+                                                                                  dir / "model" /
+                                                                                      fmt::format("h{}.json", hd.design.horizon));
             }
             models::write_file((dir / "model" / "bundle.json").string(), bundle.dump(2));
             models::write_file((dir / "features.json").string(), feature_list.dump(2));
@@ -354,7 +371,8 @@ private:
                 std::vector<std::string> names;
                 for (const auto& f : feature_specs_) names.push_back(f.name);
                 plot_shap_summary((dir / "shap_summary.png").string(),
-                                  fmt::format("{} - exact TreeSHAP, {} h ahead, last backtest fold", family, h), names, last.X, shap);
+                                  fmt::format("{} - exact TreeSHAP, {} h ahead, last backtest fold", family, h), names, last.X,
+                                  shap);
             }
             tracker_.log(run, metrics_of(family), run_params(*models::make_model(family, config_.seed)));
             upload_dir(run, dir);
@@ -441,7 +459,8 @@ void TrainConfig::validate() const {
     if (horizons.empty()) throw Error("no horizons configured", "set \"horizons\", e.g. [1, 24]");
     for (int h : horizons)
         if (h < 1 || h > 48) throw Error(fmt::format("horizon {} h is out of range", h), "horizons must be 1..48 hours");
-    if (!std::is_sorted(horizons.begin(), horizons.end()) || std::adjacent_find(horizons.begin(), horizons.end()) != horizons.end())
+    if (!std::is_sorted(horizons.begin(), horizons.end()) ||
+        std::adjacent_find(horizons.begin(), horizons.end()) != horizons.end())
         throw Error("horizons must be increasing without repeats", "e.g. [1, 24]");
     if (backtest.folds < 1 || backtest.folds > 24) throw Error("folds must be 1..24");
     if (backtest.fold_hours < 24) throw Error("fold_days must be at least 1");
@@ -460,14 +479,13 @@ TrainReport train(pqxx::connection& conn, registry::ExperimentTracker& tracker, 
     // One training run per tenant at a time. The lock is the connection's, so a killed process releases it,
     // and whoever takes it next may treat runs still marked running as abandoned.
     const db::SessionLock lock(conn, "voltedge.train." + tenant);
-    if (!lock.held())
-        throw Error("tenant " + tenant + " is already being trained by another process", "wait for it to finish");
+    if (!lock.held()) throw Error("tenant " + tenant + " is already being trained by another process", "wait for it to finish");
     return Trainer(tracker, registry, tenant, config, rows).run();
 }
 
 std::string format_backtest_table(const TrainReport& report) {
-    std::string out = fmt::format("{:<20} {:>4} {:>8} {:>8} {:>9} {:>8} {:>9}\n", "model", "h", "MAE kW", "RMSE kW",
-                                  "MAPE %", "WAPE %", "skill");
+    std::string out = fmt::format("{:<20} {:>4} {:>8} {:>8} {:>9} {:>8} {:>9}\n", "model", "h", "MAE kW", "RMSE kW", "MAPE %",
+                                  "WAPE %", "skill");
     for (const auto& s : report.scores) {
         if (s.split >= 0 || !models::is_regressor(s.model)) continue;
         double persistence = NAN;
@@ -478,8 +496,9 @@ std::string format_backtest_table(const TrainReport& report) {
     }
     for (const auto& s : report.scores)
         if (s.split < 0 && !models::is_regressor(s.model))
-            out += fmt::format("{:<20} {:>4} peak-hour classifier: AUC {:.3f}  F1 {:.3f} (threshold tuned on training data)  log-loss {:.4f}\n", s.model, s.horizon,
-                               s.classification.auc, s.classification.f1, s.classification.log_loss);
+            out += fmt::format(
+                "{:<20} {:>4} peak-hour classifier: AUC {:.3f}  F1 {:.3f} (threshold tuned on training data)  log-loss {:.4f}\n",
+                s.model, s.horizon, s.classification.auc, s.classification.f1, s.classification.log_loss);
     return out;
 }
 

@@ -27,7 +27,7 @@ struct TrainConfig {
 struct SplitScore {
     std::string model;  // family or baseline name
     int horizon;
-    int split;          // -1 = all splits pooled
+    int split;  // -1 = all splits pooled
     Split bounds;
     RegressionMetrics regression;
     ClassificationMetrics classification;  // logistic only

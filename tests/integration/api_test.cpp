@@ -72,8 +72,8 @@ public:
             freopen("/dev/null", "w", stdout);
             freopen("/dev/null", "w", stderr);
             const std::string port = std::to_string(port_);
-            execlp("redis-server", "redis-server", "--port", port.c_str(), "--bind", "127.0.0.1", "--save", "",
-                   "--appendonly", "no", "--loglevel", "warning", nullptr);
+            execlp("redis-server", "redis-server", "--port", port.c_str(), "--bind", "127.0.0.1", "--save", "", "--appendonly",
+                   "no", "--loglevel", "warning", nullptr);
             _exit(127);
         }
         for (int i = 0; i < 100; ++i) {  // until it accepts connections
@@ -121,8 +121,9 @@ protected:
             features::FeatureOptions o;
             o.tenant = tenant;
             features::build_features(conn, o);
-            const auto config = training::TrainConfig::from_json(
-                std::string(R"({"families": [")") + family + R"("], "folds": 1, "fold_days": 7, "horizons": [1, 24]})", "test");
+            const auto config = training::TrainConfig::from_json(std::string(R"({"families": [")") + family +
+                                                                     R"("], "folds": 1, "fold_days": 7, "horizons": [1, 24]})",
+                                                                 "test");
             training::train(conn, mlflow, mlflow, tenant, config);
             serving::move_alias(mlflow, conn, tenant, "production", "staging", "test", "test");
         }
@@ -138,7 +139,7 @@ protected:
         options.threads = 16;
         options.db_connections = 4;
         options.key_cache_ttl = std::chrono::milliseconds(0);  // revocation takes effect at once
-        options.preload_models = false;                         // not every tenant other tests left in MLflow
+        options.preload_models = false;                        // not every tenant other tests left in MLflow
         server = new api::ApiServer(config, options);
         server->start();
     }
@@ -152,7 +153,8 @@ protected:
         httplib::Client client("127.0.0.1", server->port());
         client.set_read_timeout(30, 0);
         if (!key.empty()) headers.emplace("X-API-Key", key);
-        auto r = method == "GET" ? client.Get(path.c_str(), headers) : client.Post(path.c_str(), headers, body, "application/json");
+        auto r = method == "GET" ? client.Get(path.c_str(), headers)
+                                 : client.Post(path.c_str(), headers, body, "application/json");
         if (!r) return {0, nullptr, "no response"};
         Reply out{r->status, Json::parse(r->body, nullptr, false), r->body};
         return out;
@@ -188,10 +190,15 @@ TEST_F(ApiTest, PredictionsEqualTheOfflineModelAndAreStored) {
     for (std::size_t i = 0; i < 24; ++i) {
         const auto& p = r.body["predictions"][i];
         const Minute target = last + static_cast<Minute>(i) * 60;
-        EXPECT_EQ(p["target_hour"], [&] { auto s = format_minute(target); s[10] = 'T'; return s; }());
+        EXPECT_EQ(p["target_hour"], [&] {
+            auto s = format_minute(target);
+            s[10] = 'T';
+            return s;
+        }());
         const int h = p["horizon_hours"];
         EXPECT_EQ(h, i == 0 ? 1 : 24);
-        const auto& origin = *std::find_if(rows.begin(), rows.end(), [&](const auto& row) { return row.hour == target - (h - 1) * 60; });
+        const auto& origin = *std::find_if(rows.begin(), rows.end(),
+                                           [&](const auto& row) { return row.hour == target - (h - 1) * 60; });
         models::Matrix X(1, static_cast<Eigen::Index>(bundle->features.size()));
         models::fill_input(origin, target, false, X.row(0).data());
         EXPECT_DOUBLE_EQ(p["value_kw"].get<double>(), bundle->for_hours(h)->model->predict(X)[0]) << i;
@@ -199,7 +206,9 @@ TEST_F(ApiTest, PredictionsEqualTheOfflineModelAndAreStored) {
     // Stored with tenant, target, horizon, value, model and request id.
     const std::string id = r.body["predictions"][5]["id"];
     const auto stored = db::with_tenant(conn, tenant_a, [&](auto& tx) {
-        return tx.exec_params("SELECT value_kw, horizon_hours, model_name, model_version, request_id, tenant_id FROM predictions WHERE id = $1", id);
+        return tx.exec_params(
+            "SELECT value_kw, horizon_hours, model_name, model_version, request_id, tenant_id FROM predictions WHERE id = $1",
+            id);
     });
     ASSERT_EQ(stored.size(), 1u);
     EXPECT_DOUBLE_EQ(stored[0][0].as<double>(), r.body["predictions"][5]["value_kw"].get<double>());
@@ -226,8 +235,12 @@ TEST_F(ApiTest, ExplanationsSumToThePrediction) {
             EXPECT_EQ(e.body["value_kw"], p["value_kw"]);
         }
     }
-    EXPECT_NE(call("GET", "/explain/" + predict(key_a, {{"horizon_hours", 1}}).body["predictions"][0]["id"].get<std::string>(), key_a)
-                  .body["method"].get<std::string>().find("TreeSHAP"), std::string::npos);
+    EXPECT_NE(call("GET", "/explain/" + predict(key_a, {{"horizon_hours", 1}}).body["predictions"][0]["id"].get<std::string>(),
+                   key_a)
+                  .body["method"]
+                  .get<std::string>()
+                  .find("TreeSHAP"),
+              std::string::npos);
 }
 
 TEST_F(ApiTest, RepeatedForecastsComeFromTheCacheAndNewDataInvalidates) {
@@ -365,20 +378,24 @@ TEST_F(ApiTest, TenantsCannotReadOrWriteEachOthersRows) {
     for (const std::string table : {"usage_hourly", "features_hourly", "predictions"}) {
         const long own_a = test::count_as_app(conn, tenant_a, "SELECT 1 FROM " + table + " WHERE tenant_id = '" + tenant_a + "'");
         EXPECT_GT(own_a, 0) << table;
-        EXPECT_EQ(test::count_as_app(conn, tenant_b, "SELECT 1 FROM " + table + " WHERE tenant_id = '" + tenant_a + "'"), 0) << table;
+        EXPECT_EQ(test::count_as_app(conn, tenant_b, "SELECT 1 FROM " + table + " WHERE tenant_id = '" + tenant_a + "'"), 0)
+            << table;
         EXPECT_EQ(test::count_as_app(conn, "", "SELECT 1 FROM " + table), 0) << table;  // no tenant: nothing
         // Writing as the other tenant is refused by the policy's WITH CHECK; updating its rows touches none.
-        EXPECT_THROW(db::with_tenant(conn, tenant_b, [&](auto& tx) {
-                         tx.exec_params("UPDATE " + table + " SET tenant_id = $1 WHERE true", tenant_a);
-                     }),
-                     pqxx::sql_error)
+        EXPECT_THROW(
+            db::with_tenant(conn, tenant_b,
+                            [&](auto& tx) { tx.exec_params("UPDATE " + table + " SET tenant_id = $1 WHERE true", tenant_a); }),
+            pqxx::sql_error)
             << table;
     }
-    EXPECT_THROW(db::with_tenant(conn, tenant_b, [&](auto& tx) {
-                     tx.exec_params("INSERT INTO predictions (tenant_id, id, target_hour, horizon_hours, origin_hour, value_kw, model_name, "
-                                    "model_version, model_family, inputs, request_id) VALUES ($1, gen_random_uuid(), now(), 1, now(), 1, "
-                                    "'m', '1', 'linear', '{}', 'r')", tenant_a);
-                 }),
+    EXPECT_THROW(db::with_tenant(
+                     conn, tenant_b,
+                     [&](auto& tx) {
+        tx.exec_params("INSERT INTO predictions (tenant_id, id, target_hour, horizon_hours, origin_hour, value_kw, model_name, "
+                       "model_version, model_family, inputs, request_id) VALUES ($1, gen_random_uuid(), now(), 1, now(), 1, "
+                       "'m', '1', 'linear', '{}', 'r')",
+                       tenant_a);
+                     }),
                  pqxx::sql_error);
 
     // A pool of one connection alternating between tenants never carries one tenant's context to the next.
@@ -462,7 +479,8 @@ TEST_F(ApiTest, HealthReadinessDocsAndLogs) {
     predict(key_a, {{"horizon_hours", 1}});  // loads tenant a's model
     const Reply ready = call("GET", "/readyz", "");
     EXPECT_EQ(ready.status, 200);
-    EXPECT_EQ(ready.body["models"][tenant_a], registry::Mlflow(test::config().mlflow_tracking_uri).alias(tenant_a, "production")->version);
+    EXPECT_EQ(ready.body["models"][tenant_a],
+              registry::Mlflow(test::config().mlflow_tracking_uri).alias(tenant_a, "production")->version);
 
     // The OpenAPI document covers every route the server answers, and the docs page renders it.
     const Reply spec = call("GET", "/openapi.json", "");

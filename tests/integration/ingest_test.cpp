@@ -38,8 +38,8 @@ protected:
     std::string fingerprint() {
         pqxx::work tx(conn);
         db::set_tenant(tx, tenant);
-        return tx.exec("SELECT md5(string_agg(m::text, ',' ORDER BY ts)) FROM usage_minute m")[0][0].c_str() +
-               std::string("/") + tx.exec("SELECT md5(string_agg(h::text, ',' ORDER BY hour)) FROM usage_hourly h")[0][0].c_str();
+        return tx.exec("SELECT md5(string_agg(m::text, ',' ORDER BY ts)) FROM usage_minute m")[0][0].c_str() + std::string("/") +
+               tx.exec("SELECT md5(string_agg(h::text, ',' ORDER BY hour)) FROM usage_hourly h")[0][0].c_str();
     }
     std::string error_of(const std::string& source) {
         try {
@@ -66,10 +66,12 @@ TEST_F(IngestTest, LoadsTheExcerptWithExactCounts) {
     EXPECT_EQ(count("SELECT * FROM ingest_runs WHERE status = 'succeeded' AND rows_loaded = 2203 AND length(sha256) = 64"), 1);
     // the first row, exactly as in the file
     EXPECT_EQ(count("SELECT * FROM usage_minute WHERE ts = '2006-12-16 17:24' AND global_active_power = 4.216::real "
-                    "AND voltage = 234.84::real AND sub_metering_3 = 17 AND NOT imputed"), 1);
+                    "AND voltage = 234.84::real AND sub_metering_3 = 17 AND NOT imputed"),
+              1);
     // hourly arithmetic agrees with the minutes it came from
     EXPECT_EQ(count("SELECT * FROM usage_hourly h JOIN (SELECT date_trunc('hour', ts) AS hour, avg(global_active_power::float8) "
-                    "AS mean FROM usage_minute GROUP BY 1) m USING (hour) WHERE abs(h.mean_kw - m.mean) > 1e-6"), 0);
+                    "AS mean FROM usage_minute GROUP BY 1) m USING (hour) WHERE abs(h.mean_kw - m.mean) > 1e-6"),
+              0);
 }
 
 TEST_F(IngestTest, SecondExcerptAndMissingValuesAreImputed) {
@@ -104,8 +106,11 @@ TEST_F(IngestTest, CompressedSourcesLoadTheSameRows) {
     const std::string txt = data_file("excerpt-2006-12-16_18.txt");
     ASSERT_EQ(std::system(("xz -c " + txt + " > " + (tmp / "e.txt.xz").string()).c_str()), 0);
     ASSERT_EQ(std::system(("gzip -c " + txt + " > " + (tmp / "e.txt.gz").string()).c_str()), 0);
-    ASSERT_EQ(std::system(("cd " + tmp.string() + " && cp " + txt + " household_power_consumption.txt && "
-                           "python3 -m zipfile -c e.zip household_power_consumption.txt").c_str()), 0);
+    ASSERT_EQ(std::system(("cd " + tmp.string() + " && cp " + txt +
+                           " household_power_consumption.txt && "
+                           "python3 -m zipfile -c e.zip household_power_consumption.txt")
+                              .c_str()),
+              0);
     for (const char* f : {"e.txt.xz", "e.txt.gz", "e.zip"}) {
         const auto r = run((tmp / f).string(), true);
         EXPECT_EQ(r.rows_read, 2203u) << f;
@@ -128,14 +133,19 @@ TEST_F(IngestTest, BadInputFailsCleanlyAndLeavesEarlierDataAsItWas) {
     // truncated archives: cut in half
     for (const std::string tool : {"xz", "gzip"}) {
         const auto cut = (tmp / ("cut." + tool)).string();
-        ASSERT_EQ(std::system((tool + " -c " + data_file("excerpt-2006-12-16_18.txt") + " > " + cut + ".full && head -c "
-                               "$(( $(stat -c %s " + cut + ".full) / 2 )) " + cut + ".full > " + cut).c_str()), 0);
+        ASSERT_EQ(std::system((tool + " -c " + data_file("excerpt-2006-12-16_18.txt") + " > " + cut +
+                               ".full && head -c "
+                               "$(( $(stat -c %s " +
+                               cut + ".full) / 2 )) " + cut + ".full > " + cut)
+                                  .c_str()),
+                  0);
         const auto msg = error_of(cut);
         EXPECT_NE(msg.find(cut + ": truncated or corrupt archive"), std::string::npos) << msg;
     }
 
     // not the UCI format, a missing path, an unreachable URL
-    EXPECT_NE(error_of(data_file("kaggle-head.csv")).find("kaggle-head.csv:1: not a UCI household power file"), std::string::npos);
+    EXPECT_NE(error_of(data_file("kaggle-head.csv")).find("kaggle-head.csv:1: not a UCI household power file"),
+              std::string::npos);
     EXPECT_NE(error_of((tmp / "nope.txt").string()).find("no such file"), std::string::npos);
     EXPECT_NE(error_of("http://127.0.0.1:9/household.zip").find("cannot download http://127.0.0.1:9/household.zip"),
               std::string::npos);

@@ -53,11 +53,12 @@ TEST_F(RlsTest, CannotWriteAnotherTenantsRows) {
     {
         pqxx::work tx(conn);
         db::set_tenant(tx, a);
-        EXPECT_THROW(tx.exec_params("INSERT INTO usage_hourly (tenant_id, hour, mean_kw, energy_kwh, min_kw, max_kw, "
-                                    "mean_reactive_kw, mean_voltage, sub_metering_1_wh, sub_metering_2_wh, sub_metering_3_wh, "
-                                    "minutes_present, minutes_imputed, run_id) VALUES ($1, '2030-01-01', 1,1,1,1,1,1,1,1,1,60,0,1)",
-                                    b),
-                     pqxx::sql_error);
+        EXPECT_THROW(
+            tx.exec_params("INSERT INTO usage_hourly (tenant_id, hour, mean_kw, energy_kwh, min_kw, max_kw, "
+                           "mean_reactive_kw, mean_voltage, sub_metering_1_wh, sub_metering_2_wh, sub_metering_3_wh, "
+                           "minutes_present, minutes_imputed, run_id) VALUES ($1, '2030-01-01', 1,1,1,1,1,1,1,1,1,60,0,1)",
+                           b),
+            pqxx::sql_error);
     }
     pqxx::work tx(conn);
     db::set_tenant(tx, a);
@@ -86,7 +87,8 @@ TEST_F(RlsTest, ApplicationRoleCannotBypassPolicies) {
     EXPECT_FALSE(role[1].as<bool>());
     for (const char* table : kTenantTables) {
         const auto r = tx.exec_params("SELECT relrowsecurity, relforcerowsecurity, pg_get_userbyid(relowner) FROM pg_class "
-                                      "WHERE oid = $1::regclass", std::string(table))[0];
+                                      "WHERE oid = $1::regclass",
+                                      std::string(table))[0];
         EXPECT_TRUE(r[0].as<bool>()) << table;
         EXPECT_TRUE(r[1].as<bool>()) << table;
         EXPECT_EQ(r[2].as<std::string>(), "voltedge_owner") << table;

@@ -38,9 +38,10 @@ TEST(AbandonedWork, IngestMarksAKilledRunFailedAndProceeds) {
     const std::string tenant = test::new_tenant("stale-ingest");
     auto conn = db::connect(test::config().database_url);
     const auto stale = db::with_tenant(conn, tenant, [&](pqxx::work& tx) {
-        return tx.exec_params1("INSERT INTO ingest_runs (tenant_id, source, status) VALUES ($1, 'killed.txt', 'running') "
-                               "RETURNING run_id",
-                               tenant)[0]
+        return tx
+            .exec_params1("INSERT INTO ingest_runs (tenant_id, source, status) VALUES ($1, 'killed.txt', 'running') "
+                          "RETURNING run_id",
+                          tenant)[0]
             .as<long>();
     });
     const auto report = ingestion::ingest(conn, ingest_options(tenant));
@@ -79,10 +80,12 @@ TEST(AbandonedWork, TrainFailsKilledRunsAndLinksTheVersionToItsRun) {
     fo.tenant = tenant;
     features::build_features(conn, fo);
     registry::Mlflow mlflow(test::config().mlflow_tracking_uri);
-    const auto killed = mlflow.start_run(mlflow.experiment(training::experiment_name(tenant)), "linear", "voltedge train", "x", {});
+    const auto killed = mlflow.start_run(mlflow.experiment(training::experiment_name(tenant)), "linear", "voltedge train", "x",
+                                         {});
     ASSERT_EQ(mlflow.run_status(killed.run_id), "RUNNING");
 
-    const auto config = training::TrainConfig::from_json(R"({"families": ["linear"], "folds": 1, "fold_days": 7, "horizons": [1]})", "t");
+    const auto config =
+        training::TrainConfig::from_json(R"({"families": ["linear"], "folds": 1, "fold_days": 7, "horizons": [1]})", "t");
     {  // another process training the tenant: refused, and the abandoned run is left alone
         auto other = db::connect(test::config().database_url);
         const db::SessionLock lock(other, "voltedge.train." + tenant);
@@ -100,12 +103,14 @@ TEST(AbandonedWork, TrainFailsKilledRunsAndLinksTheVersionToItsRun) {
     const auto version = mlflow.version(tenant, report.registered_version);
     ASSERT_TRUE(version);
     EXPECT_EQ(version->run_id, report.families.front().run_id);
-    const Json v = mlflow_get("model-versions/get?name=" + http::escape(mlflow.model_name(tenant)) + "&version=" + version->version);
+    const Json v = mlflow_get("model-versions/get?name=" + http::escape(mlflow.model_name(tenant)) +
+                              "&version=" + version->version);
     EXPECT_EQ(v["model_version"]["source"], "runs:/" + version->run_id + "/model");
     bool logged = false;
     const Json champion_tags = mlflow_get("runs/get?run_id=" + version->run_id)["run"]["data"]["tags"];
     for (const auto& t : champion_tags)
-        if (t["key"] == "mlflow.log-model.history") logged = Json::parse(t["value"].get<std::string>())[0]["artifact_path"] == "model";
+        if (t["key"] == "mlflow.log-model.history")
+            logged = Json::parse(t["value"].get<std::string>())[0]["artifact_path"] == "model";
     EXPECT_TRUE(logged) << champion_tags.dump();
     EXPECT_NE(mlflow.fetch(*version, "MLmodel").find("voltedge"), std::string::npos);
 }

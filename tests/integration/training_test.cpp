@@ -38,8 +38,9 @@ TEST(Features, RebuildReplacesAndStaysInsideTheTenant) {
     EXPECT_EQ(test::count_as_app(conn, a, "SELECT 1 FROM features_hourly"), 241);
     EXPECT_EQ(test::count_as_app(conn, b, "SELECT 1 FROM features_hourly"), 0);
     EXPECT_EQ(test::count_as_app(conn, "", "SELECT 1 FROM features_hourly"), 0);
-    EXPECT_EQ(test::count_as_app(conn, a, "SELECT 1 FROM features_hourly WHERE source_commit = '" +
-                                               std::string(source_commit()) + "' AND feature_set_version = 'hourly-v1'"),
+    EXPECT_EQ(test::count_as_app(conn, a,
+                                 "SELECT 1 FROM features_hourly WHERE source_commit = '" + std::string(source_commit()) +
+                                     "' AND feature_set_version = 'hourly-v1'"),
               241);
     EXPECT_EQ(second.rows, first.rows);
     // Tenant b has no usage: a clear error, and nothing written.
@@ -74,8 +75,10 @@ TEST(Registry, RoundTripAgainstTheRealServer) {
     auto conn = db::connect(test::config().database_url);
     serving::move_alias(mlflow, conn, tenant, "production", version.version, "test:promoter", "abc123");
     EXPECT_EQ(mlflow.alias(tenant, "production")->version, version.version);
-    EXPECT_EQ(test::count_as_app(conn, tenant, "SELECT 1 FROM audit_log WHERE action = 'model.promote' AND actor = "
-                                               "'test:promoter' AND details->>'version' = '" + version.version + "'"),
+    EXPECT_EQ(test::count_as_app(conn, tenant,
+                                 "SELECT 1 FROM audit_log WHERE action = 'model.promote' AND actor = "
+                                 "'test:promoter' AND details->>'version' = '" +
+                                     version.version + "'"),
               1);
     // An unknown version: a clear error, no audit row, the alias unchanged.
     EXPECT_THROW(serving::move_alias(mlflow, conn, tenant, "production", "999", "test:promoter", "abc123"), Error);

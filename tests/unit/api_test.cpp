@@ -46,7 +46,9 @@ TEST(PredictRequest, RejectsWithTheFieldNamed) {
     EXPECT_EQ(status_of(R"({"target_hours": ["2010-01-02T03:00", "2010-01-02T03:05"]})", &field), 422);
     EXPECT_EQ(field, "target_hours[1]");
     EXPECT_EQ(status_of(R"({"target_hour": "2010-01-02T03:00Z"})"), 422);
-    EXPECT_EQ(status_of(R"({"target_hours": ["2010-01-02T03:00", "2010-01-02T04:00", "2010-01-02T05:00", "2010-01-02T06:00"]})", &field), 413);
+    EXPECT_EQ(status_of(R"({"target_hours": ["2010-01-02T03:00", "2010-01-02T04:00", "2010-01-02T05:00", "2010-01-02T06:00"]})",
+                        &field),
+              413);
     EXPECT_EQ(field, "target_hours");
 }
 
@@ -63,8 +65,8 @@ TEST(ForecastPlan, PicksTheSmallestHorizonThatReachesTheTarget) {
     EXPECT_EQ(plan(last).origin_hour, last);
     EXPECT_EQ(plan(last + 60).horizon, 24);  // 2 h ahead: the 24 h model, from the row 23 h before the target
     EXPECT_EQ(plan(last + 60).origin_hour, last + 60 - 23 * 60);
-    EXPECT_EQ(plan(last + 23 * 60).origin_hour, last);  // 24 h ahead: the trailing row again
-    EXPECT_EQ(plan(last - 10 * 60).horizon, 1);  // a past hour: a 1 h backcast
+    EXPECT_EQ(plan(last + 23 * 60).origin_hour, last);         // 24 h ahead: the trailing row again
+    EXPECT_EQ(plan(last - 10 * 60).horizon, 1);                // a past hour: a 1 h backcast
     EXPECT_THROW(plan(last + 24 * 60), serving::TargetError);  // 25 h ahead
     EXPECT_THROW(plan(first - 60), serving::TargetError);
     EXPECT_THROW(plan(last + 30), serving::TargetError);

@@ -35,13 +35,19 @@ TEST(Holidays, FrenchHolidaysOf2007) {
     EXPECT_TRUE(is_french_holiday({2007, 4, 9}));   // Easter Monday
     EXPECT_TRUE(is_french_holiday({2007, 5, 17}));  // Ascension
     EXPECT_TRUE(is_french_holiday({2007, 5, 28}));  // Whit Monday
-    for (CivilDate d : {CivilDate{2007, 1, 1}, {2007, 5, 1}, {2007, 5, 8}, {2007, 7, 14}, {2007, 8, 15}, {2007, 11, 1},
-                        {2007, 11, 11}, {2007, 12, 25}})
+    for (CivilDate d : {CivilDate{2007, 1, 1},
+                        {2007, 5, 1},
+                        {2007, 5, 8},
+                        {2007, 7, 14},
+                        {2007, 8, 15},
+                        {2007, 11, 1},
+                        {2007, 11, 11},
+                        {2007, 12, 25}})
         EXPECT_TRUE(is_french_holiday(d)) << d.month << "/" << d.day;
-    EXPECT_FALSE(is_french_holiday({2007, 4, 8}));   // Easter Sunday itself is a Sunday, not a public holiday
+    EXPECT_FALSE(is_french_holiday({2007, 4, 8}));  // Easter Sunday itself is a Sunday, not a public holiday
     EXPECT_FALSE(is_french_holiday({2007, 4, 10}));
     EXPECT_FALSE(is_french_holiday({2007, 12, 26}));
-    EXPECT_TRUE(is_french_holiday({2010, 4, 5}));    // Easter Monday 2010
+    EXPECT_TRUE(is_french_holiday({2010, 4, 5}));  // Easter Monday 2010
 }
 
 TEST(Calendar, FieldsOfKnownHours) {
@@ -77,7 +83,8 @@ TEST(FeatureRows, LagsAndWindowsAtTheStartOfTheSeries) {
     EXPECT_DOUBLE_EQ(rows[4].value[kLag1], 8);
     EXPECT_DOUBLE_EQ(rows[4].value[kMean3], 14.0 / 3);
     EXPECT_DOUBLE_EQ(rows[4].value[kStd3], std::sqrt(((2 - 14.0 / 3) * (2 - 14.0 / 3) + (4 - 14.0 / 3) * (4 - 14.0 / 3) +
-                                                       (8 - 14.0 / 3) * (8 - 14.0 / 3)) / 2));
+                                                      (8 - 14.0 / 3) * (8 - 14.0 / 3)) /
+                                                     2));
     EXPECT_DOUBLE_EQ(rows[4].value[kMean6], 15.0 / 4);  // the window is longer than the history
     EXPECT_TRUE(std::isnan(rows[4].value[kLag24]));
 }
@@ -89,14 +96,14 @@ TEST(FeatureRows, GapsLeaveLagsMissingAndShortenWindows) {
     ASSERT_EQ(rows.size(), 5u);  // 4 hours with data + trailing row; no row for the missing hour
     const FeatureRow& h3 = rows[2];
     EXPECT_EQ(h3.hour, t0 + 3 * 60);
-    EXPECT_TRUE(std::isnan(h3.value[kLag1]));        // hour 2 is missing
+    EXPECT_TRUE(std::isnan(h3.value[kLag1]));  // hour 2 is missing
     EXPECT_DOUBLE_EQ(h3.value[kLag2], 2);
     EXPECT_DOUBLE_EQ(h3.value[kLag3], 1);
-    EXPECT_DOUBLE_EQ(h3.value[kMean3], 1.5);         // hours 0..2 present: 1 and 2
+    EXPECT_DOUBLE_EQ(h3.value[kMean3], 1.5);  // hours 0..2 present: 1 and 2
     const FeatureRow& h4 = rows[3];
     EXPECT_DOUBLE_EQ(h4.value[kLag1], 4);
     EXPECT_TRUE(std::isnan(h4.value[kLag2]));
-    EXPECT_DOUBLE_EQ(h4.value[kMean3], 3);           // hours 1..3: 2 and 4
+    EXPECT_DOUBLE_EQ(h4.value[kMean3], 3);  // hours 1..3: 2 and 4
 }
 
 TEST(FeatureRows, Lag24AndWeatherJoin) {

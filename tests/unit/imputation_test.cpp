@@ -38,7 +38,7 @@ TEST(Impute, EdgesTakeTheNearestReading) {
 TEST(Impute, LongGapCopiesTheDayBefore) {
     std::vector<Milli> v(3 * 1440);
     for (std::size_t i = 0; i < v.size(); ++i) v[i] = static_cast<Milli>(i % 1440);  // a daily profile
-    for (std::size_t i = 1440 + 100; i < 1440 + 300; ++i) v[i] = kMissing;        // 200 minutes on day 2
+    for (std::size_t i = 1440 + 100; i < 1440 + 300; ++i) v[i] = kMissing;           // 200 minutes on day 2
     auto s = series(v);
     const auto st = impute(s);
     EXPECT_EQ(s.value[kGlobalActivePower][1440 + 150], 150);

@@ -46,10 +46,9 @@ TEST(Metrics, RendersACounter) {
     c.inc();
     c.inc(2);
     EXPECT_EQ(c.value(), 3);
-    EXPECT_EQ(r.render(),
-              "# HELP voltedge_prediction_cache_misses_total Predictions computed because no cache had them.\n"
-              "# TYPE voltedge_prediction_cache_misses_total counter\n"
-              "voltedge_prediction_cache_misses_total 3\n");
+    EXPECT_EQ(r.render(), "# HELP voltedge_prediction_cache_misses_total Predictions computed because no cache had them.\n"
+                          "# TYPE voltedge_prediction_cache_misses_total counter\n"
+                          "voltedge_prediction_cache_misses_total 3\n");
 }
 
 TEST(Metrics, CounterTakesFractionsAndRefusesToGoDown) {
@@ -58,7 +57,8 @@ TEST(Metrics, CounterTakesFractionsAndRefusesToGoDown) {
     c.inc(0.25);
     c.inc(0.5);
     c.inc();
-    EXPECT_EQ(r.render(), "# HELP work_seconds_total Seconds of work.\n# TYPE work_seconds_total counter\nwork_seconds_total 1.75\n");
+    EXPECT_EQ(r.render(),
+              "# HELP work_seconds_total Seconds of work.\n# TYPE work_seconds_total counter\nwork_seconds_total 1.75\n");
     EXPECT_THROW(c.inc(-1), std::invalid_argument);
     EXPECT_THROW(c.inc(std::nan("")), std::invalid_argument);
     EXPECT_EQ(c.value(), 1.75);
@@ -72,12 +72,11 @@ TEST(Metrics, LabelledCounterEscapesAndSortsSeries) {
     f.with({"/a\"b\\c\nd", "500"}).inc();
     f.with({"/explain/{id}", "404"}).inc(0);
     EXPECT_EQ(&f.with({"/predict", "200"}), &f.with({"/predict", "200"}));
-    EXPECT_EQ(r.render(),
-              "# HELP voltedge_http_requests_total Requests \\\\ by route,\\nstatus.\n"
-              "# TYPE voltedge_http_requests_total counter\n"
-              "voltedge_http_requests_total{route=\"/a\\\"b\\\\c\\nd\",status=\"500\"} 1\n"
-              "voltedge_http_requests_total{route=\"/explain/{id}\",status=\"404\"} 0\n"
-              "voltedge_http_requests_total{route=\"/predict\",status=\"200\"} 2\n");
+    EXPECT_EQ(r.render(), "# HELP voltedge_http_requests_total Requests \\\\ by route,\\nstatus.\n"
+                          "# TYPE voltedge_http_requests_total counter\n"
+                          "voltedge_http_requests_total{route=\"/a\\\"b\\\\c\\nd\",status=\"500\"} 1\n"
+                          "voltedge_http_requests_total{route=\"/explain/{id}\",status=\"404\"} 0\n"
+                          "voltedge_http_requests_total{route=\"/predict\",status=\"200\"} 2\n");
     EXPECT_THROW(f.with({"/predict"}), std::invalid_argument);
     EXPECT_THROW(f.with({"/predict", "200", "extra"}), std::invalid_argument);
 }
@@ -92,14 +91,13 @@ TEST(Metrics, RendersGauges) {
     auto& f = r.gauge_family("pool_connections", "Connections by state.", {"state"});
     f.with({"idle"}).set(4);
     f.with({"busy"}).set(-1.5);
-    EXPECT_EQ(r.render(),
-              "# HELP pool_connections Connections by state.\n"
-              "# TYPE pool_connections gauge\n"
-              "pool_connections{state=\"busy\"} -1.5\n"
-              "pool_connections{state=\"idle\"} 4\n"
-              "# HELP queue_depth Jobs waiting.\n"
-              "# TYPE queue_depth gauge\n"
-              "queue_depth 3\n");
+    EXPECT_EQ(r.render(), "# HELP pool_connections Connections by state.\n"
+                          "# TYPE pool_connections gauge\n"
+                          "pool_connections{state=\"busy\"} -1.5\n"
+                          "pool_connections{state=\"idle\"} 4\n"
+                          "# HELP queue_depth Jobs waiting.\n"
+                          "# TYPE queue_depth gauge\n"
+                          "queue_depth 3\n");
 }
 
 TEST(Metrics, NumbersAreIntegersRoundTripDoublesOrPrometheusSpecials) {
@@ -132,15 +130,14 @@ TEST(Metrics, HistogramBucketsAreCumulativeWithInfSumAndCount) {
     for (double v : {0.25, 0.5, 2.0, 8.0}) h.observe(v);  // 0.5 is inclusive: "le"
     EXPECT_EQ(h.count(), 4u);
     EXPECT_EQ(h.sum(), 10.75);
-    EXPECT_EQ(r.render(),
-              "# HELP job_seconds Job run time.\n"
-              "# TYPE job_seconds histogram\n"
-              "job_seconds_bucket{le=\"0.5\"} 2\n"
-              "job_seconds_bucket{le=\"1\"} 2\n"
-              "job_seconds_bucket{le=\"5\"} 3\n"
-              "job_seconds_bucket{le=\"+Inf\"} 4\n"
-              "job_seconds_sum 10.75\n"
-              "job_seconds_count 4\n");
+    EXPECT_EQ(r.render(), "# HELP job_seconds Job run time.\n"
+                          "# TYPE job_seconds histogram\n"
+                          "job_seconds_bucket{le=\"0.5\"} 2\n"
+                          "job_seconds_bucket{le=\"1\"} 2\n"
+                          "job_seconds_bucket{le=\"5\"} 3\n"
+                          "job_seconds_bucket{le=\"+Inf\"} 4\n"
+                          "job_seconds_sum 10.75\n"
+                          "job_seconds_count 4\n");
 }
 
 TEST(Metrics, LabelledHistogramWithDefaultLatencyBuckets) {
@@ -151,8 +148,10 @@ TEST(Metrics, LabelledHistogramWithDefaultLatencyBuckets) {
     f.with({"/predict"}).observe(0.003);
     f.with({"/predict"}).observe(10);
     const std::string text = r.render();
-    EXPECT_NE(text.find("voltedge_http_request_duration_seconds_bucket{route=\"/predict\",le=\"0.0005\"} 0\n"), std::string::npos);
-    EXPECT_NE(text.find("voltedge_http_request_duration_seconds_bucket{route=\"/predict\",le=\"0.0025\"} 0\n"), std::string::npos);
+    EXPECT_NE(text.find("voltedge_http_request_duration_seconds_bucket{route=\"/predict\",le=\"0.0005\"} 0\n"),
+              std::string::npos);
+    EXPECT_NE(text.find("voltedge_http_request_duration_seconds_bucket{route=\"/predict\",le=\"0.0025\"} 0\n"),
+              std::string::npos);
     EXPECT_NE(text.find("voltedge_http_request_duration_seconds_bucket{route=\"/predict\",le=\"0.005\"} 1\n"), std::string::npos);
     EXPECT_NE(text.find("voltedge_http_request_duration_seconds_bucket{route=\"/predict\",le=\"5\"} 1\n"), std::string::npos);
     EXPECT_NE(text.find("voltedge_http_request_duration_seconds_bucket{route=\"/predict\",le=\"+Inf\"} 2\n"), std::string::npos);
@@ -165,7 +164,8 @@ TEST(Metrics, HistogramPutsNanOnlyInTheInfBucket) {
     Registry r;
     auto& h = r.histogram("h", "H.", {1, std::numeric_limits<double>::infinity()});  // a trailing +Inf is implied anyway
     h.observe(std::nan(""));
-    EXPECT_EQ(r.render(), "# HELP h H.\n# TYPE h histogram\nh_bucket{le=\"1\"} 0\nh_bucket{le=\"+Inf\"} 1\nh_sum NaN\nh_count 1\n");
+    EXPECT_EQ(r.render(),
+              "# HELP h H.\n# TYPE h histogram\nh_bucket{le=\"1\"} 0\nh_bucket{le=\"+Inf\"} 1\nh_sum NaN\nh_count 1\n");
 }
 
 TEST(Metrics, CallbackGaugesAreEvaluatedAtRenderAndCanBeReplacedOrRemoved) {
@@ -176,11 +176,10 @@ TEST(Metrics, CallbackGaugesAreEvaluatedAtRenderAndCanBeReplacedOrRemoved) {
                      {"tenant", "model", "version", "family"}, [] {
                          return GaugeSamples{{{"t2", "m", "3", "lgbm"}, 1}, {{"t1", "m", "7", "ridge"}, 1}};
                      });
-    const std::string model_info =
-        "# HELP voltedge_model_info The model version served per tenant (value 1).\n"
-        "# TYPE voltedge_model_info gauge\n"
-        "voltedge_model_info{tenant=\"t1\",model=\"m\",version=\"7\",family=\"ridge\"} 1\n"
-        "voltedge_model_info{tenant=\"t2\",model=\"m\",version=\"3\",family=\"lgbm\"} 1\n";
+    const std::string model_info = "# HELP voltedge_model_info The model version served per tenant (value 1).\n"
+                                   "# TYPE voltedge_model_info gauge\n"
+                                   "voltedge_model_info{tenant=\"t1\",model=\"m\",version=\"7\",family=\"ridge\"} 1\n"
+                                   "voltedge_model_info{tenant=\"t2\",model=\"m\",version=\"3\",family=\"lgbm\"} 1\n";
     const std::string redis_help =
         "# HELP voltedge_redis_up Whether the shared cache is reachable.\n# TYPE voltedge_redis_up gauge\n";
     EXPECT_EQ(r.render(), model_info + redis_help + "voltedge_redis_up 0\n");

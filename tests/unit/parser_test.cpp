@@ -29,13 +29,20 @@ std::string error_of(const std::string& text) {
 
 TEST(ParseMilli, ReadsFixedPointThousandths) {
     Milli v;
-    ASSERT_TRUE(parse_milli("234.840", v)); EXPECT_EQ(v, 234840);
-    ASSERT_TRUE(parse_milli("243.15", v)); EXPECT_EQ(v, 243150);
-    ASSERT_TRUE(parse_milli("17", v)); EXPECT_EQ(v, 17000);
-    ASSERT_TRUE(parse_milli("0.0005", v)); EXPECT_EQ(v, 1);  // rounds half up at the 4th decimal
-    ASSERT_TRUE(parse_milli("-1.5", v)); EXPECT_EQ(v, -1500);
-    ASSERT_TRUE(parse_milli("?", v)); EXPECT_EQ(v, kMissing);
-    ASSERT_TRUE(parse_milli("", v)); EXPECT_EQ(v, kMissing);
+    ASSERT_TRUE(parse_milli("234.840", v));
+    EXPECT_EQ(v, 234840);
+    ASSERT_TRUE(parse_milli("243.15", v));
+    EXPECT_EQ(v, 243150);
+    ASSERT_TRUE(parse_milli("17", v));
+    EXPECT_EQ(v, 17000);
+    ASSERT_TRUE(parse_milli("0.0005", v));
+    EXPECT_EQ(v, 1);  // rounds half up at the 4th decimal
+    ASSERT_TRUE(parse_milli("-1.5", v));
+    EXPECT_EQ(v, -1500);
+    ASSERT_TRUE(parse_milli("?", v));
+    EXPECT_EQ(v, kMissing);
+    ASSERT_TRUE(parse_milli("", v));
+    EXPECT_EQ(v, kMissing);
     EXPECT_FALSE(parse_milli("abc", v));
     EXPECT_FALSE(parse_milli("1.2.3", v));
     EXPECT_FALSE(parse_milli(".", v));
@@ -44,9 +51,8 @@ TEST(ParseMilli, ReadsFixedPointThousandths) {
 }
 
 TEST(UciParser, ParsesRowsAndMissingValues) {
-    const auto rows = parse(kHeader +
-                            "16/12/2006;17:24:00;4.216;0.418;234.840;18.400;0.000;1.000;17.000\r\n"
-                            "28/4/2007;00:21:00;?;?;?;?;?;?;\r\n");
+    const auto rows = parse(kHeader + "16/12/2006;17:24:00;4.216;0.418;234.840;18.400;0.000;1.000;17.000\r\n"
+                                      "28/4/2007;00:21:00;?;?;?;?;?;?;\r\n");
     ASSERT_EQ(rows.size(), 2u);
     EXPECT_EQ(format_minute(rows.minute[0]), "2006-12-16 17:24:00");
     EXPECT_EQ(rows.value[kGlobalActivePower][0], 4216);
@@ -57,7 +63,8 @@ TEST(UciParser, ParsesRowsAndMissingValues) {
 }
 
 TEST(UciParser, LinesSplitAcrossChunksParseTheSame) {
-    const std::string text = kHeader + "1/2/2007;00:00:00;0.326;0.128;243.15;1.4;0;0;0\n1/2/2007;00:01:00;0.326;0.13;243.32;1.4;0;0;0\n";
+    const std::string text = kHeader +
+                             "1/2/2007;00:00:00;0.326;0.128;243.15;1.4;0;0;0\n1/2/2007;00:01:00;0.326;0.13;243.32;1.4;0;0;0\n";
     UciParser p("chunks.txt");
     for (char c : text) p.feed(std::string_view(&c, 1));
     const auto rows = p.finish();
@@ -66,15 +73,14 @@ TEST(UciParser, LinesSplitAcrossChunksParseTheSame) {
     EXPECT_EQ(rows.minute[1] - rows.minute[0], 1);
 }
 
-TEST(UciParser, LastLineWithoutNewlineIsRead) {
-    EXPECT_EQ(parse(kHeader + "1/2/2007;00:00:00;1;1;240;1;0;0;0").size(), 1u);
-}
+TEST(UciParser, LastLineWithoutNewlineIsRead) { EXPECT_EQ(parse(kHeader + "1/2/2007;00:00:00;1;1;240;1;0;0;0").size(), 1u); }
 
 TEST(UciParser, DaylightSavingDaysAreAPlainWallClock) {
     // 25/3/2007 (spring forward in France) and 28/10/2007 (fall back): the file has every minute once.
     std::string text = kHeader;
-    for (int m = 0; m < 240; ++m) text += "25/3/2007;" + std::string(m / 60 < 10 ? "0" : "") + std::to_string(m / 60) + ":" +
-                                          (m % 60 < 10 ? "0" : "") + std::to_string(m % 60) + ":00;1;0;240;4;0;0;0\n";
+    for (int m = 0; m < 240; ++m)
+        text += "25/3/2007;" + std::string(m / 60 < 10 ? "0" : "") + std::to_string(m / 60) + ":" + (m % 60 < 10 ? "0" : "") +
+                std::to_string(m % 60) + ":00;1;0;240;4;0;0;0\n";
     const auto rows = parse(text);
     ASSERT_EQ(rows.size(), 240u);
     for (std::size_t i = 1; i < rows.size(); ++i) ASSERT_EQ(rows.minute[i] - rows.minute[i - 1], 1);

@@ -70,8 +70,10 @@ Config load_with(std::map<std::string, std::string> env) {
 }
 
 TEST(Config, ReadsEverySettingOnceWithDefaultsAndSources) {
-    const Config c = load_with({{"VOLTEDGE_API_PORT", "6000"}, {"DATABASE_URL", "postgresql+psycopg2://a:pw@db:5432/v"},
-                                {"USER", "ana"}, {"VOLTEDGE_PREDICTION_CACHE", "off"}});
+    const Config c = load_with({{"VOLTEDGE_API_PORT", "6000"},
+                                {"DATABASE_URL", "postgresql+psycopg2://a:pw@db:5432/v"},
+                                {"USER", "ana"},
+                                {"VOLTEDGE_PREDICTION_CACHE", "off"}});
     EXPECT_EQ(c.api_port, 6000);
     EXPECT_EQ(c.database_url, "postgresql://a:pw@db:5432/v");
     EXPECT_FALSE(c.prediction_cache);
@@ -88,7 +90,9 @@ TEST(Config, ReadsEverySettingOnceWithDefaultsAndSources) {
             shown_db = true;
             EXPECT_EQ(s.value, "postgresql://a:***@db:5432/v");  // secrets masked
         }
-        if (s.env == "REDIS_URL") EXPECT_EQ(s.source, "default");
+        if (s.env == "REDIS_URL") {
+            EXPECT_EQ(s.source, "default");
+        }
     }
     EXPECT_TRUE(shown_port && shown_db);
 }
@@ -108,13 +112,15 @@ TEST(Config, RejectsBadValuesNamingTheVariable) {
     EXPECT_NE(message({{"REDIS_URL", "http://x"}}).find("redis://"), std::string::npos);
     const std::string db = message({{"DATABASE_URL", "mysql://u:topsecret@h/db"}});
     EXPECT_NE(db.find("DATABASE_URL"), std::string::npos);
-    EXPECT_EQ(db.find("topsecret"), std::string::npos);  // never echoes a password
+    EXPECT_EQ(db.find("topsecret"), std::string::npos);                      // never echoes a password
     EXPECT_EQ(message({{"DATABASE_URL", "host=h dbname=db"}}), "accepted");  // libpq's key=value form
 }
 
 TEST(Jobs, HandlersRunInlineAndRecordTheirOutcome) {
     jobs::HandlerRegistry handlers;
-    handlers.add("double", "doubles n", [](const jobs::Job& j) { return nlohmann::json{{"n", 2 * j.payload.at("n").get<int>()}}; });
+    handlers.add("double", "doubles n", [](const jobs::Job& j) {
+        return nlohmann::json{{"n", 2 * j.payload.at("n").get<int>()}};
+    });
     handlers.add("fail", "always fails", [](const jobs::Job&) -> nlohmann::json { throw Error("it failed", "do not"); });
     EXPECT_THROW(handlers.add("double", "again", nullptr), std::logic_error);
     jobs::InlineQueue queue(handlers);
