@@ -2,7 +2,7 @@
 // loopback (1 wrk thread, 64 keep-alive connections), POST /predict for the next hour:
 //   cached      the same forecast asked again and again (in-process cache hits)
 //   reloads     the same, while new model versions are promoted and POST /reload swaps them in
-//   uncached    VOLTEDGE_CACHE=off: every request forecasts and stores a prediction row
+//   uncached    VOLTEDGE_PREDICTION_CACHE=off: every request forecasts and stores a prediction row
 // Prints requests/s, p50/p95/p99 and errors (non-2xx and socket errors) per scenario.
 #include <CLI/CLI.hpp>
 #include <fmt/format.h>
@@ -171,7 +171,7 @@ int main(int argc, char** argv) {
     {
         Server server(bin, port, false, log);
         run_wrk(script, port, connections, 1);
-        print("uncached (VOLTEDGE_CACHE=off)", run_wrk(script, port, connections, seconds));
+        print("uncached (VOLTEDGE_PREDICTION_CACHE=off)", run_wrk(script, port, connections, seconds));
         print("uncached, 1 connection", run_wrk(script, port, 1, seconds));
     }
     std::remove(script.c_str());
