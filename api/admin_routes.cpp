@@ -4,7 +4,7 @@
 namespace voltedge::api {
 namespace {
 
-void reload(Services& s, const httplib::Request& req, httplib::Response& res) {
+void reload(Services& s, const http::Request& req, http::Response& res) {
     // The key's role first: a tenant key gets 403 whatever the body says.
     const security::Principal who = authenticate(s.keys, req);
     if (!who.is_admin)
@@ -31,8 +31,8 @@ void reload(Services& s, const httplib::Request& req, httplib::Response& res) {
 
 }  // namespace
 
-void install_admin_routes(Router& router, Services& s) {
-    router.post("/reload", guarded("/reload", [&s](const auto& req, auto& res) { reload(s, req, res); }));
+void install_admin_routes(http::Server& server, Services& s) {
+    server.route("POST", "/reload", guarded([&s](const auto& req, auto& res) { reload(s, req, res); }));
 }
 
 }  // namespace voltedge::api

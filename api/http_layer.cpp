@@ -13,14 +13,12 @@
 namespace voltedge::api {
 namespace {
 
-using Clock = std::chrono::steady_clock;
-
 thread_local RequestState state;
 thread_local std::optional<observability::ScopedLogContext> log_context;
 
 // An incoming X-Request-ID is kept when it is a sane token; otherwise the server makes one.
-std::string request_id_for(const httplib::Request& req) {
-    const std::string incoming = req.get_header_value("X-Request-ID");
+std::string request_id_for(const http::Request& req) {
+    const std::string incoming = req.header("x-request-id");
     if (!incoming.empty() && incoming.size() <= 128 &&
         std::all_of(incoming.begin(), incoming.end(), [](char c) { return c > ' ' && c < 127 && c != '"' && c != '\\'; }))
         return incoming;
@@ -56,20 +54,22 @@ observability::HistogramFamily& request_seconds() {
 
 RequestState& current_request() { return state; }
 
-void begin_request(const httplib::Request& req, httplib::Response& res) {
-    log_context.reset();
-    state = RequestState{&req, Clock::now(), request_id_for(req), "", "", "", ""};
-    log_context.emplace(observability::LogContext{state.request_id, "", ""});
-    res.set_header("X-Request-ID", state.request_id);
+// Starts the request's context on this thread (once per request).
+void begin_request(const http::Request& req, http::Response& res) {
+    if (state.request != &req) {
+        log_context.reset();
+        state = RequestState{&req, request_id_for(req), "", "", ""};
+        log_context.emplace(observability::LogContext{state.request_id, "", ""});
+    }
+    res.headers.emplace_back("X-Request-ID", state.request_id);
 }
 
-void finish_request(const httplib::Request& req, const httplib::Response& res) {
-    if (state.request != &req) {  // never routed
-        httplib::Response ignored;
+void finish_request(const http::Request& req, const http::Response& res, double seconds) {
+    if (state.request != &req) {  // answered by the server itself, on another thread
+        http::Response ignored;
         begin_request(req, ignored);
     }
-    const double seconds = std::chrono::duration<double>(Clock::now() - state.start).count();
-    const std::string route = state.route.empty() ? "unmatched" : state.route;
+    const std::string route = req.route.empty() ? "unmatched" : req.route;
     const std::string status = std::to_string(res.status);
     requests_total().with({route, status}).inc();
     request_seconds().with({route, status}).observe(seconds);
@@ -82,22 +82,22 @@ void finish_request(const httplib::Request& req, const httplib::Response& res) {
     state.request = nullptr;
 }
 
-void send_json(httplib::Response& res, int status, const Json& body) {
+void send_json(http::Response& res, int status, const Json& body) {
     res.status = status;
-    res.set_content(body.dump(-1, ' ', false, Json::error_handler_t::replace), "application/json");
+    res.content_type = "application/json";
+    res.body = body.dump(-1, ' ', false, Json::error_handler_t::replace);
 }
 
-void send_error(httplib::Response& res, int status, const std::string& field, const std::string& message,
-                const std::string& hint) {
+void send_error(http::Response& res, int status, const std::string& field, const std::string& message, const std::string& hint) {
     Json error = {{"status", status}, {"message", message}};
     if (!field.empty()) error["field"] = field;
     if (!hint.empty()) error["hint"] = hint;
     send_json(res, status, {{"error", error}, {"request_id", state.request_id}});
 }
 
-httplib::Server::Handler guarded(std::string route, std::function<void(const httplib::Request&, httplib::Response&)> fn) {
-    return [route = std::move(route), fn = std::move(fn)](const httplib::Request& req, httplib::Response& res) {
-        state.route = route;
+http::Handler guarded(std::function<void(const http::Request&, http::Response&)> fn) {
+    return [fn = std::move(fn)](const http::Request& req, http::Response& res) {
+        begin_request(req, res);
         try {
             fn(req, res);
         } catch (const ApiError& e) {
@@ -110,7 +110,7 @@ httplib::Server::Handler guarded(std::string route, std::function<void(const htt
             // Our own errors here come from a dependency (database, registry) or server state, not the client.
             send_error(res, 503, "", e.what(), e.hint());
         } catch (const std::exception& e) {
-            log_event("error", "request_failed", {{"route", state.route}, {"error", e.what()}});
+            log_event("error", "request_failed", {{"route", req.route}, {"error", e.what()}});
             send_error(res, 500, "", "internal error", "report request id " + state.request_id);
         }
     };
@@ -124,8 +124,13 @@ std::string presented_key(const std::string& authorization, const std::string& x
     return {};
 }
 
-security::Principal authenticate(security::KeyResolver& keys, const httplib::Request& req) {
-    const std::string key = presented_key(req.get_header_value("Authorization"), req.get_header_value("X-API-Key"));
+void render_rejection(const http::Request& req, const http::Rejection& r, http::Response& res) {
+    begin_request(req, res);
+    send_error(res, r.status, r.field, r.message, r.hint);
+}
+
+security::Principal authenticate(security::KeyResolver& keys, const http::Request& req) {
+    const std::string key = presented_key(req.header("authorization"), req.header("x-api-key"));
     if (key.empty())
         throw ApiError(401, "Authorization", "no API key", "send 'Authorization: Bearer <key>' or 'X-API-Key: <key>'");
     const auto who = keys.resolve(key);

@@ -15,7 +15,7 @@ Json model_json(const std::string& name, const std::string& version, const std::
     return {{"name", name}, {"version", version}, {"family", family}};
 }
 
-void predict(Services& s, const httplib::Request& req, httplib::Response& res) {
+void predict(Services& s, const http::Request& req, http::Response& res) {
     const security::Principal who = authenticate(s.keys, req);
     const serving::ForecastQuery query = parse_predict_request(req.body, s.options.max_batch);
     const serving::Forecasts result = s.predictor.predict(context_for(who), query);
@@ -35,9 +35,9 @@ void predict(Services& s, const httplib::Request& req, httplib::Response& res) {
                {"predictions", std::move(predictions)}});
 }
 
-void explain(Services& s, const httplib::Request& req, httplib::Response& res) {
+void explain(Services& s, const http::Request& req, http::Response& res) {
     const security::Principal who = authenticate(s.keys, req);
-    const auto e = s.predictor.explain(context_for(who), req.matches[1]);
+    const auto e = s.predictor.explain(context_for(who), req.params.at(0));
     const auto& p = e.prediction;
     current_request().model_version = p.model_version;
     std::vector<std::size_t> order(p.inputs.size());
@@ -67,9 +67,9 @@ void explain(Services& s, const httplib::Request& req, httplib::Response& res) {
 
 }  // namespace
 
-void install_predict_routes(Router& router, Services& s) {
-    router.post("/predict", guarded("/predict", [&s](const auto& req, auto& res) { predict(s, req, res); }));
-    router.get(R"(/explain/([^/]+))", guarded("/explain/{id}", [&s](const auto& req, auto& res) { explain(s, req, res); }));
+void install_predict_routes(http::Server& server, Services& s) {
+    server.route("POST", "/predict", guarded([&s](const auto& req, auto& res) { predict(s, req, res); }));
+    server.route("GET", "/explain/{id}", guarded([&s](const auto& req, auto& res) { explain(s, req, res); }));
 }
 
 }  // namespace voltedge::api

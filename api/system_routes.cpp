@@ -6,7 +6,7 @@
 namespace voltedge::api {
 namespace {
 
-void readyz(Services& s, httplib::Response& res) {
+void readyz(Services& s, http::Response& res) {
     const serving::Readiness r = s.predictor.readiness();
     Json versions = Json::object();
     for (const auto& m : r.models) versions[m->tenant] = m->version;
@@ -26,19 +26,23 @@ void readyz(Services& s, httplib::Response& res) {
 
 }  // namespace
 
-void install_system_routes(Router& router, Services& s) {
-    router.get("/healthz", guarded("/healthz", [](const auto&, auto& res) { send_json(res, 200, {{"status", "ok"}}); }));
-    router.get("/readyz", guarded("/readyz", [&s](const auto&, auto& res) { readyz(s, res); }));
-    router.get("/metrics", guarded("/metrics", [&s](const auto&, auto& res) {
-                   res.set_content(observability::metrics().render() + s.predictor.render_state_metrics(),
-                                   "text/plain; version=0.0.4");
-               }));
-    router.get("/openapi.json", guarded("/openapi.json", [&s](const auto&, auto& res) {
-                   res.set_content(openapi_document(s.options.max_batch).dump(2), "application/json");
-               }));
-    router.get("/docs", guarded("/docs", [&s](const auto&, auto& res) {
-                   res.set_content(docs_page(s.options.max_batch), "text/html; charset=utf-8");
-               }));
+void install_system_routes(http::Server& server, Services& s) {
+    const auto content = [](http::Response& res, std::string body, const char* type) {
+        res.body = std::move(body);
+        res.content_type = type;
+    };
+    server.route("GET", "/healthz", guarded([](const auto&, auto& res) { send_json(res, 200, {{"status", "ok"}}); }));
+    server.route("GET", "/readyz", guarded([&s](const auto&, auto& res) { readyz(s, res); }));
+    server.route("GET", "/metrics", guarded([&s, content](const auto&, auto& res) {
+                     content(res, observability::metrics().render() + s.predictor.render_state_metrics(),
+                             "text/plain; version=0.0.4");
+                 }));
+    server.route("GET", "/openapi.json", guarded([&s, content](const auto&, auto& res) {
+                     content(res, openapi_document(s.options.max_batch).dump(2), "application/json");
+                 }));
+    server.route("GET", "/docs", guarded([&s, content](const auto&, auto& res) {
+                     content(res, docs_page(s.options.max_batch), "text/html; charset=utf-8");
+                 }));
 }
 
 }  // namespace voltedge::api

@@ -2,13 +2,18 @@
 // loopback (1 wrk thread, 64 keep-alive connections), POST /predict for the next hour:
 //   cached      the same forecast asked again and again (in-process cache hits)
 //   reloads     the same, while new model versions are promoted and POST /reload swaps them in
+//   transport   GET /healthz while 2,000 idle and 200 slow-header connections are open; RSS after body abuse
 //   uncached    VOLTEDGE_PREDICTION_CACHE=off: every request forecasts and stores a prediction row
 // Prints requests/s, p50/p95/p99 and errors (non-2xx and socket errors) per scenario.
 #include <CLI/CLI.hpp>
 #include <fmt/format.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <signal.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <cstdio>
 #include <fstream>
 #include <nlohmann/json.hpp>
@@ -17,9 +22,8 @@
 
 #include "bench/child_run.h"
 #include "core/config.h"
+#include "http/client.h"
 #include "registry/mlflow.h"
-
-#include <httplib.h>
 
 using namespace voltedge;
 
@@ -56,9 +60,11 @@ public:
             execl(bin.c_str(), bin.c_str(), "serve", nullptr);
             _exit(127);
         }
-        httplib::Client client("127.0.0.1", port);
         for (int i = 0; i < 300; ++i) {
-            if (auto r = client.Get("/readyz"); r && r->status == 200) return;
+            try {
+                if (http::send({"GET", fmt::format("http://127.0.0.1:{}/readyz", port), "", {}, 1, 5}).status == 200) return;
+            } catch (const http::Unreachable&) {  // not listening yet
+            }
             std::this_thread::sleep_for(std::chrono::milliseconds(100));
         }
         fail("voltedge serve did not become ready (log: " + log + ")");
@@ -67,6 +73,8 @@ public:
         kill(pid_, SIGTERM);
         waitpid(pid_, nullptr, 0);
     }
+
+    pid_t pid() const { return pid_; }
 
 private:
     int port_;
@@ -78,9 +86,9 @@ struct Load {
     long requests = 0, errors = 0;
 };
 
-Load run_wrk(const std::string& script, int port, int connections, int seconds) {
-    const std::string out = output_of(fmt::format("wrk -t1 -c{} -d{}s --timeout 5s -s {} http://127.0.0.1:{}/predict 2>&1",
-                                                  connections, seconds, script, port));
+Load run_wrk(const std::string& script, int port, int connections, int seconds, const std::string& path = "/predict") {
+    const std::string out = output_of(fmt::format("wrk -t1 -c{} -d{}s --timeout 5s -s {} http://127.0.0.1:{}{} 2>&1", connections,
+                                                  seconds, script, port, path));
     Load l;
     std::smatch m;
     if (std::regex_search(out, m, std::regex(R"(Requests/sec:\s+([\d.]+))"))) l.rps = std::stod(m[1]);
@@ -94,6 +102,49 @@ Load run_wrk(const std::string& script, int port, int connections, int seconds) 
         fail("unexpected wrk output:\n" + out);
     }
     return l;
+}
+
+int connect_to(int port) {
+    const int fd = socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_port = htons(static_cast<std::uint16_t>(port));
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    if (connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0) fail("cannot connect to the server");
+    return fd;
+}
+
+long rss_kb(pid_t pid) {
+    std::ifstream status(fmt::format("/proc/{}/status", pid));
+    for (std::string line; std::getline(status, line);)
+        if (line.rfind("VmRSS:", 0) == 0) return std::stol(line.substr(6));
+    return -1;
+}
+
+// Requests the server must refuse without holding on to their bodies: chunked bodies of 2 MiB, compressed
+// bodies, huge headers; `rounds` of each from 8 threads.
+void abuse_bodies(int port, int rounds) {
+    std::vector<std::thread> threads;
+    for (int t = 0; t < 8; ++t)
+        threads.emplace_back([port, rounds] {
+            std::string chunked = "POST /predict HTTP/1.1\r\nHost: b\r\nTransfer-Encoding: chunked\r\n\r\n";
+            for (int i = 0; i < 64; ++i) chunked += "8000\r\n" + std::string(0x8000, 'x') + "\r\n";
+            chunked += "0\r\n\r\n";
+            const std::string gzip =
+                "POST /predict HTTP/1.1\r\nHost: b\r\nContent-Encoding: gzip\r\nContent-Length: 61000\r\n\r\n" +
+                std::string(61000, '\x1f');
+            const std::string headers = "GET /healthz HTTP/1.1\r\nHost: b\r\nX-Big: " + std::string(1 << 20, 'h') + "\r\n\r\n";
+            for (int r = 0; r < rounds; ++r)
+                for (const std::string* request : {&chunked, &gzip, &headers}) {
+                    const int fd = connect_to(port);
+                    ::send(fd, request->data(), request->size(), MSG_NOSIGNAL);
+                    char buf[4096];
+                    while (recv(fd, buf, sizeof buf, 0) > 0) {
+                    }
+                    close(fd);
+                }
+        });
+    for (auto& t : threads) t.join();
 }
 
 void print(const std::string& name, const Load& l) {
@@ -151,15 +202,18 @@ int main(int argc, char** argv) {
         if (!base) fail("tenant " + tenant + " has no production model");
         std::vector<std::string> swapped;
         std::thread reloader([&] {
-            httplib::Client client("127.0.0.1", port);
             for (int i = 0; i < 4; ++i) {
                 std::this_thread::sleep_for(std::chrono::milliseconds(seconds * 1000 / 5));
                 const auto v = mlflow.create_version(tenant, {base->run_id, ""}, "model", {{"family", base->tag("family")}});
                 mlflow.set_alias(tenant, "production", v.version);
-                auto r = client.Post("/reload", {{"X-API-Key", admin}}, nlohmann::json{{"tenant", tenant}}.dump(),
-                                     "application/json");
-                if (!r || r->status != 200) fail("reload failed: " + (r ? r->body : std::string("no response")));
-                swapped.push_back(nlohmann::json::parse(r->body)["models"][0]["version"]);
+                const auto r = http::send({"POST",
+                                           fmt::format("http://127.0.0.1:{}/reload", port),
+                                           nlohmann::json{{"tenant", tenant}}.dump(),
+                                           {"X-API-Key: " + admin},
+                                           5,
+                                           60});
+                if (r.status != 200) fail("reload failed: " + r.body);
+                swapped.push_back(nlohmann::json::parse(r.body)["models"][0]["version"]);
             }
         });
         const Load during = run_wrk(script, port, connections, seconds);
@@ -167,6 +221,40 @@ int main(int argc, char** argv) {
         print(fmt::format("cached, {} reloads during the run", swapped.size()), during);
         fmt::print("  {:<40} versions swapped in: {}\n", "", fmt::join(swapped, ", "));
         mlflow.set_alias(tenant, "production", base->version);
+    }
+    {
+        // /healthz while 2,000 idle connections and 200 slow-header clients (a byte every 2 s) are open.
+        Server server(bin, port, true, log);
+        const std::string get = fmt::format("/tmp/voltedge-serve-bench-get-{}.lua", getpid());
+        std::ofstream(get) << "done = function(summary, latency, requests)\n"
+                              "  local e = summary.errors\n"
+                              "  io.write(string.format(\"RESULT p50 %.3f p95 %.3f p99 %.3f requests %d errors %d\\n\",\n"
+                              "    latency:percentile(50) / 1000, latency:percentile(95) / 1000, latency:percentile(99) / 1000,\n"
+                              "    summary.requests, e.status + e.connect + e.read + e.write + e.timeout))\n"
+                              "end\n";
+        const long idle_rss = rss_kb(server.pid());
+        std::vector<int> held;
+        for (int i = 0; i < 2000; ++i) held.push_back(connect_to(port));
+        std::vector<int> slow;
+        for (int i = 0; i < 200; ++i) slow.push_back(connect_to(port));
+        std::atomic<bool> done{false};
+        std::thread dribbler([&] {
+            const std::string header = "GET /healthz HTTP/1.1\r\nHost: slow\r\nX-Slow: ";
+            for (std::size_t i = 0; !done && i < header.size(); ++i) {
+                for (int fd : slow) ::send(fd, &header[i], 1, MSG_NOSIGNAL);
+                for (int k = 0; k < 20 && !done; ++k) std::this_thread::sleep_for(std::chrono::milliseconds(100));
+            }
+        });
+        print("healthz, 2000 idle + 200 slow-header open", run_wrk(get, port, 4, seconds, "/healthz"));
+        done = true;
+        dribbler.join();
+        for (int fd : held) close(fd);
+        for (int fd : slow) close(fd);
+        abuse_bodies(port, 20);
+        std::this_thread::sleep_for(std::chrono::seconds(1));
+        fmt::print("  {:<40} RSS idle {} MB, after 2,000 idle + 200 slow connections and 480 oversized/compressed bodies {} MB\n",
+                   "memory", idle_rss / 1024, rss_kb(server.pid()) / 1024);
+        std::remove(get.c_str());
     }
     {
         Server server(bin, port, false, log);

@@ -19,14 +19,13 @@
 #include "db/connection.h"
 #include "db/pool.h"
 #include "features/feature_store.h"
+#include "http/client.h"
 #include "models/bundle.h"
 #include "registry/mlflow.h"
 #include "security/tenants.h"
 #include "serving/promotion.h"
 #include "support.h"
 #include "training/train.h"
-
-#include <httplib.h>  // last: its <resolv.h> defines a macro that breaks Eigen
 
 using namespace voltedge;
 using Json = nlohmann::json;
@@ -53,7 +52,7 @@ int raw_status(int port, const std::string& request) {
     a.sin_port = htons(static_cast<std::uint16_t>(port));
     a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
     if (connect(s, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0) return 0;
-    ::send(s, request.data(), request.size(), 0);  // httplib answers a body-less POST after its read timeout (5 s)
+    ::send(s, request.data(), request.size(), 0);
     std::string response(4096, '\0');
     const auto n = recv(s, response.data(), response.size(), MSG_WAITALL);
     close(s);
@@ -149,15 +148,16 @@ protected:
     }
 
     static Reply call(const std::string& method, const std::string& path, const std::string& key, const std::string& body = "",
-                      httplib::Headers headers = {}) {
-        httplib::Client client("127.0.0.1", server->port());
-        client.set_read_timeout(30, 0);
-        if (!key.empty()) headers.emplace("X-API-Key", key);
-        auto r = method == "GET" ? client.Get(path.c_str(), headers)
-                                 : client.Post(path.c_str(), headers, body, "application/json");
-        if (!r) return {0, nullptr, "no response"};
-        Reply out{r->status, Json::parse(r->body, nullptr, false), r->body};
-        return out;
+                      std::vector<std::string> headers = {}, int port = 0) {
+        if (!key.empty()) headers.push_back("X-API-Key: " + key);
+        headers.push_back("Content-Type: application/json");
+        try {
+            const auto url = "http://127.0.0.1:" + std::to_string(port ? port : server->port()) + path;
+            const auto r = http::send({method, url, body, headers, 5, 30});
+            return {static_cast<int>(r.status), Json::parse(r.body, nullptr, false), r.body};
+        } catch (const http::Unreachable&) {
+            return {0, nullptr, "no response"};
+        }
     }
     static Reply predict(const std::string& key, const Json& body) { return call("POST", "/predict", key, body.dump()); }
 
@@ -295,12 +295,11 @@ TEST_F(ApiTest, RedisDownMeansDegradedNotDown) {
     options.preload_models = false;
     api::ApiServer second(config, options);
     second.start();
-    httplib::Client client("127.0.0.1", second.port());
-    auto res = client.Post("/predict", {{"X-API-Key", key_a}}, R"({"target_hour": "2009-01-25T12:00"})", "application/json");
-    ASSERT_TRUE(res);
-    EXPECT_TRUE(Json::parse(res->body)["predictions"][0]["cached"].get<bool>()) << res->body;
-    auto metrics = client.Get("/metrics");
-    EXPECT_NE(metrics->body.find("voltedge_prediction_cache_hits_total{layer=\"redis\"} 1"), std::string::npos);
+    const Reply res = call("POST", "/predict", key_a, R"({"target_hour": "2009-01-25T12:00"})", {}, second.port());
+    ASSERT_EQ(res.status, 200);
+    EXPECT_TRUE(res.body["predictions"][0]["cached"].get<bool>()) << res.text;
+    const Reply metrics = call("GET", "/metrics", "", "", {}, second.port());
+    EXPECT_NE(metrics.text.find("voltedge_prediction_cache_hits_total{layer=\"redis\"} 1"), std::string::npos);
 }
 
 TEST_F(ApiTest, ReloadAfterPromotionServesTheNewVersion) {
@@ -360,8 +359,7 @@ TEST_F(ApiTest, KeysDecideTheTenantAndOthersDataIsInvisible) {
 
     EXPECT_EQ(call("POST", "/predict", "", R"({"horizon_hours": 1})").status, 401);
     EXPECT_EQ(call("POST", "/predict", "ve_00000000_nope", R"({"horizon_hours": 1})").status, 401);
-    httplib::Headers bearer = {{"Authorization", "Bearer " + key_a}};
-    EXPECT_EQ(call("POST", "/predict", "", R"({"horizon_hours": 1})", bearer).status, 200);
+    EXPECT_EQ(call("POST", "/predict", "", R"({"horizon_hours": 1})", {"Authorization: Bearer " + key_a}).status, 200);
     EXPECT_EQ(call("GET", "/explain/" + id_a, "").status, 401);
 
     const std::string doomed = security::issue_api_key(test::config().database_admin_url, tenant_a, false, "test");
@@ -457,6 +455,16 @@ TEST_F(ApiTest, BadInputIsA4xxNamingTheField) {
     EXPECT_EQ(call("POST", "/reload", admin_key, R"({"tenant": 5})").status, 422);
     EXPECT_EQ(call("POST", "/reload", admin_key, R"({"everyone": true})").status, 422);
     EXPECT_EQ(call("GET", "/nowhere", "").status, 404);
+    // What the transport refuses is the same JSON error, with a request id: a chunked body over the limit,
+    // a compressed body, an unknown method (with Allow).
+    std::string chunked = "POST /predict HTTP/1.1\r\nHost: t\r\nX-API-Key: " + key_a + "\r\nTransfer-Encoding: chunked\r\n\r\n";
+    for (int i = 0; i < 80; ++i) chunked += "400\r\n" + std::string(1024, ' ') + "\r\n";
+    EXPECT_EQ(raw_status(server->port(), chunked + "0\r\n\r\n"), 413);
+    const Reply gzip = call("POST", "/predict", key_a, "\x1f\x8b", {"Content-Encoding: gzip"});
+    EXPECT_EQ(gzip.status, 415);
+    EXPECT_EQ(gzip.body["error"]["field"], "Content-Encoding");
+    EXPECT_FALSE(gzip.body.value("request_id", "").empty());
+    EXPECT_EQ(call("DELETE", "/predict", key_a).status, 405);
     // None of it was a server error.
     EXPECT_EQ(call("GET", "/metrics", "").text.find("status=\"500\""), std::string::npos);
 }
@@ -471,10 +479,9 @@ TEST_F(ApiTest, HealthReadinessDocsAndLogs) {
         options.preload_models = false;
         api::ApiServer fresh(test::config(), options);
         fresh.start();
-        auto r = httplib::Client("127.0.0.1", fresh.port()).Get("/readyz");
-        ASSERT_TRUE(r);
-        EXPECT_EQ(r->status, 503);
-        EXPECT_EQ(Json::parse(r->body)["missing"], Json::array({"model"}));
+        const Reply r = call("GET", "/readyz", "", "", {}, fresh.port());
+        EXPECT_EQ(r.status, 503);
+        EXPECT_EQ(r.body["missing"], Json::array({"model"}));
     }
     predict(key_a, {{"horizon_hours", 1}});  // loads tenant a's model
     const Reply ready = call("GET", "/readyz", "");
@@ -494,7 +501,7 @@ TEST_F(ApiTest, HealthReadinessDocsAndLogs) {
 
     // One JSON line per request, keeping the caller's request id.
     testing::internal::CaptureStderr();
-    const Reply r = call("POST", "/predict", key_a, R"({"horizon_hours": 1})", {{"X-Request-ID", "trace-abc-123"}});
+    const Reply r = call("POST", "/predict", key_a, R"({"horizon_hours": 1})", {"X-Request-ID: trace-abc-123"});
     std::this_thread::sleep_for(std::chrono::milliseconds(100));
     const std::string logs = testing::internal::GetCapturedStderr();
     EXPECT_EQ(r.body["request_id"], "trace-abc-123");

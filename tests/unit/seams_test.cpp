@@ -107,7 +107,7 @@ TEST(Config, RejectsBadValuesNamingTheVariable) {
         return std::string("accepted");
     };
     EXPECT_NE(message({{"VOLTEDGE_API_PORT", "80x"}}).find("VOLTEDGE_API_PORT='80x' is invalid"), std::string::npos);
-    EXPECT_NE(message({{"VOLTEDGE_API_THREADS", "0"}}).find("from 1 to 4096"), std::string::npos);
+    EXPECT_NE(message({{"VOLTEDGE_API_THREADS", "0"}}).find("from 1 to 1024"), std::string::npos);
     EXPECT_NE(message({{"VOLTEDGE_PREDICTION_CACHE", "yes"}}).find("'on' or 'off'"), std::string::npos);
     EXPECT_NE(message({{"REDIS_URL", "http://x"}}).find("redis://"), std::string::npos);
     const std::string db = message({{"DATABASE_URL", "mysql://u:topsecret@h/db"}});
