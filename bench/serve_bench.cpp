@@ -135,7 +135,7 @@ void abuse_bodies(int port, int rounds) {
                 std::string(61000, '\x1f');
             const std::string headers = "GET /healthz HTTP/1.1\r\nHost: b\r\nX-Big: " + std::string(1 << 20, 'h') + "\r\n\r\n";
             for (int r = 0; r < rounds; ++r)
-                for (const std::string* request : {&chunked, &gzip, &headers}) {
+                for (const std::string* request : std::vector<const std::string*>{&chunked, &gzip, &headers}) {
                     const int fd = connect_to(port);
                     ::send(fd, request->data(), request->size(), MSG_NOSIGNAL);
                     char buf[4096];
