@@ -101,11 +101,12 @@ Load run_wrk(const std::string& script, int port, int connections, int seconds, 
     } else {
         fail("unexpected wrk output:\n" + out);
     }
+    if (l.errors > 0) fmt::print(stderr, "wrk reported errors:\n{}\n", out);
     return l;
 }
 
 int connect_to(int port) {
-    const int fd = socket(AF_INET, SOCK_STREAM, 0);
+    const int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);  // not inherited by wrk (its event loop sizes by fd number)
     sockaddr_in a{};
     a.sin_family = AF_INET;
     a.sin_port = htons(static_cast<std::uint16_t>(port));
@@ -163,6 +164,8 @@ int main(int argc, char** argv) {
     app.add_option("--port", port, "port for the benchmarked server")->capture_default_str();
     app.add_option("--seconds", seconds, "duration of each load run")->capture_default_str();
     app.add_option("--connections", connections, "wrk connections")->capture_default_str();
+    bool transport_only = false;
+    app.add_flag("--transport-only", transport_only, "run only the transport scenario (idle/slow connections, body abuse)");
     CLI11_PARSE(app, argc, argv);
 
     const std::string bin = VOLTEDGE_BIN;
@@ -190,7 +193,7 @@ int main(int argc, char** argv) {
         tenant, connections, seconds);
     fmt::print("  {:<40} {:>9} {:>8} {:>8} {:>8} {:>9} {:>7}\n", "scenario", "req/s", "p50 ms", "p95 ms", "p99 ms", "requests",
                "errors");
-    {
+    if (!transport_only) {
         Server server(bin, port, true, log);
         run_wrk(script, port, connections, 2);  // warm: connections open, forecast cached
         print("cached", run_wrk(script, port, connections, seconds));
@@ -256,7 +259,7 @@ int main(int argc, char** argv) {
                    "memory", idle_rss / 1024, rss_kb(server.pid()) / 1024);
         std::remove(get.c_str());
     }
-    {
+    if (!transport_only) {
         Server server(bin, port, false, log);
         run_wrk(script, port, connections, 1);
         print("uncached (VOLTEDGE_PREDICTION_CACHE=off)", run_wrk(script, port, connections, seconds));
