@@ -15,7 +15,7 @@ struct ServeOptions {
     std::string host = "127.0.0.1";
     int port = 58080;                      // 0: any free port (tests)
     int threads = 16;                      // handler threads (they block on Postgres and Redis)
-    int io_threads = 1;                    // connections are served asynchronously by these
+    int io_threads = 2;                    // connections are served asynchronously by these
     std::size_t queue_limit = 256;         // requests waiting for a handler thread; beyond, 503 + Retry-After
     std::size_t max_connections = 10'000;  // past it, new connections get 503
     std::chrono::milliseconds idle_timeout{60'000}, header_timeout{10'000}, body_timeout{30'000};

@@ -103,7 +103,7 @@ const std::vector<Setting>& schema() {
                 "port voltedge serve listens on (0: any free port)"),
         integer("api", "VOLTEDGE_API_THREADS", &Config::api_threads, 16, 1, 1024,
                 "handler threads (they block on the database and Redis)"),
-        integer("api", "VOLTEDGE_API_IO_THREADS", &Config::api_io_threads, 1, 1, 64,
+        integer("api", "VOLTEDGE_API_IO_THREADS", &Config::api_io_threads, 2, 1, 64,
                 "threads serving connections (asynchronous: idle connections take none)"),
         integer("api", "VOLTEDGE_API_QUEUE", &Config::api_queue, 256, 1, 100'000,
                 "requests waiting for a handler thread before the API sheds load (503 + Retry-After)"),

@@ -23,7 +23,7 @@ struct Config {
     std::string api_host = "127.0.0.1";
     int api_port = 58080;
     int api_threads = 16;
-    int api_io_threads = 1;
+    int api_io_threads = 2;
     int api_queue = 256;
     int api_max_connections = 10'000;
     int key_cache_seconds = 10;
