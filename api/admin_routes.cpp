@@ -11,7 +11,7 @@ void reload(Services& s, const http::Request& req, http::Response& res) {
         throw ApiError(403, "Authorization", "reloading models needs an admin key", "voltedge tenant key TENANT --admin");
     std::optional<std::string> tenant;
     if (!req.body.empty()) {  // no body: reload every tenant
-        const Json j = Json::parse(req.body, nullptr, false);
+        const Json j = parse_json_body(req.body);
         if (j.is_discarded() || !j.is_object()) throw ApiError(400, "body", "the request body must be a JSON object or empty");
         for (const auto& [key, value] : j.items()) {
             if (key != "tenant") throw ApiError(422, key, "unknown field '" + key + "'", "the only field is tenant");

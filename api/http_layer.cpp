@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <optional>
+#include <set>
 
 #include "core/log.h"
 #include "core/uuid.h"
@@ -108,7 +109,10 @@ http::Handler guarded(std::function<void(const http::Request&, http::Response&)>
             send_error(res, 503, "", "the database is unavailable", "retry shortly; operators: check 'make status'");
         } catch (const Error& e) {
             // Our own errors here come from a dependency (database, registry) or server state, not the client.
-            send_error(res, 503, "", e.what(), e.hint());
+            // Their text can name hosts, users or URLs: it goes to the log, the client gets the request id.
+            log_event("warn", "dependency_unavailable", {{"route", req.route}, {"error", e.what()}});
+            send_error(res, 503, "", "a service the API depends on is unavailable",
+                       "retry shortly; operators find the cause in the log under request id " + state.request_id);
         } catch (const std::exception& e) {
             log_event("error", "request_failed", {{"route", req.route}, {"error", e.what()}});
             send_error(res, 500, "", "internal error", "report request id " + state.request_id);
@@ -121,7 +125,23 @@ std::string presented_key(const std::string& authorization, const std::string& x
     constexpr std::string_view kBearer = "Bearer ";
     if (authorization.size() > kBearer.size() && authorization.compare(0, kBearer.size(), kBearer) == 0)
         return authorization.substr(kBearer.size());
-    return {};
+    return authorization.empty() ? std::string() : authorization;  // not Bearer: refused as malformed below
+}
+
+Json parse_json_body(std::string_view body) {
+    // Duplicate keys are refused: which one would count is a guess (nlohmann keeps the last).
+    std::vector<std::set<std::string>> keys;
+    std::string duplicate;
+    const auto check = [&](int, Json::parse_event_t event, Json& parsed) {
+        if (event == Json::parse_event_t::object_start) keys.emplace_back();
+        if (event == Json::parse_event_t::object_end) keys.pop_back();
+        if (event == Json::parse_event_t::key && !keys.back().insert(parsed.get<std::string>()).second && duplicate.empty())
+            duplicate = parsed.get<std::string>();
+        return true;
+    };
+    Json j = Json::parse(body, check, false);
+    if (!duplicate.empty()) throw ApiError(400, duplicate, "the body names '" + duplicate + "' twice", "give each field once");
+    return j;
 }
 
 void render_rejection(const http::Request& req, const http::Rejection& r, http::Response& res) {

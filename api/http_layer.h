@@ -37,6 +37,8 @@ void finish_request(const http::Request& req, const http::Response& res, double 
 
 // The key a request carries: "Authorization: Bearer <key>" or "X-API-Key: <key>"; empty if none.
 std::string presented_key(const std::string& authorization, const std::string& x_api_key);
+// A JSON body, or discarded when it is not JSON; throws ApiError 400 naming a key given twice.
+Json parse_json_body(std::string_view body);
 // Resolves the request's key to its tenant (which joins the request's context); throws ApiError 401.
 security::Principal authenticate(security::KeyResolver& keys, const http::Request& req);
 

@@ -4,6 +4,7 @@
 #include <nlohmann/json.hpp>
 
 #include "api/api_error.h"
+#include "api/http_layer.h"
 #include "serving/limits.h"
 
 namespace voltedge::api {
@@ -29,7 +30,7 @@ std::optional<Minute> parse_target_hour(std::string_view text) {
 }
 
 serving::ForecastQuery parse_predict_request(std::string_view body, std::size_t max_batch) {
-    const Json j = Json::parse(body, nullptr, false);
+    const Json j = parse_json_body(body);
     if (j.is_discarded())
         throw ApiError(400, "body", "the request body is not valid JSON", "send a JSON object, e.g. {\"horizon_hours\": 24}");
     if (!j.is_object()) throw ApiError(400, "body", "the request body must be a JSON object", "e.g. {\"horizon_hours\": 24}");

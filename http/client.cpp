@@ -35,9 +35,9 @@ std::size_t write_to_file(char* data, std::size_t size, std::size_t n, void* fil
 
 }  // namespace
 
-Response send(const Request& request) {
+ClientResponse send(const ClientRequest& request) {
     CurlHandle curl = new_handle();
-    Response response;
+    ClientResponse response;
     curl_slist* headers = nullptr;
     for (const auto& h : request.headers) headers = curl_slist_append(headers, h.c_str());
     std::unique_ptr<curl_slist, decltype(&curl_slist_free_all)> header_list(headers, curl_slist_free_all);

@@ -15,7 +15,7 @@ public:
     using Error::Error;
 };
 
-struct Request {
+struct ClientRequest {
     std::string method = "GET";
     std::string url;
     std::string body;                  // sent for every method but GET
@@ -24,12 +24,12 @@ struct Request {
     long timeout_seconds = 120;  // the whole transfer
 };
 
-struct Response {
+struct ClientResponse {
     long status = 0;
     std::string body;
 };
 
-Response send(const Request& request);
+ClientResponse send(const ClientRequest& request);
 
 // Streams `url` into `path` (following redirects); throws Unreachable naming the URL on any failure and
 // leaves no partial file at `path`.

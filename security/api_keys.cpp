@@ -32,4 +32,12 @@ NewApiKey generate_api_key() {
     return key;
 }
 
+bool is_well_formed_key(std::string_view key) {
+    if (key.size() != 3 + 8 + 1 + 64 || key.substr(0, 3) != "ve_" || key[11] != '_') return false;
+    const auto hex = [](char c) { return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'); };
+    for (std::size_t i = 3; i < key.size(); ++i)
+        if (i != 11 && !hex(key[i])) return false;
+    return true;
+}
+
 }  // namespace voltedge::security

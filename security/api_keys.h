@@ -1,6 +1,7 @@
 #pragma once
 // API keys: 256 random bits, shown once; only their SHA-256 is stored.
 #include <string>
+#include <string_view>
 
 namespace voltedge::security {
 
@@ -11,6 +12,8 @@ struct NewApiKey {
 };
 
 NewApiKey generate_api_key();
+// Exactly "ve_" + 8 hex digits + "_" + 64 hex digits (lower case), as generate_api_key makes them.
+bool is_well_formed_key(std::string_view key);
 std::string sha256_hex(const std::string& data);
 
 }  // namespace voltedge::security

@@ -2,7 +2,11 @@
 #include <gtest/gtest.h>
 
 #include "api/api_error.h"
+#include "api/http_layer.h"
 #include "api/predict_request.h"
+#include "api/server.h"
+#include "http/client.h"
+#include "security/api_keys.h"
 #include "serving/forecast.h"
 
 using namespace voltedge;
@@ -71,4 +75,53 @@ TEST(ForecastPlan, PicksTheSmallestHorizonThatReachesTheTarget) {
     EXPECT_THROW(plan(first - 60), serving::TargetError);
     EXPECT_THROW(plan(last + 30), serving::TargetError);
     EXPECT_EQ(serving::next_hours(stamp, 3), (std::vector<Minute>{last, last + 60, last + 120}));
+}
+
+TEST(PredictRequest, DuplicateKeysAreRefusedNamingTheKey) {
+    std::string field;
+    EXPECT_EQ(status_of(R"({"horizon_hours": 1, "horizon_hours": 48})", &field), 400);
+    EXPECT_EQ(field, "horizon_hours");
+    EXPECT_EQ(status_of(R"({"target_hours": ["2010-01-02T03:00"], "x": {"a": 1, "a": 2}})", &field), 400);
+    EXPECT_EQ(field, "a");
+    EXPECT_EQ(status_of(R"({"horizon_hours": 2})"), 200);  // the same key in sibling objects is fine elsewhere
+}
+
+TEST(ApiKeys, OnlyTheExactFormIsAccepted) {
+    const std::string key = "ve_0123abcd_" + std::string(64, 'f');
+    EXPECT_TRUE(security::is_well_formed_key(key));
+    EXPECT_FALSE(security::is_well_formed_key(key + std::string(1, '\0') + "junk"));
+    EXPECT_FALSE(security::is_well_formed_key(key.substr(0, key.size() - 1)));
+    EXPECT_FALSE(security::is_well_formed_key("ve_0123ABCD_" + std::string(64, 'f')));
+    EXPECT_FALSE(security::is_well_formed_key("xx_0123abcd_" + std::string(64, 'f')));
+    EXPECT_EQ(api::presented_key("Bearer " + key, ""), key);
+    EXPECT_EQ(api::presented_key("", key), key);
+    EXPECT_EQ(api::presented_key("Basic abc", ""), "Basic abc");  // refused later as malformed, not ignored
+}
+
+// A database outage is a 503 whose body names no host, user or URL (those go to the log with the request id).
+TEST(ApiServer, OutageErrorsDiscloseNothing) {
+    Config config = Config::load();
+    config.database_url = "postgresql://voltedge_app:hunter2@127.0.0.1:9/secretdb";
+    config.redis_url = "redis://127.0.0.1:9/0";
+    config.mlflow_tracking_uri = "http://127.0.0.1:9";
+    api::ServeOptions options;
+    options.port = 0;
+    options.threads = 2;
+    options.preload_models = false;
+    api::ApiServer server(config, options);
+    testing::internal::CaptureStderr();
+    server.start();
+    const auto r = http::send({"POST",
+                               "http://127.0.0.1:" + std::to_string(server.port()) + "/predict",
+                               R"({"horizon_hours": 1})",
+                               {"X-API-Key: ve_0123abcd_" + std::string(64, 'e')},
+                               5,
+                               30});
+    server.stop();
+    const std::string logs = testing::internal::GetCapturedStderr();
+    EXPECT_EQ(r.status, 503) << r.body;
+    for (const char* secret : {"127.0.0.1", "voltedge_app", "secretdb", "postgresql", "hunter2"})
+        EXPECT_EQ(r.body.find(secret), std::string::npos) << secret << " in " << r.body;
+    EXPECT_NE(logs.find("secretdb"), std::string::npos);  // the operator still learns what failed
+    EXPECT_EQ(logs.find("hunter2"), std::string::npos);   // but never the password
 }
