@@ -6,10 +6,13 @@
 
 #include "core/error.h"
 #include "db/connection.h"
+#include "db/pool.h"
 #include "features/feature_store.h"
 #include "http/client.h"
 #include "ingestion/ingest.h"
 #include "registry/mlflow.h"
+#include "security/key_resolver.h"
+#include "security/tenants.h"
 #include "support.h"
 #include "training/train.h"
 
@@ -113,4 +116,23 @@ TEST(AbandonedWork, TrainFailsKilledRunsAndLinksTheVersionToItsRun) {
             logged = Json::parse(t["value"].get<std::string>())[0]["artifact_path"] == "model";
     EXPECT_TRUE(logged) << champion_tags.dump();
     EXPECT_NE(mlflow.fetch(*version, "MLmodel").find("voltedge"), std::string::npos);
+}
+
+// A full key cache forgets the least recently used keys, not all of them: a key in use keeps being served
+// from memory (here: even after it is revoked, within its TTL), an idle one is asked of the database again.
+TEST(KeyCache, EvictsTheLeastRecentlyUsed) {
+    const std::string tenant = test::new_tenant("key-lru");
+    std::vector<std::string> keys;
+    for (int i = 0; i < 11; ++i)
+        keys.push_back(security::issue_api_key(test::config().database_admin_url, tenant, false, "test"));
+    db::ConnectionPool pool(test::config().database_url, 2);
+    security::KeyResolver resolver(pool, std::chrono::minutes(5), 10);
+    for (int i = 0; i < 10; ++i) ASSERT_TRUE(resolver.resolve(keys[i]));
+    ASSERT_TRUE(resolver.resolve(keys[0]));   // key 0 used again: key 1 is now the least recent
+    ASSERT_TRUE(resolver.resolve(keys[10]));  // full: the least recent go
+    EXPECT_EQ(resolver.cached(), 10u);
+    for (int i : {0, 1})
+        ASSERT_TRUE(security::revoke_api_key(test::config().database_admin_url, tenant, keys[i].substr(3, 8), "test"));
+    EXPECT_TRUE(resolver.resolve(keys[0]));   // still remembered
+    EXPECT_FALSE(resolver.resolve(keys[1]));  // forgotten, so the database says: revoked
 }
