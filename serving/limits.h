@@ -1,11 +1,10 @@
 #pragma once
-// The limits of forecasting requests, defined once: validation, the Predictor and the OpenAPI document read
-// them from here.
+// The hard limit of forecasting requests, defined once: validation, the Predictor and the OpenAPI document
+// read it from here. (The batch size is a setting: VOLTEDGE_MAX_BATCH, core/config.h.)
 #include <cstddef>
 
 namespace voltedge::serving {
 
-inline constexpr int kMaxHorizonHours = 48;           // the furthest lead a forecast may have
-inline constexpr std::size_t kDefaultMaxBatch = 168;  // target hours per request (a week), configurable
+inline constexpr int kMaxHorizonHours = 48;  // the furthest lead a forecast may have
 
 }  // namespace voltedge::serving
