@@ -14,7 +14,7 @@ constexpr const char* kDocument = R"json({
   "info": {
     "title": "VoltEdge prediction API",
     "version": "1.0.0",
-    "description": "Hourly electrical-load forecasts per tenant, with explanations. Every route except /healthz, /readyz, /metrics, /openapi.json and /docs needs an API key (Authorization: Bearer <key> or X-API-Key: <key>); the key decides the tenant. Times are the meter's wall clock without a zone, on the hour. Every response carries X-Request-ID (an incoming one is kept)."
+    "description": "Hourly electrical-load forecasts per tenant, with explanations. Every route except /healthz, /readyz, /metrics, /openapi.json and /docs needs an API key (Authorization: Bearer <key> or X-API-Key: <key>); the key decides the tenant. Times are the meter's wall clock without a zone, on the hour. Every response carries X-Request-ID (an incoming one is kept). Any route may also answer, as the same JSON error: 405 (unknown method, with Allow), 413 (body over 64 KiB, chunked too), 415 (a Content-Encoding other than identity), 431 (header over 16 KiB or 64 fields) and 503 with Retry-After (the server is busy or has too many connections)."
   },
   "components": {
     "securitySchemes": {

@@ -186,6 +186,7 @@ private:
     }
 
     void read_header() {
+        request_ = Request{};  // nothing of the previous request on this connection may leak into this one's log
         parser_.emplace();
         parser_->header_limit(static_cast<std::uint32_t>(server_->options.max_header_bytes));
         parser_->body_limit(server_->options.max_body_bytes);
@@ -306,7 +307,7 @@ private:
     // A request that cannot be read any further: answered, then the connection closes (its remaining bytes
     // cannot be trusted to start the next request).
     void reject(const Rejection& r) {
-        if (request_.method.empty() && parser_ && parser_->is_header_done()) copy_header();
+        if (request_.method.empty() && parser_->is_header_done()) copy_header();
         Response res = server_->rejection(request_, r);
         observe(res);
         write(std::move(res), false);
