@@ -3,12 +3,14 @@
 #include <gtest/gtest.h>
 
 #include <nlohmann/json.hpp>
+#include <sys/wait.h>
 
 #include "core/error.h"
 #include "db/connection.h"
 #include "db/pool.h"
 #include "features/feature_store.h"
 #include "http/client.h"
+#include "ingestion/dq_report.h"
 #include "ingestion/ingest.h"
 #include "registry/mlflow.h"
 #include "security/key_resolver.h"
@@ -55,6 +57,14 @@ TEST(AbandonedWork, IngestMarksAKilledRunFailedAndProceeds) {
     EXPECT_EQ(row[0].as<std::string>(), "failed");
     EXPECT_NE(row[1].as<std::string>().find("abandoned"), std::string::npos);
     EXPECT_TRUE(row[2].as<bool>());
+    // The data-quality report (its SQL now in ingestion/) is the new run's, not the abandoned one's.
+    const auto dq = ingestion::latest_dq_report(conn, tenant);
+    ASSERT_TRUE(dq);
+    EXPECT_EQ(dq->run_id, report.run_id);
+    EXPECT_EQ(dq->rows_read, static_cast<std::int64_t>(report.rows_read));
+    EXPECT_EQ(dq->checks.size(), report.checks.size());
+    EXPECT_FALSE(dq->finished_at.empty());
+    EXPECT_FALSE(ingestion::latest_dq_report(conn, test::new_tenant("no-dq")));
 }
 
 // While another process holds the tenant's ingest lock, a second ingest refuses instead of failing its run.
@@ -135,4 +145,35 @@ TEST(KeyCache, EvictsTheLeastRecentlyUsed) {
         ASSERT_TRUE(security::revoke_api_key(test::config().database_admin_url, tenant, keys[i].substr(3, 8), "test"));
     EXPECT_TRUE(resolver.resolve(keys[0]));   // still remembered
     EXPECT_FALSE(resolver.resolve(keys[1]));  // forgotten, so the database says: revoked
+}
+
+// The subcommands run as jobs through the handlers the binary registers: `voltedge ingest` and `voltedge
+// features` for a test tenant, through the real binary, land their rows; a bad payload is a clear error.
+TEST(Jobs, SubcommandsRunThroughTheHandlers) {
+    const std::string tenant = test::new_tenant("cli-jobs");
+    const std::string env = "DATABASE_URL='" + test::config().database_url + "' DATABASE_ADMIN_URL='" +
+                            test::config().database_admin_url + "' ";
+    const auto run = [&](const std::string& args) {
+        std::string out;
+        FILE* p = popen((env + VOLTEDGE_BIN + " " + args + " 2>&1").c_str(), "r");
+        char buf[4096];
+        while (std::size_t n = fread(buf, 1, sizeof buf, p)) out.append(buf, n);
+        return std::pair{WEXITSTATUS(pclose(p)), out};
+    };
+    const auto [ingest_rc,
+                ingest_out] = run("ingest --tenant " + tenant + " --source " + test::data_file("excerpt-2006-12-16_18.txt"));
+    EXPECT_EQ(ingest_rc, 0) << ingest_out;
+    EXPECT_NE(ingest_out.find("\"event\":\"job_finished\",\"tenant_id\":\"" + tenant + "\",\"job_id\":"), std::string::npos)
+        << ingest_out;
+    const auto [features_rc, features_out] = run("features --tenant " + tenant);
+    EXPECT_EQ(features_rc, 0) << features_out;
+    auto conn = db::connect(test::config().database_url);
+    EXPECT_EQ(test::count_as_app(conn, tenant, "SELECT 1 FROM ingest_runs WHERE status = 'succeeded'"), 1);
+    EXPECT_GT(test::count_as_app(conn, tenant, "SELECT 1 FROM features_hourly"), 0);
+    const auto [show_rc, show_out] = run("config show");
+    EXPECT_EQ(show_rc, 0);
+    EXPECT_NE(show_out.find("voltedge_app:***@"), std::string::npos);  // the password masked
+    const auto [bad_rc, bad_out] = run("ingest --tenant " + tenant + " --source /no/such/file.txt");
+    EXPECT_EQ(bad_rc, 1);
+    EXPECT_NE(bad_out.find("no such file"), std::string::npos) << bad_out;
 }
