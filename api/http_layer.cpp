@@ -5,10 +5,12 @@
 #include <optional>
 #include <set>
 
+#include "core/deadline.h"
 #include "core/log.h"
 #include "core/uuid.h"
 #include "observability/log_context.h"
 #include "observability/metrics.h"
+#include "db/connection.h"
 #include "serving/predictor.h"
 
 namespace voltedge::api {
@@ -32,7 +34,7 @@ int status_of(serving::ServingError::Reason reason) {
         case serving::ServingError::Reason::not_found: return 404;
         case serving::ServingError::Reason::no_features: return 409;
         case serving::ServingError::Reason::no_model:
-        case serving::ServingError::Reason::deadline_exceeded: return 503;
+        case serving::ServingError::Reason::model_loading: return 503;
     }
     return 500;
 }
@@ -105,8 +107,19 @@ http::Handler guarded(std::function<void(const http::Request&, http::Response&)>
             send_error(res, e.status(), e.field(), e.what(), e.hint());
         } catch (const serving::ServingError& e) {
             send_error(res, status_of(e.reason()), e.field(), e.what(), e.hint());
+            if (e.reason() == serving::ServingError::Reason::model_loading) res.headers.emplace_back("Retry-After", "2");
+        } catch (const DeadlineExceeded& e) {
+            send_error(res, 503, "", e.what(), e.hint());
         } catch (const pqxx::broken_connection&) {
             send_error(res, 503, "", "the database is unavailable", "retry shortly; operators: check 'make status'");
+        } catch (const pqxx::sql_error& e) {
+            if (db::is_deadline_cancel(e)) {
+                send_error(res, 503, "", "the request ran out of time (a database statement)",
+                           "retry; if it keeps happening, ask for fewer hours per request");
+            } else {  // a statement of ours failed: a bug, not the client's doing
+                log_event("error", "request_failed", {{"route", req.route}, {"error", e.what()}});
+                send_error(res, 500, "", "internal error", "report request id " + state.request_id);
+            }
         } catch (const Error& e) {
             // Our own errors here come from a dependency (database, registry) or server state, not the client.
             // Their text can name hosts, users or URLs: it goes to the log, the client gets the request id.

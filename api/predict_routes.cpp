@@ -7,20 +7,18 @@
 namespace voltedge::api {
 namespace {
 
-serving::RequestContext context_for(const security::Principal& who) {
-    return {current_request().request_id, who.tenant, serving::RequestContext{}.deadline};
-}
-
 Json model_json(const std::string& name, const std::string& version, const std::string& family) {
     return {{"name", name}, {"version", version}, {"family", family}};
 }
 
 void predict(Services& s, const http::Request& req, http::Response& res) {
-    const security::Principal who = authenticate(s.keys, req);
+    const std::string tenant = tenant_of(authenticate(s.keys, req));
     const serving::ForecastQuery query = parse_predict_request(req.body, s.options.max_batch);
-    const serving::Forecasts result = s.predictor.predict(context_for(who), query);
+    const serving::Forecasts result = s.predictor.predict(request_context(s, req, tenant), query);
     current_request().model_version = result.model->version;
     current_request().cache = result.cache;
+    // The database could not be asked: these are the cached forecasts of the last data it gave.
+    if (result.stale) res.headers.emplace_back("X-VoltEdge-Stale", "database unavailable; cached forecasts");
     Json predictions = Json::array();
     for (const auto& p : result.predictions)
         predictions.push_back({{"id", p.id},
@@ -30,14 +28,14 @@ void predict(Services& s, const http::Request& req, http::Response& res) {
                                {"cached", p.cached}});
     send_json(res, 200,
               {{"request_id", current_request().request_id},
-               {"tenant_id", who.tenant},
+               {"tenant_id", tenant},
                {"model", model_json(result.model->name, result.model->version, result.model->family)},
                {"predictions", std::move(predictions)}});
 }
 
 void explain(Services& s, const http::Request& req, http::Response& res) {
-    const security::Principal who = authenticate(s.keys, req);
-    const auto e = s.predictor.explain(context_for(who), req.params.at(0));
+    const std::string tenant = tenant_of(authenticate(s.keys, req));
+    const auto e = s.predictor.explain(request_context(s, req, tenant), req.params.at(0));
     const auto& p = e.prediction;
     current_request().model_version = p.model_version;
     std::vector<std::size_t> order(p.inputs.size());

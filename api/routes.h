@@ -12,6 +12,25 @@ struct Services {
     serving::Predictor& predictor;
 };
 
+// The Predictor's view of a request: its id, the tenant, and its deadline (the request timeout counted from
+// its arrival, so time spent queued for a worker counts too).
+inline serving::RequestContext request_context(const Services& s, const http::Request& req, const std::string& tenant) {
+    return {current_request().request_id, tenant, req.received + s.options.request_timeout};
+}
+
+// The tenant a key acts for; an operator key acts for none.
+inline const std::string& tenant_of(const security::Principal& who) {
+    if (who.scope == security::Scope::operator_)
+        throw ApiError(403, "Authorization", "an operator key acts for no tenant", "use one of the tenant's keys");
+    return who.tenant;
+}
+
+// Whether the request carries an operator key: no key is false, an unknown key is 401.
+inline bool is_operator(Services& s, const http::Request& req) {
+    if (presented_key(req.header("authorization"), req.header("x-api-key")).empty()) return false;
+    return authenticate(s.keys, req).scope == security::Scope::operator_;
+}
+
 void install_system_routes(http::Server& server, Services& services);   // healthz, readyz, metrics, openapi, docs
 void install_predict_routes(http::Server& server, Services& services);  // predict, explain
 void install_admin_routes(http::Server& server, Services& services);    // reload

@@ -26,6 +26,8 @@ ServeOptions ServeOptions::from_config(const Config& c) {
     o.max_connections = static_cast<std::size_t>(c.api_max_connections);
     o.db_connections = static_cast<std::size_t>(c.db_pool);
     o.key_cache_ttl = std::chrono::seconds(c.key_cache_seconds);
+    o.request_timeout = std::chrono::milliseconds(c.request_timeout_ms);
+    o.model_load_timeout = std::chrono::seconds(c.model_load_timeout_seconds);
     o.cache = c.prediction_cache;
     o.max_batch = static_cast<std::size_t>(c.max_batch);
     o.redis_ttl_seconds = c.cache_ttl_seconds;
@@ -69,7 +71,7 @@ struct ApiServer::Impl {
           keys(pool, options.key_cache_ttl),
           registry(config.mlflow_tracking_uri),
           predictor(pool, registry, config.database_url, config.redis_url,
-                    {options.cache, options.redis_ttl_seconds, options.preload_models}),
+                    {options.cache, options.redis_ttl_seconds, options.preload_models, {options.model_load_timeout}}),
           services{options, keys, predictor},
           http(transport_options(options)) {}
 };

@@ -21,11 +21,13 @@ struct ServeOptions {
     std::chrono::milliseconds idle_timeout{60'000}, header_timeout{10'000}, body_timeout{30'000};
     std::size_t db_connections = 8;  // application-role connections shared by requests
     std::chrono::milliseconds key_cache_ttl{10'000};
+    std::chrono::milliseconds request_timeout{10'000};
+    std::chrono::milliseconds model_load_timeout{30'000};
     bool cache = true;                           // false: every prediction is computed and stored (benchmarks)
     std::size_t max_batch = Config{}.max_batch;  // target_hours per request
     std::size_t max_body_bytes = 64 * 1024;
     int redis_ttl_seconds = 3600;
-    bool preload_models = true;  // false: each tenant's model loads on its first request (tests)
+    bool preload_models = true;  // false: each tenant's model starts loading on its first request (tests)
 
     static ServeOptions from_config(const Config& config);
 };

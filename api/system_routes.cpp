@@ -1,4 +1,4 @@
-// Probes, metrics and documentation: no key needed.
+// Probes, metrics and documentation: no key needed (an operator key adds per-tenant detail).
 #include "api/openapi.h"
 #include "api/routes.h"
 #include "observability/metrics.h"
@@ -6,22 +6,28 @@
 namespace voltedge::api {
 namespace {
 
-void readyz(Services& s, http::Response& res) {
+// Anyone may ask whether the API is ready; which tenants it serves, with which versions, only an operator.
+void readyz(Services& s, const http::Request& req, http::Response& res) {
+    const bool detail = is_operator(s, req);
     const serving::Readiness r = s.predictor.readiness();
-    Json versions = Json::object();
-    for (const auto& m : r.models) versions[m->tenant] = m->version;
     Json missing = Json::array();
     if (!r.database) missing.push_back("database");
     if (r.models.empty()) missing.push_back("model");
     if (!r.redis) missing.push_back("redis");
     const bool ready = r.database && !r.models.empty();
-    send_json(res, ready ? 200 : 503,
-              {{"status", !ready    ? "unavailable"
-                          : r.redis ? "ready"
-                                    : "degraded"},
-               {"checks", {{"database", r.database}, {"redis", r.redis}, {"models_loaded", r.models.size()}}},
-               {"models", versions},
-               {"missing", missing}});
+    Json body = {{"status", !ready    ? "unavailable"
+                            : r.redis ? "ready"
+                                      : "degraded"},
+                 {"checks", {{"database", r.database}, {"redis", r.redis}, {"models_loaded", r.models.size()}}},
+                 {"missing", missing}};
+    if (detail) {
+        Json versions = Json::object();
+        for (const auto& m : r.models) versions[m->tenant] = m->version;
+        body["models"] = versions;
+        body["model_loads_pending"] = r.model_loads_pending;
+        body["db_connections_replaced"] = r.db_connections_replaced;
+    }
+    send_json(res, ready ? 200 : 503, body);
 }
 
 }  // namespace
@@ -32,10 +38,11 @@ void install_system_routes(http::Server& server, Services& s) {
         res.content_type = type;
     };
     server.route("GET", "/healthz", guarded([](const auto&, auto& res) { send_json(res, 200, {{"status", "ok"}}); }));
-    server.route("GET", "/readyz", guarded([&s](const auto&, auto& res) { readyz(s, res); }));
-    server.route("GET", "/metrics", guarded([&s, content](const auto&, auto& res) {
-                     content(res, observability::metrics().render() + s.predictor.render_state_metrics(),
-                             "text/plain; version=0.0.4");
+    server.route("GET", "/readyz", guarded([&s](const auto& req, auto& res) { readyz(s, req, res); }));
+    // Process-wide metrics (by route, status, cache layer) for anyone; per-tenant state for operators only.
+    server.route("GET", "/metrics", guarded([&s, content](const auto& req, auto& res) {
+                     std::string text = observability::metrics().render() + s.predictor.render_state_metrics(is_operator(s, req));
+                     content(res, std::move(text), "text/plain; version=0.0.4");
                  }));
     server.route("GET", "/openapi.json", guarded([&s, content](const auto&, auto& res) {
                      content(res, openapi_document(s.options.max_batch).dump(2), "application/json");

@@ -4,18 +4,21 @@
 //   reloads     the same, while new model versions are promoted and POST /reload swaps them in
 //   transport   GET /healthz while 2,000 idle and 200 slow-header connections are open; RSS after body abuse
 //   uncached    VOLTEDGE_PREDICTION_CACHE=off: every request forecasts and stores a prediction row
-// Prints requests/s, p50/p95/p99 and errors (non-2xx and socket errors) per scenario.
+// Prints requests/s, p50/p95/p99 and errors (non-2xx and socket errors) per scenario, and for the main ones the
+// share of the machine's CPU the server and wrk each used.
 #include <CLI/CLI.hpp>
 #include <fmt/format.h>
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <signal.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
 #include <atomic>
 #include <cstdio>
 #include <fstream>
+#include <sstream>
 #include <nlohmann/json.hpp>
 #include <regex>
 #include <thread>
@@ -51,7 +54,8 @@ std::string trimmed(std::string s) {
 
 class Server {
 public:
-    Server(const std::string& bin, int port, bool cache, const std::string& log) : port_(port) {
+    // Ready when the tenant of `key` is served (models load in the background, so /readyz is not enough).
+    Server(const std::string& bin, int port, bool cache, const std::string& log, const std::string& key) : port_(port) {
         pid_ = fork();
         if (pid_ == 0) {
             setenv("VOLTEDGE_API_PORT", std::to_string(port).c_str(), 1);
@@ -62,7 +66,14 @@ public:
         }
         for (int i = 0; i < 300; ++i) {
             try {
-                if (http::send({"GET", fmt::format("http://127.0.0.1:{}/readyz", port), "", {}, 1, 5}).status == 200) return;
+                if (http::send({"POST",
+                                fmt::format("http://127.0.0.1:{}/predict", port),
+                                R"({"horizon_hours": 1})",
+                                {"X-API-Key: " + key, "Content-Type: application/json"},
+                                1,
+                                5})
+                        .status == 200)
+                    return;
             } catch (const http::Unreachable&) {  // not listening yet
             }
             std::this_thread::sleep_for(std::chrono::milliseconds(100));
@@ -84,9 +95,32 @@ private:
 struct Load {
     double rps = 0, p50 = 0, p95 = 0, p99 = 0;
     long requests = 0, errors = 0;
+    double server_cpu = 0, wrk_cpu = 0;  // share of the machine's cores each used during the run (1 = all of them)
 };
 
-Load run_wrk(const std::string& script, int port, int connections, int seconds, const std::string& path = "/predict") {
+double cpu_seconds_of(pid_t pid) {  // user + system time of a running process
+    std::ifstream stat(fmt::format("/proc/{}/stat", pid));
+    std::string text((std::istreambuf_iterator<char>(stat)), {});
+    std::istringstream fields(text.substr(text.rfind(')') + 2));
+    std::string f;
+    double ticks = 0;
+    for (int i = 3; fields >> f && i <= 15; ++i)
+        if (i >= 14) ticks += std::stod(f);  // fields 14 and 15: utime, stime
+    return ticks / static_cast<double>(sysconf(_SC_CLK_TCK));
+}
+
+double children_cpu_seconds() {  // of the children reaped so far (wrk, once pclose returns)
+    rusage u{};
+    getrusage(RUSAGE_CHILDREN, &u);
+    return static_cast<double>(u.ru_utime.tv_sec + u.ru_stime.tv_sec) + (u.ru_utime.tv_usec + u.ru_stime.tv_usec) / 1e6;
+}
+
+// With `server` given, also how much CPU the server and wrk each used: on a shared 2-core machine the load
+// generator competes with the server, and its share says how much of the latency is its doing.
+Load run_wrk(const std::string& script, int port, int connections, int seconds, const std::string& path = "/predict",
+             pid_t server = 0) {
+    const double server_before = server ? cpu_seconds_of(server) : 0, wrk_before = children_cpu_seconds();
+    const auto started = std::chrono::steady_clock::now();
     const std::string out = output_of(fmt::format("wrk -t1 -c{} -d{}s --timeout 5s -s {} http://127.0.0.1:{}{} 2>&1", connections,
                                                   seconds, script, port, path));
     Load l;
@@ -102,6 +136,10 @@ Load run_wrk(const std::string& script, int port, int connections, int seconds, 
         fail("unexpected wrk output:\n" + out);
     }
     if (l.errors > 0) fmt::print(stderr, "wrk reported errors:\n{}\n", out);
+    const double cores = static_cast<double>(std::thread::hardware_concurrency());
+    const double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count() * cores;
+    if (server) l.server_cpu = (cpu_seconds_of(server) - server_before) / wall;
+    l.wrk_cpu = (children_cpu_seconds() - wrk_before) / wall;
     return l;
 }
 
@@ -149,8 +187,10 @@ void abuse_bodies(int port, int rounds) {
 }
 
 void print(const std::string& name, const Load& l) {
-    fmt::print("  {:<40} {:>9.0f} {:>8.2f} {:>8.2f} {:>8.2f} {:>9} {:>7}\n", name, l.rps, l.p50, l.p95, l.p99, l.requests,
+    fmt::print("  {:<40} {:>9.0f} {:>8.2f} {:>8.2f} {:>8.2f} {:>9} {:>7}", name, l.rps, l.p50, l.p95, l.p99, l.requests,
                l.errors);
+    if (l.server_cpu > 0) fmt::print("   cpu: server {:.0f} %, wrk {:.0f} %", l.server_cpu * 100, l.wrk_cpu * 100);
+    fmt::print("\n");
 }
 
 }  // namespace
@@ -194,9 +234,9 @@ int main(int argc, char** argv) {
     fmt::print("  {:<40} {:>9} {:>8} {:>8} {:>8} {:>9} {:>7}\n", "scenario", "req/s", "p50 ms", "p95 ms", "p99 ms", "requests",
                "errors");
     if (!transport_only) {
-        Server server(bin, port, true, log);
+        Server server(bin, port, true, log, key);
         run_wrk(script, port, connections, 2);  // warm: connections open, forecast cached
-        print("cached", run_wrk(script, port, connections, seconds));
+        print("cached", run_wrk(script, port, connections, seconds, "/predict", server.pid()));
 
         // New versions promoted and swapped in while the load runs.
         Config config = Config::load();
@@ -227,7 +267,7 @@ int main(int argc, char** argv) {
     }
     {
         // /healthz while 2,000 idle connections and 200 slow-header clients (a byte every 2 s) are open.
-        Server server(bin, port, true, log);
+        Server server(bin, port, true, log, key);
         const std::string get = fmt::format("/tmp/voltedge-serve-bench-get-{}.lua", getpid());
         std::ofstream(get) << "done = function(summary, latency, requests)\n"
                               "  local e = summary.errors\n"
@@ -248,7 +288,7 @@ int main(int argc, char** argv) {
                 for (int k = 0; k < 20 && !done; ++k) std::this_thread::sleep_for(std::chrono::milliseconds(100));
             }
         });
-        print("healthz, 2000 idle + 200 slow-header open", run_wrk(get, port, 4, seconds, "/healthz"));
+        print("healthz, 2000 idle + 200 slow-header open", run_wrk(get, port, 4, seconds, "/healthz", server.pid()));
         done = true;
         dribbler.join();
         for (int fd : held) close(fd);
@@ -260,9 +300,9 @@ int main(int argc, char** argv) {
         std::remove(get.c_str());
     }
     if (!transport_only) {
-        Server server(bin, port, false, log);
+        Server server(bin, port, false, log, key);
         run_wrk(script, port, connections, 1);
-        print("uncached (VOLTEDGE_PREDICTION_CACHE=off)", run_wrk(script, port, connections, seconds));
+        print("uncached (VOLTEDGE_PREDICTION_CACHE=off)", run_wrk(script, port, connections, seconds, "/predict", server.pid()));
         print("uncached, 1 connection", run_wrk(script, port, 1, seconds));
     }
     std::remove(script.c_str());

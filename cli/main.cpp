@@ -96,11 +96,18 @@ int main(int argc, char** argv) {
     tenant_create->add_option("ID", tenant_id, "tenant id: lowercase letters, digits, '_' or '-'")->required();
     auto* tenant_key = tenant->add_subcommand("key", "Issue an API key; prints it once on stdout");
     tenant_key->add_option("ID", tenant_id, "tenant id")->required();
-    tenant_key->add_flag("--admin", admin_key, "key may call admin routes (e.g. /reload)");
+    tenant_key->add_flag("--admin", admin_key, "tenant-admin key: may also reload this tenant's model (POST /reload)");
     std::string revoke_key_id;
     auto* tenant_revoke = tenant->add_subcommand("revoke", "Revoke an API key by its id (the 8 hex digits after 've_')");
     tenant_revoke->add_option("ID", tenant_id, "tenant id")->required();
     tenant_revoke->add_option("KEY_ID", revoke_key_id, "key id")->required();
+
+    auto* operator_cmd = app.add_subcommand("operator", "Platform-operator API keys (administrative login only)");
+    operator_cmd->require_subcommand(1);
+    auto* operator_key = operator_cmd->add_subcommand(
+        "key", "Issue an operator key (reloads any tenant, reads /metrics and /readyz in detail); prints it once");
+    auto* operator_revoke = operator_cmd->add_subcommand("revoke", "Revoke an operator key by its id");
+    operator_revoke->add_option("KEY_ID", revoke_key_id, "key id")->required();
 
     std::string serve_host;
     int serve_port = 0;
@@ -160,6 +167,19 @@ int main(int argc, char** argv) {
                 return 1;
             }
             std::cerr << "key " << revoke_key_id << " of tenant " << tenant_id << " revoked\n";
+            return 0;
+        }
+        if (*operator_key) {
+            std::cout << security::issue_operator_key(config.database_admin_url, config.actor) << std::endl;
+            std::cerr << "this key is shown once; only its hash is stored\n";
+            return 0;
+        }
+        if (*operator_revoke) {
+            if (!security::revoke_operator_key(config.database_admin_url, revoke_key_id, config.actor)) {
+                std::cerr << "no active operator key " << revoke_key_id << '\n';
+                return 1;
+            }
+            std::cerr << "operator key " << revoke_key_id << " revoked\n";
             return 0;
         }
         if (*serve_cmd) {

@@ -27,6 +27,8 @@ struct Config {
     int api_queue = 256;
     int api_max_connections = 10'000;
     int key_cache_seconds = 10;
+    int request_timeout_ms = 10'000;
+    int model_load_timeout_seconds = 30;
     bool prediction_cache = true;
     int max_batch = 168;
     int cache_ttl_seconds = 3600;

@@ -1,5 +1,8 @@
 #include "db/connection.h"
 
+#include <algorithm>
+
+#include "core/deadline.h"
 #include "core/error.h"
 #include "core/log.h"
 #include "core/url.h"
@@ -30,9 +33,33 @@ std::unique_ptr<pqxx::connection> connect_shared(const std::string& url) {
     }
 }
 
-void set_tenant(pqxx::transaction_base& tx, const std::string& tenant_id) {
-    tx.exec_params("SELECT set_config('app.tenant_id', $1, true)", tenant_id);
+namespace {
+
+// The thread's deadline as a statement timeout for the current transaction ("" when there is none).
+std::string timeout_setting() {
+    const auto left = time_left();
+    if (!left) return {};
+    check_deadline("before a database statement");
+    return std::to_string(std::clamp<long long>(left->count(), 1, 2'000'000'000));  // Postgres takes an int
 }
+
+}  // namespace
+
+void set_tenant(pqxx::transaction_base& tx, const std::string& tenant_id) {
+    // One round trip for both settings: the tenant, and the deadline as a statement timeout.
+    if (const std::string timeout = timeout_setting(); !timeout.empty())
+        tx.exec_params("SELECT set_config('app.tenant_id', $1, true), set_config('statement_timeout', $2, true)", tenant_id,
+                       timeout);
+    else
+        tx.exec_params("SELECT set_config('app.tenant_id', $1, true)", tenant_id);
+}
+
+void bound_by_deadline(pqxx::transaction_base& tx) {
+    if (const std::string timeout = timeout_setting(); !timeout.empty())
+        tx.exec_params("SELECT set_config('statement_timeout', $1, true)", timeout);
+}
+
+bool is_deadline_cancel(const pqxx::sql_error& e) { return e.sqlstate() == "57014"; }
 
 void enter_tenant(pqxx::transaction_base& tx, const std::string& tenant_id) {
     set_tenant(tx, tenant_id);
@@ -43,7 +70,10 @@ void enter_tenant(pqxx::transaction_base& tx, const std::string& tenant_id) {
 void exec_as_tenant(pqxx::connection& conn, const std::string& tenant_id, const std::string& sql) {
     pqxx::nontransaction tx(conn);
     try {
-        tx.exec("BEGIN; SELECT set_config('app.tenant_id', " + tx.quote(tenant_id) + ", true); " + sql + "; COMMIT");
+        const std::string timeout = timeout_setting();
+        tx.exec("BEGIN; SELECT set_config('app.tenant_id', " + tx.quote(tenant_id) + ", true)" +
+                (timeout.empty() ? "" : ", set_config('statement_timeout', " + tx.quote(timeout) + ", true)") + "; " + sql +
+                "; COMMIT");
     } catch (...) {
         // The server skipped the rest of the batch but the transaction block is open (aborted): close it.
         try {

@@ -12,8 +12,14 @@ pqxx::connection connect(const std::string& url);
 // The same, on the heap, for pools.
 std::unique_ptr<pqxx::connection> connect_shared(const std::string& url);
 
-// Sets app.tenant_id for the current transaction only.
+// Sets app.tenant_id for the current transaction only, and, when the thread has a deadline (core/deadline.h),
+// the time left as the transaction's statement_timeout: a query for a request never outlives the request.
 void set_tenant(pqxx::transaction_base& tx, const std::string& tenant_id);
+
+// The thread's deadline as the statement_timeout of a transaction that sets no tenant.
+void bound_by_deadline(pqxx::transaction_base& tx);
+// Whether a statement was cancelled by its statement_timeout (SQLSTATE 57014).
+bool is_deadline_cancel(const pqxx::sql_error& e);
 
 // Sets the tenant and checks that it exists (visible under its own policy); throws Error otherwise.
 void enter_tenant(pqxx::transaction_base& tx, const std::string& tenant_id);

@@ -68,11 +68,18 @@ void ensure_roles(pqxx::work& tx, const Login& app_login) {
 
 // The key resolver function is created by the owner; handing it to the BYPASSRLS resolver role needs the
 // admin, so it is done here rather than in a migration file.
+// resolve_key (005) replaces resolve_api_key (001), which only its role's owner, the admin, can drop.
 void hand_resolver_to_its_role(pqxx::work& tx) {
-    if (tx.exec("SELECT to_regprocedure('resolve_api_key(text)') IS NOT NULL")[0][0].as<bool>()) {
-        tx.exec("GRANT SELECT ON api_keys TO voltedge_key_resolver");
-        tx.exec("ALTER FUNCTION resolve_api_key(text) OWNER TO voltedge_key_resolver");
-    }
+    const auto exists = [&](const char* signature) {
+        return tx.exec_params("SELECT to_regprocedure($1) IS NOT NULL", signature)[0][0].as<bool>();
+    };
+    const bool scoped = exists("resolve_key(text)");
+    if (scoped && exists("resolve_api_key(text)")) tx.exec("DROP FUNCTION resolve_api_key(text)");
+    const char* function = scoped ? "resolve_key(text)" : exists("resolve_api_key(text)") ? "resolve_api_key(text)" : nullptr;
+    if (!function) return;
+    tx.exec("GRANT SELECT ON api_keys TO voltedge_key_resolver");
+    if (scoped) tx.exec("GRANT SELECT ON operator_keys TO voltedge_key_resolver");
+    tx.exec(std::string("ALTER FUNCTION ") + function + " OWNER TO voltedge_key_resolver");
 }
 
 }  // namespace

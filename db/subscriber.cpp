@@ -1,6 +1,7 @@
 #include "db/subscriber.h"
 
 #include <chrono>
+#include <utility>
 #include <pqxx/pqxx>
 
 #include "core/log.h"
@@ -26,14 +27,17 @@ void Subscriber::run() {
             : pqxx::notification_receiver(c, channel), fn(f) {}
         void operator()(const std::string& payload, int) override { fn(payload); }
     };
+    bool lost = false;
     while (!stopping_) {
         try {
             pqxx::connection conn(url_);
             Receiver receiver(conn, channel_, on_notify_);
+            if (std::exchange(lost, false)) on_reconnect_();         // what changed while away was not heard
             while (!stopping_) conn.await_notification(0, 200'000);  // wakes every 0.2 s to see stopping_
         } catch (const std::exception& e) {
             log_event("warn", "subscriber_reconnecting", {{"channel", channel_}, {"error", e.what()}});
-            on_reconnect_();
+            lost = true;
+            on_reconnect_();  // and nothing will be heard until it is back
             for (int i = 0; i < 10 && !stopping_; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(100));
         }
     }

@@ -1,7 +1,7 @@
 #pragma once
 // LISTEN on a channel on a dedicated connection, calling back for every notification, reconnecting until
-// stopped. After a reconnect, notifications sent while it was away are lost: on_reconnect lets the owner
-// treat everything as changed.
+// stopped. Notifications sent while it is disconnected are lost: on_reconnect is called when the connection
+// is lost and again once it is back, so the owner can treat everything as changed.
 #include <atomic>
 #include <functional>
 #include <string>

@@ -3,10 +3,13 @@
 #include <curl/curl.h>
 #include <fmt/format.h>
 
+#include <algorithm>
+#include <cctype>
 #include <cstdio>
 #include <filesystem>
 #include <memory>
 
+#include "core/deadline.h"
 #include "core/url.h"
 
 namespace voltedge::http {
@@ -33,7 +36,29 @@ std::size_t write_to_file(char* data, std::size_t size, std::size_t n, void* fil
     return std::fwrite(data, size, n, static_cast<std::FILE*>(file));
 }
 
+// One header line of the response; a status line starts the headers afresh (after a 100 Continue).
+std::size_t append_header(char* data, std::size_t size, std::size_t n, void* out) {
+    auto& headers = *static_cast<std::vector<std::pair<std::string, std::string>>*>(out);
+    const std::string_view line(data, size * n);
+    if (line.rfind("HTTP/", 0) == 0) headers.clear();
+    if (const auto colon = line.find(':'); colon != std::string_view::npos) {
+        std::string name(line.substr(0, colon));
+        for (auto& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+        std::string_view value = line.substr(colon + 1);
+        while (!value.empty() && (value.front() == ' ' || value.front() == '\t')) value.remove_prefix(1);
+        while (!value.empty() && (value.back() == '\r' || value.back() == '\n' || value.back() == ' ')) value.remove_suffix(1);
+        headers.emplace_back(std::move(name), std::string(value));
+    }
+    return size * n;
+}
+
 }  // namespace
+
+std::string ClientResponse::header(std::string_view lowercase_name) const {
+    for (const auto& [name, value] : headers)
+        if (name == lowercase_name) return value;
+    return {};
+}
 
 ClientResponse send(const ClientRequest& request) {
     CurlHandle curl = new_handle();
@@ -51,9 +76,18 @@ ClientResponse send(const ClientRequest& request) {
     }
     curl_easy_setopt(curl.get(), CURLOPT_WRITEFUNCTION, append_body);
     curl_easy_setopt(curl.get(), CURLOPT_WRITEDATA, &response.body);
+    curl_easy_setopt(curl.get(), CURLOPT_HEADERFUNCTION, append_header);
+    curl_easy_setopt(curl.get(), CURLOPT_HEADERDATA, &response.headers);
     curl_easy_setopt(curl.get(), CURLOPT_ERRORBUFFER, error);
-    curl_easy_setopt(curl.get(), CURLOPT_CONNECTTIMEOUT, request.connect_timeout_seconds);
-    curl_easy_setopt(curl.get(), CURLOPT_TIMEOUT, request.timeout_seconds);
+    // The thread's deadline (a request's) caps both: a call made for a request never outlives it.
+    long connect_ms = request.connect_timeout_seconds * 1000, total_ms = request.timeout_seconds * 1000;
+    if (const auto left = time_left()) {
+        check_deadline(("before " + request.method + " " + redact_url(request.url)).c_str());
+        connect_ms = std::min<long>(connect_ms, static_cast<long>(left->count()));
+        total_ms = std::min<long>(total_ms, static_cast<long>(left->count()));
+    }
+    curl_easy_setopt(curl.get(), CURLOPT_CONNECTTIMEOUT_MS, connect_ms);
+    curl_easy_setopt(curl.get(), CURLOPT_TIMEOUT_MS, total_ms);
     const CURLcode rc = curl_easy_perform(curl.get());
     if (rc != CURLE_OK)
         throw Unreachable(

@@ -4,6 +4,7 @@
 // except by download_to_file, which treats any status >= 400 as a failure.
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "core/error.h"
@@ -27,6 +28,8 @@ struct ClientRequest {
 struct ClientResponse {
     long status = 0;
     std::string body;
+    std::vector<std::pair<std::string, std::string>> headers;   // of the final response; names in lower case
+    std::string header(std::string_view lowercase_name) const;  // "" when absent
 };
 
 ClientResponse send(const ClientRequest& request);

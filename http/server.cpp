@@ -244,6 +244,7 @@ private:
         request_.method = std::string(m.method_string());
         request_.target = std::string(m.target());
         request_.path = request_.target.substr(0, request_.target.find('?'));
+        request_.received = started_;
         for (const auto& field : m) {
             std::string name(field.name_string());
             for (auto& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));

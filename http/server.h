@@ -36,8 +36,9 @@ struct Request {
     std::string method, target, path;                          // path: the target without its query
     std::vector<std::pair<std::string, std::string>> headers;  // names in lower case
     std::string body;
-    std::vector<std::string> params;  // the values of the route's {param} segments, in order
-    std::string route;                // the route's pattern, e.g. "/explain/{id}" (empty: none matched)
+    std::vector<std::string> params;                 // the values of the route's {param} segments, in order
+    std::string route;                               // the route's pattern, e.g. "/explain/{id}" (empty: none matched)
+    std::chrono::steady_clock::time_point received;  // when its first byte arrived (request deadlines count from it)
 
     std::string header(std::string_view lowercase_name) const;  // "" when absent
     bool has_header(std::string_view lowercase_name) const;

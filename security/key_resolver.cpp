@@ -3,6 +3,7 @@
 #include <mutex>
 #include <vector>
 
+#include "db/connection.h"
 #include "security/api_keys.h"
 
 namespace voltedge::security {
@@ -10,23 +11,42 @@ namespace voltedge::security {
 std::optional<Principal> KeyResolver::resolve(const std::string& secret) {
     const std::string hash = sha256_hex(secret);
     const auto now = Clock::now();
+    std::optional<Principal> expired;  // confirmed before, in case the database cannot confirm it again
     {
         std::shared_lock lock(mutex_);
-        if (auto it = cache_.find(hash); it != cache_.end() && now < it->second.expires) {
-            it->second.last_used->store(now.time_since_epoch().count(), std::memory_order_relaxed);
-            return it->second.principal;
+        if (auto it = cache_.find(hash); it != cache_.end()) {
+            if (now < it->second.expires) {
+                it->second.last_used->store(now.time_since_epoch().count(), std::memory_order_relaxed);
+                return it->second.principal;
+            }
+            if (now < it->second.expires + stale_grace_) expired = it->second.principal;
         }
     }
-    auto conn = pool_.acquire();
-    pqxx::read_transaction tx(*conn);
-    const auto rows = tx.exec_params("SELECT tenant_id, key_id, is_admin FROM resolve_api_key($1)", hash);
-    tx.commit();
+    pqxx::result rows;
+    try {
+        rows = pool_.read([&](pqxx::connection& conn) {
+            pqxx::read_transaction tx(conn);
+            db::bound_by_deadline(tx);
+            auto r = tx.exec_params("SELECT tenant_id, key_id, scope FROM resolve_key($1)", hash);
+            tx.commit();
+            return r;
+        });
+    } catch (const pqxx::sql_error&) {
+        throw;  // the database answered: this is not an outage
+    } catch (const std::exception&) {
+        if (expired) return expired;
+        throw;
+    }
     if (rows.empty()) {
         std::unique_lock lock(mutex_);
         cache_.erase(hash);
         return std::nullopt;
     }
-    Principal p{rows[0][0].as<std::string>(), rows[0][1].as<std::string>(), rows[0][2].as<bool>()};
+    const std::string scope = rows[0][2].as<std::string>();
+    Principal p{rows[0][0].as<std::string>(""), rows[0][1].as<std::string>(),
+                scope == "operator"       ? Scope::operator_
+                : scope == "tenant_admin" ? Scope::tenant_admin
+                                          : Scope::tenant};
     if (ttl_.count() > 0) remember(hash, p, now);
     return p;
 }

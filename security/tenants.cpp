@@ -73,4 +73,34 @@ bool revoke_api_key(const std::string& admin_url, const std::string& tenant_id, 
     });
 }
 
+namespace {
+
+// Operator keys belong to no tenant; their audit rows go under a name no tenant can have (tenant ids start
+// with a letter or digit).
+constexpr const char* kPlatform = "_platform";
+
+}  // namespace
+
+std::string issue_operator_key(const std::string& admin_url, const std::string& actor) {
+    const NewApiKey key = generate_api_key();
+    auto conn = db::connect(admin_url);
+    pqxx::work tx(conn);
+    act_as_owner(tx, kPlatform);
+    tx.exec_params("INSERT INTO operator_keys (key_id, key_hash, created_by) VALUES ($1, $2, $3)", key.key_id, key.hash, actor);
+    audit(tx, kPlatform, actor, "operator_key.create", {{"key_id", key.key_id}});
+    tx.commit();
+    return key.secret;
+}
+
+bool revoke_operator_key(const std::string& admin_url, const std::string& key_id, const std::string& actor) {
+    auto conn = db::connect(admin_url);
+    pqxx::work tx(conn);
+    act_as_owner(tx, kPlatform);
+    const auto r = tx.exec_params("UPDATE operator_keys SET revoked_at = now() WHERE key_id = $1 AND revoked_at IS NULL", key_id);
+    if (r.affected_rows() == 0) return false;
+    audit(tx, kPlatform, actor, "operator_key.revoke", {{"key_id", key_id}});
+    tx.commit();
+    return true;
+}
+
 }  // namespace voltedge::security

@@ -15,4 +15,9 @@ std::string issue_api_key(const std::string& admin_url, const std::string& tenan
 bool revoke_api_key(const std::string& admin_url, const std::string& tenant_id, const std::string& key_id,
                     const std::string& actor);
 
+// Issues a platform-operator key (no tenant: reloads any tenant's model, reads /metrics and /readyz in detail).
+// Only the administrative login can: the application role cannot see or write operator keys.
+std::string issue_operator_key(const std::string& admin_url, const std::string& actor);
+bool revoke_operator_key(const std::string& admin_url, const std::string& key_id, const std::string& actor);
+
 }  // namespace voltedge::security

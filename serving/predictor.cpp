@@ -7,6 +7,7 @@
 #include <shared_mutex>
 #include <unordered_map>
 
+#include "core/deadline.h"
 #include "core/log.h"
 #include "db/connection.h"
 #include "db/redis_client.h"
@@ -23,23 +24,40 @@ namespace {
 using Clock = std::chrono::steady_clock;
 using Rows = std::map<Minute, features::FeatureRow>;
 
-void check_deadline(const RequestContext& ctx, const char* stage) {
-    if (Clock::now() > ctx.deadline)
-        throw ServingError(ServingError::Reason::deadline_exceeded, "", fmt::format("the request ran out of time ({})", stage),
-                           "retry; if it keeps happening, ask for fewer hours per request");
-}
-
 // What each tenant's forecasts start from: the feature build's stamp and its latest rows (enough for every
 // horizon), so forecasting the next hours needs no feature query. Dropped when the tenant's data changes
-// (NOTIFY from ingest/features) and re-read at least every 30 s in case a notification was missed.
+// (NOTIFY from ingest/features) and re-read at least every 30 s in case a notification was missed. When the
+// re-read fails because the database is unreachable, the last data read keeps serving cached forecasts
+// (marked stale) until it answers again.
 struct TenantData {
     features::FeatureStamp stamp;
     std::shared_ptr<const Rows> latest_rows;
     Clock::time_point read_at;
     bool refreshing = false;
+    bool stale = false;
 };
 
 bool fresh(const TenantData& d) { return Clock::now() - d.read_at < std::chrono::seconds(30); }
+
+// The model a request can use now, or the reason it cannot: the registry is never waited for here.
+std::shared_ptr<const models::ModelBundle> ready_model(const ModelStore::Lookup& found, const std::string& tenant,
+                                                       const std::string& which) {
+    switch (found.state) {
+        case ModelStore::State::ready: return found.bundle;
+        case ModelStore::State::loading:
+            throw ServingError(ServingError::Reason::model_loading, "", "the model of tenant " + tenant + " is loading",
+                               "retry in a few seconds");
+        case ModelStore::State::failed:
+            throw ServingError(ServingError::Reason::model_loading, "",
+                               "the model of tenant " + tenant + " could not be loaded from the registry; retrying",
+                               "retry in a few seconds; operators: check the model registry");
+        case ModelStore::State::none: break;
+    }
+    throw ServingError(ServingError::Reason::no_model, "", "tenant " + tenant + " has no model " + which,
+                       "train and promote one: make train promote TENANT=" + tenant + ", then POST /reload");
+}
+
+Error db_unavailable() { return Error("the database is unavailable and this forecast is not cached", "retry shortly"); }
 
 }  // namespace
 
@@ -54,14 +72,14 @@ struct Predictor::Impl {
     std::mutex tenant_load_mutex;
     std::unordered_map<std::string, TenantData> tenant_data;
     std::unique_ptr<db::Subscriber> data_changes;
-    observability::Registry state_metrics;
+    observability::Registry state_metrics, tenant_metrics;
 
     Impl(db::ConnectionPool& p, registry::ModelRegistry& registry, std::string url, const std::string& redis_url,
          PredictorOptions o)
         : pool(p),
           database_url(std::move(url)),
           options(o),
-          models(registry),
+          models(registry, o.models),
           redis(std::make_shared<db::RedisClient>(redis_url)),
           cache(redis, 100'000, o.redis_ttl_seconds) {}
 
@@ -89,25 +107,44 @@ struct Predictor::Impl {
             std::unique_lock lock(tenant_data_mutex);
             tenant_data[tenant] = data;
             return data;
-        } catch (...) {
+        } catch (const ServingError&) {
             std::unique_lock lock(tenant_data_mutex);
             if (auto it = tenant_data.find(tenant); it != tenant_data.end()) it->second.refreshing = false;
             throw;
+        } catch (const std::exception& e) {
+            // The database did not answer: serve from what was read last, if anything, and ask again next time.
+            std::unique_lock lock(tenant_data_mutex);
+            const auto it = tenant_data.find(tenant);
+            if (it == tenant_data.end()) throw;
+            it->second.refreshing = false;
+            log_event("warn", "serving_stale_data", {{"tenant_id", tenant}, {"error", e.what()}});
+            TenantData stale = it->second;
+            stale.stale = true;
+            return stale;
         }
     }
 
     TenantData read_tenant_data(const std::string& tenant) {
-        auto conn = pool.acquire();
-        return db::with_tenant(*conn, tenant, [&](pqxx::transaction_base& tx) {
-            const auto stamp = features::feature_stamp(tx);
-            if (!stamp)
-                throw ServingError(ServingError::Reason::no_features, "",
-                                   "tenant " + tenant + " has no features to forecast from",
-                                   "run 'voltedge features --tenant " + tenant + "' after ingesting data");
-            auto rows = std::make_shared<Rows>();
-            for (auto& r : features::load_feature_rows_since(tx, stamp->last_hour - (kMaxHorizonHours - 1) * 60))
-                rows->emplace(r.hour, r);
-            return TenantData{*stamp, std::move(rows), Clock::now(), false};
+        return pool.read([&](pqxx::connection& conn) {
+            return db::with_tenant(conn, tenant, [&](pqxx::transaction_base& tx) {
+                const auto stamp = features::feature_stamp(tx);
+                if (!stamp)
+                    throw ServingError(ServingError::Reason::no_features, "",
+                                       "tenant " + tenant + " has no features to forecast from",
+                                       "run 'voltedge features --tenant " + tenant + "' after ingesting data");
+                auto rows = std::make_shared<Rows>();
+                for (auto& r : features::load_feature_rows_since(tx, stamp->last_hour - (kMaxHorizonHours - 1) * 60))
+                    rows->emplace(r.hour, r);
+                return TenantData{*stamp, std::move(rows), Clock::now(), false, false};
+            });
+        });
+    }
+
+    bool tenant_exists(const std::string& tenant) {
+        return pool.read([&](pqxx::connection& conn) {
+            pqxx::read_transaction tx(conn);
+            db::set_tenant(tx, tenant);
+            return !tx.exec_params("SELECT 1 FROM tenants WHERE tenant_id = $1", tenant).empty();
         });
     }
 
@@ -120,9 +157,11 @@ struct Predictor::Impl {
         log_info("data_changed", {{"tenant_id", tenant}});
     }
 
-    void forget_all_data() {
+    // Anything could have changed while nobody listened: every tenant's data is read again on its next
+    // request, and kept until then so that an unreachable database still leaves the cached forecasts.
+    void recheck_all_data() {
         std::unique_lock lock(tenant_data_mutex);
-        tenant_data.clear();
+        for (auto& [tenant, data] : tenant_data) data.read_at = Clock::time_point{};
     }
 
     // The target hours asked for, each with the direct model and feature row that will forecast it.
@@ -158,16 +197,17 @@ struct Predictor::Impl {
             if (!data.latest_rows->count(p.origin_hour)) to_read.push_back(p.origin_hour);
         Rows older;
         if (!to_read.empty()) {
-            auto conn = pool.acquire();
-            older = db::with_tenant(*conn, ctx.tenant, [&](pqxx::transaction_base& tx) {
-                Rows rows;
-                for (auto& r : features::load_feature_rows_at(tx, to_read)) rows.emplace(r.hour, r);
-                return rows;
+            older = pool.read([&](pqxx::connection& conn) {
+                return db::with_tenant(conn, ctx.tenant, [&](pqxx::transaction_base& tx) {
+                    Rows rows;
+                    for (auto& r : features::load_feature_rows_at(tx, to_read)) rows.emplace(r.hour, r);
+                    return rows;
+                });
             });
             older.insert(data.latest_rows->begin(), data.latest_rows->end());
         }
         const auto forecasts = forecast(model, plans, to_read.empty() ? *data.latest_rows : older);
-        check_deadline(ctx, "before storing");
+        check_deadline("before storing");
         auto conn = pool.acquire();
         const auto ids = store_predictions(*conn, ctx.tenant, model, forecasts, ctx.request_id);
         std::vector<CachedPrediction> out;
@@ -179,7 +219,7 @@ struct Predictor::Impl {
     // Each plan's prediction from the cache, or computed and stored.
     Forecasts serve(const RequestContext& ctx, std::shared_ptr<const models::ModelBundle> model, const TenantData& data,
                     const std::vector<PlannedTarget>& plans, const std::string& field) {
-        Forecasts out{model, std::vector<ServedPrediction>(plans.size()), "off"};
+        Forecasts out{model, std::vector<ServedPrediction>(plans.size()), "off", data.stale};
         const CacheScope scope{ctx.tenant, model->version, data.stamp.built_at};
         std::vector<PredictionCache::Lookup> found(plans.size());
         if (options.cache) {
@@ -199,6 +239,8 @@ struct Predictor::Impl {
             }
         }
         if (!missing.empty()) {
+            if (data.stale)  // storing would fail too: say so at once
+                throw db_unavailable();
             std::vector<CachedPrediction> computed;
             try {
                 computed = compute(ctx, *model, data, missing);
@@ -222,49 +264,46 @@ Predictor::Predictor(db::ConnectionPool& pool, registry::ModelRegistry& registry
     Impl& s = *impl_;
     s.state_metrics.gauge_callback("voltedge_redis_up", "Whether the shared cache is reachable.",
                                    [&s] { return s.redis->up() ? 1.0 : 0.0; });
-    s.state_metrics.gauge_callback("voltedge_model_info", "The model version served per tenant (value 1).",
-                                   {"tenant", "model", "version", "family"}, [&s] {
-                                       observability::GaugeSamples out;
-                                       for (const auto& m : s.models.loaded())
-                                           out.push_back({{m->tenant, m->name, m->version, m->family}, 1});
-                                       return out;
-                                   });
+    s.tenant_metrics.gauge_callback("voltedge_model_info", "The model version served per tenant (value 1).",
+                                    {"tenant", "model", "version", "family"}, [&s] {
+                                        observability::GaugeSamples out;
+                                        for (const auto& m : s.models.loaded())
+                                            out.push_back({{m->tenant, m->name, m->version, m->family}, 1});
+                                        return out;
+                                    });
 }
 
-std::string Predictor::render_state_metrics() const { return impl_->state_metrics.render(); }
+std::string Predictor::render_state_metrics(bool tenant_detail) const {
+    return impl_->state_metrics.render() + (tenant_detail ? impl_->tenant_metrics.render() : std::string());
+}
 
 Predictor::~Predictor() = default;
 
 void Predictor::start() {
-    if (impl_->options.preload_models) log_info("models_loaded", {{"count", impl_->models.load_all()}});
+    if (impl_->options.preload_models) impl_->models.load_all_in_background();
     Impl& s = *impl_;
     s.data_changes = std::make_unique<db::Subscriber>(
         s.database_url, db::kDataChannel, [&s](const std::string& tenant) { s.data_changed(tenant); },
-        [&s] { s.forget_all_data(); });  // anything could have changed while nobody listened
+        [&s] { s.recheck_all_data(); });
 }
 
 Forecasts Predictor::predict(const RequestContext& ctx, const ForecastQuery& query) {
-    auto model = impl_->models.production(ctx.tenant);
-    if (!model)
-        throw ServingError(ServingError::Reason::no_model, "", "tenant " + ctx.tenant + " has no model in production",
-                           "train and promote one: make train promote TENANT=" + ctx.tenant + ", then POST /reload");
-    check_deadline(ctx, "after loading the model");
+    ScopedDeadline deadline(ctx.deadline);
+    auto model = ready_model(impl_->models.production(ctx.tenant), ctx.tenant, "in production");
     const TenantData data = impl_->data_for(ctx.tenant);
     const auto plans = Impl::plan(query, *model, data.stamp);
     return impl_->serve(ctx, std::move(model), data, plans, query.field);
 }
 
 ExplainedPrediction Predictor::explain(const RequestContext& ctx, const std::string& id) {
+    ScopedDeadline deadline(ctx.deadline);
     if (!is_prediction_id(id))
         throw ServingError(ServingError::Reason::bad_request, "id", "'" + id + "' is not a prediction id",
                            "use the id POST /predict returned");
-    auto p = [&] {
-        auto conn = impl_->pool.acquire();
-        return find_prediction(*conn, ctx.tenant, id);
-    }();
+    auto p = impl_->pool.read([&](pqxx::connection& conn) { return find_prediction(conn, ctx.tenant, id); });
     // Another tenant's prediction is invisible under row-level security: the same answer as a missing one.
     if (!p) throw ServingError(ServingError::Reason::not_found, "id", "no prediction " + id);
-    auto model = impl_->models.version(ctx.tenant, p->model_version);
+    auto model = ready_model(impl_->models.version(ctx.tenant, p->model_version), ctx.tenant, "version " + p->model_version);
     const models::HorizonModel* hm = model->for_hours(p->horizon);
     if (!hm) throw Error(fmt::format("model version {} has no {} h model", p->model_version, p->horizon));
     if (p->inputs.size() != model->features.size()) throw Error("stored inputs do not match model version " + p->model_version);
@@ -274,7 +313,11 @@ ExplainedPrediction Predictor::explain(const RequestContext& ctx, const std::str
             std::string(model->family_info->explanation_method)};
 }
 
-std::vector<ModelStore::ReloadResult> Predictor::reload(const std::optional<std::string>& tenant) {
+std::vector<ModelStore::ReloadResult> Predictor::reload(const RequestContext& ctx, const std::optional<std::string>& tenant) {
+    ScopedDeadline deadline(ctx.deadline);
+    // Only tenants that exist reach the model store: a made-up name costs nothing and is not remembered.
+    if (tenant && !impl_->tenant_exists(*tenant))
+        throw ServingError(ServingError::Reason::not_found, "tenant", "no tenant '" + *tenant + "'");
     auto results = impl_->models.reload(tenant);
     for (const auto& r : results)
         if (r.changed) impl_->cache.drop_tenant(r.tenant);
@@ -284,14 +327,19 @@ std::vector<ModelStore::ReloadResult> Predictor::reload(const std::optional<std:
 Readiness Predictor::readiness() {
     Readiness r;
     try {
-        auto conn = impl_->pool.acquire();
-        pqxx::nontransaction tx(*conn);
-        tx.exec("SELECT 1");
+        ScopedDeadline deadline(Clock::now() + std::chrono::seconds(2));
+        impl_->pool.read([](pqxx::connection& conn) {
+            pqxx::nontransaction tx(conn);
+            db::bound_by_deadline(tx);
+            tx.exec("SELECT 1");
+        });
         r.database = true;
     } catch (const std::exception&) {
     }
     r.redis = impl_->redis->ping();
     r.models = impl_->models.loaded();
+    r.model_loads_pending = impl_->models.loads_pending();
+    r.db_connections_replaced = impl_->pool.replaced();
     return r;
 }
 

@@ -30,11 +30,11 @@ struct RequestContext {
 class ServingError : public Error {
 public:
     enum class Reason {
-        bad_request,        // the targets asked for cannot be forecast (422)
-        not_found,          // no such prediction for this tenant (404)
-        no_features,        // the tenant has no feature data yet (409)
-        no_model,           // the tenant has no production model (503)
-        deadline_exceeded,  // the request's deadline passed before it finished (503)
+        bad_request,    // the targets asked for cannot be forecast (422)
+        not_found,      // no such prediction for this tenant (404)
+        no_features,    // the tenant has no feature data yet (409)
+        no_model,       // the tenant has no production model (503)
+        model_loading,  // the model is being fetched from the registry, or its last fetch failed (503, retry)
     };
     ServingError(Reason reason, std::string field, std::string what, std::string hint = {})
         : Error(std::move(what), std::move(hint)), reason_(reason), field_(std::move(field)) {}
@@ -65,6 +65,9 @@ struct Forecasts {
     std::shared_ptr<const models::ModelBundle> model;
     std::vector<ServedPrediction> predictions;  // in the order asked
     std::string cache;                          // "hit", "miss", "partial" or "off"
+    // Served from the tenant's last known data because the database could not be asked (every prediction
+    // came from the cache; an uncached one would have failed).
+    bool stale = false;
 };
 
 struct ExplainedPrediction {
@@ -78,12 +81,15 @@ struct ExplainedPrediction {
 struct Readiness {
     bool database = false, redis = false;
     std::vector<std::shared_ptr<const models::ModelBundle>> models;
+    std::size_t model_loads_pending = 0;
+    std::size_t db_connections_replaced = 0;
 };
 
 struct PredictorOptions {
     bool cache = true;  // false: every prediction is computed and stored (benchmarks)
     int redis_ttl_seconds = 3600;
     bool preload_models = true;  // false: each tenant's model loads on its first request (tests)
+    ModelStoreOptions models;
 };
 
 class Predictor {
@@ -93,17 +99,20 @@ public:
               const std::string& redis_url, PredictorOptions options);
     ~Predictor();
 
-    // Loads every tenant's production model (when preload_models) and starts listening for data changes.
+    // Starts loading every tenant's production model in the background (when preload_models) and listening
+    // for data changes; returns at once.
     void start();
 
+    // Each call runs under ctx.deadline: its database statements and registry calls give up when it passes.
     Forecasts predict(const RequestContext& ctx, const ForecastQuery& query);
     ExplainedPrediction explain(const RequestContext& ctx, const std::string& prediction_id);
-    // Re-reads the production alias of one tenant or of all; drops the cache of tenants whose model changed.
-    std::vector<ModelStore::ReloadResult> reload(const std::optional<std::string>& tenant);
+    // Re-reads the production alias of `tenant` (ServingError not_found when no such tenant exists) or, with
+    // nullopt, of every tenant; drops the cache of tenants whose model changed.
+    std::vector<ModelStore::ReloadResult> reload(const RequestContext& ctx, const std::optional<std::string>& tenant);
     Readiness readiness();
-    // This instance's state in Prometheus text: whether Redis is up, the model served per tenant. (Counters
-    // are process-wide, in observability::metrics().)
-    std::string render_state_metrics() const;
+    // This instance's state in Prometheus text: whether Redis is up and, with tenant_detail, the model served
+    // per tenant. (Counters are process-wide, in observability::metrics().)
+    std::string render_state_metrics(bool tenant_detail) const;
 
 private:
     struct Impl;

@@ -32,17 +32,8 @@ using Json = nlohmann::json;
 
 namespace {
 
-int free_port() {
-    const int s = socket(AF_INET, SOCK_STREAM, 0);
-    sockaddr_in a{};
-    a.sin_family = AF_INET;
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    bind(s, reinterpret_cast<sockaddr*>(&a), sizeof a);
-    socklen_t len = sizeof a;
-    getsockname(s, reinterpret_cast<sockaddr*>(&a), &len);
-    close(s);
-    return ntohs(a.sin_port);
-}
+using test::free_port;
+using test::Reply;
 
 // Sends `request` as written (then closes our side) and returns the response's status code (0: none).
 int raw_status(int port, const std::string& request) {
@@ -101,34 +92,20 @@ private:
     pid_t pid_ = -1;
 };
 
-struct Reply {
-    int status = 0;
-    Json body;
-    std::string text;
-};
-
 class ApiTest : public ::testing::Test {
 protected:
     static void SetUpTestSuite() {
-        auto conn = db::connect(test::config().database_url);
-        registry::Mlflow mlflow(test::config().mlflow_tracking_uri);
         // Tenant a serves a tree model (TreeSHAP), tenant b a linear one (coefficient x centred value).
         tenant_a = test::new_tenant("api-a");
         tenant_b = test::new_tenant("api-b");
         for (const auto& [tenant, family] : {std::pair{tenant_a, "xgboost"}, std::pair{tenant_b, "linear"}}) {
             test::insert_hourly_usage(tenant, 40);
-            features::FeatureOptions o;
-            o.tenant = tenant;
-            features::build_features(conn, o);
-            const auto config = training::TrainConfig::from_json(std::string(R"({"families": [")") + family +
-                                                                     R"("], "folds": 1, "fold_days": 7, "horizons": [1, 24]})",
-                                                                 "test");
-            training::train(conn, mlflow, mlflow, tenant, config);
-            serving::move_alias(mlflow, conn, tenant, "production", "staging", "test", "test");
+            test::train_and_promote(tenant, family);
         }
         key_a = security::issue_api_key(test::config().database_admin_url, tenant_a, false, "test");
         key_b = security::issue_api_key(test::config().database_admin_url, tenant_b, false, "test");
         admin_key = security::issue_api_key(test::config().database_admin_url, tenant_a, true, "test");
+        operator_key = security::issue_operator_key(test::config().database_admin_url, "test");
 
         redis = new PrivateRedis();
         Config config = test::config();
@@ -141,6 +118,7 @@ protected:
         options.preload_models = false;                        // not every tenant other tests left in MLflow
         server = new api::ApiServer(config, options);
         server->start();
+        for (const auto& key : {key_a, key_b}) wait_for_model(key);
     }
     static void TearDownTestSuite() {
         delete server;
@@ -149,17 +127,19 @@ protected:
 
     static Reply call(const std::string& method, const std::string& path, const std::string& key, const std::string& body = "",
                       std::vector<std::string> headers = {}, int port = 0) {
-        if (!key.empty()) headers.push_back("X-API-Key: " + key);
-        headers.push_back("Content-Type: application/json");
-        try {
-            const auto url = "http://127.0.0.1:" + std::to_string(port ? port : server->port()) + path;
-            const auto r = http::send({method, url, body, headers, 5, 30});
-            return {static_cast<int>(r.status), Json::parse(r.body, nullptr, false), r.body};
-        } catch (const http::Unreachable&) {
-            return {0, nullptr, "no response"};
-        }
+        return test::call_api(port ? port : server->port(), method, path, key, body, std::move(headers));
     }
     static Reply predict(const std::string& key, const Json& body) { return call("POST", "/predict", key, body.dump()); }
+
+    // Models load in the background: until the key's tenant's model is in, /predict answers 503 "loading".
+    static void wait_for_model(const std::string& key, int port = 0) {
+        for (int i = 0; i < 300; ++i) {
+            const Reply r = call("POST", "/predict", key, R"({"horizon_hours": 1})", {}, port);
+            if (r.status != 503) return;
+            std::this_thread::sleep_for(std::chrono::milliseconds(100));
+        }
+        FAIL() << "the model did not load in 30 s";
+    }
 
     static std::string metric(const std::string& name) {
         const std::string text = call("GET", "/metrics", "").text;
@@ -167,7 +147,7 @@ protected:
         return at == std::string::npos ? "" : text.substr(at + name.size() + 2, text.find('\n', at + 1) - at - name.size() - 2);
     }
 
-    static inline std::string tenant_a, tenant_b, key_a, key_b, admin_key;
+    static inline std::string tenant_a, tenant_b, key_a, key_b, admin_key, operator_key;
     static inline PrivateRedis* redis = nullptr;
     static inline api::ApiServer* server = nullptr;
 };
@@ -295,6 +275,7 @@ TEST_F(ApiTest, RedisDownMeansDegradedNotDown) {
     options.preload_models = false;
     api::ApiServer second(config, options);
     second.start();
+    wait_for_model(key_a, second.port());
     const Reply res = call("POST", "/predict", key_a, R"({"target_hour": "2009-01-25T12:00"})", {}, second.port());
     ASSERT_EQ(res.status, 200);
     EXPECT_TRUE(res.body["predictions"][0]["cached"].get<bool>()) << res.text;
@@ -324,7 +305,7 @@ TEST_F(ApiTest, ReloadAfterPromotionServesTheNewVersion) {
             ++served;
         }
     });
-    const Reply r = call("POST", "/reload", admin_key, Json{{"tenant", tenant_b}}.dump());
+    const Reply r = call("POST", "/reload", operator_key, Json{{"tenant", tenant_b}}.dump());
     done = true;
     load.join();
     ASSERT_EQ(r.status, 200) << r.text;
@@ -334,7 +315,7 @@ TEST_F(ApiTest, ReloadAfterPromotionServesTheNewVersion) {
     EXPECT_EQ(failures, 0);
     EXPECT_GT(served, 0);
     EXPECT_EQ(predict(key_b, {{"horizon_hours", 1}}).body["model"]["version"], next.version);
-    EXPECT_NE(call("GET", "/metrics", "").text.find("version=\"" + next.version + "\""), std::string::npos);
+    EXPECT_NE(call("GET", "/metrics", operator_key).text.find("version=\"" + next.version + "\""), std::string::npos);
 
     // The key's role decides before the body does; a POST with no body at all (no Content-Length) has an
     // empty body, which /reload accepts (every tenant).
@@ -484,7 +465,7 @@ TEST_F(ApiTest, HealthReadinessDocsAndLogs) {
         EXPECT_EQ(r.body["missing"], Json::array({"model"}));
     }
     predict(key_a, {{"horizon_hours", 1}});  // loads tenant a's model
-    const Reply ready = call("GET", "/readyz", "");
+    const Reply ready = call("GET", "/readyz", operator_key);
     EXPECT_EQ(ready.status, 200);
     EXPECT_EQ(ready.body["models"][tenant_a],
               registry::Mlflow(test::config().mlflow_tracking_uri).alias(tenant_a, "production")->version);

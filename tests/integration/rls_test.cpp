@@ -97,11 +97,33 @@ TEST_F(RlsTest, ApplicationRoleCannotBypassPolicies) {
 
 TEST_F(RlsTest, ApiKeysResolveThroughTheNarrowFunctionOnly) {
     const std::string secret = security::issue_api_key(test::config().database_admin_url, a, false, "test");
+    const std::string admin = security::issue_api_key(test::config().database_admin_url, a, true, "test");
+    const std::string op = security::issue_operator_key(test::config().database_admin_url, "test");
     pqxx::work tx(conn);  // no tenant set: the key table itself shows nothing...
     EXPECT_EQ(tx.exec("SELECT count(*) FROM api_keys")[0][0].as<long>(), 0);
-    // ...but the resolver maps exactly this key's hash to its tenant.
-    const auto r = tx.exec_params("SELECT tenant_id, is_admin FROM resolve_api_key($1)", security::sha256_hex(secret));
+    // ...but the resolver maps exactly this key's hash to its tenant and scope.
+    const auto r = tx.exec_params("SELECT tenant_id, scope FROM resolve_key($1)", security::sha256_hex(secret));
     ASSERT_EQ(r.size(), 1u);
     EXPECT_EQ(r[0][0].as<std::string>(), a);
-    EXPECT_TRUE(tx.exec_params("SELECT * FROM resolve_api_key($1)", security::sha256_hex(secret + "x")).empty());
+    EXPECT_EQ(r[0][1].as<std::string>(), "tenant");
+    EXPECT_EQ(tx.exec_params("SELECT scope FROM resolve_key($1)", security::sha256_hex(admin))[0][0].as<std::string>(),
+              "tenant_admin");
+    const auto o = tx.exec_params("SELECT tenant_id, scope FROM resolve_key($1)", security::sha256_hex(op));
+    ASSERT_EQ(o.size(), 1u);
+    EXPECT_TRUE(o[0][0].is_null());
+    EXPECT_EQ(o[0][1].as<std::string>(), "operator");
+    EXPECT_TRUE(tx.exec_params("SELECT * FROM resolve_key($1)", security::sha256_hex(secret + "x")).empty());
+    EXPECT_TRUE(tx.exec("SELECT to_regprocedure('resolve_api_key(text)') IS NULL")[0][0].as<bool>());  // replaced
+}
+
+// Operator keys are the administrative login's: the application role can neither read nor make them.
+TEST_F(RlsTest, TheApplicationCannotSeeOrMakeOperatorKeys) {
+    security::issue_operator_key(test::config().database_admin_url, "test");
+    {
+        pqxx::work tx(conn);
+        EXPECT_THROW(tx.exec("SELECT count(*) FROM operator_keys"), pqxx::insufficient_privilege);
+    }
+    pqxx::work tx(conn);
+    EXPECT_THROW(tx.exec("INSERT INTO operator_keys (key_id, key_hash, created_by) VALUES ('x', 'y', 'z')"),
+                 pqxx::insufficient_privilege);
 }

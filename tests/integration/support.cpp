@@ -8,10 +8,20 @@
 #include <mutex>
 #include <vector>
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cstdlib>
+
 #include "core/url.h"
 #include "db/connection.h"
+#include "features/feature_store.h"
+#include "http/client.h"
 #include "registry/mlflow.h"
 #include "security/tenants.h"
+#include "serving/promotion.h"
 #include "training/train.h"
 
 namespace voltedge::test {
@@ -88,6 +98,59 @@ void insert_hourly_usage(const std::string& tenant, int days) {
             "  FROM generate_series(0, $2 * 24 - 1) i) s",
             tenant, days);
     });
+}
+
+}  // namespace voltedge::test
+
+namespace voltedge::test {
+
+void train_and_promote(const std::string& tenant, const std::string& family) {
+    auto conn = db::connect(config().database_url);
+    registry::Mlflow mlflow(config().mlflow_tracking_uri);
+    features::FeatureOptions o;
+    o.tenant = tenant;
+    features::build_features(conn, o);
+    const auto train_config = training::TrainConfig::from_json(R"({"families": [")" + family +
+                                                                   R"("], "folds": 1, "fold_days": 7, "horizons": [1, 24]})",
+                                                               "test");
+    training::train(conn, mlflow, mlflow, tenant, train_config);
+    serving::move_alias(mlflow, conn, tenant, "production", "staging", "test", "test");
+}
+
+int free_port() {
+    const int s = socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    bind(s, reinterpret_cast<sockaddr*>(&a), sizeof a);
+    socklen_t len = sizeof a;
+    getsockname(s, reinterpret_cast<sockaddr*>(&a), &len);
+    close(s);
+    return ntohs(a.sin_port);
+}
+
+std::string Reply::header(const std::string& name) const {
+    for (const auto& [n, v] : headers)
+        if (n == name) return v;
+    return {};
+}
+
+Reply call_api(int port, const std::string& method, const std::string& path, const std::string& key, const std::string& body,
+               std::vector<std::string> headers, long timeout_seconds) {
+    if (!key.empty()) headers.push_back("X-API-Key: " + key);
+    headers.push_back("Content-Type: application/json");
+    try {
+        const auto url = "http://127.0.0.1:" + std::to_string(port) + path;
+        auto r = http::send({method, url, body, headers, 5, timeout_seconds});
+        return {static_cast<int>(r.status), nlohmann::json::parse(r.body, nullptr, false), r.body, std::move(r.headers)};
+    } catch (const http::Unreachable&) {
+        return {0, nullptr, "no response", {}};
+    }
+}
+
+void devstack(const std::string& args) {
+    const std::string command = std::string(VOLTEDGE_SOURCE_DIR) + "/scripts/devstack " + args;
+    ASSERT_EQ(std::system(command.c_str()), 0) << command;
 }
 
 }  // namespace voltedge::test

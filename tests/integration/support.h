@@ -1,7 +1,9 @@
 #pragma once
 // Helpers for tests against the real local stack (Postgres with pgvector, started by `make test`).
+#include <nlohmann/json.hpp>
 #include <pqxx/pqxx>
 #include <string>
+#include <vector>
 
 #include "core/config.h"
 
@@ -17,5 +19,24 @@ long count_as_app(pqxx::connection& conn, const std::string& tenant, const std::
 std::string data_file(const std::string& name);
 // `days` of synthetic hourly usage from 2009-01-01 with a daily pattern, written as the application role.
 void insert_hourly_usage(const std::string& tenant, int days);
+
+// Builds the tenant's features, trains `family` (one short fold, horizons 1 and 24) and promotes it to production.
+void train_and_promote(const std::string& tenant, const std::string& family);
+
+int free_port();
+
+struct Reply {
+    int status = 0;  // 0: no response
+    nlohmann::json body;
+    std::string text;
+    std::vector<std::pair<std::string, std::string>> headers;  // names in lower case
+    std::string header(const std::string& name) const;
+};
+// One request to the API on `port` (key in X-API-Key when not empty), with a `timeout_seconds` whole-call limit.
+Reply call_api(int port, const std::string& method, const std::string& path, const std::string& key, const std::string& body = "",
+               std::vector<std::string> headers = {}, long timeout_seconds = 30);
+
+// Runs `scripts/devstack <args>` (fault injection on the real local stack); fails the test if it fails.
+void devstack(const std::string& args);
 
 }  // namespace voltedge::test
