@@ -2,13 +2,16 @@
 
 #include <fmt/format.h>
 
+#include <utility>
+
 #include "serving/limits.h"
 
 namespace voltedge::api {
 namespace {
 
 // Kept next to the handlers' behaviour by tests: every route in routes() must appear here, and the error
-// statuses the tests provoke must be listed for their route.
+// statuses the tests provoke must be listed for their route; scripts/openapi-fuzz (ctest openapi_fuzz) checks the
+// whole document against a running server: statuses, schemas, patterns and limits both ways.
 constexpr const char* kDocument = R"json({
   "openapi": "3.1.0",
   "info": {
@@ -18,7 +21,7 @@ constexpr const char* kDocument = R"json({
   },
   "components": {
     "securitySchemes": {
-      "bearer": {"type": "http", "scheme": "bearer", "description": "A tenant API key from 'voltedge tenant key TENANT'."},
+      "bearer": {"type": "http", "scheme": "bearer", "description": "A tenant key ('voltedge tenant key TENANT', with --admin a tenant-admin key) or an operator key ('voltedge operator key')."},
       "apiKey": {"type": "apiKey", "in": "header", "name": "X-API-Key"}
     },
     "schemas": {
@@ -51,7 +54,9 @@ constexpr const char* kDocument = R"json({
            "properties": {"target_hours": {"type": "array", "minItems": 1, "maxItems": null, "items": {"$ref": "#/components/schemas/Hour"}}}}
         ]
       },
-      "Hour": {"type": "string", "pattern": "^\\d{4}-\\d{2}-\\d{2}[T ]\\d{2}:00(:00)?$", "examples": ["2010-11-27T08:00"]},
+      "Hour": {"type": "string", "pattern": "^(?:[0-9]{4}-(?:(?:0[13578]|1[02])-(?:0[1-9]|[12][0-9]|3[01])|(?:0[469]|11)-(?:0[1-9]|[12][0-9]|30)|02-(?:0[1-9]|1[0-9]|2[0-8]))|(?:[0-9]{2}(?:0[48]|[2468][048]|[13579][26])|(?:[02468][048]|[13579][26])00)-02-29)[T ](?:[01][0-9]|2[0-3]):00(?::00)?$",
+        "description": "YYYY-MM-DDTHH:00, a space instead of T and a trailing :00 allowed, ASCII digits only; a real calendar date (Gregorian leap years), hour 00-23, on the hour, no zone.",
+        "examples": ["2010-11-27T08:00"]},
       "Model": {
         "type": "object",
         "required": ["name", "version", "family"],
@@ -99,14 +104,15 @@ constexpr const char* kDocument = R"json({
       },
       "ReloadRequest": {
         "type": "object", "additionalProperties": false,
-        "properties": {"tenant": {"type": "string", "description": "Only this tenant; all tenants with a registered forecaster when absent."}}
+        "properties": {"tenant": {"type": "string", "description": "Only this tenant (a tenant-admin key may name only its own). When absent: the key's own tenant, or for an operator key every tenant with a registered forecaster."}}
       },
       "ReloadResponse": {
         "type": "object",
         "required": ["models"],
         "properties": {"models": {"type": "array", "items": {"type": "object", "properties": {
           "tenant_id": {"type": "string"}, "model": {"type": "string"}, "previous_version": {"type": "string"},
-          "version": {"type": ["string", "null"]}, "changed": {"type": "boolean"}}}}}
+          "version": {"type": ["string", "null"]}, "changed": {"type": "boolean"}}}},
+          "request_id": {"type": "string"}}
       },
       "Readiness": {
         "type": "object",
@@ -114,54 +120,75 @@ constexpr const char* kDocument = R"json({
         "properties": {
           "status": {"enum": ["ready", "degraded", "unavailable"], "description": "degraded: Redis is down; predictions are served uncached."},
           "checks": {"type": "object"},
-          "models": {"type": "object", "additionalProperties": {"type": "string"}},
-          "missing": {"type": "array", "items": {"enum": ["database", "model", "redis"]}}
+          "missing": {"type": "array", "items": {"enum": ["database", "model", "redis"]}},
+          "models": {"type": "object", "additionalProperties": {"type": "string"}, "description": "Operator key only: the version each tenant is served."},
+          "model_loads_pending": {"type": "integer", "minimum": 0, "description": "Operator key only."},
+          "db_connections_replaced": {"type": "integer", "minimum": 0, "description": "Operator key only."}
         }
       }
     },
     "responses": {
-      "BadRequest": {"description": "The body is not JSON or not an object.", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}},
+      "BadRequest": {"description": "The body is not JSON, not an object, or names a key twice; or the request is not well-formed HTTP/1.1.", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}},
       "Unauthorized": {"description": "No API key, or an unknown or revoked one.", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}},
-      "Forbidden": {"description": "A tenant key on an admin route.", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}},
+      "UnknownKey": {"description": "A key was sent and it is unknown or revoked (sending none is fine).", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}},
+      "Forbidden": {"description": "The key's scope does not allow it: a tenant key on /reload, a tenant-admin key naming another tenant, an operator key on a tenant's route.", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}},
       "NotFound": {"description": "No such prediction for this tenant (another tenant's id looks exactly like a missing one).", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}},
       "Conflict": {"description": "The tenant has no features to forecast from yet.", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}},
-      "TooLarge": {"description": "The body or the batch is too large.", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}},
+      "TooLarge": {"description": "The body is over 64 KiB (chunked too), or target_hours has more entries than its maxItems.", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}},
       "Unprocessable": {"description": "A field is unknown, of the wrong type or out of range; error.field names it.", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}},
-      "Unavailable": {"description": "A dependency (database, MLflow) is down, or the tenant has no production model.", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}
+      "Unavailable": {"description": "A dependency (database, MLflow) is down, the tenant has no production model (message 'no model in production'), or the server is busy (then with Retry-After).",
+        "headers": {"Retry-After": {"$ref": "#/components/headers/RetryAfter"}}, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}},
+      "Malformed": {"description": "The request is not well-formed HTTP/1.1 (answered before routing).", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}},
+      "BodyTooLarge": {"description": "The body is over 64 KiB, chunked too (answered before routing, whatever the route).", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}},
+      "UnsupportedEncoding": {"description": "A Content-Encoding other than identity: bodies are not accepted compressed.", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}},
+      "HeaderTooLarge": {"description": "The request header is over 16 KiB or has more than 64 fields.", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}},
+      "Busy": {"description": "The server is busy or has too many connections; retry after Retry-After seconds.",
+        "headers": {"Retry-After": {"$ref": "#/components/headers/RetryAfter"}}, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}
+    },
+    "headers": {
+      "RetryAfter": {"description": "Seconds to wait; sent when the server is busy.", "schema": {"type": "string", "pattern": "^[0-9]+$"}}
     }
   },
   "security": [{"bearer": []}, {"apiKey": []}],
   "paths": {
     "/healthz": {"get": {"summary": "Liveness: the process answers.", "security": [],
       "responses": {"200": {"description": "Alive.", "content": {"application/json": {"schema": {"type": "object", "properties": {"status": {"const": "ok"}}}}}}}}},
-    "/readyz": {"get": {"summary": "Readiness: database, Redis, at least one model loaded; says which is missing.", "security": [],
+    "/readyz": {"get": {"summary": "Readiness: database, Redis, at least one model loaded; says which is missing. No key needed; with an operator key, also which tenants are served with which versions.", "security": [],
       "responses": {
+        "401": {"$ref": "#/components/responses/UnknownKey"},
         "200": {"description": "Ready, or degraded (Redis down: still serving, uncached).", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Readiness"}}}},
-        "503": {"description": "Database down or no model loaded.", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Readiness"}}}}}}},
+        "503": {"description": "Database down or no model loaded (a Readiness), or the server is busy (an Error, with Retry-After).",
+          "headers": {"Retry-After": {"$ref": "#/components/headers/RetryAfter"}},
+          "content": {"application/json": {"schema": {"anyOf": [{"$ref": "#/components/schemas/Readiness"}, {"$ref": "#/components/schemas/Error"}]}}}}}}},
     "/predict": {"post": {"summary": "Forecast hourly load: the next N hours, one given hour, or a batch of given hours. Each prediction is stored and returned with its id.",
       "requestBody": {"required": true, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/PredictRequest"},
         "examples": {"next24": {"value": {"horizon_hours": 24}}, "one": {"value": {"target_hour": "2010-11-27T08:00"}},
                      "batch": {"value": {"target_hours": ["2010-11-27T08:00", "2010-11-27T09:00"]}}}}}},
       "responses": {
-        "200": {"description": "Forecasts in the order asked.", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/PredictResponse"}}}},
+        "200": {"description": "Forecasts in the order asked.",
+          "headers": {"X-VoltEdge-Stale": {"description": "Present when the database could not be asked: these are the cached forecasts of the last data it gave.", "schema": {"type": "string"}}},
+          "content": {"application/json": {"schema": {"$ref": "#/components/schemas/PredictResponse"}}}},
         "400": {"$ref": "#/components/responses/BadRequest"}, "401": {"$ref": "#/components/responses/Unauthorized"},
-        "409": {"$ref": "#/components/responses/Conflict"}, "413": {"$ref": "#/components/responses/TooLarge"},
+        "403": {"$ref": "#/components/responses/Forbidden"}, "409": {"$ref": "#/components/responses/Conflict"}, "413": {"$ref": "#/components/responses/TooLarge"},
         "422": {"$ref": "#/components/responses/Unprocessable"}, "503": {"$ref": "#/components/responses/Unavailable"}}}},
     "/explain/{id}": {"get": {"summary": "Why a stored prediction has its value: base value plus one contribution per input, and the model's global importance.",
-      "parameters": [{"name": "id", "in": "path", "required": true, "schema": {"type": "string", "format": "uuid"}}],
+      "parameters": [{"name": "id", "in": "path", "required": true, "description": "A prediction id as POST /predict returned it: a UUID, hex digits of either case.",
+        "schema": {"type": "string", "pattern": "^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"}}],
       "responses": {
         "200": {"description": "The explanation.", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Explanation"}}}},
-        "401": {"$ref": "#/components/responses/Unauthorized"}, "404": {"$ref": "#/components/responses/NotFound"},
+        "401": {"$ref": "#/components/responses/Unauthorized"}, "403": {"$ref": "#/components/responses/Forbidden"},
+        "404": {"$ref": "#/components/responses/NotFound"},
         "422": {"$ref": "#/components/responses/Unprocessable"}, "503": {"$ref": "#/components/responses/Unavailable"}}}},
-    "/reload": {"post": {"summary": "Admin: load the versions MLflow's production alias points to and swap them in; requests in flight finish on the old model.",
+    "/reload": {"post": {"summary": "Admin: load the versions MLflow's production alias points to and swap them in; requests in flight finish on the old model. A tenant-admin key reloads its own tenant; an operator key the tenant named, or every tenant.",
       "requestBody": {"required": false, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/ReloadRequest"}}}},
       "responses": {
         "200": {"description": "What each tenant serves now.", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/ReloadResponse"}}}},
         "400": {"$ref": "#/components/responses/BadRequest"}, "401": {"$ref": "#/components/responses/Unauthorized"},
         "403": {"$ref": "#/components/responses/Forbidden"}, "422": {"$ref": "#/components/responses/Unprocessable"},
         "503": {"$ref": "#/components/responses/Unavailable"}}}},
-    "/metrics": {"get": {"summary": "Prometheus metrics: requests and latency by route and status, cache hits and misses, Redis state, models served.", "security": [],
-      "responses": {"200": {"description": "Prometheus text format 0.0.4.", "content": {"text/plain": {"schema": {"type": "string"}}}}}}},
+    "/metrics": {"get": {"summary": "Prometheus metrics: requests and latency by route and status, cache hits and misses, Redis state. No key needed; with an operator key, also the per-tenant state (models served).", "security": [],
+      "responses": {"200": {"description": "Prometheus text format 0.0.4.", "content": {"text/plain": {"schema": {"type": "string"}}}},
+        "401": {"$ref": "#/components/responses/UnknownKey"}}}},
     "/openapi.json": {"get": {"summary": "This document.", "security": [],
       "responses": {"200": {"description": "OpenAPI 3.1.", "content": {"application/json": {"schema": {"type": "object"}}}}}}},
     "/docs": {"get": {"summary": "This document as a web page.", "security": [],
@@ -192,6 +219,18 @@ nlohmann::json openapi_document(std::size_t max_batch) {
     auto& forms = doc["components"]["schemas"]["PredictRequest"]["oneOf"];
     forms[0]["properties"]["horizon_hours"]["maximum"] = serving::kMaxHorizonHours;
     forms[2]["properties"]["target_hours"]["maxItems"] = max_batch;
+    // What the transport answers before routing (http::Server), any operation may answer; where an operation
+    // documents the status itself, its own response (which says more) stays.
+    static const std::pair<const char*, const char*> kTransport[] = {{"400", "Malformed"},
+                                                                     {"413", "BodyTooLarge"},
+                                                                     {"415", "UnsupportedEncoding"},
+                                                                     {"431", "HeaderTooLarge"},
+                                                                     {"503", "Busy"}};
+    for (auto& [path, item] : doc["paths"].items())
+        for (auto& [method, op] : item.items())
+            for (const auto& [status, name] : kTransport)
+                if (!op["responses"].contains(status))
+                    op["responses"][status] = {{"$ref", std::string("#/components/responses/") + name}};
     return doc;
 }
 

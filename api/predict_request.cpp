@@ -3,6 +3,8 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
+#include <cmath>
+
 #include "api/api_error.h"
 #include "api/http_layer.h"
 #include "serving/limits.h"
@@ -45,12 +47,17 @@ serving::ForecastQuery parse_predict_request(std::string_view body, std::size_t 
     serving::ForecastQuery request;
     request.field = j.begin().key();
     if (j.contains("horizon_hours")) {
+        // An integer as JSON Schema (and the OpenAPI document) counts one: a number without a fractional part, so
+        // 24.0 and 2.4e1 are 24. Compared as a double, exact for every whole number in range; the message quotes the
+        // number as sent (a huge unsigned one must not read back as negative).
         const Json& h = j["horizon_hours"];
-        if (!h.is_number_integer()) throw ApiError(422, "horizon_hours", "horizon_hours must be an integer");
-        const auto n = h.get<std::int64_t>();
+        if (!h.is_number() ||
+            (h.is_number_float() && (!std::isfinite(h.get<double>()) || std::trunc(h.get<double>()) != h.get<double>())))
+            throw ApiError(422, "horizon_hours", "horizon_hours must be an integer");
+        const double n = h.get<double>();
         if (n < 1 || n > serving::kMaxHorizonHours)
             throw ApiError(422, "horizon_hours",
-                           fmt::format("horizon_hours is {}; it must be 1..{}", n, serving::kMaxHorizonHours));
+                           fmt::format("horizon_hours is {}; it must be 1..{}", h.dump(), serving::kMaxHorizonHours));
         request.horizon_hours = static_cast<int>(n);
     } else if (j.contains("target_hour")) {
         request.target_hours.push_back(target_from_json(j["target_hour"], "target_hour"));

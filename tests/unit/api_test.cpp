@@ -27,6 +27,7 @@ int status_of(const std::string& body, std::string* field = nullptr) {
 
 TEST(PredictRequest, AcceptsTheThreeShapes) {
     EXPECT_EQ(*api::parse_predict_request(R"({"horizon_hours": 48})", 3).horizon_hours, 48);
+    EXPECT_EQ(*api::parse_predict_request(R"({"horizon_hours": 24.0})", 3).horizon_hours, 24);  // an integer to JSON Schema
     EXPECT_EQ(api::parse_predict_request(R"({"target_hours": ["2010-01-02T03:00"]})", 3).field, "target_hours");
     const auto one = api::parse_predict_request(R"({"target_hour": "2010-01-02T03:00"})", 3);
     EXPECT_FALSE(one.horizon_hours);
