@@ -5,7 +5,7 @@ SOURCE ?= data/raw/household_power_consumption.txt.xz
 BIN := build/voltedge
 STAMP := .cache/bootstrap.stamp
 
-.PHONY: bootstrap up down status migrate ingest features train promote serve build test demo bench clean format
+.PHONY: bootstrap up down status migrate ingest features train promote serve index build test demo bench clean format
 
 # Bootstrap re-runs when its inputs change; its own checks make a re-run with nothing to do take seconds.
 $(STAMP): scripts/bootstrap scripts/mlflow-requirements.txt scripts/fuzz-requirements.txt
@@ -49,6 +49,12 @@ VERSION ?= staging
 promote: build
 	$(BIN) promote --tenant $(TENANT) --version $(VERSION)
 
+# The tenant's search index: the project's docs and code and the data dictionary (incremental: unchanged files
+# are skipped). Then: build/voltedge search --tenant $(TENANT) "your question"
+index: migrate
+	$(BIN) tenant create $(TENANT)
+	$(BIN) index --tenant $(TENANT)
+
 # The prediction API in the foreground (Ctrl-C stops it); port VOLTEDGE_API_PORT (58080).
 serve: migrate
 	$(BIN) serve
@@ -67,12 +73,15 @@ demo: ingest
 	$(MAKE) --no-print-directory train promote
 	scripts/devstack api
 	scripts/api-sample $(TENANT)
+	$(MAKE) --no-print-directory index
+	$(BIN) search --tenant $(TENANT) --k 5 "how is row level security enforced"
 
 bench: build up
 	$(BIN) migrate
 	build/bench/ingest_bench --source $(SOURCE)
 	build/bench/train_bench --tenant bench-train --source $(SOURCE)
 	build/bench/serve_bench --tenant bench-train
+	build/bench/embed_bench
 
 # Rewrites every C++ file as .clang-format says (the check_format test fails until it is).
 format:

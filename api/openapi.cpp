@@ -102,6 +102,22 @@ constexpr const char* kDocument = R"json({
           "request_id": {"type": "string", "description": "The request that made the prediction."}
         }
       },
+      "SearchResponse": {
+        "type": "object",
+        "required": ["request_id", "tenant_id", "fusion", "hits"],
+        "properties": {
+          "request_id": {"type": "string"}, "tenant_id": {"type": "string"}, "fusion": {"type": "string", "enum": ["rrf", "weighted"]},
+          "hits": {"type": "array", "items": {"type": "object",
+            "required": ["doc_path", "revision", "kind", "line_start", "line_end", "section", "snippet", "score", "fts_score", "vector_score", "fts_rank", "vector_rank"],
+            "properties": {
+              "doc_path": {"type": "string"}, "revision": {"type": "string", "description": "Git commit of the file, or the run it was generated from."},
+              "kind": {"type": "string"}, "line_start": {"type": "integer"}, "line_end": {"type": "integer"},
+              "section": {"type": "string"}, "snippet": {"type": "string", "description": "The matched words between « and »."},
+              "score": {"type": "number", "description": "The fused score."}, "fts_score": {"type": "number"}, "vector_score": {"type": "number", "description": "Cosine similarity."},
+              "fts_rank": {"type": ["integer", "null"], "description": "Rank among the full-text candidates; null when not one."},
+              "vector_rank": {"type": ["integer", "null"]}}}}
+        }
+      },
       "ReloadRequest": {
         "type": "object", "additionalProperties": false,
         "properties": {"tenant": {"type": "string", "description": "Only this tenant (a tenant-admin key may name only its own). When absent: the key's own tenant, or for an operator key every tenant with a registered forecaster."}}
@@ -189,6 +205,18 @@ constexpr const char* kDocument = R"json({
     "/metrics": {"get": {"summary": "Prometheus metrics: requests and latency by route and status, cache hits and misses, Redis state. No key needed; with an operator key, also the per-tenant state (models served).", "security": [],
       "responses": {"200": {"description": "Prometheus text format 0.0.4.", "content": {"text/plain": {"schema": {"type": "string"}}}},
         "401": {"$ref": "#/components/responses/UnknownKey"}}}},
+    "/search": {"get": {"summary": "Hybrid search (full text + vectors, fused) in the key's tenant's index: the platform's docs and code, the data dictionary, the tenant's own documents.",
+      "parameters": [
+        {"name": "q", "in": "query", "required": true, "description": "What to look for, in words.", "schema": {"type": "string", "minLength": 1, "maxLength": 1000, "pattern": "[^ \\t\\r\\n]"}},
+        {"name": "k", "in": "query", "required": false, "description": "How many hits (default 10).", "schema": {"type": "integer", "minimum": 1, "maximum": 50}},
+        {"name": "kind", "in": "query", "required": false, "schema": {"type": "string", "enum": ["doc", "code", "data_dictionary", "model_card", "dq_report", "backtest", "tenant_doc"]}},
+        {"name": "path_prefix", "in": "query", "required": false, "description": "Only documents whose path starts with this.", "schema": {"type": "string"}},
+        {"name": "fusion", "in": "query", "required": false, "description": "rrf (reciprocal rank fusion, k = 60; the default) or weighted (0.5 x min-max normalised full-text score + 0.5 x vector score).", "schema": {"type": "string", "enum": ["rrf", "weighted"]}}],
+      "responses": {
+        "200": {"description": "The hits, best first.", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/SearchResponse"}}}},
+        "400": {"$ref": "#/components/responses/BadRequest"}, "401": {"$ref": "#/components/responses/Unauthorized"},
+        "403": {"$ref": "#/components/responses/Forbidden"}, "422": {"$ref": "#/components/responses/Unprocessable"},
+        "503": {"$ref": "#/components/responses/Unavailable"}}}},
     "/openapi.json": {"get": {"summary": "This document.", "security": [],
       "responses": {"200": {"description": "OpenAPI 3.1.", "content": {"application/json": {"schema": {"type": "object"}}}}}}},
     "/docs": {"get": {"summary": "This document as a web page.", "security": [],

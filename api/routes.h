@@ -2,6 +2,7 @@
 // The route groups. Each installs its routes on the server; all share the services the server owns.
 #include "api/http_layer.h"
 #include "api/server.h"
+#include "rag/encoder.h"
 #include "serving/predictor.h"
 
 namespace voltedge::api {
@@ -10,6 +11,8 @@ struct Services {
     const ServeOptions& options;
     security::KeyResolver& keys;
     serving::Predictor& predictor;
+    db::ConnectionPool& pool;
+    const rag::Embedder* embedder;  // null when the embedding model is not installed: /search answers 503
 };
 
 // The Predictor's view of a request: its id, the tenant, and its deadline (the request timeout counted from
@@ -34,5 +37,6 @@ inline bool is_operator(Services& s, const http::Request& req) {
 void install_system_routes(http::Server& server, Services& services);   // healthz, readyz, metrics, openapi, docs
 void install_predict_routes(http::Server& server, Services& services);  // predict, explain
 void install_admin_routes(http::Server& server, Services& services);    // reload
+void install_search_routes(http::Server& server, Services& services);   // search
 
 }  // namespace voltedge::api

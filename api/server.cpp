@@ -12,7 +12,7 @@ namespace voltedge::api {
 const std::vector<Route>& routes() {
     static const std::vector<Route> r = {{"GET", "/healthz"},      {"GET", "/readyz"},  {"POST", "/predict"},
                                          {"GET", "/explain/{id}"}, {"POST", "/reload"}, {"GET", "/metrics"},
-                                         {"GET", "/openapi.json"}, {"GET", "/docs"}};
+                                         {"GET", "/openapi.json"}, {"GET", "/docs"},    {"GET", "/search"}};
     return r;
 }
 
@@ -51,6 +51,16 @@ http::ServerOptions transport_options(const ServeOptions& o) {
     return t;
 }
 
+// Search needs the embedding model; without it (not bootstrapped) the API still serves forecasts.
+std::optional<rag::Embedder> load_embedder(const Config& config) {
+    try {
+        return rag::Embedder::load(config.model_dir.empty() ? rag::default_model_dir() : config.model_dir);
+    } catch (const std::exception& e) {
+        log_event("warn", "search_unavailable", {{"error", e.what()}});
+        return std::nullopt;
+    }
+}
+
 }  // namespace
 
 struct ApiServer::Impl {
@@ -60,6 +70,7 @@ struct ApiServer::Impl {
     security::KeyResolver keys;
     registry::Mlflow registry;
     serving::Predictor predictor;
+    std::optional<rag::Embedder> embedder;
     Services services;
     http::Server http;
     int bound_port = 0;
@@ -72,7 +83,8 @@ struct ApiServer::Impl {
           registry(config.mlflow_tracking_uri),
           predictor(pool, registry, config.database_url, config.redis_url,
                     {options.cache, options.redis_ttl_seconds, options.preload_models, {options.model_load_timeout}}),
-          services{options, keys, predictor},
+          embedder(load_embedder(config)),
+          services{options, keys, predictor, pool, embedder ? &*embedder : nullptr},
           http(transport_options(options)) {}
 };
 
@@ -86,6 +98,7 @@ void ApiServer::start() {
     install_system_routes(s.http, s.services);
     install_predict_routes(s.http, s.services);
     install_admin_routes(s.http, s.services);
+    install_search_routes(s.http, s.services);
     s.http.on_rejection(render_rejection);
     s.http.on_response(finish_request);
     // Bind first: a port in use fails at once, before minutes of model downloads.

@@ -6,7 +6,9 @@
 #include "db/connection.h"
 #include "features/feature_store.h"
 #include "ingestion/ingest.h"
+#include "core/log.h"
 #include "models/model_io.h"
+#include "rag/sources.h"
 #include "registry/mlflow.h"
 #include "serving/promotion.h"
 #include "training/train.h"
@@ -109,6 +111,38 @@ Json promote(const Config& config, const jobs::Job& job) {
                                     job.tenant, v.tag("family").empty() ? "?" : v.tag("family"))}};
 }
 
+// The tenant's whole index: the platform's documents and code under `root`, the data dictionary, and the
+// folders given; documents indexed before but not given now are removed.
+Json index(const Config& config, const jobs::Job& job) {
+    const std::string root = field<std::string>(job, "root", ".");
+    std::vector<rag::SourceDocument> docs = rag::project_documents(root);
+    docs.push_back(rag::data_dictionary());
+    for (const auto& dir : field<std::vector<std::string>>(job, "paths", {}))
+        for (auto& d : rag::folder_documents(dir)) docs.push_back(std::move(d));
+    const rag::Embedder embedder = rag::Embedder::load(config.model_dir.empty() ? rag::default_model_dir() : config.model_dir);
+    auto conn = db::connect(config.database_url);
+    double last_report = 0;
+    const auto r = rag::index_documents(conn, job.tenant, docs, embedder, [&](std::size_t d, std::size_t c, double s) {
+        if (s - last_report < 5) return;  // a line every 5 s on long runs
+        last_report = s;
+        log_info("index_progress", {{"documents", d},
+                                    {"of", docs.size()},
+                                    {"chunks", c},
+                                    {"documents_per_second", d / s},
+                                    {"chunks_per_second", c / s}});
+    });
+    return {{"documents", r.documents},
+            {"indexed", r.indexed},
+            {"unchanged", r.unchanged},
+            {"removed", r.removed},
+            {"chunks", r.chunks},
+            {"seconds", r.seconds},
+            {"summary", fmt::format("index of tenant {}: {} documents ({} indexed, {} unchanged, {} removed), {} chunks embedded "
+                                    "in {:.1f} s ({:.1f} chunks/s)",
+                                    job.tenant, r.documents, r.indexed, r.unchanged, r.removed, r.chunks, r.seconds,
+                                    r.seconds > 0 ? r.chunks / r.seconds : 0.0)}};
+}
+
 }  // namespace
 
 void register_job_handlers(jobs::HandlerRegistry& handlers, const Config& config) {
@@ -120,6 +154,8 @@ void register_job_handlers(jobs::HandlerRegistry& handlers, const Config& config
                  [&config](const jobs::Job& j) { return train(config, j); });
     handlers.add("promote", "point a tenant's production alias at a version",
                  [&config](const jobs::Job& j) { return promote(config, j); });
+    handlers.add("index", "(re)index a tenant's documents and code for search",
+                 [&config](const jobs::Job& j) { return index(config, j); });
 }
 
 }  // namespace voltedge::cli

@@ -1,6 +1,7 @@
 // The voltedge binary: one subcommand per job of the platform.
 #include <CLI/CLI.hpp>
 #include <fmt/format.h>
+#include <algorithm>
 #include <iostream>
 
 #include <csignal>
@@ -15,6 +16,7 @@
 #include "db/connection.h"
 #include "db/migrate.h"
 #include "jobs/job.h"
+#include "rag/search.h"
 #include "security/tenants.h"
 
 namespace {
@@ -60,6 +62,27 @@ int show_config(const Config& config) {
     for (const auto& s : config.show()) {
         if (s.group != group) std::cout << (group.empty() ? "" : "\n") << "[" << (group = s.group) << "]\n";
         std::cout << fmt::format("  {:<27} = {:<40} ({}) {}\n", s.env, s.value.empty() ? "\"\"" : s.value, s.source, s.help);
+    }
+    return 0;
+}
+
+// Hits as a table: fused score, each component's rank (- when not a candidate), where, and the snippet.
+int run_search(const Config& config, const std::string& tenant, const rag::SearchQuery& query) {
+    rag::validate(query);
+    const auto embedder = rag::Embedder::load(config.model_dir.empty() ? rag::default_model_dir() : config.model_dir);
+    auto conn = db::connect(config.database_url);
+    const auto hits = rag::search(conn, tenant, query, embedder);
+    if (hits.empty()) std::cout << "no document matches\n";
+    const auto rank = [](int r) { return r ? std::to_string(r) : std::string("-"); };
+    for (std::size_t i = 0; i < hits.size(); ++i) {
+        const auto& h = hits[i];
+        std::cout << fmt::format("{:>2}. {}:{}-{}  [{}]  score {:.4f} (text #{} {:.3f}, vector #{} {:.3f})  rev {}\n", i + 1,
+                                 h.doc_path, h.line_start, h.line_end, h.kind, h.score, rank(h.fts_rank), h.fts_score,
+                                 rank(h.vector_rank), h.vector_score, h.revision.substr(0, 12));
+        if (!h.section.empty()) std::cout << "    " << h.section << '\n';
+        std::string snippet = h.snippet;
+        std::replace(snippet.begin(), snippet.end(), '\n', ' ');
+        std::cout << "    " << snippet << "\n";
     }
     return 0;
 }
@@ -136,6 +159,28 @@ int main(int argc, char** argv) {
     features_cmd->add_option("--weather-csv", weather_csv,
                              "hourly temperature file 'YYYY-MM-DD HH:MM:SS,temperature_c' (env VOLTEDGE_WEATHER_CSV)");
 
+    std::string index_tenant, index_root = ".";
+    std::vector<std::string> index_paths;
+    auto* index_cmd = app.add_subcommand("index", "Index a tenant's documents and code for search (incremental)");
+    index_cmd->add_option("--tenant", index_tenant, "tenant")->required();
+    index_cmd->add_option("--path", index_paths, "a folder of Markdown/text documents of the tenant's (repeatable)");
+    index_cmd->add_option("--root", index_root, "the project checkout whose docs and code are indexed")->capture_default_str();
+
+    std::string search_tenant, search_fusion = "rrf";
+    rag::SearchQuery search_query;
+    std::string search_kind;
+    auto* search_cmd = app.add_subcommand("search", "Hybrid search (full text + vectors) in a tenant's index");
+    search_cmd->add_option("--tenant", search_tenant, "tenant")->required();
+    search_cmd->add_option("QUERY", search_query.text, "what to look for")->required();
+    search_cmd->add_option("--k", search_query.k, "hits to show (1..50)")->capture_default_str();
+    search_cmd->add_option("--kind", search_kind, "only documents of this kind (doc, code, data_dictionary, ...)");
+    search_cmd->add_option("--path-prefix", search_query.path_prefix, "only documents whose path starts with this");
+    search_cmd->add_option("--fusion", search_fusion, "rrf (reciprocal rank fusion) or weighted")->capture_default_str();
+    search_cmd->add_option("--fts-weight", search_query.fts_weight, "weight of full text with --fusion weighted")
+        ->capture_default_str();
+    search_cmd->add_option("--vector-weight", search_query.vector_weight, "weight of vectors with --fusion weighted")
+        ->capture_default_str();
+
     std::string train_tenant, train_config_path;
     auto* train_cmd = app.add_subcommand("train",
                                          "Backtest the model families, log them to MLflow, register the champion as staging");
@@ -193,6 +238,14 @@ int main(int argc, char** argv) {
         if (*features_cmd)
             return run_job(handlers,
                            {"features", features_tenant, {{"with_weather", with_weather}, {"weather_csv", weather_csv}}, "", ""});
+        if (*index_cmd) return run_job(handlers, {"index", index_tenant, {{"root", index_root}, {"paths", index_paths}}, "", ""});
+        if (*search_cmd) {
+            if (!search_kind.empty()) search_query.kind = search_kind;
+            if (search_fusion != "rrf" && search_fusion != "weighted")
+                throw rag::BadQuery("fusion", "unknown fusion '" + search_fusion + "'", "use rrf or weighted");
+            search_query.fusion = search_fusion == "rrf" ? rag::Fusion::rrf : rag::Fusion::weighted;
+            return run_search(config, search_tenant, search_query);
+        }
         if (*train_cmd) return run_job(handlers, {"train", train_tenant, {{"config_path", train_config_path}}, "", ""});
         if (*promote_cmd) return run_job(handlers, {"promote", promote_tenant, {{"version", promote_version}}, "", ""});
         if (*dq_report) {

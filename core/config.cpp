@@ -123,6 +123,8 @@ const std::vector<Setting>& schema() {
                 "how long Redis keeps a cached prediction"),
         text("features", "VOLTEDGE_WEATHER_CSV", &Config::weather_csv, "",
              "hourly temperature file for 'voltedge features --with-weather'"),
+        text("retrieval", "VOLTEDGE_MODEL_DIR", &Config::model_dir, "",
+             "folder of the embedding model (model.safetensors, tokenizer.json, config.json); default .cache/models/minilm"),
         text("identity", "VOLTEDGE_ACTOR", &Config::actor, "",
              "who the audit log names for command-line actions (default cli:$USER)"),
     };

@@ -34,6 +34,8 @@ struct Config {
     int cache_ttl_seconds = 3600;
     // features
     std::string weather_csv;
+    // retrieval
+    std::string model_dir;  // the embedding model's files; empty: where make bootstrap puts them
     // identity
     std::string actor;  // who the audit log names for command-line actions
 

@@ -1,5 +1,6 @@
 #include "core/url.h"
 
+#include <cctype>
 #include <charconv>
 
 namespace voltedge {
@@ -47,6 +48,46 @@ std::string redact_url(std::string_view text) {
     if (!url || !url->has_password) return std::string(text);
     const auto start = text.find("://") + 3 + url->user.size() + 1;
     return std::string(text.substr(0, start)) + "***" + std::string(text.substr(start + url->password.size()));
+}
+
+namespace {
+
+std::optional<std::string> percent_decode(std::string_view s) {
+    std::string out;
+    for (std::size_t i = 0; i < s.size(); ++i) {
+        if (s[i] == '+') {
+            out += ' ';
+        } else if (s[i] == '%') {
+            const auto hex = [](char c) { return std::isxdigit(static_cast<unsigned char>(c)) != 0; };
+            if (i + 2 >= s.size()) return std::nullopt;
+            if (!hex(s[i + 1]) || !hex(s[i + 2])) return std::nullopt;
+            const char c = static_cast<char>(std::stoi(std::string(s.substr(i + 1, 2)), nullptr, 16));
+            if (c == '\0') return std::nullopt;
+            out += c;
+            i += 2;
+        } else {
+            out += s[i];
+        }
+    }
+    return out;
+}
+
+}  // namespace
+
+std::optional<std::vector<std::pair<std::string, std::string>>> parse_query(std::string_view query) {
+    std::vector<std::pair<std::string, std::string>> out;
+    while (!query.empty()) {
+        const auto amp = query.find('&');
+        const std::string_view part = query.substr(0, amp);
+        query = amp == std::string_view::npos ? std::string_view() : query.substr(amp + 1);
+        if (part.empty()) continue;
+        const auto eq = part.find('=');
+        auto name = percent_decode(part.substr(0, eq));
+        auto value = percent_decode(eq == std::string_view::npos ? std::string_view() : part.substr(eq + 1));
+        if (!name || !value) return std::nullopt;
+        out.emplace_back(std::move(*name), std::move(*value));
+    }
+    return out;
 }
 
 }  // namespace voltedge

@@ -1,9 +1,11 @@
 #pragma once
 // The one URL parser: scheme://[user[:password]@]host[:port][/path][?query], as the database, Redis,
-// MLflow and download URLs use it. No percent-decoding: none of our URLs need it.
+// MLflow and download URLs use it; and a query string's parameters, percent-decoded (GET /search).
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
+#include <vector>
 
 namespace voltedge {
 
@@ -18,5 +20,9 @@ std::optional<Url> parse_url(std::string_view text);
 
 // `text` with any password replaced by "***", for messages and logs; text that is not a URL is unchanged.
 std::string redact_url(std::string_view text);
+
+// "a=1&b=x%20y" -> {{"a", "1"}, {"b", "x y"}} in order ('+' is a space); nullopt when an escape is not two
+// hex digits or a decoded name or value holds a NUL byte.
+std::optional<std::vector<std::pair<std::string, std::string>>> parse_query(std::string_view query);
 
 }  // namespace voltedge

@@ -1,10 +1,10 @@
 #include "security/api_keys.h"
 
-#include <openssl/evp.h>
 #include <openssl/rand.h>
 
 #include "core/error.h"
 #include "core/hex.h"
+#include "core/sha256.h"
 
 namespace voltedge::security {
 namespace {
@@ -16,13 +16,6 @@ std::string random_hex(std::size_t bytes) {
 }
 
 }  // namespace
-
-std::string sha256_hex(const std::string& data) {
-    unsigned char digest[EVP_MAX_MD_SIZE];
-    unsigned int len = 0;
-    EVP_Digest(data.data(), data.size(), digest, &len, EVP_sha256(), nullptr);
-    return to_hex(digest, len);
-}
 
 NewApiKey generate_api_key() {
     NewApiKey key;

@@ -14,6 +14,5 @@ struct NewApiKey {
 NewApiKey generate_api_key();
 // Exactly "ve_" + 8 hex digits + "_" + 64 hex digits (lower case), as generate_api_key makes them.
 bool is_well_formed_key(std::string_view key);
-std::string sha256_hex(const std::string& data);
 
 }  // namespace voltedge::security

@@ -3,6 +3,7 @@
 #include <mutex>
 #include <vector>
 
+#include "core/sha256.h"
 #include "db/connection.h"
 #include "security/api_keys.h"
 

@@ -1,5 +1,6 @@
 #include <gtest/gtest.h>
 
+#include "core/sha256.h"
 #include "db/connection.h"
 #include "ingestion/ingest.h"
 #include "security/api_keys.h"
@@ -102,17 +103,16 @@ TEST_F(RlsTest, ApiKeysResolveThroughTheNarrowFunctionOnly) {
     pqxx::work tx(conn);  // no tenant set: the key table itself shows nothing...
     EXPECT_EQ(tx.exec("SELECT count(*) FROM api_keys")[0][0].as<long>(), 0);
     // ...but the resolver maps exactly this key's hash to its tenant and scope.
-    const auto r = tx.exec_params("SELECT tenant_id, scope FROM resolve_key($1)", security::sha256_hex(secret));
+    const auto r = tx.exec_params("SELECT tenant_id, scope FROM resolve_key($1)", sha256_hex(secret));
     ASSERT_EQ(r.size(), 1u);
     EXPECT_EQ(r[0][0].as<std::string>(), a);
     EXPECT_EQ(r[0][1].as<std::string>(), "tenant");
-    EXPECT_EQ(tx.exec_params("SELECT scope FROM resolve_key($1)", security::sha256_hex(admin))[0][0].as<std::string>(),
-              "tenant_admin");
-    const auto o = tx.exec_params("SELECT tenant_id, scope FROM resolve_key($1)", security::sha256_hex(op));
+    EXPECT_EQ(tx.exec_params("SELECT scope FROM resolve_key($1)", sha256_hex(admin))[0][0].as<std::string>(), "tenant_admin");
+    const auto o = tx.exec_params("SELECT tenant_id, scope FROM resolve_key($1)", sha256_hex(op));
     ASSERT_EQ(o.size(), 1u);
     EXPECT_TRUE(o[0][0].is_null());
     EXPECT_EQ(o[0][1].as<std::string>(), "operator");
-    EXPECT_TRUE(tx.exec_params("SELECT * FROM resolve_key($1)", security::sha256_hex(secret + "x")).empty());
+    EXPECT_TRUE(tx.exec_params("SELECT * FROM resolve_key($1)", sha256_hex(secret + "x")).empty());
     EXPECT_TRUE(tx.exec("SELECT to_regprocedure('resolve_api_key(text)') IS NULL")[0][0].as<bool>());  // replaced
 }
 

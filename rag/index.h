@@ -1,0 +1,41 @@
+#pragma once
+// A tenant's retrieval index: documents, cut into chunks (rag/chunker.h), each chunk with its full-text
+// vectors and its embedding, in rag_documents / rag_chunks under the tenant's row-level security.
+//
+// A run is given the complete set of the tenant's documents: one whose content is unchanged (same SHA-256) is
+// skipped, a new or changed one is replaced in one transaction of its own (so a failed run leaves every
+// other document as it was, searchable), and a document indexed before but not given any more is deleted.
+#include <functional>
+#include <pqxx/pqxx>
+#include <string>
+#include <vector>
+
+#include "rag/encoder.h"
+
+namespace voltedge::rag {
+
+struct SourceDocument {
+    std::string path;      // as shown in hits, e.g. "serving/predictor.cpp" or "generated/data-dictionary.md"
+    std::string kind;      // doc, code, data_dictionary, model_card, dq_report, backtest, tenant_doc
+    std::string revision;  // git commit of the file's version, or the run it was generated from
+    std::string content;
+};
+
+// Every kind a document may have (the table's CHECK constraint says the same).
+const std::vector<std::string>& document_kinds();
+
+struct IndexReport {
+    std::size_t documents = 0, indexed = 0, unchanged = 0, removed = 0, chunks = 0;
+    double seconds = 0;
+};
+
+// Called after each document indexed: documents done so far, chunks embedded so far, seconds elapsed.
+using IndexProgress = std::function<void(std::size_t documents, std::size_t chunks, double seconds)>;
+
+IndexReport index_documents(pqxx::connection& conn, const std::string& tenant, const std::vector<SourceDocument>& documents,
+                            const Embedder& embedder, const IndexProgress& progress = {});
+
+// "[0.1,0.2,...]": a vector as pgvector reads it.
+std::string vector_literal(const std::vector<float>& v);
+
+}  // namespace voltedge::rag

@@ -1,0 +1,53 @@
+#pragma once
+// Hybrid search over a tenant's chunks: full-text candidates (ts_rank_cd over English stems and exact words)
+// and vector candidates (cosine distance to the query's embedding, exact over the tenant's rows), fused by
+// reciprocal rank fusion (k = 60, the default) or by a weighted sum of min-max normalised scores.
+#include <optional>
+#include <pqxx/pqxx>
+#include <string>
+#include <vector>
+
+#include "core/error.h"
+#include "rag/encoder.h"
+
+namespace voltedge::rag {
+
+// A query that cannot be run as given; `field` names the part at fault (q, k, kind, fusion, ...).
+class BadQuery : public Error {
+public:
+    BadQuery(std::string field, std::string what, std::string hint = {})
+        : Error(std::move(what), std::move(hint)), field_(std::move(field)) {}
+    const std::string& field() const { return field_; }
+
+private:
+    std::string field_;
+};
+
+enum class Fusion { rrf, weighted };
+
+struct SearchQuery {
+    std::string text;
+    int k = 10;                        // 1..50
+    std::optional<std::string> kind;   // one of document_kinds()
+    std::string path_prefix;           // only documents whose path starts with it
+    Fusion fusion = Fusion::rrf;
+    double fts_weight = 0.5, vector_weight = 0.5;  // for Fusion::weighted
+    int candidates = 50;               // per component, before fusion
+};
+
+inline constexpr int kMaxK = 50;
+inline constexpr std::size_t kMaxQueryChars = 1000;
+
+struct Hit {
+    std::string doc_path, revision, kind, section, snippet;  // snippet: the matched terms between « and »
+    int line_start = 0, line_end = 0;
+    double fts_score = 0, vector_score = 0, score = 0;  // vector_score: cosine similarity
+    int fts_rank = 0, vector_rank = 0;                  // 1-based; 0 = not among that component's candidates
+};
+
+// Throws BadQuery for an empty or too long query, k out of range, an unknown kind or a negative weight.
+void validate(const SearchQuery& query);
+
+std::vector<Hit> search(pqxx::connection& conn, const std::string& tenant, const SearchQuery& query, const Embedder& embedder);
+
+}  // namespace voltedge::rag

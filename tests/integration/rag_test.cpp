@@ -1,0 +1,232 @@
+// The retrieval index and hybrid search against the real Postgres (pgvector, full text, row-level security)
+// with the real embedding model.
+#include <gtest/gtest.h>
+
+#include "api/server.h"
+#include "db/connection.h"
+#include "http/client.h"
+#include "security/tenants.h"
+#include "rag/index.h"
+#include "rag/search.h"
+#include "rag/sources.h"
+#include "support.h"
+
+using namespace voltedge;
+
+namespace {
+
+class RagTest : public ::testing::Test {
+protected:
+    static void SetUpTestSuite() { embedder = new rag::Embedder(rag::Embedder::load(rag::default_model_dir())); }
+    static void TearDownTestSuite() { delete embedder; }
+
+    rag::IndexReport index(const std::string& tenant, const std::vector<rag::SourceDocument>& docs) {
+        return rag::index_documents(conn, tenant, docs, *embedder);
+    }
+    std::vector<rag::Hit> search(const std::string& tenant, const std::string& text, int k = 5) {
+        rag::SearchQuery q;
+        q.text = text;
+        q.k = k;
+        return rag::search(conn, tenant, q, *embedder);
+    }
+
+    static inline rag::Embedder* embedder = nullptr;
+    pqxx::connection conn = db::connect(test::config().database_url);
+};
+
+const std::vector<rag::SourceDocument> kDocs = {
+    {"guide/tenancy.md", "doc", "r1",
+     "# Tenancy\n\n## Row-level security\nEvery tenant table has a policy comparing tenant_id with the transaction's "
+     "app.tenant_id setting, set with SET LOCAL so a pooled connection never keeps it.\n"},
+    {"guide/cache.md", "doc", "r1",
+     "# Cache\n\nPredictions are cached in process and in Redis, keyed by model version and feature build.\n"},
+    {"db/connection.cpp", "code", "r1",
+     "// Sets app.tenant_id for the current transaction only.\nvoid set_tenant(pqxx::transaction_base& tx, const "
+     "std::string& tenant_id) {\n    tx.exec_params(\"SELECT set_config('app.tenant_id', $1, true)\", tenant_id);\n}\n"},
+};
+
+}  // namespace
+
+TEST_F(RagTest, ReindexSkipsUnchangedReplacesChangedAndRemovesWhatIsGone) {
+    const std::string t = test::new_tenant("rag-inc");
+    auto r = index(t, kDocs);
+    EXPECT_EQ(r.indexed, 3u);
+    EXPECT_GT(r.chunks, 0u);
+    r = index(t, kDocs);
+    EXPECT_EQ(r.unchanged, 3u);
+    EXPECT_EQ(r.indexed, 0u);
+    EXPECT_EQ(r.chunks, 0u);  // nothing embedded again
+
+    auto changed = kDocs;
+    changed[1].content += "\nEntries expire after an hour.\n";
+    changed[1].revision = "r2";
+    changed.erase(changed.begin());  // tenancy.md is gone
+    r = index(t, changed);
+    EXPECT_EQ(r.indexed, 1u);
+    EXPECT_EQ(r.unchanged, 1u);
+    EXPECT_EQ(r.removed, 1u);
+    EXPECT_EQ(test::count_as_app(conn, t, "SELECT 1 FROM rag_documents WHERE doc_path = 'guide/tenancy.md'"), 0);
+    EXPECT_EQ(test::count_as_app(conn, t, "SELECT 1 FROM rag_chunks WHERE doc_path = 'guide/tenancy.md'"), 0);
+    EXPECT_EQ(test::count_as_app(conn, t, "SELECT 1 FROM rag_chunks WHERE doc_path = 'guide/cache.md' AND revision = 'r2'"), 1);
+}
+
+// Each document is its own transaction: one that fails leaves the others, and its own previous version, as they were.
+TEST_F(RagTest, AFailedDocumentLeavesThePreviousIndexUsable) {
+    const std::string t = test::new_tenant("rag-fail");
+    index(t, kDocs);
+    auto next = kDocs;
+    next[1].content += "\nEntries expire after an hour.\n";
+    next[1].revision = "r2";
+    next[2].content += "\ninvalid UTF-8: \xff\xfe\n";  // the database refuses it, mid-run
+    next[2].revision = "r2";
+    EXPECT_ANY_THROW(index(t, next));
+    EXPECT_EQ(test::count_as_app(conn, t, "SELECT 1 FROM rag_documents"), 3);
+    EXPECT_EQ(test::count_as_app(conn, t, "SELECT 1 FROM rag_documents WHERE doc_path = 'guide/cache.md' AND revision = 'r2'"), 1);
+    EXPECT_EQ(test::count_as_app(conn, t, "SELECT 1 FROM rag_documents WHERE doc_path = 'db/connection.cpp' AND revision = 'r1'"),
+              1);
+    EXPECT_EQ(test::count_as_app(conn, t, "SELECT 1 FROM rag_chunks WHERE revision = 'r2' AND doc_path = 'db/connection.cpp'"), 0);
+    EXPECT_EQ(search(t, "row level security policy").front().doc_path, "guide/tenancy.md");
+}
+
+TEST_F(RagTest, DocumentsThatAreNotTextAreRefusedBeforeAnythingChanges) {
+    const std::string t = test::new_tenant("rag-nul");
+    index(t, kDocs);
+    auto next = kDocs;
+    next[0].revision = "r2";
+    next[0].content += "x";
+    next[2].content = std::string("binary\0data", 11);
+    EXPECT_THROW(index(t, next), Error);
+    EXPECT_EQ(test::count_as_app(conn, t, "SELECT 1 FROM rag_documents WHERE revision = 'r1'"), 3);
+}
+
+TEST_F(RagTest, HybridSearchFindsTheAnswerAndSaysWhy) {
+    const std::string t = test::new_tenant("rag-search");
+    index(t, kDocs);
+    const auto hits = search(t, "how is the tenant set for a transaction");
+    ASSERT_FALSE(hits.empty());
+    EXPECT_TRUE(hits[0].doc_path == "db/connection.cpp" || hits[0].doc_path == "guide/tenancy.md") << hits[0].doc_path;
+    EXPECT_GT(hits[0].fts_rank, 0);
+    EXPECT_GT(hits[0].vector_rank, 0);
+    EXPECT_GT(hits[0].vector_score, 0.3);
+    EXPECT_NE(hits[0].snippet.find("«"), std::string::npos);  // the matched words marked
+    EXPECT_EQ(hits[0].revision, "r1");
+    EXPECT_GE(hits[0].line_start, 1);
+    // Meaning without shared words: only the vector side can find it.
+    const auto cache = search(t, "where are forecasts memoised", 1);
+    ASSERT_EQ(cache.size(), 1u);
+    EXPECT_EQ(cache[0].doc_path, "guide/cache.md");
+    // Filters.
+    rag::SearchQuery q;
+    q.text = "tenant";
+    q.kind = "code";
+    for (const auto& h : rag::search(conn, t, q, *embedder)) EXPECT_EQ(h.kind, "code");
+    q.kind.reset();
+    q.path_prefix = "guide/";
+    for (const auto& h : rag::search(conn, t, q, *embedder)) EXPECT_EQ(h.doc_path.rfind("guide/", 0), 0u);
+    q.fusion = rag::Fusion::weighted;
+    EXPECT_FALSE(rag::search(conn, t, q, *embedder).empty());
+}
+
+TEST_F(RagTest, ATenantsChunksAreInvisibleToAnother) {
+    const std::string a = test::new_tenant("rag-a"), b = test::new_tenant("rag-b");
+    index(a, {{"private/plan.md", "tenant_doc", "r1", "# Plan\nThe zanzibar substation upgrade is scheduled for March.\n"}});
+    index(b, kDocs);
+    EXPECT_FALSE(search(a, "zanzibar substation").empty());
+    for (const auto& h : search(b, "zanzibar substation upgrade", 10)) EXPECT_NE(h.doc_path, "private/plan.md");
+    EXPECT_EQ(test::count_as_app(conn, b, "SELECT 1 FROM rag_chunks WHERE content LIKE '%zanzibar%'"), 0);
+    EXPECT_EQ(test::count_as_app(conn, "", "SELECT 1 FROM rag_chunks"), 0);  // no tenant set: nothing at all
+    // Writing into another tenant's index is refused by the policy.
+    pqxx::work tx(conn);
+    db::set_tenant(tx, b);
+    EXPECT_THROW(tx.exec_params("INSERT INTO rag_documents (tenant_id, doc_path, kind, revision, content_sha256, chunk_count) "
+                                "VALUES ($1, 'x.md', 'doc', 'r', 'h', 0)",
+                                a),
+                 pqxx::sql_error);
+}
+
+TEST_F(RagTest, BadQueriesNameTheField) {
+    const auto field_of = [](rag::SearchQuery q) {
+        try {
+            rag::validate(q);
+        } catch (const rag::BadQuery& e) {
+            return e.field();
+        }
+        return std::string("accepted");
+    };
+    rag::SearchQuery q;
+    q.text = "   ";
+    EXPECT_EQ(field_of(q), "q");
+    q.text = std::string(rag::kMaxQueryChars + 1, 'a');
+    EXPECT_EQ(field_of(q), "q");
+    q.text = "ok";
+    q.k = 0;
+    EXPECT_EQ(field_of(q), "k");
+    q.k = rag::kMaxK + 1;
+    EXPECT_EQ(field_of(q), "k");
+    q.k = 5;
+    q.kind = "secrets";
+    EXPECT_EQ(field_of(q), "kind");
+    q.kind = "doc";
+    EXPECT_EQ(field_of(q), "accepted");
+}
+
+// GET /search: the key decides the tenant whose chunks are searched; bad parameters are 4xx naming them.
+TEST_F(RagTest, SearchApiSeesOnlyTheKeysTenant) {
+    const std::string a = test::new_tenant("rag-api-a"), b = test::new_tenant("rag-api-b");
+    index(a, {{"private/plan.md", "tenant_doc", "r1", "# Plan\nThe zanzibar substation upgrade is scheduled for March.\n"}});
+    index(b, kDocs);
+    const std::string key_a = security::issue_api_key(test::config().database_admin_url, a, false, "test");
+    const std::string key_b = security::issue_api_key(test::config().database_admin_url, b, false, "test");
+    api::ServeOptions options;
+    options.port = 0;
+    options.threads = 2;
+    options.preload_models = false;
+    api::ApiServer server(test::config(), options);
+    server.start();
+    const auto get = [&](const std::string& key, const std::string& query) {
+        return test::call_api(server.port(), "GET", "/search?" + query, key);
+    };
+    const auto mine = get(key_a, "q=zanzibar+substation&k=3");
+    ASSERT_EQ(mine.status, 200) << mine.text;
+    EXPECT_EQ(mine.body["tenant_id"], a);
+    EXPECT_EQ(mine.body["hits"][0]["doc_path"], "private/plan.md");
+    EXPECT_EQ(mine.body["hits"][0]["revision"], "r1");
+    const auto theirs = get(key_b, "q=zanzibar%20substation%20upgrade&k=10");
+    ASSERT_EQ(theirs.status, 200);
+    EXPECT_EQ(theirs.text.find("zanzibar substation upgrade is"), std::string::npos);
+    for (const auto& h : theirs.body["hits"]) EXPECT_NE(h["doc_path"], "private/plan.md");
+
+    EXPECT_EQ(get("", "q=plan").status, 401);
+    for (const auto& [query, field] : std::vector<std::pair<std::string, std::string>>{{"q=", "q"},
+                                                                                        {"q=%20%20", "q"},
+                                                                                        {"k=3", "q"},
+                                                                                        {"q=x&k=0", "k"},
+                                                                                        {"q=x&k=51", "k"},
+                                                                                        {"q=x&k=ten", "k"},
+                                                                                        {"q=x&kind=secrets", "kind"},
+                                                                                        {"q=x&fusion=magic", "fusion"},
+                                                                                        {"q=x&tenant=other", "tenant"}}) {
+        const auto r = get(key_a, query);
+        EXPECT_EQ(r.status, 422) << query << " " << r.text;
+        EXPECT_EQ(r.body["error"]["field"], field) << query;
+    }
+    EXPECT_EQ(get(key_a, "q=x&q=y").status, 400);  // given twice
+    EXPECT_EQ(get(key_a, "q=%zz").status, 400);    // a bad escape
+}
+
+TEST(RagSources, ProjectDocumentsAndTheDataDictionary) {
+    const auto docs = rag::project_documents(VOLTEDGE_SOURCE_DIR);
+    const auto has = [&](const std::string& path, const std::string& kind) {
+        return std::any_of(docs.begin(), docs.end(), [&](const auto& d) { return d.path == path && d.kind == kind; });
+    };
+    EXPECT_TRUE(has("README.md", "doc"));
+    EXPECT_TRUE(has("db/connection.cpp", "code"));
+    EXPECT_TRUE(has("db/migrations/001_tenancy.sql", "code"));
+    EXPECT_TRUE(has("scripts/devstack", "code"));
+    EXPECT_FALSE(has("tests/data/kaggle-head.csv", "code"));
+    for (const auto& d : docs) EXPECT_TRUE(d.revision.size() == 40 || d.revision == "uncommitted") << d.path;
+    const auto dictionary = rag::data_dictionary();
+    EXPECT_NE(dictionary.content.find("## Table rag_chunks"), std::string::npos);
+    EXPECT_NE(dictionary.content.find("| tenant_id |"), std::string::npos);
+    EXPECT_NE(dictionary.content.find("Sub_metering_3"), std::string::npos);
+}
