@@ -5,7 +5,7 @@ SOURCE ?= data/raw/household_power_consumption.txt.xz
 BIN := build/voltedge
 STAMP := .cache/bootstrap.stamp
 
-.PHONY: bootstrap up down status migrate ingest features train promote serve index build test demo bench clean format
+.PHONY: bootstrap up down status migrate ingest features train promote serve index eval build test demo bench clean format
 
 # Bootstrap re-runs when its inputs change; its own checks make a re-run with nothing to do take seconds.
 $(STAMP): scripts/bootstrap scripts/mlflow-requirements.txt scripts/fuzz-requirements.txt
@@ -54,6 +54,10 @@ promote: build
 index: migrate
 	$(BIN) tenant create $(TENANT)
 	$(BIN) index --tenant $(TENANT)
+
+# Retrieval quality on the tenant's golden set (evaluations/golden/$(TENANT)/retrieval.jsonl), after make index.
+eval: build
+	$(BIN) eval retrieval --tenant $(TENANT)
 
 # The prediction API in the foreground (Ctrl-C stops it); port VOLTEDGE_API_PORT (58080).
 serve: migrate

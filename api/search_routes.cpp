@@ -29,7 +29,8 @@ rag::SearchQuery parse_search(const http::Request& req) {
     bool has_q = false;
     std::set<std::string> seen;
     for (const auto& [name, value] : *params) {
-        if (!seen.insert(name).second) throw ApiError(400, name, "the query names '" + name + "' twice", "give each parameter once");
+        if (!seen.insert(name).second)
+            throw ApiError(400, name, "the query names '" + name + "' twice", "give each parameter once");
         if (name == "q") {
             q.text = value;
             has_q = true;
@@ -40,7 +41,8 @@ rag::SearchQuery parse_search(const http::Request& req) {
         } else if (name == "path_prefix") {
             q.path_prefix = value;
         } else if (name == "fusion") {
-            if (value != "rrf" && value != "weighted") throw ApiError(422, "fusion", "unknown fusion '" + value + "'", "rrf or weighted");
+            if (value != "rrf" && value != "weighted")
+                throw ApiError(422, "fusion", "unknown fusion '" + value + "'", "rrf or weighted");
             q.fusion = value == "rrf" ? rag::Fusion::rrf : rag::Fusion::weighted;
         } else {
             throw ApiError(422, name, "unknown parameter '" + name + "'", "the parameters are q, k, kind, path_prefix, fusion");
@@ -61,8 +63,7 @@ void search(Services& s, const http::Request& req, http::Response& res) {
     if (!s.embedder)
         throw ApiError(503, "", "search is unavailable: the embedding model is not installed", "operators: run make bootstrap");
     ScopedDeadline deadline(req.received + s.options.request_timeout);
-    const auto hits =
-        s.pool.read([&](pqxx::connection& conn) { return rag::search(conn, tenant, query, *s.embedder); });
+    const auto hits = s.pool.read([&](pqxx::connection& conn) { return rag::search(conn, tenant, query, *s.embedder); });
     Json out = Json::array();
     for (const auto& h : hits)
         out.push_back({{"doc_path", h.doc_path},

@@ -15,6 +15,7 @@
 #include "core/log.h"
 #include "db/connection.h"
 #include "db/migrate.h"
+#include "evaluations/retrieval_eval.h"
 #include "jobs/job.h"
 #include "rag/search.h"
 #include "security/tenants.h"
@@ -181,6 +182,14 @@ int main(int argc, char** argv) {
     search_cmd->add_option("--vector-weight", search_query.vector_weight, "weight of vectors with --fusion weighted")
         ->capture_default_str();
 
+    auto* eval_cmd = app.add_subcommand("eval", "Evaluations on golden sets");
+    eval_cmd->require_subcommand(1);
+    std::string eval_tenant, eval_golden;
+    auto* eval_retrieval = eval_cmd->add_subcommand(
+        "retrieval", "recall@5/10, MRR, nDCG@10 of full text, vectors and hybrid search on the tenant's golden questions");
+    eval_retrieval->add_option("--tenant", eval_tenant, "tenant (its index is searched)")->required();
+    eval_retrieval->add_option("--golden", eval_golden, "golden set (default evaluations/golden/<tenant>/retrieval.jsonl)");
+
     std::string train_tenant, train_config_path;
     auto* train_cmd = app.add_subcommand("train",
                                          "Backtest the model families, log them to MLflow, register the champion as staging");
@@ -239,6 +248,14 @@ int main(int argc, char** argv) {
             return run_job(handlers,
                            {"features", features_tenant, {{"with_weather", with_weather}, {"weather_csv", weather_csv}}, "", ""});
         if (*index_cmd) return run_job(handlers, {"index", index_tenant, {{"root", index_root}, {"paths", index_paths}}, "", ""});
+        if (*eval_retrieval) {
+            const auto golden = evaluations::load_golden(
+                eval_golden.empty() ? "evaluations/golden/" + eval_tenant + "/retrieval.jsonl" : eval_golden);
+            const auto embedder = rag::Embedder::load(config.model_dir.empty() ? rag::default_model_dir() : config.model_dir);
+            auto conn = db::connect(config.database_url);
+            std::cout << evaluations::format_report(evaluations::evaluate_retrieval(conn, eval_tenant, golden, embedder));
+            return 0;
+        }
         if (*search_cmd) {
             if (!search_kind.empty()) search_query.kind = search_kind;
             if (search_fusion != "rrf" && search_fusion != "weighted")

@@ -65,8 +65,8 @@ std::vector<Part> markdown_parts(const std::vector<std::string_view>& lines) {
 // Namespace and extern "C" braces do not count: a file's functions inside a namespace are still top level.
 struct CppScanner {
     bool in_comment = false;
-    std::string raw_end;           // ")delim\"" while inside a raw string
-    std::vector<bool> counts;      // per open brace: whether it counts
+    std::string raw_end;       // ")delim\"" while inside a raw string
+    std::vector<bool> counts;  // per open brace: whether it counts
     int depth() const { return static_cast<int>(std::count(counts.begin(), counts.end(), true)); }
 
     void scan(std::string_view line) {
@@ -227,8 +227,8 @@ std::vector<Chunk> chunk_document(std::string_view text, Format format, const Ch
         while (p.first <= p.last && blank(lines[p.first])) ++p.first;
         while (p.last >= p.first && blank(lines[p.last])) --p.last;
         if (p.first > p.last) continue;
-        if (!merged.empty() && merged.back().section == p.section && chars_of(lines, merged.back().first, merged.back().last) < 200 &&
-            fits(lines, merged.back().first, p.last, limits))
+        if (!merged.empty() && merged.back().section == p.section &&
+            chars_of(lines, merged.back().first, merged.back().last) < 200 && fits(lines, merged.back().first, p.last, limits))
             merged.back().last = p.last;
         else
             merged.push_back(p);

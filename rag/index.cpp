@@ -25,10 +25,9 @@ void replace_document(pqxx::connection& conn, const std::string& tenant, const S
                       const std::vector<Chunk>& chunks, const std::vector<std::vector<float>>& embeddings) {
     db::with_tenant(conn, tenant, [&](pqxx::transaction_base& tx) {
         tx.exec_params("DELETE FROM rag_documents WHERE tenant_id = $1 AND doc_path = $2", tenant, doc.path);
-        tx.exec_params(
-            "INSERT INTO rag_documents (tenant_id, doc_path, kind, revision, content_sha256, chunk_count) "
-            "VALUES ($1, $2, $3, $4, $5, $6)",
-            tenant, doc.path, doc.kind, doc.revision, hash, static_cast<int>(chunks.size()));
+        tx.exec_params("INSERT INTO rag_documents (tenant_id, doc_path, kind, revision, content_sha256, chunk_count) "
+                       "VALUES ($1, $2, $3, $4, $5, $6)",
+                       tenant, doc.path, doc.kind, doc.revision, hash, static_cast<int>(chunks.size()));
         for (std::size_t i = 0; i < chunks.size(); ++i)
             tx.exec_params(
                 "INSERT INTO rag_chunks (tenant_id, doc_path, ordinal, kind, revision, line_start, line_end, section, content, "

@@ -33,12 +33,12 @@ std::string filters(pqxx::transaction_base& tx, const SearchQuery& q) {
 }
 
 std::vector<Candidate> fts_candidates(pqxx::transaction_base& tx, const std::string& tenant, const SearchQuery& q) {
-    const std::string sql = fmt::format(
-        "WITH q AS (SELECT {} AS english, {} AS simple) "
-        "SELECT doc_path, ordinal, ts_rank_cd(fts_english, q.english) + ts_rank_cd(fts_simple, q.simple) AS score "
-        "FROM rag_chunks, q WHERE tenant_id = $2 AND (fts_english @@ q.english OR fts_simple @@ q.simple){} "
-        "ORDER BY score DESC, doc_path, ordinal LIMIT $3",
-        any_word("english"), any_word("simple"), filters(tx, q));
+    const std::string sql =
+        fmt::format("WITH q AS (SELECT {} AS english, {} AS simple) "
+                    "SELECT doc_path, ordinal, ts_rank_cd(fts_english, q.english) + ts_rank_cd(fts_simple, q.simple) AS score "
+                    "FROM rag_chunks, q WHERE tenant_id = $2 AND (fts_english @@ q.english OR fts_simple @@ q.simple){} "
+                    "ORDER BY score DESC, doc_path, ordinal LIMIT $3",
+                    any_word("english"), any_word("simple"), filters(tx, q));
     std::vector<Candidate> out;
     for (const auto& row : tx.exec_params(sql, q.text, tenant, q.candidates))
         out.push_back({row[0].as<std::string>(), row[1].as<int>(), row[2].as<double>()});
@@ -49,10 +49,10 @@ std::vector<Candidate> fts_candidates(pqxx::transaction_base& tx, const std::str
 // (see db/migrations/006_rag.sql), so what comes back is the true nearest chunks.
 std::vector<Candidate> vector_candidates(pqxx::transaction_base& tx, const std::string& tenant, const SearchQuery& q,
                                          const std::string& embedding) {
-    const std::string sql = fmt::format(
-        "SELECT doc_path, ordinal, 1 - (embedding <=> $1::vector) AS score FROM rag_chunks WHERE tenant_id = $2{} "
-        "ORDER BY embedding <=> $1::vector, doc_path, ordinal LIMIT $3",
-        filters(tx, q));
+    const std::string sql =
+        fmt::format("SELECT doc_path, ordinal, 1 - (embedding <=> $1::vector) AS score FROM rag_chunks WHERE tenant_id = $2{} "
+                    "ORDER BY embedding <=> $1::vector, doc_path, ordinal LIMIT $3",
+                    filters(tx, q));
     std::vector<Candidate> out;
     for (const auto& row : tx.exec_params(sql, embedding, tenant, q.candidates))
         out.push_back({row[0].as<std::string>(), row[1].as<int>(), row[2].as<double>()});
@@ -66,7 +66,8 @@ std::map<Key, double> normalised(const std::vector<Candidate>& cs) {
     std::map<Key, double> out;
     if (cs.empty()) return out;
     const auto [lo, hi] = std::minmax_element(cs.begin(), cs.end(), [](auto& a, auto& b) { return a.score < b.score; });
-    for (const auto& c : cs) out[{c.doc_path, c.ordinal}] = hi->score > lo->score ? (c.score - lo->score) / (hi->score - lo->score) : 1;
+    for (const auto& c : cs)
+        out[{c.doc_path, c.ordinal}] = hi->score > lo->score ? (c.score - lo->score) / (hi->score - lo->score) : 1;
     return out;
 }
 
@@ -89,7 +90,8 @@ std::vector<Hit> fuse(const SearchQuery& q, const std::vector<Candidate>& fts, c
             h.score = (h.fts_rank ? 1 / (kRrfK + h.fts_rank) : 0) + (h.vector_rank ? 1 / (kRrfK + h.vector_rank) : 0);
         } else {
             const auto f = fts_norm.find(key), v = vec_norm.find(key);
-            h.score = q.fts_weight * (f == fts_norm.end() ? 0 : f->second) + q.vector_weight * (v == vec_norm.end() ? 0 : v->second);
+            h.score = q.fts_weight * (f == fts_norm.end() ? 0 : f->second) +
+                      q.vector_weight * (v == vec_norm.end() ? 0 : v->second);
         }
     }
     std::sort(ranked.begin(), ranked.end(), [](const auto& a, const auto& b) {
@@ -108,12 +110,14 @@ std::vector<Hit> fuse(const SearchQuery& q, const std::vector<Candidate>& fts, c
 // Path, revision, span, section and a snippet with the query's words marked, for the hits only.
 void add_details(pqxx::transaction_base& tx, const std::string& query, std::vector<Hit>& hits) {
     for (auto& h : hits) {
-        const auto row = tx.exec_params1(
-            "SELECT revision, kind, line_start, line_end, section, "
-            "ts_headline('english', content, " + any_word("english") + ", "
-            "'StartSel=«, StopSel=», MaxWords=35, MinWords=12, MaxFragments=2, FragmentDelimiter=\" … \"') "
-            "FROM rag_chunks WHERE doc_path = $2 AND ordinal = $3",
-            query, h.doc_path, h.line_start);
+        const auto row =
+            tx.exec_params1("SELECT revision, kind, line_start, line_end, section, "
+                            "ts_headline('english', content, " +
+                                any_word("english") +
+                                ", "
+                                "'StartSel=«, StopSel=», MaxWords=35, MinWords=12, MaxFragments=2, FragmentDelimiter=\" … \"') "
+                                "FROM rag_chunks WHERE doc_path = $2 AND ordinal = $3",
+                            query, h.doc_path, h.line_start);
         h.revision = row[0].as<std::string>();
         h.kind = row[1].as<std::string>();
         h.line_start = row[2].as<int>();
@@ -133,7 +137,8 @@ void validate(const SearchQuery& q) {
         throw BadQuery("q", fmt::format("the query is longer than {} characters", kMaxQueryChars));
     if (q.k < 1 || q.k > kMaxK) throw BadQuery("k", fmt::format("k is {}; it must be 1..{}", q.k, kMaxK));
     if (q.kind && std::find(document_kinds().begin(), document_kinds().end(), *q.kind) == document_kinds().end())
-        throw BadQuery("kind", "unknown kind '" + *q.kind + "'", "one of: doc, code, data_dictionary, model_card, dq_report, backtest, tenant_doc");
+        throw BadQuery("kind", "unknown kind '" + *q.kind + "'",
+                       "one of: doc, code, data_dictionary, model_card, dq_report, backtest, tenant_doc");
     if (q.fts_weight < 0 || q.vector_weight < 0 || q.fts_weight + q.vector_weight <= 0)
         throw BadQuery("weights", "the weights must be non-negative and not both zero");
     if (q.candidates < q.k || q.candidates > 1000)
@@ -142,9 +147,11 @@ void validate(const SearchQuery& q) {
 
 std::vector<Hit> search(pqxx::connection& conn, const std::string& tenant, const SearchQuery& query, const Embedder& embedder) {
     validate(query);
-    const std::string embedding = vector_literal(embedder.embed(query.text));
+    const std::string embedding = query.mode == Mode::fts ? "" : vector_literal(embedder.embed(query.text));
     return db::with_tenant(conn, tenant, [&](pqxx::transaction_base& tx) {
-        auto hits = fuse(query, fts_candidates(tx, tenant, query), vector_candidates(tx, tenant, query, embedding));
+        const auto fts = query.mode == Mode::vector ? std::vector<Candidate>() : fts_candidates(tx, tenant, query);
+        const auto vec = query.mode == Mode::fts ? std::vector<Candidate>() : vector_candidates(tx, tenant, query, embedding);
+        auto hits = fuse(query, fts, vec);
         add_details(tx, query.text, hits);
         return hits;
     });

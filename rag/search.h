@@ -24,15 +24,18 @@ private:
 };
 
 enum class Fusion { rrf, weighted };
+// Which candidates are used: both (the default), or one alone (to measure what each contributes).
+enum class Mode { hybrid, fts, vector };
 
 struct SearchQuery {
     std::string text;
-    int k = 10;                        // 1..50
-    std::optional<std::string> kind;   // one of document_kinds()
-    std::string path_prefix;           // only documents whose path starts with it
+    int k = 10;                       // 1..50
+    std::optional<std::string> kind;  // one of document_kinds()
+    std::string path_prefix;          // only documents whose path starts with it
     Fusion fusion = Fusion::rrf;
+    Mode mode = Mode::hybrid;
     double fts_weight = 0.5, vector_weight = 0.5;  // for Fusion::weighted
-    int candidates = 50;               // per component, before fusion
+    int candidates = 50;                           // per component, before fusion
 };
 
 inline constexpr int kMaxK = 50;

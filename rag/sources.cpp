@@ -46,7 +46,8 @@ std::string kind_of(const std::string& path) {
         path.ends_with(".xz") || path.ends_with(".png"))
         return "";
     if (path.ends_with(".md")) return "doc";
-    static const std::regex kCode(R"((\.(h|hpp|cpp|cc|sql|sh|cmake|json|yml|yaml|lua)|(^|/)(CMakeLists\.txt|Makefile)|^scripts/[^/.]+)$)");
+    static const std::regex kCode(
+        R"((\.(h|hpp|cpp|cc|sql|sh|cmake|json|yml|yaml|lua)|(^|/)(CMakeLists\.txt|Makefile)|^scripts/[^/.]+)$)");
     return std::regex_search(path, kCode) ? "code" : "";
 }
 
@@ -58,8 +59,10 @@ std::vector<SourceDocument> project_documents(const std::string& root) {
     std::istringstream log(command_output("git -C " + quoted(root) + " log --format=commit:%H --name-only"));
     std::string commit;
     for (std::string line; std::getline(log, line);) {
-        if (line.starts_with("commit:")) commit = line.substr(7);
-        else if (!line.empty()) revision.emplace(line, commit);
+        if (line.starts_with("commit:"))
+            commit = line.substr(7);
+        else if (!line.empty())
+            revision.emplace(line, commit);
     }
     std::vector<SourceDocument> docs;
     std::istringstream files(command_output("git -C " + quoted(root) + " ls-files"));
@@ -85,7 +88,8 @@ SourceDocument data_dictionary() {
             std::smatch match;
             if (table.empty() && std::regex_search(line, match, kTable)) {
                 table = match[1];
-                md += "\n## Table " + table + " (migration " + m.version + ")\n\n" + comments + "\n| column | definition |\n| --- | --- |\n";
+                md += "\n## Table " + table + " (migration " + m.version + ")\n\n" + comments +
+                      "\n| column | definition |\n| --- | --- |\n";
                 comments.clear();
             } else if (!table.empty()) {
                 const auto first = line.find_first_not_of(' ');

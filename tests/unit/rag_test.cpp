@@ -5,6 +5,7 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <cstring>
@@ -106,37 +107,45 @@ TEST(RagReference, TokenIdsAndEmbeddingsMatchTheReference) {
     REQUIRE_MODEL();
     const auto refs = references();
     ASSERT_EQ(refs.size(), 22u) << "cannot read " << VOLTEDGE_MINILM_REFERENCE;
-    double worst = 1.0;
+    double worst = 1.0, max_diff = 0;
     std::string worst_text;
     for (const auto& r : refs) {
         EXPECT_EQ(embedder.tokenize(r.text), r.ids) << "token ids of \"" << shown(r.text) << "\"";
-        const double c = cosine(embedder.embed(r.text), r.embedding);
+        const auto e = embedder.embed(r.text);
+        for (std::size_t i = 0; i < e.size(); ++i) max_diff = std::max(max_diff, std::abs(double(e[i]) - r.embedding[i]));
+        const double c = cosine(e, r.embedding);
         EXPECT_GE(c, 0.99999) << "\"" << shown(r.text) << "\"";
         if (c < worst) worst = c, worst_text = r.text;
     }
-    std::printf("worst cosine with the reference: %.10f (1 - cosine = %.2e) for \"%s\"\n", worst, 1 - worst,
-                shown(worst_text).c_str());
+    std::printf("worst cosine with the reference: %.10f (1 - cosine = %.2e) for \"%s\"; largest component difference %.2e\n",
+                worst, 1 - worst, shown(worst_text).c_str(), max_diff);
 }
 
-TEST(RagReference, BatchAndSingleThreadAgreeWithSplitQueries) {
+// The three ways of running the encoder agree: one text split over two threads (each taking half of every
+// layer), texts shared out whole between two threads (embed_batch), and one thread alone.
+TEST(RagReference, SplitBatchAndSingleThreadAgree) {
     REQUIRE_MODEL();
     const auto refs = references();
     std::vector<std::string> texts;
     for (const auto& r : refs) texts.push_back(r.text);
-    const auto batch = embedder.embed_batch(texts);
-    const auto one_thread = rag::Embedder::load(rag::default_model_dir(), 1);
+    const auto two = rag::Embedder::load(rag::default_model_dir(), 2);
+    const auto one = rag::Embedder::load(rag::default_model_dir(), 1);
+    const auto batch = two.embed_batch(texts);
     ASSERT_EQ(batch.size(), texts.size());
     for (std::size_t i = 0; i < texts.size(); ++i) {
-        const auto split = embedder.embed(texts[i]);
+        const auto split = two.embed(texts[i]);
         ASSERT_EQ(split.size(), 384u);
         EXPECT_GE(cosine(batch[i], split), 0.999999) << shown(texts[i]);
-        EXPECT_GE(cosine(one_thread.embed(texts[i]), split), 0.999999) << shown(texts[i]);
+        if (i % 4 == 1) {  // a few: slow under ASan
+            EXPECT_GE(cosine(one.embed(texts[i]), split), 0.999999) << shown(texts[i]);
+        }
         EXPECT_GE(cosine(batch[i], refs[i].embedding), 0.99999) << shown(texts[i]);
         double norm = 0;
         for (float x : split) norm += double(x) * x;
         EXPECT_NEAR(norm, 1.0, 1e-5);
     }
-    EXPECT_TRUE(embedder.embed_batch({}).empty());
+    EXPECT_TRUE(two.embed_batch({}).empty());
+    EXPECT_EQ(one.embed_batch({"x", "y"}).size(), 2u);
 }
 
 TEST(RagTokenizer, EmptyAndBlankTextAreClsSep) {

@@ -1,0 +1,131 @@
+#include "evaluations/retrieval_eval.h"
+
+#include <fmt/format.h>
+
+#include <cmath>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <set>
+
+#include "core/error.h"
+
+namespace voltedge::evaluations {
+namespace {
+
+// Recall counts the relevant documents (not chunks) found: a question answered by the README section and the
+// code is fully recalled when a hit from each is in the top k.
+struct QuestionScores {
+    double recall_at_5 = 0, recall_at_10 = 0, reciprocal_rank = 0, ndcg_at_10 = 0;
+};
+
+QuestionScores score(const std::vector<rag::Hit>& hits, const GoldenQuestion& q) {
+    QuestionScores s;
+    std::set<std::size_t> found_at_5, found_at_10;
+    double dcg = 0;
+    for (std::size_t rank = 0; rank < hits.size() && rank < 10; ++rank) {
+        bool gain = false;
+        for (std::size_t r = 0; r < q.relevant.size(); ++r) {
+            GoldenQuestion one{q.id, q.question, {q.relevant[r]}};
+            if (!is_relevant(hits[rank], one)) continue;
+            // A document already credited earns nothing more (nDCG over distinct relevant documents).
+            if (found_at_10.insert(r).second) gain = true;
+            if (rank < 5) found_at_5.insert(r);
+        }
+        if (gain) {
+            dcg += 1 / std::log2(static_cast<double>(rank) + 2);
+            if (s.reciprocal_rank == 0) s.reciprocal_rank = 1 / static_cast<double>(rank + 1);
+        }
+    }
+    double ideal = 0;
+    for (std::size_t i = 0; i < std::min<std::size_t>(q.relevant.size(), 10); ++i) ideal += 1 / std::log2(static_cast<double>(i) + 2);
+    const auto n = static_cast<double>(q.relevant.size());
+    s.recall_at_5 = found_at_5.size() / n;
+    s.recall_at_10 = found_at_10.size() / n;
+    s.ndcg_at_10 = ideal > 0 ? dcg / ideal : 0;
+    return s;
+}
+
+}  // namespace
+
+std::vector<GoldenQuestion> load_golden(const std::string& path) {
+    std::ifstream in(path);
+    if (!in) throw Error("cannot read the golden set " + path, "it lives in evaluations/golden/<tenant>/retrieval.jsonl");
+    std::vector<GoldenQuestion> out;
+    int line_no = 0;
+    for (std::string line; std::getline(in, line);) {
+        ++line_no;
+        if (line.find_first_not_of(" \t\r") == std::string::npos) continue;
+        const auto j = nlohmann::json::parse(line, nullptr, false);
+        const auto bad = [&](const std::string& what) { return Error(fmt::format("{} line {}: {}", path, line_no, what)); };
+        if (j.is_discarded() || !j.is_object()) throw bad("not a JSON object");
+        if (!j.contains("question") || !j["question"].is_string()) throw bad("no question");
+        if (!j.contains("relevant") || !j["relevant"].is_array()) throw bad("no relevant list");
+        GoldenQuestion q{j.value("id", fmt::format("line{}", line_no)), j["question"], {}};
+        for (const auto& r : j["relevant"]) {
+            if (!r.is_object() || !r.contains("doc_path") || !r["doc_path"].is_string()) throw bad("a relevant entry without doc_path");
+            Relevant rel{r["doc_path"], 0, 0};
+            if (r.contains("lines")) {
+                if (!r["lines"].is_array() || r["lines"].size() != 2 || !r["lines"][0].is_number_integer() ||
+                    !r["lines"][1].is_number_integer())
+                    throw bad("lines must be [first, last]");
+                rel.line_start = r["lines"][0];
+                rel.line_end = r["lines"][1];
+            }
+            q.relevant.push_back(rel);
+        }
+        out.push_back(std::move(q));
+    }
+    return out;
+}
+
+bool is_relevant(const rag::Hit& hit, const GoldenQuestion& q) {
+    for (const auto& r : q.relevant)
+        if (hit.doc_path == r.doc_path &&
+            (r.line_start == 0 || (hit.line_start <= r.line_end && hit.line_end >= r.line_start)))
+            return true;
+    return false;
+}
+
+RetrievalReport evaluate_retrieval(pqxx::connection& conn, const std::string& tenant, const std::vector<GoldenQuestion>& golden,
+                                   const rag::Embedder& embedder) {
+    RetrievalReport report;
+    for (const auto& q : golden) (q.relevant.empty() ? report.unanswerable : report.answerable)++;
+    for (const auto& [mode, name] : {std::pair{rag::Mode::fts, "fts"}, {rag::Mode::vector, "vector"}, {rag::Mode::hybrid, "hybrid"}}) {
+        ModeScores m{name};
+        for (const auto& q : golden) {
+            rag::SearchQuery query;
+            query.text = q.question;
+            query.k = 10;
+            query.mode = mode;
+            const auto hits = rag::search(conn, tenant, query, embedder);
+            const double top_cosine = hits.empty() ? 0 : hits.front().vector_score;
+            if (q.relevant.empty()) {
+                m.top_vector_score_unanswerable += top_cosine / std::max<std::size_t>(report.unanswerable, 1);
+                continue;
+            }
+            const auto s = score(hits, q);
+            const double n = static_cast<double>(report.answerable);
+            m.recall_at_5 += s.recall_at_5 / n;
+            m.recall_at_10 += s.recall_at_10 / n;
+            m.mrr += s.reciprocal_rank / n;
+            m.ndcg_at_10 += s.ndcg_at_10 / n;
+            m.top_vector_score_answerable += top_cosine / n;
+        }
+        report.modes.push_back(m);
+    }
+    return report;
+}
+
+std::string format_report(const RetrievalReport& r) {
+    std::string out = fmt::format("retrieval on {} answerable questions ({} more that no document answers)\n", r.answerable,
+                                  r.unanswerable);
+    out += fmt::format("  {:<8} {:>9} {:>10} {:>7} {:>8}   {:>22} {:>24}\n", "mode", "recall@5", "recall@10", "MRR", "nDCG@10",
+                       "top-1 cosine, answered", "top-1 cosine, unanswered");
+    for (const auto& m : r.modes)
+        out += fmt::format("  {:<8} {:>9.3f} {:>10.3f} {:>7.3f} {:>8.3f}   {:>22} {:>24}\n", m.mode, m.recall_at_5, m.recall_at_10,
+                           m.mrr, m.ndcg_at_10, m.mode == "fts" ? "-" : fmt::format("{:.3f}", m.top_vector_score_answerable),
+                           m.mode == "fts" ? "-" : fmt::format("{:.3f}", m.top_vector_score_unanswerable));
+    return out;
+}
+
+}  // namespace voltedge::evaluations

@@ -1,0 +1,47 @@
+#pragma once
+// Retrieval quality on a golden set (evaluations/golden/<tenant>/retrieval.jsonl): for each question, the
+// documents (and line spans) that answer it, or none. Each search mode (full text alone, vectors alone,
+// hybrid) is scored with recall@5, recall@10, MRR and nDCG@10 over the answerable questions; the questions
+// nothing answers show how similar the best hit still looks (what an agent must learn to abstain from).
+#include <pqxx/pqxx>
+#include <string>
+#include <vector>
+
+#include "rag/encoder.h"
+#include "rag/search.h"
+
+namespace voltedge::evaluations {
+
+struct Relevant {
+    std::string doc_path;
+    int line_start = 0, line_end = 0;  // 0, 0: anywhere in the document
+};
+
+struct GoldenQuestion {
+    std::string id, question;
+    std::vector<Relevant> relevant;  // empty: no document answers it
+};
+
+// Throws Error naming the line for a malformed file.
+std::vector<GoldenQuestion> load_golden(const std::string& path);
+
+struct ModeScores {
+    std::string mode;  // fts, vector, hybrid
+    double recall_at_5 = 0, recall_at_10 = 0, mrr = 0, ndcg_at_10 = 0;
+    double top_vector_score_answerable = 0, top_vector_score_unanswerable = 0;  // means of the best hit's cosine
+};
+
+struct RetrievalReport {
+    std::size_t answerable = 0, unanswerable = 0;
+    std::vector<ModeScores> modes;  // fts, vector, hybrid
+};
+
+// Whether a hit answers a question: same document, and its lines overlap the span (when one is given).
+bool is_relevant(const rag::Hit& hit, const GoldenQuestion& q);
+
+RetrievalReport evaluate_retrieval(pqxx::connection& conn, const std::string& tenant, const std::vector<GoldenQuestion>& golden,
+                                   const rag::Embedder& embedder);
+
+std::string format_report(const RetrievalReport& report);
+
+}  // namespace voltedge::evaluations
