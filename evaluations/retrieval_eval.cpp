@@ -37,7 +37,8 @@ QuestionScores score(const std::vector<rag::Hit>& hits, const GoldenQuestion& q)
         }
     }
     double ideal = 0;
-    for (std::size_t i = 0; i < std::min<std::size_t>(q.relevant.size(), 10); ++i) ideal += 1 / std::log2(static_cast<double>(i) + 2);
+    for (std::size_t i = 0; i < std::min<std::size_t>(q.relevant.size(), 10); ++i)
+        ideal += 1 / std::log2(static_cast<double>(i) + 2);
     const auto n = static_cast<double>(q.relevant.size());
     s.recall_at_5 = found_at_5.size() / n;
     s.recall_at_10 = found_at_10.size() / n;
@@ -62,7 +63,8 @@ std::vector<GoldenQuestion> load_golden(const std::string& path) {
         if (!j.contains("relevant") || !j["relevant"].is_array()) throw bad("no relevant list");
         GoldenQuestion q{j.value("id", fmt::format("line{}", line_no)), j["question"], {}};
         for (const auto& r : j["relevant"]) {
-            if (!r.is_object() || !r.contains("doc_path") || !r["doc_path"].is_string()) throw bad("a relevant entry without doc_path");
+            if (!r.is_object() || !r.contains("doc_path") || !r["doc_path"].is_string())
+                throw bad("a relevant entry without doc_path");
             Relevant rel{r["doc_path"], 0, 0};
             if (r.contains("lines")) {
                 if (!r["lines"].is_array() || r["lines"].size() != 2 || !r["lines"][0].is_number_integer() ||
@@ -80,8 +82,7 @@ std::vector<GoldenQuestion> load_golden(const std::string& path) {
 
 bool is_relevant(const rag::Hit& hit, const GoldenQuestion& q) {
     for (const auto& r : q.relevant)
-        if (hit.doc_path == r.doc_path &&
-            (r.line_start == 0 || (hit.line_start <= r.line_end && hit.line_end >= r.line_start)))
+        if (hit.doc_path == r.doc_path && (r.line_start == 0 || (hit.line_start <= r.line_end && hit.line_end >= r.line_start)))
             return true;
     return false;
 }
@@ -90,7 +91,8 @@ RetrievalReport evaluate_retrieval(pqxx::connection& conn, const std::string& te
                                    const rag::Embedder& embedder) {
     RetrievalReport report;
     for (const auto& q : golden) (q.relevant.empty() ? report.unanswerable : report.answerable)++;
-    for (const auto& [mode, name] : {std::pair{rag::Mode::fts, "fts"}, {rag::Mode::vector, "vector"}, {rag::Mode::hybrid, "hybrid"}}) {
+    for (const auto& [mode, name] :
+         {std::pair{rag::Mode::fts, "fts"}, {rag::Mode::vector, "vector"}, {rag::Mode::hybrid, "hybrid"}}) {
         ModeScores m{name};
         for (const auto& q : golden) {
             rag::SearchQuery query;
@@ -122,8 +124,9 @@ std::string format_report(const RetrievalReport& r) {
     out += fmt::format("  {:<8} {:>9} {:>10} {:>7} {:>8}   {:>22} {:>24}\n", "mode", "recall@5", "recall@10", "MRR", "nDCG@10",
                        "top-1 cosine, answered", "top-1 cosine, unanswered");
     for (const auto& m : r.modes)
-        out += fmt::format("  {:<8} {:>9.3f} {:>10.3f} {:>7.3f} {:>8.3f}   {:>22} {:>24}\n", m.mode, m.recall_at_5, m.recall_at_10,
-                           m.mrr, m.ndcg_at_10, m.mode == "fts" ? "-" : fmt::format("{:.3f}", m.top_vector_score_answerable),
+        out += fmt::format("  {:<8} {:>9.3f} {:>10.3f} {:>7.3f} {:>8.3f}   {:>22} {:>24}\n", m.mode, m.recall_at_5,
+                           m.recall_at_10, m.mrr, m.ndcg_at_10,
+                           m.mode == "fts" ? "-" : fmt::format("{:.3f}", m.top_vector_score_answerable),
                            m.mode == "fts" ? "-" : fmt::format("{:.3f}", m.top_vector_score_unanswerable));
     return out;
 }

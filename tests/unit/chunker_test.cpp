@@ -31,22 +31,23 @@ TEST(Chunker, MarkdownBySectionWithTheHeadingPath) {
 }
 
 TEST(Chunker, CodeAlongTopLevelBlocksInsideNamespaces) {
-    const std::string cpp = R"cpp(#include "a.h"
+    // (Not R"cpp(: clang-format would reformat a raw string it recognises as C++.)
+    const std::string cpp = R"src(#include "a.h"
 
-                                  namespace voltedge {
+namespace voltedge {
 
-                                  // Sets the tenant for one transaction.
-                                  void set_tenant(Tx& tx) {
-                                      if (x) {
-                                          tx.exec(R"(SELECT '}' FROM t)");
-                                      }
-                                      const char* s = "{";
-                                  }
+// Sets the tenant for one transaction.
+void set_tenant(Tx& tx) {
+    if (x) {
+        tx.exec(R"(SELECT '}' FROM t)");
+    }
+    const char* s = "{";
+}
 
-                                  int other() { return 1; }
+int other() { return 1; }
 
-                                  }  // namespace voltedge
-    )cpp";
+}  // namespace voltedge
+)src";
     // Limits that fit the first function alone but not both (small parts are merged when they fit).
     const auto chunks = chunk_document(cpp, Format::cpp, {170, 60});
     const Chunk* f = find(chunks, "void set_tenant");
