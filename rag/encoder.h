@@ -19,6 +19,7 @@ inline constexpr std::size_t kMaxTokens = 256;  // per text, [CLS] and [SEP] inc
 // Where `make bootstrap` puts the model: <source tree>/.cache/models/minilm, fixed at compile time.
 std::string default_model_dir();
 
+// Immutable once loaded: calls from several threads at once are safe (each call starts its own helper threads).
 class Embedder {
 public:
     // Reads model_dir/{model.safetensors, tokenizer.json, config.json} and checks every tensor's name, dtype and

@@ -144,6 +144,11 @@ TEST(RagReference, SplitBatchAndSingleThreadAgree) {
         for (float x : split) norm += double(x) * x;
         EXPECT_NEAR(norm, 1.0, 1e-5);
     }
+    const auto odd = two.embed_batch({texts[0], texts[1], texts[21]});  // two whole, the third split
+    ASSERT_EQ(odd.size(), 3u);
+    EXPECT_GE(cosine(odd[0], batch[0]), 0.999999);
+    EXPECT_GE(cosine(odd[1], batch[1]), 0.999999);
+    EXPECT_GE(cosine(odd[2], batch[21]), 0.999999);
     EXPECT_TRUE(two.embed_batch({}).empty());
     EXPECT_EQ(one.embed_batch({"x", "y"}).size(), 2u);
 }
