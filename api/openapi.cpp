@@ -108,9 +108,9 @@ constexpr const char* kDocument = R"json({
         "properties": {
           "request_id": {"type": "string"}, "tenant_id": {"type": "string"}, "fusion": {"type": "string", "enum": ["rrf", "weighted"]},
           "hits": {"type": "array", "items": {"type": "object",
-            "required": ["doc_path", "revision", "kind", "line_start", "line_end", "section", "snippet", "score", "fts_score", "vector_score", "fts_rank", "vector_rank"],
+            "required": ["doc_path", "ordinal", "revision", "kind", "line_start", "line_end", "section", "snippet", "score", "fts_score", "vector_score", "fts_rank", "vector_rank"],
             "properties": {
-              "doc_path": {"type": "string"}, "revision": {"type": "string", "description": "Git commit of the file, or the run it was generated from."},
+              "doc_path": {"type": "string"}, "ordinal": {"type": "integer", "description": "The chunk's place in its document; with doc_path it names one chunk."}, "revision": {"type": "string", "description": "Git commit of the file, or the run it was generated from."},
               "kind": {"type": "string"}, "line_start": {"type": "integer"}, "line_end": {"type": "integer"},
               "section": {"type": "string"}, "snippet": {"type": "string", "description": "The matched words between « and »."},
               "score": {"type": "number", "description": "The fused score."}, "fts_score": {"type": "number"}, "vector_score": {"type": "number", "description": "Cosine similarity."},
@@ -211,7 +211,8 @@ constexpr const char* kDocument = R"json({
         {"name": "k", "in": "query", "required": false, "description": "How many hits (default 10).", "schema": {"type": "integer", "minimum": 1, "maximum": 50}},
         {"name": "kind", "in": "query", "required": false, "schema": {"type": "string", "enum": ["doc", "code", "data_dictionary", "model_card", "dq_report", "backtest", "tenant_doc"]}},
         {"name": "path_prefix", "in": "query", "required": false, "description": "Only documents whose path starts with this.", "schema": {"type": "string"}},
-        {"name": "fusion", "in": "query", "required": false, "description": "rrf (reciprocal rank fusion, k = 60; the default) or weighted (0.5 x min-max normalised full-text score + 0.5 x vector score).", "schema": {"type": "string", "enum": ["rrf", "weighted"]}}],
+        {"name": "fusion", "in": "query", "required": false, "description": "rrf (reciprocal rank fusion, k = 60; the default) or weighted (0.5 x min-max normalised full-text score + 0.5 x vector score).", "schema": {"type": "string", "enum": ["rrf", "weighted"]}},
+        {"name": "rerank", "in": "query", "required": false, "description": "true: the top 30 fused hits are re-ordered by exact matches of the query's identifiers, file names and word pairs (a lexical re-rank; no cross-encoder). Default false.", "schema": {"type": "string", "enum": ["true", "false"]}}],
       "responses": {
         "200": {"description": "The hits, best first.", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/SearchResponse"}}}},
         "400": {"$ref": "#/components/responses/BadRequest"}, "401": {"$ref": "#/components/responses/Unauthorized"},

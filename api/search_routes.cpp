@@ -44,8 +44,13 @@ rag::SearchQuery parse_search(const http::Request& req) {
             if (value != "rrf" && value != "weighted")
                 throw ApiError(422, "fusion", "unknown fusion '" + value + "'", "rrf or weighted");
             q.fusion = value == "rrf" ? rag::Fusion::rrf : rag::Fusion::weighted;
+        } else if (name == "rerank") {
+            if (value != "true" && value != "false")
+                throw ApiError(422, "rerank", "rerank must be true or false, not '" + value + "'");
+            q.rerank = value == "true";
         } else {
-            throw ApiError(422, name, "unknown parameter '" + name + "'", "the parameters are q, k, kind, path_prefix, fusion");
+            throw ApiError(422, name, "unknown parameter '" + name + "'",
+                           "the parameters are q, k, kind, path_prefix, fusion, rerank");
         }
     }
     if (!has_q) throw ApiError(422, "q", "no query", "GET /search?q=how+is+the+tenant+set");
@@ -67,6 +72,7 @@ void search(Services& s, const http::Request& req, http::Response& res) {
     Json out = Json::array();
     for (const auto& h : hits)
         out.push_back({{"doc_path", h.doc_path},
+                       {"ordinal", h.ordinal},
                        {"revision", h.revision},
                        {"kind", h.kind},
                        {"line_start", h.line_start},

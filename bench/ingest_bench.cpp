@@ -13,6 +13,7 @@
 #include <fmt/format.h>
 
 #include "bench/child_run.h"
+#include "bench/scratch_database.h"
 #include "core/error.h"
 #include "core/config.h"
 #include "db/connection.h"
@@ -84,52 +85,6 @@ double bare_copy_seconds(const Config& config, const std::string& text, const st
     return secs;
 }
 
-// A database of its own for the run: created and migrated on construction, dropped on destruction.
-class ScratchDatabase {
-public:
-    explicit ScratchDatabase(const Config& base) : base_(base), name_(fmt::format("voltedge_bench_{}", getpid())) {
-        exec_admin("DROP DATABASE IF EXISTS " + name_);
-        exec_admin("CREATE DATABASE " + name_);
-        config_ = base;
-        config_.database_url = with_database(base.database_url);
-        config_.database_admin_url = with_database(base.database_admin_url);
-        // Children (voltedge ingest, migrate) read their configuration from the environment.
-        setenv("DATABASE_URL", config_.database_url.c_str(), 1);
-        setenv("DATABASE_ADMIN_URL", config_.database_admin_url.c_str(), 1);
-        if (run_child({VOLTEDGE_BIN, "migrate"}, "/dev/null").status != 0) throw Error("migrating " + name_ + " failed");
-    }
-    ~ScratchDatabase() {
-        try {
-            exec_admin("DROP DATABASE IF EXISTS " + name_ + " WITH (FORCE)");
-        } catch (const std::exception& e) {
-            std::fprintf(stderr, "could not drop %s: %s\n", name_.c_str(), e.what());
-        }
-    }
-    const Config& config() const { return config_; }
-
-    // Flushes dirty pages so a run does not pay for the previous one's writes (superuser only; else skipped).
-    void checkpoint() const {
-        try {
-            auto conn = db::connect(config_.database_admin_url);
-            pqxx::nontransaction(conn).exec("CHECKPOINT");
-        } catch (const pqxx::sql_error&) {
-        }
-    }
-
-private:
-    void exec_admin(const std::string& sql) const {
-        auto conn = db::connect(base_.database_admin_url);
-        pqxx::nontransaction(conn).exec(sql);
-    }
-    std::string with_database(const std::string& url) const {
-        const auto slash = url.rfind('/');
-        const auto query = url.find('?', slash);
-        return url.substr(0, slash + 1) + name_ + (query == std::string::npos ? "" : url.substr(query));
-    }
-    Config base_, config_;
-    std::string name_;
-};
-
 ChildRun ingest(const std::string& tenant, const std::string& source) {
     const ChildRun run = run_child({VOLTEDGE_BIN, "ingest", "--tenant", tenant, "--source", source}, "/dev/null");
     if (!WIFEXITED(run.status) || WEXITSTATUS(run.status) != 0) {
@@ -146,7 +101,7 @@ int main(int argc, char** argv) {
     std::string source = "data/raw/household_power_consumption.txt.xz";
     app.add_option("--source", source, "UCI file to ingest")->capture_default_str();
     CLI11_PARSE(app, argc, argv);
-    const ScratchDatabase scratch(Config::load());
+    const bench::ScratchDatabase scratch(Config::load());
     const Config& config = scratch.config();
     for (const char* t : {"first", "second", "copy"}) security::create_tenant(config.database_admin_url, t, "bench");
 

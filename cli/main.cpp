@@ -181,6 +181,8 @@ int main(int argc, char** argv) {
         ->capture_default_str();
     search_cmd->add_option("--vector-weight", search_query.vector_weight, "weight of vectors with --fusion weighted")
         ->capture_default_str();
+    search_cmd->add_flag("--rerank", search_query.rerank,
+                         "re-order the top 30 by exact matches (identifiers, file names, phrases)");
 
     auto* eval_cmd = app.add_subcommand("eval", "Evaluations on golden sets");
     eval_cmd->require_subcommand(1);

@@ -125,6 +125,8 @@ const std::vector<Setting>& schema() {
              "hourly temperature file for 'voltedge features --with-weather'"),
         text("retrieval", "VOLTEDGE_MODEL_DIR", &Config::model_dir, "",
              "folder of the embedding model (model.safetensors, tokenizer.json, config.json); default .cache/models/minilm"),
+        integer("retrieval", "VOLTEDGE_ANN_MIN_CHUNKS", &Config::ann_min_chunks, Config{}.ann_min_chunks, 1, 100'000'000,
+                "chunks from which a tenant's vector search uses its own HNSW index instead of an exact scan"),
         text("identity", "VOLTEDGE_ACTOR", &Config::actor, "",
              "who the audit log names for command-line actions (default cli:$USER)"),
     };

@@ -35,7 +35,8 @@ struct Config {
     // features
     std::string weather_csv;
     // retrieval
-    std::string model_dir;  // the embedding model's files; empty: where make bootstrap puts them
+    std::string model_dir;      // the embedding model's files; empty: where make bootstrap puts them
+    int ann_min_chunks = 5000;  // a tenant with this many chunks gets its own HNSW index (db/migrations/007)
     // identity
     std::string actor;  // who the audit log names for command-line actions
 

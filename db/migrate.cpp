@@ -61,6 +61,9 @@ void ensure_roles(pqxx::work& tx, const Login& app_login) {
     tx.exec("GRANT USAGE ON SCHEMA public TO voltedge_app, voltedge_key_resolver");
     // A non-superuser admin needs membership to act as the owner; for a superuser this is a no-op grant.
     tx.exec("GRANT voltedge_owner TO CURRENT_USER");
+    // Extensions need the admin (a superuser, or a cloud database's admin role); the migrations use them.
+    tx.exec("CREATE EXTENSION IF NOT EXISTS vector");
+    tx.exec("CREATE EXTENSION IF NOT EXISTS pg_trgm");
     tx.exec(R"(CREATE TABLE IF NOT EXISTS schema_migrations (
                  version text PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now()))");
     tx.exec("ALTER TABLE schema_migrations OWNER TO voltedge_owner");

@@ -91,14 +91,21 @@ RetrievalReport evaluate_retrieval(pqxx::connection& conn, const std::string& te
                                    const rag::Embedder& embedder) {
     RetrievalReport report;
     for (const auto& q : golden) (q.relevant.empty() ? report.unanswerable : report.answerable)++;
-    for (const auto& [mode, name] :
-         {std::pair{rag::Mode::fts, "fts"}, {rag::Mode::vector, "vector"}, {rag::Mode::hybrid, "hybrid"}}) {
+    struct Variant {
+        rag::Mode mode;
+        bool rerank;
+        const char* name;
+    };
+    for (const auto& [mode, rerank, name] :
+         {Variant{rag::Mode::fts, false, "fts"}, Variant{rag::Mode::vector, false, "vector"},
+          Variant{rag::Mode::hybrid, false, "hybrid"}, Variant{rag::Mode::hybrid, true, "hybrid+rerank"}}) {
         ModeScores m{name};
         for (const auto& q : golden) {
             rag::SearchQuery query;
             query.text = q.question;
             query.k = 10;
             query.mode = mode;
+            query.rerank = rerank;
             const auto hits = rag::search(conn, tenant, query, embedder);
             const double top_cosine = hits.empty() ? 0 : hits.front().vector_score;
             if (q.relevant.empty()) {
@@ -121,10 +128,10 @@ RetrievalReport evaluate_retrieval(pqxx::connection& conn, const std::string& te
 std::string format_report(const RetrievalReport& r) {
     std::string out = fmt::format("retrieval on {} answerable questions ({} more that no document answers)\n", r.answerable,
                                   r.unanswerable);
-    out += fmt::format("  {:<8} {:>9} {:>10} {:>7} {:>8}   {:>22} {:>24}\n", "mode", "recall@5", "recall@10", "MRR", "nDCG@10",
+    out += fmt::format("  {:<13} {:>9} {:>10} {:>7} {:>8}   {:>22} {:>24}\n", "mode", "recall@5", "recall@10", "MRR", "nDCG@10",
                        "top-1 cosine, answered", "top-1 cosine, unanswered");
     for (const auto& m : r.modes)
-        out += fmt::format("  {:<8} {:>9.3f} {:>10.3f} {:>7.3f} {:>8.3f}   {:>22} {:>24}\n", m.mode, m.recall_at_5,
+        out += fmt::format("  {:<13} {:>9.3f} {:>10.3f} {:>7.3f} {:>8.3f}   {:>22} {:>24}\n", m.mode, m.recall_at_5,
                            m.recall_at_10, m.mrr, m.ndcg_at_10,
                            m.mode == "fts" ? "-" : fmt::format("{:.3f}", m.top_vector_score_answerable),
                            m.mode == "fts" ? "-" : fmt::format("{:.3f}", m.top_vector_score_unanswerable));

@@ -26,14 +26,14 @@ struct GoldenQuestion {
 std::vector<GoldenQuestion> load_golden(const std::string& path);
 
 struct ModeScores {
-    std::string mode;  // fts, vector, hybrid
+    std::string mode;  // fts, vector, hybrid, hybrid+rerank
     double recall_at_5 = 0, recall_at_10 = 0, mrr = 0, ndcg_at_10 = 0;
     double top_vector_score_answerable = 0, top_vector_score_unanswerable = 0;  // means of the best hit's cosine
 };
 
 struct RetrievalReport {
     std::size_t answerable = 0, unanswerable = 0;
-    std::vector<ModeScores> modes;  // fts, vector, hybrid
+    std::vector<ModeScores> modes;  // fts, vector, hybrid, hybrid+rerank
 };
 
 // Whether a hit answers a question: same document, and its lines overlap the span (when one is given).

@@ -98,4 +98,10 @@ IndexReport index_documents(pqxx::connection& conn, const std::string& tenant, c
     return report;
 }
 
+std::string maintain_ann_index(pqxx::connection& conn, const std::string& tenant, int min_chunks) {
+    return db::with_tenant(conn, tenant, [&](pqxx::transaction_base& tx) {
+        return tx.exec_params1("SELECT rag_maintain_ann_index($1, $2)", tenant, min_chunks)[0].as<std::string>();
+    });
+}
+
 }  // namespace voltedge::rag

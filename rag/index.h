@@ -35,6 +35,10 @@ using IndexProgress = std::function<void(std::size_t documents, std::size_t chun
 IndexReport index_documents(pqxx::connection& conn, const std::string& tenant, const std::vector<SourceDocument>& documents,
                             const Embedder& embedder, const IndexProgress& progress = {});
 
+// Gives the tenant its own HNSW index once it has `min_chunks` chunks, drops it below half of that
+// (db/migrations/007_rag_ann.sql says why). Returns what happened: built, kept, dropped or exact.
+std::string maintain_ann_index(pqxx::connection& conn, const std::string& tenant, int min_chunks);
+
 // "[0.1,0.2,...]": a vector as pgvector reads it.
 std::string vector_literal(const std::vector<float>& v);
 

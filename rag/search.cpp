@@ -1,9 +1,11 @@
 #include "rag/search.h"
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include <algorithm>
 #include <map>
+#include <tuple>
 
 #include "db/connection.h"
 #include "rag/index.h"
@@ -12,6 +14,11 @@ namespace voltedge::rag {
 namespace {
 
 constexpr double kRrfK = 60;
+constexpr int kEfSearch = 200;            // search_bench: recall@10 against exact per tenant size
+constexpr std::size_t kRerankDepth = 30;  // fused hits the lexical re-rank reorders
+constexpr double kRerankWeight = 0.1;     // per exact match (best fused score = 1); golden set: 0.1 beat 0.05, 0.2
+constexpr long kRankBudget = 1500;        // chunks to rank per text-search configuration (see informative_words)
+constexpr long kRankCap = 3000;           // chunks ranked at most; a tenant this small ranks every word
 
 struct Candidate {
     std::string doc_path;
@@ -19,8 +26,7 @@ struct Candidate {
     double score = 0;
 };
 
-// Any of the query's words, not all of them: a question rarely contains every word of its answer. The words
-// are ORed and ts_rank_cd ranks chunks holding more of them, closer together, higher.
+// The query's words ORed, as a tsquery (for the snippets' highlighting).
 std::string any_word(const char* config) {
     return fmt::format("replace(plainto_tsquery('{}', $1)::text, ' & ', ' | ')::tsquery", config);
 }
@@ -32,30 +38,95 @@ std::string filters(pqxx::transaction_base& tx, const SearchQuery& q) {
     return where;
 }
 
+// A lexeme as tsquery input: quoted, so that nothing in it is read as an operator.
+std::string quoted_lexeme(const std::string& lexeme) {
+    std::string out = "'";
+    for (char c : lexeme) {
+        if (c == '\'' || c == '\\') out += c;
+        out += c;
+    }
+    return out + "'";
+}
+
+struct FullTextQuery {
+    std::string english, simple;  // tsquery text, ORed lexemes; empty: no word of the query in that configuration
+};
+
+// The query's words that are worth ranking by, per configuration. Every chunk holding any chosen word is read
+// and ranked. A tenant of at most kRankCap chunks takes every word (common ones like "how" and "the" in the
+// simple configuration help rank phrases: dropping them cost 0.03 recall@10 on the golden set). A larger one
+// takes the words rarest first (rag_terms counts the tenant's chunks holding each, as IDF would weigh them)
+// while the chunks they hold stay within kRankBudget; the rarest is always taken. Words in none of the
+// tenant's chunks match nothing and are left out.
+FullTextQuery informative_words(pqxx::transaction_base& tx, const std::string& tenant, const std::string& text) {
+    const auto rows =
+        tx.exec_params("SELECT config, lexeme, chunks, (SELECT sum(chunk_count) FROM rag_documents WHERE tenant_id = $1) "
+                       "FROM rag_terms WHERE tenant_id = $1 AND ("
+                       "(config = 'english' AND lexeme = ANY(tsvector_to_array(to_tsvector('english', $2)))) OR "
+                       "(config = 'simple' AND lexeme = ANY(tsvector_to_array(to_tsvector('simple', $2))))) "
+                       "ORDER BY config, chunks, lexeme",
+                       tenant, text);
+    FullTextQuery out;
+    long english_chunks = 0, simple_chunks = 0;
+    for (const auto& r : rows) {
+        const bool english = r[0].as<std::string>() == "english";
+        std::string& words = english ? out.english : out.simple;
+        long& chunks = english ? english_chunks : simple_chunks;
+        chunks += r[2].as<long>();
+        if (!words.empty() && chunks > kRankBudget && r[3].as<long>() > kRankCap) continue;
+        words += (words.empty() ? "" : " | ") + quoted_lexeme(r[1].as<std::string>());
+    }
+    return out;
+}
+
+// Any of the chosen words, not all of them: a question rarely contains every word of its answer. ts_rank_cd
+// ranks chunks holding more of them, closer together, higher. At most kRankCap chunks are ranked (reached only
+// when even the rarest word is that common), so the cost stays bounded in any tenant.
 std::vector<Candidate> fts_candidates(pqxx::transaction_base& tx, const std::string& tenant, const SearchQuery& q) {
+    const FullTextQuery words = informative_words(tx, tenant, q.text);
+    std::vector<std::string> rank, match;
+    if (!words.english.empty()) {
+        rank.push_back("ts_rank_cd(fts_english, q.english::tsquery)");
+        match.push_back("fts_english @@ q.english::tsquery");
+    }
+    if (!words.simple.empty()) {
+        rank.push_back("ts_rank_cd(fts_simple, q.simple::tsquery)");
+        match.push_back("fts_simple @@ q.simple::tsquery");
+    }
+    if (rank.empty()) return {};
     const std::string sql =
-        fmt::format("WITH q AS (SELECT {} AS english, {} AS simple) "
-                    "SELECT doc_path, ordinal, ts_rank_cd(fts_english, q.english) + ts_rank_cd(fts_simple, q.simple) AS score "
-                    "FROM rag_chunks, q WHERE tenant_id = $2 AND (fts_english @@ q.english OR fts_simple @@ q.simple){} "
-                    "ORDER BY score DESC, doc_path, ordinal LIMIT $3",
-                    any_word("english"), any_word("simple"), filters(tx, q));
+        fmt::format("WITH q AS (SELECT $2::text AS english, $3::text AS simple) "
+                    "SELECT doc_path, ordinal, score FROM (SELECT doc_path, ordinal, {} AS score FROM rag_chunks, q "
+                    "WHERE tenant_id = $1 AND ({}){} LIMIT {}) c ORDER BY score DESC, doc_path, ordinal LIMIT $4",
+                    fmt::join(rank, " + "), fmt::join(match, " OR "), filters(tx, q), kRankCap);
     std::vector<Candidate> out;
-    for (const auto& row : tx.exec_params(sql, q.text, tenant, q.candidates))
+    for (const auto& row : tx.exec_params(sql, tenant, words.english, words.simple, q.candidates))
         out.push_back({row[0].as<std::string>(), row[1].as<int>(), row[2].as<double>()});
     return out;
 }
 
-// Exact: the tenant's rows through the primary key, every distance computed. No ANN index serves this query
-// (see db/migrations/006_rag.sql), so what comes back is the true nearest chunks.
+// A tenant below the ANN threshold has no HNSW index of its own: the planner reads its rows through the
+// primary key and computes every distance (exact). A large tenant's partial HNSW index (db/migrations/007)
+// serves the same query; ef_search sets how wide the graph search is (recall against time, measured by
+// search_bench) and the strict iterative scan keeps searching when a kind or path filter rejects rows, so
+// the LIMIT is still met. `exact` turns index scans off to get the true neighbours (the benchmark's baseline).
 std::vector<Candidate> vector_candidates(pqxx::transaction_base& tx, const std::string& tenant, const SearchQuery& q,
                                          const std::string& embedding) {
+    tx.exec_params("SELECT set_config('hnsw.ef_search', $1, true), set_config('hnsw.iterative_scan', 'strict_order', true), "
+                   "set_config('enable_indexscan', $2, true)",
+                   std::to_string(std::max(kEfSearch, q.candidates)), q.exact ? "off" : "on");
+    // No tie-break in ORDER BY: an HNSW scan can only serve `ORDER BY distance LIMIT n`. Ties are broken below.
     const std::string sql =
         fmt::format("SELECT doc_path, ordinal, 1 - (embedding <=> $1::vector) AS score FROM rag_chunks WHERE tenant_id = $2{} "
-                    "ORDER BY embedding <=> $1::vector, doc_path, ordinal LIMIT $3",
+                    "ORDER BY embedding <=> $1::vector LIMIT $3",
                     filters(tx, q));
     std::vector<Candidate> out;
     for (const auto& row : tx.exec_params(sql, embedding, tenant, q.candidates))
         out.push_back({row[0].as<std::string>(), row[1].as<int>(), row[2].as<double>()});
+    std::stable_sort(out.begin(), out.end(), [](const Candidate& a, const Candidate& b) {
+        return a.score != b.score ? a.score > b.score : std::tie(a.doc_path, a.ordinal) < std::tie(b.doc_path, b.ordinal);
+    });
+    if (q.exact) tx.exec("SELECT set_config('enable_indexscan', 'on', true)");
     return out;
 }
 
@@ -97,14 +168,89 @@ std::vector<Hit> fuse(const SearchQuery& q, const std::vector<Candidate>& fts, c
     std::sort(ranked.begin(), ranked.end(), [](const auto& a, const auto& b) {
         return a.second.score != b.second.score ? a.second.score > b.second.score : a.first < b.first;
     });
-    ranked.resize(std::min<std::size_t>(ranked.size(), static_cast<std::size_t>(q.k)));
+    const std::size_t keep = q.rerank ? std::max<std::size_t>(q.k, kRerankDepth) : static_cast<std::size_t>(q.k);
+    ranked.resize(std::min(ranked.size(), keep));
     std::vector<Hit> out;
     for (auto& [key, h] : ranked) {
         h.doc_path = key.first;
-        h.line_start = key.second;  // the ordinal until details are read
+        h.ordinal = key.second;
         out.push_back(std::move(h));
     }
     return out;
+}
+
+// "{\"a\",\"b\"}": a text[] literal.
+std::string text_array(const std::vector<std::string>& items) {
+    std::string out = "{";
+    for (const auto& item : items) {
+        out += out.size() > 1 ? ",\"" : "\"";
+        for (char c : item) {
+            if (c == '"' || c == '\\') out += '\\';
+            out += c;
+        }
+        out += '"';
+    }
+    return out + "}";
+}
+
+// The query's words as written, lower-cased, split at anything but letters, digits and '_' (so identifiers
+// such as set_tenant stay whole).
+std::vector<std::string> query_words(const std::string& text) {
+    std::vector<std::string> words(1);
+    for (char c : text) {
+        if (std::isalnum(static_cast<unsigned char>(c)) || c == '_' || (c & 0x80)) {
+            words.back() += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+        } else if (!words.back().empty()) {
+            words.emplace_back();
+        }
+    }
+    if (words.back().empty()) words.pop_back();
+    return words;
+}
+
+bool is_identifier(const std::string& w) {
+    return w.size() >= 3 &&
+           std::any_of(w.begin(), w.end(), [](char c) { return c == '_' || std::isdigit(static_cast<unsigned char>(c)); });
+}
+
+// What exact matching sees and an embedding blurs, counted for one chunk: the query's identifiers written in
+// it (set_tenant, energy_identity, 168), the query's words in the document's file name (chunker ->
+// rag/chunker.cpp), and the query's consecutive word pairs written as a phrase.
+int lexical_matches(const std::vector<std::string>& words, const std::string& doc_path, std::string content) {
+    std::transform(content.begin(), content.end(), content.begin(), [](unsigned char c) { return std::tolower(c); });
+    const std::string file = doc_path.substr(doc_path.rfind('/') + 1);
+    int identifiers = 0, in_path = 0, phrases = 0;
+    for (std::size_t i = 0; i < words.size(); ++i) {
+        if (is_identifier(words[i]) && content.find(words[i]) != std::string::npos) ++identifiers;
+        if (words[i].size() >= 5 && file.find(words[i]) != std::string::npos) ++in_path;
+        if (i + 1 < words.size() && words[i].size() >= 3 && words[i + 1].size() >= 3 &&
+            content.find(words[i] + " " + words[i + 1]) != std::string::npos)
+            ++phrases;
+    }
+    return std::min(identifiers, 2) + std::min(in_path, 1) + std::min(phrases, 2);
+}
+
+// Re-rank (plan T-72). No cross-encoder's weights can be had from a registry here, so this is the cheap lexical
+// kind: the top kRerankDepth fused hits, each scored by its fused score relative to the best one plus
+// kRerankWeight per exact match (lexical_matches). `voltedge eval retrieval` measures what it does.
+void lexical_rerank(pqxx::transaction_base& tx, const std::string& tenant, const SearchQuery& q, std::vector<Hit>& hits) {
+    if (hits.empty()) return;
+    std::vector<std::string> paths, ordinals;
+    for (const auto& h : hits) {
+        paths.push_back(h.doc_path);
+        ordinals.push_back(std::to_string(h.ordinal));
+    }
+    std::map<Key, std::string> content;
+    for (const auto& row : tx.exec_params("SELECT c.doc_path, c.ordinal, c.content FROM rag_chunks c "
+                                          "JOIN unnest($2::text[], $3::int[]) AS h(doc_path, ordinal) USING (doc_path, ordinal) "
+                                          "WHERE c.tenant_id = $1",
+                                          tenant, text_array(paths), text_array(ordinals)))
+        content[{row[0].as<std::string>(), row[1].as<int>()}] = row[2].as<std::string>();
+    const auto words = query_words(q.text);
+    const double best = hits.front().score > 0 ? hits.front().score : 1;
+    for (auto& h : hits)
+        h.score = h.score / best + kRerankWeight * lexical_matches(words, h.doc_path, content[{h.doc_path, h.ordinal}]);
+    std::stable_sort(hits.begin(), hits.end(), [](const Hit& a, const Hit& b) { return a.score > b.score; });
 }
 
 // Path, revision, span, section and a snippet with the query's words marked, for the hits only.
@@ -117,7 +263,7 @@ void add_details(pqxx::transaction_base& tx, const std::string& query, std::vect
                                 ", "
                                 "'StartSel=«, StopSel=», MaxWords=35, MinWords=12, MaxFragments=2, FragmentDelimiter=\" … \"') "
                                 "FROM rag_chunks WHERE doc_path = $2 AND ordinal = $3",
-                            query, h.doc_path, h.line_start);
+                            query, h.doc_path, h.ordinal);
         h.revision = row[0].as<std::string>();
         h.kind = row[1].as<std::string>();
         h.line_start = row[2].as<int>();
@@ -147,11 +293,21 @@ void validate(const SearchQuery& q) {
 
 std::vector<Hit> search(pqxx::connection& conn, const std::string& tenant, const SearchQuery& query, const Embedder& embedder) {
     validate(query);
-    const std::string embedding = query.mode == Mode::fts ? "" : vector_literal(embedder.embed(query.text));
+    return search(conn, tenant, query, query.mode == Mode::fts ? std::vector<float>() : embedder.embed(query.text));
+}
+
+std::vector<Hit> search(pqxx::connection& conn, const std::string& tenant, const SearchQuery& query,
+                        const std::vector<float>& query_embedding) {
+    validate(query);
+    const std::string embedding = query.mode == Mode::fts ? "" : vector_literal(query_embedding);
     return db::with_tenant(conn, tenant, [&](pqxx::transaction_base& tx) {
         const auto fts = query.mode == Mode::vector ? std::vector<Candidate>() : fts_candidates(tx, tenant, query);
         const auto vec = query.mode == Mode::fts ? std::vector<Candidate>() : vector_candidates(tx, tenant, query, embedding);
         auto hits = fuse(query, fts, vec);
+        if (query.rerank) {
+            lexical_rerank(tx, tenant, query, hits);
+            hits.resize(std::min(hits.size(), static_cast<std::size_t>(query.k)));
+        }
         add_details(tx, query.text, hits);
         return hits;
     });

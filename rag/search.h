@@ -36,6 +36,8 @@ struct SearchQuery {
     Mode mode = Mode::hybrid;
     double fts_weight = 0.5, vector_weight = 0.5;  // for Fusion::weighted
     int candidates = 50;                           // per component, before fusion
+    bool rerank = false;  // re-order the top fused hits by exact matches (identifiers, file names, phrases)
+    bool exact = false;   // vector candidates by an exact scan even where the tenant has an ANN index
 };
 
 inline constexpr int kMaxK = 50;
@@ -43,6 +45,7 @@ inline constexpr std::size_t kMaxQueryChars = 1000;
 
 struct Hit {
     std::string doc_path, revision, kind, section, snippet;  // snippet: the matched terms between « and »
+    int ordinal = 0;  // the chunk's place in its document: (doc_path, ordinal) names one chunk
     int line_start = 0, line_end = 0;
     double fts_score = 0, vector_score = 0, score = 0;  // vector_score: cosine similarity
     int fts_rank = 0, vector_rank = 0;                  // 1-based; 0 = not among that component's candidates
@@ -52,5 +55,9 @@ struct Hit {
 void validate(const SearchQuery& query);
 
 std::vector<Hit> search(pqxx::connection& conn, const std::string& tenant, const SearchQuery& query, const Embedder& embedder);
+
+// The same with the query's embedding given (the text still drives full text and snippets).
+std::vector<Hit> search(pqxx::connection& conn, const std::string& tenant, const SearchQuery& query,
+                        const std::vector<float>& query_embedding);
 
 }  // namespace voltedge::rag
