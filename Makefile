@@ -86,6 +86,7 @@ bench: build up
 	build/bench/train_bench --tenant bench-train --source $(SOURCE)
 	build/bench/serve_bench --tenant bench-train
 	build/bench/embed_bench
+	build/bench/search_bench
 
 # Rewrites every C++ file as .clang-format says (the check_format test fails until it is).
 format:

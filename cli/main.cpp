@@ -191,6 +191,8 @@ int main(int argc, char** argv) {
         "retrieval", "recall@5/10, MRR, nDCG@10 of full text, vectors and hybrid search on the tenant's golden questions");
     eval_retrieval->add_option("--tenant", eval_tenant, "tenant (its index is searched)")->required();
     eval_retrieval->add_option("--golden", eval_golden, "golden set (default evaluations/golden/<tenant>/retrieval.jsonl)");
+    bool eval_per_question = false;
+    eval_retrieval->add_flag("--per-question", eval_per_question, "also each question's rank of its first relevant hit per mode");
 
     std::string train_tenant, train_config_path;
     auto* train_cmd = app.add_subcommand("train",
@@ -255,7 +257,8 @@ int main(int argc, char** argv) {
                 eval_golden.empty() ? "evaluations/golden/" + eval_tenant + "/retrieval.jsonl" : eval_golden);
             const auto embedder = rag::Embedder::load(config.model_dir.empty() ? rag::default_model_dir() : config.model_dir);
             auto conn = db::connect(config.database_url);
-            std::cout << evaluations::format_report(evaluations::evaluate_retrieval(conn, eval_tenant, golden, embedder));
+            std::cout << evaluations::format_report(evaluations::evaluate_retrieval(conn, eval_tenant, golden, embedder), golden,
+                                                    eval_per_question);
             return 0;
         }
         if (*search_cmd) {

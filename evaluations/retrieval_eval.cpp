@@ -117,6 +117,7 @@ RetrievalReport evaluate_retrieval(pqxx::connection& conn, const std::string& te
             m.recall_at_5 += s.recall_at_5 / n;
             m.recall_at_10 += s.recall_at_10 / n;
             m.mrr += s.reciprocal_rank / n;
+            m.first_relevant_rank.push_back(s.reciprocal_rank > 0 ? static_cast<int>(std::lround(1 / s.reciprocal_rank)) : 0);
             m.ndcg_at_10 += s.ndcg_at_10 / n;
             m.top_vector_score_answerable += top_cosine / n;
         }
@@ -125,7 +126,7 @@ RetrievalReport evaluate_retrieval(pqxx::connection& conn, const std::string& te
     return report;
 }
 
-std::string format_report(const RetrievalReport& r) {
+std::string format_report(const RetrievalReport& r, const std::vector<GoldenQuestion>& golden, bool per_question) {
     std::string out = fmt::format("retrieval on {} answerable questions ({} more that no document answers)\n", r.answerable,
                                   r.unanswerable);
     out += fmt::format("  {:<13} {:>9} {:>10} {:>7} {:>8}   {:>22} {:>24}\n", "mode", "recall@5", "recall@10", "MRR", "nDCG@10",
@@ -135,7 +136,19 @@ std::string format_report(const RetrievalReport& r) {
                            m.recall_at_10, m.mrr, m.ndcg_at_10,
                            m.mode == "fts" ? "-" : fmt::format("{:.3f}", m.top_vector_score_answerable),
                            m.mode == "fts" ? "-" : fmt::format("{:.3f}", m.top_vector_score_unanswerable));
-    return out;
+    if (!per_question) return out;
+    out += "\n  rank of the first relevant hit per question (- = not in the top 10):\n  id    ";
+    for (const auto& m : r.modes) out += fmt::format(" {:>13}", m.mode);
+    std::size_t i = 0;
+    for (const auto& q : golden) {
+        if (q.relevant.empty()) continue;
+        out += fmt::format("\n  {:<6}", q.id);
+        for (const auto& m : r.modes)
+            out += fmt::format(" {:>13}", m.first_relevant_rank[i] ? std::to_string(m.first_relevant_rank[i]) : "-");
+        out += "  " + q.question.substr(0, 70);
+        ++i;
+    }
+    return out + "\n";
 }
 
 }  // namespace voltedge::evaluations

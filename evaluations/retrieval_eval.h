@@ -29,6 +29,7 @@ struct ModeScores {
     std::string mode;  // fts, vector, hybrid, hybrid+rerank
     double recall_at_5 = 0, recall_at_10 = 0, mrr = 0, ndcg_at_10 = 0;
     double top_vector_score_answerable = 0, top_vector_score_unanswerable = 0;  // means of the best hit's cosine
+    std::vector<int> first_relevant_rank;  // per answerable question, in file order: 1-based, 0 = not in the top 10
 };
 
 struct RetrievalReport {
@@ -42,6 +43,8 @@ bool is_relevant(const rag::Hit& hit, const GoldenQuestion& q);
 RetrievalReport evaluate_retrieval(pqxx::connection& conn, const std::string& tenant, const std::vector<GoldenQuestion>& golden,
                                    const rag::Embedder& embedder);
 
-std::string format_report(const RetrievalReport& report);
+// `per_question`: also a line per answerable question with each mode's rank of its first relevant hit.
+std::string format_report(const RetrievalReport& report, const std::vector<GoldenQuestion>& golden = {},
+                          bool per_question = false);
 
 }  // namespace voltedge::evaluations
