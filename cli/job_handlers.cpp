@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include "cli/tenant_documents.h"
 #include "core/error.h"
 #include "db/connection.h"
 #include "features/feature_store.h"
@@ -111,16 +112,19 @@ Json promote(const Config& config, const jobs::Job& job) {
                                     job.tenant, v.tag("family").empty() ? "?" : v.tag("family"))}};
 }
 
-// The tenant's whole index: the platform's documents and code under `root`, the data dictionary, and the
-// folders given; documents indexed before but not given now are removed.
+// The tenant's whole index: the platform's documents and code under `root`, the data dictionary, the folders
+// given, and the tenant's generated documents (data-quality report, model cards, backtests); documents indexed
+// before but not given now are removed.
 Json index(const Config& config, const jobs::Job& job) {
-    const std::string root = field<std::string>(job, "root", ".");
-    std::vector<rag::SourceDocument> docs = rag::project_documents(root);
+    auto conn = db::connect(config.database_url);
+    // First: when MLflow cannot be read this throws before the index is touched; indexing without the model
+    // cards would delete the ones indexed before.
+    std::vector<rag::SourceDocument> docs = tenant_documents(config, conn, job.tenant);
+    for (auto& d : rag::project_documents(field<std::string>(job, "root", "."))) docs.push_back(std::move(d));
     docs.push_back(rag::data_dictionary());
     for (const auto& dir : field<std::vector<std::string>>(job, "paths", {}))
         for (auto& d : rag::folder_documents(dir)) docs.push_back(std::move(d));
     const rag::Embedder embedder = rag::Embedder::load(config.model_dir.empty() ? rag::default_model_dir() : config.model_dir);
-    auto conn = db::connect(config.database_url);
     double last_report = 0;
     const auto r = rag::index_documents(conn, job.tenant, docs, embedder, [&](std::size_t d, std::size_t c, double s) {
         if (s - last_report < 5) return;  // a line every 5 s on long runs

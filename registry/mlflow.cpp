@@ -3,6 +3,7 @@
 #include <fmt/chrono.h>
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <chrono>
 
 #include "core/error.h"
@@ -31,10 +32,41 @@ std::int64_t now_ms() {
     return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch()).count();
 }
 
+// Milliseconds since the epoch (MLflow's timestamps) as "YYYY-MM-DD HH:MM:SS UTC"; "" when absent.
+std::string utc_text(const Json& ms) {
+    if (!ms.is_number()) return "";
+    const std::chrono::sys_seconds t{std::chrono::seconds(ms.get<std::int64_t>() / 1000)};
+    return fmt::format("{:%Y-%m-%d %H:%M:%S} UTC", t);
+}
+
 ModelVersion to_version(const Json& v) {
-    ModelVersion mv{v.value("name", ""), v.value("version", ""), v.value("run_id", ""), v.value("status", ""), {}};
+    ModelVersion mv{v.value("name", ""), v.value("version", ""), v.value("run_id", ""), v.value("status", ""), {}, {}, {}};
     for (const auto& t : v.value("tags", Json::array())) mv.tags[t.value("key", "")] = t.value("value", "");
+    mv.created = utc_text(v.value("creation_timestamp", Json()));
     return mv;
+}
+
+RunRecord to_run_record(const Json& r) {
+    const Json& info = r.at("info");
+    const Json data = r.value("data", Json::object());
+    RunRecord rec{{info.value("run_id", ""), info.value("experiment_id", "")},
+                  info.value("run_name", ""),
+                  info.value("status", ""),
+                  utc_text(info.value("start_time", Json())),
+                  false,
+                  {},
+                  {},
+                  {}};
+    for (const auto& t : data.value("tags", Json::array())) {
+        const std::string key = t.value("key", "");
+        if (key == kChampionTag) rec.champion = t.value("value", "") == "true";
+        // MLflow's own tags and ours (voltedge.*) stay here; callers see the tags they logged.
+        if (!key.starts_with("mlflow.") && !key.starts_with("voltedge.")) rec.tags[key] = t.value("value", "");
+    }
+    for (const auto& p : data.value("params", Json::array())) rec.params[p.value("key", "")] = p.value("value", "");
+    for (const auto& m : data.value("metrics", Json::array()))
+        if (m.contains("value") && m["value"].is_number()) rec.metrics[m.value("key", "")] = m["value"].get<double>();
+    return rec;
 }
 
 // "mlflow-artifacts:/1/abc/artifacts" -> "1/abc/artifacts"
@@ -161,6 +193,28 @@ std::string Mlflow::fetch(const ModelVersion& version, const std::string& path) 
     return std::move(r.body);
 }
 
+std::vector<ModelVersion> Mlflow::versions(const std::string& tenant) {
+    const std::string name = model_name(tenant);
+    const auto model = get_or_absent("registered-models/get?name=" + http::escape(name));
+    if (!model) return {};
+    std::vector<ModelVersion> out;
+    std::string page_token;
+    do {
+        std::string path = "model-versions/search?max_results=1000&filter=" + http::escape("name = '" + name + "'");
+        if (!page_token.empty()) path += "&page_token=" + http::escape(page_token);
+        const Json j = call("GET", path, {});
+        for (const auto& v : j.value("model_versions", Json::array())) out.push_back(to_version(v));
+        page_token = j.value("next_page_token", "");
+    } while (!page_token.empty());
+    // Searched versions come without their aliases; the registered model lists them all.
+    for (const auto& a : (*model)["registered_model"].value("aliases", Json::array()))
+        for (auto& v : out)
+            if (v.version == a.value("version", "")) v.aliases.push_back(a.value("alias", ""));
+    std::sort(out.begin(), out.end(), [](const auto& a, const auto& b) { return std::stoll(a.version) < std::stoll(b.version); });
+    for (auto& v : out) std::sort(v.aliases.begin(), v.aliases.end());
+    return out;
+}
+
 // ---- experiment tracker ----
 
 std::string Mlflow::experiment(const std::string& name) {
@@ -253,6 +307,52 @@ std::vector<Run> Mlflow::unfinished_runs(const std::string& experiment_id) {
 
 std::string Mlflow::run_status(const std::string& run_id) {
     return call("GET", "runs/get?run_id=" + http::escape(run_id), {})["run"]["info"]["status"];
+}
+
+std::optional<std::string> Mlflow::find_experiment(const std::string& name) {
+    const auto j = get_or_absent("experiments/get-by-name?experiment_name=" + http::escape(name));
+    if (!j) return std::nullopt;
+    return (*j)["experiment"]["experiment_id"].get<std::string>();
+}
+
+std::vector<RunRecord> Mlflow::finished_runs(const std::string& experiment_id) {
+    std::vector<RunRecord> runs;
+    std::string page_token;
+    do {
+        Json body = {{"experiment_ids", {experiment_id}},
+                     {"filter", "attributes.status = 'FINISHED'"},
+                     {"order_by", {"attributes.start_time DESC"}},
+                     {"max_results", 1000}};
+        if (!page_token.empty()) body["page_token"] = page_token;
+        const Json j = call("POST", "runs/search", body);
+        for (const auto& r : j.value("runs", Json::array())) {
+            runs.push_back(to_run_record(r));
+            std::lock_guard lock(mutex_);
+            artifact_uris_[runs.back().run.run_id] = r["info"].value("artifact_uri", "");
+        }
+        page_token = j.value("next_page_token", "");
+    } while (!page_token.empty());
+    return runs;
+}
+
+// The server answers a missing file with HTTP 500 like any failure, so a failed download asks the folder's
+// listing whether the file is there at all.
+std::optional<std::string> Mlflow::download(const Run& run, const std::string& path) {
+    const std::string location = artifact_path(artifact_uri(run.run_id)) + "/" + path;
+    Response r = request("GET", "/api/2.0/mlflow-artifacts/artifacts/" + location, "");
+    if (r.status == 200) return std::move(r.body);
+    const auto slash = location.rfind('/');
+    const Response listing = request("GET", "/api/2.0/mlflow-artifacts/artifacts?path=" + http::escape(location.substr(0, slash)),
+                                     "");
+    const Json files = Json::parse(listing.body, nullptr, false);
+    if (listing.status == 200 && files.is_object()) {
+        const std::string name = location.substr(slash + 1);
+        const auto& list = files.value("files", Json::array());
+        if (std::none_of(list.begin(), list.end(), [&](const Json& f) { return f.value("path", "") == name; }))
+            return std::nullopt;
+    }
+    throw Error(fmt::format("downloading artifact {} of run {} failed with HTTP {}: {}", path, run.run_id, r.status, r.body),
+                "check the MLflow server's artifact store");
 }
 
 void Mlflow::delete_by_prefix(const std::string& experiment_prefix, const std::string& model_prefix) {

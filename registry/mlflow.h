@@ -26,6 +26,7 @@ public:
     std::optional<ModelVersion> alias(const std::string& tenant, const std::string& alias) override;
     void set_alias(const std::string& tenant, const std::string& alias, const std::string& version) override;
     std::string fetch(const ModelVersion& version, const std::string& path) override;
+    std::vector<ModelVersion> versions(const std::string& tenant) override;
 
     // ExperimentTracker
     std::string experiment(const std::string& name) override;
@@ -39,6 +40,9 @@ public:
     void fail(const Run& run, const std::string& reason) override;
     std::vector<Run> unfinished_runs(const std::string& experiment_id) override;
     std::string run_status(const std::string& run_id) override;
+    std::optional<std::string> find_experiment(const std::string& name) override;
+    std::vector<RunRecord> finished_runs(const std::string& experiment_id) override;
+    std::optional<std::string> download(const Run& run, const std::string& path) override;
 
     // Deletes experiments and registered models whose names start with `prefix` (test clean-up).
     void delete_by_prefix(const std::string& experiment_prefix, const std::string& model_prefix);

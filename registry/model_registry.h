@@ -18,6 +18,8 @@ using Tags = std::vector<std::pair<std::string, std::string>>;
 struct ModelVersion {
     std::string name, version, run_id, status;
     std::map<std::string, std::string> tags;
+    std::vector<std::string> aliases;  // filled by ModelRegistry::versions(); the single-version lookups leave it empty
+    std::string created;               // "YYYY-MM-DD HH:MM:SS UTC"
     std::string tag(const std::string& key) const {
         const auto it = tags.find(key);
         return it == tags.end() ? std::string() : it->second;
@@ -26,6 +28,23 @@ struct ModelVersion {
 
 struct Run {
     std::string run_id, experiment_id;
+};
+
+// A run as the tracker recorded it, for reports: the tags and params the caller logged (not the tracker's own).
+struct RunRecord {
+    Run run;
+    std::string name, status, started;  // started: "YYYY-MM-DD HH:MM:SS UTC"
+    bool champion = false;              // marked by ExperimentTracker::mark_champion
+    std::map<std::string, std::string> tags, params;
+    std::map<std::string, double> metrics;  // the value at the last step of each metric
+    std::string tag(const std::string& key) const { return value_of(tags, key); }
+    std::string param(const std::string& key) const { return value_of(params, key); }
+
+private:
+    static std::string value_of(const std::map<std::string, std::string>& m, const std::string& key) {
+        const auto it = m.find(key);
+        return it == m.end() ? std::string() : it->second;
+    }
 };
 
 struct Metric {
@@ -51,6 +70,9 @@ public:
     virtual void set_alias(const std::string& tenant, const std::string& alias, const std::string& version) = 0;
     // One file of a version's model folder, e.g. "bundle.json".
     virtual std::string fetch(const ModelVersion& version, const std::string& path) = 0;
+    // Every version of the tenant's forecaster, oldest first, each with the aliases pointing at it; empty when the
+    // tenant has none. Reading only: nothing is created.
+    virtual std::vector<ModelVersion> versions(const std::string& tenant) = 0;
 };
 
 class ExperimentTracker {
@@ -73,6 +95,12 @@ public:
     virtual std::vector<Run> unfinished_runs(const std::string& experiment_id) = 0;
     // "RUNNING", "FINISHED", "FAILED", ... (for operators and tests).
     virtual std::string run_status(const std::string& run_id) = 0;
+    // The experiment's id, or nullopt when there is none (unlike experiment(), nothing is created).
+    virtual std::optional<std::string> find_experiment(const std::string& name) = 0;
+    // The experiment's finished runs, newest first.
+    virtual std::vector<RunRecord> finished_runs(const std::string& experiment_id) = 0;
+    // One file `upload` stored for the run; nullopt when the run has no such file.
+    virtual std::optional<std::string> download(const Run& run, const std::string& path) = 0;
 };
 
 // Resolves a version number or an alias ("staging") of the tenant's forecaster.

@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <array>
 #include <chrono>
 #include <filesystem>
 #include <set>
@@ -54,6 +55,14 @@ double peak_threshold(const Vector& y) {
 Vector peak_labels(const Vector& y, double threshold) { return (y.array() >= threshold).cast<double>(); }
 
 std::vector<double> to_std(const Vector& v) { return {v.data(), v.data() + v.size()}; }
+
+constexpr std::array<const char*, 3> kBaselines = {"persistence", "seasonal_naive_24", "seasonal_naive_168"};
+
+// Scored on load (MAE, RMSE, ...): the regressor families, and the baselines, which are no family at all.
+bool scored_on_load(std::string_view model) {
+    return models::is_regressor(model) ||
+           std::any_of(kBaselines.begin(), kBaselines.end(), [&](const char* b) { return model == b; });
+}
 
 class Trainer {
 public:
@@ -158,7 +167,7 @@ private:
 
     void score_baselines() {
         for (const auto& hd : horizons_)
-            for (const char* name : {"persistence", "seasonal_naive_24", "seasonal_naive_168"}) {
+            for (const char* name : kBaselines) {
                 std::vector<std::vector<double>> predicted;
                 for (const Split& s : hd.splits) {
                     const Rows r = rows_between(hd.design, s.test_begin, s.test_end);
@@ -263,7 +272,7 @@ private:
             if (s.model != family && !(baseline && models::is_regressor(family))) continue;
             const bool whole = s.split < 0;
             const auto when = [&](Minute m) { return whole ? std::string() : format_minute(m); };
-            const bool cls = !s.model.empty() && !models::is_regressor(s.model);
+            const bool cls = !scored_on_load(s.model);
             csv += fmt::format("{},{},{},{},{},{},{},{},", s.model, s.horizon, whole ? "all" : std::to_string(s.split),
                                when(s.bounds.train_begin), when(s.bounds.train_end), when(s.bounds.test_begin),
                                when(s.bounds.test_end), cls ? s.classification.n : s.regression.n);
@@ -283,7 +292,7 @@ private:
             auto add = [&](const char* name, double v) {
                 if (std::isfinite(v)) out.push_back({prefix + name + suffix, v, step});
             };
-            if (models::is_regressor(model)) {
+            if (scored_on_load(model)) {
                 add("mae", s.regression.mae);
                 add("rmse", s.regression.rmse);
                 add("mape", s.regression.mape);
@@ -297,6 +306,18 @@ private:
             }
         }
         return out;
+    }
+
+    // The target hours the final models are fitted on (each horizon's every complete row), for model cards.
+    Minute first_target_hour() const {
+        Minute first = horizons_.front().design.target_hour.front();
+        for (const auto& hd : horizons_) first = std::min(first, hd.design.target_hour.front());
+        return first;
+    }
+    Minute last_target_hour() const {
+        Minute last = horizons_.front().design.target_hour.back();
+        for (const auto& hd : horizons_) last = std::max(last, hd.design.target_hour.back());
+        return last;
     }
 
     registry::Run start_run(const std::string& name) const {
@@ -319,6 +340,8 @@ private:
             {"train_hours", config_.backtest.window == "sliding" ? std::to_string(config_.backtest.train_hours) : "all"},
             {"seed", std::to_string(config_.seed)},
             {"n_features", std::to_string(feature_specs_.size())},
+            {"train_first_hour", format_minute(first_target_hour())},
+            {"train_last_hour", format_minute(last_target_hour())},
             {"feature_set_version", features::kFeatureSetVersion}};
         for (const auto& [k, v] : general)  // a family may already report one (XGBoost's seed)
             if (std::none_of(params.begin(), params.end(), [&](const auto& p) { return p.first == k; }))
@@ -391,7 +414,7 @@ private:
         const registry::Run run = start_run("baselines");
         try {
             std::vector<registry::Metric> metrics;
-            for (const char* name : {"persistence", "seasonal_naive_24", "seasonal_naive_168"})
+            for (const char* name : kBaselines)
                 for (auto m : metrics_of(name)) {
                     m.key = std::string(name) + "_" + m.key;
                     metrics.push_back(m);
@@ -487,7 +510,7 @@ std::string format_backtest_table(const TrainReport& report) {
     std::string out = fmt::format("{:<20} {:>4} {:>8} {:>8} {:>9} {:>8} {:>9}\n", "model", "h", "MAE kW", "RMSE kW", "MAPE %",
                                   "WAPE %", "skill");
     for (const auto& s : report.scores) {
-        if (s.split >= 0 || !models::is_regressor(s.model)) continue;
+        if (s.split >= 0 || !scored_on_load(s.model)) continue;
         double persistence = NAN;
         for (const auto& p : report.scores)
             if (p.model == "persistence" && p.horizon == s.horizon && p.split < 0) persistence = p.regression.mae;
@@ -495,7 +518,7 @@ std::string format_backtest_table(const TrainReport& report) {
                            s.regression.rmse, s.regression.mape, s.regression.wape, 100 * (1 - s.regression.mae / persistence));
     }
     for (const auto& s : report.scores)
-        if (s.split < 0 && !models::is_regressor(s.model))
+        if (s.split < 0 && !scored_on_load(s.model))
             out += fmt::format(
                 "{:<20} {:>4} peak-hour classifier: AUC {:.3f}  F1 {:.3f} (threshold tuned on training data)  log-loss {:.4f}\n",
                 s.model, s.horizon, s.classification.auc, s.classification.f1, s.classification.log_loss);

@@ -164,3 +164,14 @@ TEST(Models, UnknownFamilyIsAClearError) {
     const auto ok = TrainConfig::from_json(R"({"families": ["linear"], "horizons": [1, 6, 48], "fold_days": 7})", "t");
     EXPECT_EQ(ok.backtest.fold_hours, 168);
 }
+
+// The baselines are no model family, but they forecast load: the table scores them on MAE like the regressors.
+TEST(Train, BacktestTableScoresTheBaselinesOnLoad) {
+    TrainReport report;
+    report.scores.push_back({"linear", 1, -1, {}, {100, 0.5, 0.6, 10, 8}, {}});
+    report.scores.push_back({"persistence", 1, -1, {}, {100, 1.0, 1.2, 20, 16}, {}});
+    const std::string table = format_backtest_table(report);
+    EXPECT_NE(table.find("persistence"), std::string::npos) << table;
+    EXPECT_NE(table.find("+50.0%"), std::string::npos) << table;  // linear's skill: half persistence's MAE
+    EXPECT_EQ(table.find("peak-hour classifier"), std::string::npos) << table;
+}
