@@ -135,16 +135,22 @@ Json index(const Config& config, const jobs::Job& job) {
                                     {"documents_per_second", d / s},
                                     {"chunks_per_second", c / s}});
     });
+    // Past VOLTEDGE_ANN_MIN_CHUNKS the tenant's vector search gets its own HNSW index (db/migrations/007).
+    const std::string vector_search = rag::maintain_ann_index(conn, job.tenant, config.ann_min_chunks);
     return {{"documents", r.documents},
             {"indexed", r.indexed},
             {"unchanged", r.unchanged},
             {"removed", r.removed},
             {"chunks", r.chunks},
             {"seconds", r.seconds},
-            {"summary", fmt::format("index of tenant {}: {} documents ({} indexed, {} unchanged, {} removed), {} chunks embedded "
-                                    "in {:.1f} s ({:.1f} chunks/s)",
-                                    job.tenant, r.documents, r.indexed, r.unchanged, r.removed, r.chunks, r.seconds,
-                                    r.seconds > 0 ? r.chunks / r.seconds : 0.0)}};
+            {"ann_index", vector_search},
+            {"summary",
+             fmt::format("index of tenant {}: {} documents ({} indexed, {} unchanged, {} removed), {} chunks embedded "
+                         "in {:.1f} s ({:.1f} chunks/s); vector search: {}",
+                         job.tenant, r.documents, r.indexed, r.unchanged, r.removed, r.chunks, r.seconds,
+                         r.seconds > 0 ? r.chunks / r.seconds : 0.0,
+                         vector_search == "exact" || vector_search == "dropped" ? "exact scan"
+                                                                                : "HNSW index (" + vector_search + ")")}};
 }
 
 }  // namespace

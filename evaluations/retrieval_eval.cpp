@@ -99,7 +99,8 @@ RetrievalReport evaluate_retrieval(pqxx::connection& conn, const std::string& te
     for (const auto& [mode, rerank, name] :
          {Variant{rag::Mode::fts, false, "fts"}, Variant{rag::Mode::vector, false, "vector"},
           Variant{rag::Mode::hybrid, false, "hybrid"}, Variant{rag::Mode::hybrid, true, "hybrid+rerank"}}) {
-        ModeScores m{name};
+        ModeScores m;
+        m.mode = name;
         for (const auto& q : golden) {
             rag::SearchQuery query;
             query.text = q.question;

@@ -94,10 +94,6 @@ std::vector<Candidate> fts_candidates(pqxx::transaction_base& tx, const std::str
         match.push_back("fts_simple @@ q.simple::tsquery");
     }
     if (rank.empty()) return {};
-    // The chunks come from the GIN indexes (a bitmap scan). Under the LIMIT the planner may otherwise walk the
-    // tenant's rows in key order testing each until it has enough, which reads a large tenant whole when the
-    // words are rarer than it guessed (measured: 530 ms at 100,000 chunks).
-    tx.exec("SELECT set_config('enable_indexscan', 'off', true), set_config('enable_seqscan', 'off', true)");
     const std::string sql =
         fmt::format("WITH q AS (SELECT $2::text AS english, $3::text AS simple) "
                     "SELECT doc_path, ordinal, score FROM (SELECT doc_path, ordinal, {} AS score FROM rag_chunks, q "
@@ -106,7 +102,6 @@ std::vector<Candidate> fts_candidates(pqxx::transaction_base& tx, const std::str
     std::vector<Candidate> out;
     for (const auto& row : tx.exec_params(sql, tenant, words.english, words.simple, q.candidates))
         out.push_back({row[0].as<std::string>(), row[1].as<int>(), row[2].as<double>()});
-    tx.exec("SELECT set_config('enable_indexscan', 'on', true), set_config('enable_seqscan', 'on', true)");
     return out;
 }
 

@@ -10,7 +10,7 @@
 -- The index job calls this with its threshold, as the tenant (app.tenant_id), after indexing documents. It
 -- runs as the table's owner (creating an index needs ownership; voltedge_app has none) and only for the tenant
 -- of the calling transaction. CREATE INDEX (not CONCURRENTLY: a function runs inside a transaction) holds a
--- SHARE lock for the build, about a minute for 100,000 chunks on 2 cores: searches go on, other tenants'
+-- SHARE lock for the build, 2.5 minutes for 100,000 chunks on 2 cores (search_bench): searches go on, other tenants'
 -- index writes wait. It happens once, when the tenant crosses the threshold; later inserts update the graph.
 -- A tenant that falls below half the threshold loses its index (hysteresis: no rebuild churn at the line).
 --
