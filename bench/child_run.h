@@ -1,14 +1,18 @@
 #pragma once
 // Runs the voltedge binary as a child process and measures it as a user would see it: wall time and the
-// child's peak resident set size.
+// child's peak resident set size. Also: a shell command's output.
 #include <fcntl.h>
 #include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <cctype>
 #include <chrono>
+#include <cstdio>
 #include <string>
 #include <vector>
+
+#include "core/error.h"
 
 namespace voltedge::bench {
 
@@ -37,6 +41,18 @@ inline ChildRun run_child(std::vector<std::string> args, const std::string& stde
     struct rusage usage {};
     wait4(pid, &status, 0, &usage);
     return {std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count(), usage.ru_maxrss, status};
+}
+
+// What `command` prints on stdout, trailing whitespace removed; throws Error with that output when it fails.
+inline std::string output_of(const std::string& command) {
+    FILE* p = popen(command.c_str(), "r");
+    if (!p) throw Error("cannot run " + command);
+    std::string out;
+    char buf[4096];
+    while (std::size_t n = fread(buf, 1, sizeof buf, p)) out.append(buf, n);
+    if (pclose(p) != 0) throw Error(command + " failed:\n" + out);
+    while (!out.empty() && std::isspace(static_cast<unsigned char>(out.back()))) out.pop_back();
+    return out;
 }
 
 }  // namespace voltedge::bench

@@ -50,17 +50,6 @@ double percentile(std::vector<double> v, double p) {
     return v[std::min(v.size() - 1, static_cast<std::size_t>(p / 100 * static_cast<double>(v.size())))];
 }
 
-std::string output_of(const std::string& command) {
-    FILE* p = popen(command.c_str(), "r");
-    if (!p) throw Error("cannot run " + command);
-    std::string out;
-    char buf[4096];
-    while (std::size_t n = fread(buf, 1, sizeof buf, p)) out.append(buf, n);
-    if (pclose(p) != 0) throw Error(command + " failed:\n" + out);
-    while (!out.empty() && std::isspace(static_cast<unsigned char>(out.back()))) out.pop_back();
-    return out;
-}
-
 void expect_success(const bench::ChildRun& run, const std::string& what) {
     if (run.status != 0) throw Error(what + " failed (exit status " + std::to_string(run.status) + ")");
 }
@@ -338,7 +327,7 @@ int main(int argc, char** argv) {
         fmt::print("        {:>8}  {:>8}  {:>8}  {:>8}  {:>8}  {:>6}\n", "chunks", "requests", "p50 ms", "p95 ms", "p99 ms",
                    "errors");
         for (std::size_t t : {std::size_t{0}, std::size_t{4}, std::size_t{6}}) {
-            const std::string key = output_of(fmt::format("{} tenant key bench-t{:02d} 2>/dev/null", voltedge_bin, t));
+            const std::string key = bench::output_of(fmt::format("{} tenant key bench-t{:02d} 2>/dev/null", voltedge_bin, t));
             server.measure(key, questions, api_rounds, sizes[t]);
         }
         return 0;

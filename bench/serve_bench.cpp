@@ -37,21 +37,6 @@ namespace {
     std::exit(1);
 }
 
-std::string output_of(const std::string& command) {
-    FILE* p = popen(command.c_str(), "r");
-    if (!p) fail("cannot run " + command);
-    std::string out;
-    char buf[4096];
-    while (std::size_t n = fread(buf, 1, sizeof buf, p)) out.append(buf, n);
-    if (pclose(p) != 0) fail(command + " failed:\n" + out);
-    return out;
-}
-
-std::string trimmed(std::string s) {
-    while (!s.empty() && std::isspace(static_cast<unsigned char>(s.back()))) s.pop_back();
-    return s;
-}
-
 class Server {
 public:
     // Ready when the tenant of `key` is served (models load in the background, so /readyz is not enough).
@@ -121,8 +106,8 @@ Load run_wrk(const std::string& script, int port, int connections, int seconds, 
              pid_t server = 0) {
     const double server_before = server ? cpu_seconds_of(server) : 0, wrk_before = children_cpu_seconds();
     const auto started = std::chrono::steady_clock::now();
-    const std::string out = output_of(fmt::format("wrk -t1 -c{} -d{}s --timeout 5s -s {} http://127.0.0.1:{}{} 2>&1", connections,
-                                                  seconds, script, port, path));
+    const std::string out = bench::output_of(fmt::format("wrk -t1 -c{} -d{}s --timeout 5s -s {} http://127.0.0.1:{}{} 2>&1",
+                                                         connections, seconds, script, port, path));
     Load l;
     std::smatch m;
     if (std::regex_search(out, m, std::regex(R"(Requests/sec:\s+([\d.]+))"))) l.rps = std::stod(m[1]);
@@ -195,7 +180,7 @@ void print(const std::string& name, const Load& l) {
 
 }  // namespace
 
-int main(int argc, char** argv) {
+int run(int argc, char** argv) {
     CLI::App app{"Serving benchmark"};
     std::string tenant = "bench-train";
     int port = 58091, seconds = 10, connections = 64;
@@ -209,9 +194,9 @@ int main(int argc, char** argv) {
     CLI11_PARSE(app, argc, argv);
 
     const std::string bin = VOLTEDGE_BIN;
-    output_of(bin + " promote --tenant " + tenant + " --version staging 2>&1");
-    const std::string key = trimmed(output_of(bin + " tenant key " + tenant + " 2>/dev/null"));
-    const std::string admin = trimmed(output_of(bin + " tenant key " + tenant + " --admin 2>/dev/null"));
+    bench::output_of(bin + " promote --tenant " + tenant + " --version staging 2>&1");
+    const std::string key = bench::output_of(bin + " tenant key " + tenant + " 2>/dev/null");
+    const std::string admin = bench::output_of(bin + " tenant key " + tenant + " --admin 2>/dev/null");
 
     const std::string script = fmt::format("/tmp/voltedge-serve-bench-{}.lua", getpid());
     std::ofstream(script) << "wrk.method = \"POST\"\n"
@@ -308,4 +293,12 @@ int main(int argc, char** argv) {
     std::remove(script.c_str());
     std::remove(log.c_str());
     return 0;
+}
+
+int main(int argc, char** argv) {
+    try {
+        return run(argc, argv);
+    } catch (const std::exception& e) {
+        fail(e.what());
+    }
 }
