@@ -31,6 +31,10 @@ public:
         if (run_child({VOLTEDGE_BIN, "migrate"}, "/dev/null").status != 0) throw Error("migrating " + name_ + " failed");
     }
     ~ScratchDatabase() {
+        if (keep_) {
+            std::fprintf(stderr, "kept database %s (DROP DATABASE %s WITH (FORCE) when done)\n", name_.c_str(), name_.c_str());
+            return;
+        }
         try {
             exec_admin("DROP DATABASE IF EXISTS " + name_ + " WITH (FORCE)");
         } catch (const std::exception& e) {
@@ -38,6 +42,8 @@ public:
         }
     }
     const Config& config() const { return config_; }
+    // Leaves the database in place for a look at what was measured.
+    void keep() { keep_ = true; }
 
     // Flushes dirty pages so a run does not pay for the previous one's writes (superuser only; else skipped).
     void checkpoint() const {
@@ -60,6 +66,7 @@ private:
     }
     Config base_, config_;
     std::string name_;
+    bool keep_ = false;
 };
 
 }  // namespace voltedge::bench

@@ -255,16 +255,19 @@ int main(int argc, char** argv) {
     std::string golden_file = std::string(VOLTEDGE_SOURCE_DIR) + "/evaluations/golden/demo/retrieval.jsonl";
     std::size_t largest = 100'000, api_rounds = 3;
     int port = 58190;
+    bool keep_database = false;
     app.add_option("--golden", golden_file, "questions used as queries");
     app.add_option("--largest", largest, "chunks of the largest tenant (the others scale down from it)");
     app.add_option("--api-rounds", api_rounds, "times each question is asked through /search per tenant");
     app.add_option("--port", port, "port for the API under test");
+    app.add_flag("--keep-database", keep_database, "leave the scratch database in place (its name goes to stderr)");
     app.add_option("--voltedge", voltedge_bin, "the voltedge binary measured")->capture_default_str();
     CLI11_PARSE(app, argc, argv);
     std::setvbuf(stdout, nullptr, _IOLBF, 0);  // progress shows as it happens, also into a file
 
     try {
-        const bench::ScratchDatabase scratch(Config::load(), "search_bench");
+        bench::ScratchDatabase scratch(Config::load(), "search_bench");
+        if (keep_database) scratch.keep();
         const Config& config = scratch.config();
         // index: the project's tree, first from empty, then unchanged.
         expect_success(bench::run_child({voltedge_bin, "tenant", "create", "bench-tree"}, "/dev/null"), "tenant create");

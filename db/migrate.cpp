@@ -47,6 +47,7 @@ void ensure_role(pqxx::work& tx, const std::string& role, const std::string& att
 void ensure_roles(pqxx::work& tx, const Login& app_login) {
     ensure_role(tx, "voltedge_owner", "NOLOGIN NOSUPERUSER NOBYPASSRLS");
     ensure_role(tx, "voltedge_key_resolver", "NOLOGIN NOSUPERUSER BYPASSRLS");
+    ensure_role(tx, "voltedge_searcher", "NOLOGIN NOSUPERUSER BYPASSRLS");
     const bool app_is_group = app_login.user == "voltedge_app";
     ensure_role(tx, "voltedge_app",
                 app_is_group ? "LOGIN NOSUPERUSER NOBYPASSRLS PASSWORD " + tx.quote(app_login.password)
@@ -64,6 +65,7 @@ void ensure_roles(pqxx::work& tx, const Login& app_login) {
     // Extensions need the admin (a superuser, or a cloud database's admin role); the migrations use them.
     tx.exec("CREATE EXTENSION IF NOT EXISTS vector");
     tx.exec("CREATE EXTENSION IF NOT EXISTS pg_trgm");
+    tx.exec("CREATE EXTENSION IF NOT EXISTS btree_gin");
     tx.exec(R"(CREATE TABLE IF NOT EXISTS schema_migrations (
                  version text PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now()))");
     tx.exec("ALTER TABLE schema_migrations OWNER TO voltedge_owner");
@@ -83,6 +85,17 @@ void hand_resolver_to_its_role(pqxx::work& tx) {
     tx.exec("GRANT SELECT ON api_keys TO voltedge_key_resolver");
     if (scoped) tx.exec("GRANT SELECT ON operator_keys TO voltedge_key_resolver");
     tx.exec(std::string("ALTER FUNCTION ") + function + " OWNER TO voltedge_key_resolver");
+}
+
+// rag_text_candidates (008) reads one tenant's chunks with row-level security bypassed, so that its full-text
+// match can use the GIN indexes; it filters by the calling transaction's tenant itself. Its role may read
+// rag_chunks and nothing else.
+void hand_text_search_to_its_role(pqxx::work& tx) {
+    if (!tx.exec("SELECT to_regprocedure('rag_text_candidates(tsquery, tsquery, text, text, int, int)') IS NOT NULL")[0][0]
+             .as<bool>())
+        return;
+    tx.exec("GRANT SELECT ON rag_chunks TO voltedge_searcher");
+    tx.exec("ALTER FUNCTION rag_text_candidates(tsquery, tsquery, text, text, int, int) OWNER TO voltedge_searcher");
 }
 
 }  // namespace
@@ -115,6 +128,7 @@ MigrationReport migrate(const std::string& admin_url, const std::string& app_url
         tx.exec_params("INSERT INTO schema_migrations (version) VALUES ($1)", m.version);
         tx.exec("RESET ROLE");
         hand_resolver_to_its_role(tx);
+        hand_text_search_to_its_role(tx);
         tx.commit();
         report.applied.push_back(m.version);
         log_info("migration_applied", {{"version", m.version}});

@@ -4,6 +4,7 @@
 #include <fmt/ranges.h>
 
 #include <algorithm>
+#include <future>
 #include <map>
 #include <tuple>
 
@@ -17,7 +18,7 @@ constexpr double kRrfK = 60;
 constexpr int kEfSearch = 200;            // search_bench: recall@10 against exact per tenant size
 constexpr std::size_t kRerankDepth = 30;  // fused hits the lexical re-rank reorders
 constexpr double kRerankWeight = 0.1;     // per exact match (best fused score = 1); golden set: 0.1 beat 0.05, 0.2
-constexpr long kRankBudget = 1500;        // chunks to rank per text-search configuration (see informative_words)
+constexpr long kRankBudget = 400;         // chunks to rank per text-search configuration (see informative_words)
 constexpr long kRankCap = 3000;           // chunks ranked at most; a tenant this small ranks every word
 
 struct Candidate {
@@ -81,26 +82,16 @@ FullTextQuery informative_words(pqxx::transaction_base& tx, const std::string& t
 
 // Any of the chosen words, not all of them: a question rarely contains every word of its answer. ts_rank_cd
 // ranks chunks holding more of them, closer together, higher. At most kRankCap chunks are ranked (reached only
-// when even the rarest word is that common), so the cost stays bounded in any tenant.
+// when even the rarest word is that common), so the cost stays bounded in any tenant. The query runs in
+// rag_text_candidates (db/migrations/008): under row-level security no GIN index could serve it.
 std::vector<Candidate> fts_candidates(pqxx::transaction_base& tx, const std::string& tenant, const SearchQuery& q) {
     const FullTextQuery words = informative_words(tx, tenant, q.text);
-    std::vector<std::string> rank, match;
-    if (!words.english.empty()) {
-        rank.push_back("ts_rank_cd(fts_english, q.english::tsquery)");
-        match.push_back("fts_english @@ q.english::tsquery");
-    }
-    if (!words.simple.empty()) {
-        rank.push_back("ts_rank_cd(fts_simple, q.simple::tsquery)");
-        match.push_back("fts_simple @@ q.simple::tsquery");
-    }
-    if (rank.empty()) return {};
-    const std::string sql =
-        fmt::format("WITH q AS (SELECT $2::text AS english, $3::text AS simple) "
-                    "SELECT doc_path, ordinal, score FROM (SELECT doc_path, ordinal, {} AS score FROM rag_chunks, q "
-                    "WHERE tenant_id = $1 AND ({}){} LIMIT {}) c ORDER BY score DESC, doc_path, ordinal LIMIT $4",
-                    fmt::join(rank, " + "), fmt::join(match, " OR "), filters(tx, q), kRankCap);
+    if (words.english.empty() && words.simple.empty()) return {};
+    const auto or_null = [](const std::string& s) { return s.empty() ? std::nullopt : std::optional<std::string>(s); };
     std::vector<Candidate> out;
-    for (const auto& row : tx.exec_params(sql, tenant, words.english, words.simple, q.candidates))
+    for (const auto& row :
+         tx.exec_params("SELECT doc_path, ordinal, score FROM rag_text_candidates($1, $2, $3, $4, $5, $6)",
+                        or_null(words.english), or_null(words.simple), q.kind, q.path_prefix, kRankCap, q.candidates))
         out.push_back({row[0].as<std::string>(), row[1].as<int>(), row[2].as<double>()});
     return out;
 }
@@ -193,6 +184,16 @@ std::string text_array(const std::vector<std::string>& items) {
     return out + "}";
 }
 
+// The hits' chunks as two text[] literals, doc paths and ordinals, for `unnest($a::text[], $b::int[])`.
+std::pair<std::string, std::string> chunk_keys(const std::vector<Hit>& hits) {
+    std::vector<std::string> paths, ordinals;
+    for (const auto& h : hits) {
+        paths.push_back(h.doc_path);
+        ordinals.push_back(std::to_string(h.ordinal));
+    }
+    return {text_array(paths), text_array(ordinals)};
+}
+
 // The query's words as written, lower-cased, split at anything but letters, digits and '_' (so identifiers
 // such as set_tenant stay whole).
 std::vector<std::string> query_words(const std::string& text) {
@@ -235,16 +236,12 @@ int lexical_matches(const std::vector<std::string>& words, const std::string& do
 // kRerankWeight per exact match (lexical_matches). `voltedge eval retrieval` measures what it does.
 void lexical_rerank(pqxx::transaction_base& tx, const std::string& tenant, const SearchQuery& q, std::vector<Hit>& hits) {
     if (hits.empty()) return;
-    std::vector<std::string> paths, ordinals;
-    for (const auto& h : hits) {
-        paths.push_back(h.doc_path);
-        ordinals.push_back(std::to_string(h.ordinal));
-    }
+    const auto [paths, ordinals] = chunk_keys(hits);
     std::map<Key, std::string> content;
     for (const auto& row : tx.exec_params("SELECT c.doc_path, c.ordinal, c.content FROM rag_chunks c "
                                           "JOIN unnest($2::text[], $3::int[]) AS h(doc_path, ordinal) USING (doc_path, ordinal) "
                                           "WHERE c.tenant_id = $1",
-                                          tenant, text_array(paths), text_array(ordinals)))
+                                          tenant, paths, ordinals))
         content[{row[0].as<std::string>(), row[1].as<int>()}] = row[2].as<std::string>();
     const auto words = query_words(q.text);
     const double best = hits.front().score > 0 ? hits.front().score : 1;
@@ -253,23 +250,23 @@ void lexical_rerank(pqxx::transaction_base& tx, const std::string& tenant, const
     std::stable_sort(hits.begin(), hits.end(), [](const Hit& a, const Hit& b) { return a.score > b.score; });
 }
 
-// Path, revision, span, section and a snippet with the query's words marked, for the hits only.
-void add_details(pqxx::transaction_base& tx, const std::string& query, std::vector<Hit>& hits) {
-    for (auto& h : hits) {
-        const auto row =
-            tx.exec_params1("SELECT revision, kind, line_start, line_end, section, "
-                            "ts_headline('english', content, " +
-                                any_word("english") +
-                                ", "
-                                "'StartSel=«, StopSel=», MaxWords=35, MinWords=12, MaxFragments=2, FragmentDelimiter=\" … \"') "
-                                "FROM rag_chunks WHERE doc_path = $2 AND ordinal = $3",
-                            query, h.doc_path, h.ordinal);
-        h.revision = row[0].as<std::string>();
-        h.kind = row[1].as<std::string>();
-        h.line_start = row[2].as<int>();
-        h.line_end = row[3].as<int>();
-        h.section = row[4].as<std::string>();
-        h.snippet = row[5].as<std::string>();
+// Path, revision, span, section and a snippet with the query's words marked, for the hits only: one query.
+void add_details(pqxx::transaction_base& tx, const std::string& tenant, const std::string& query, std::vector<Hit>& hits) {
+    if (hits.empty()) return;
+    const auto [paths, ordinals] = chunk_keys(hits);
+    const std::string sql = "SELECT h.i, revision, kind, line_start, line_end, section, ts_headline('english', content, " +
+                            any_word("english") +
+                            ", 'StartSel=«, StopSel=», MaxWords=35, MinWords=12, MaxFragments=2, FragmentDelimiter=\" … \"') "
+                            "FROM unnest($2::text[], $3::int[]) WITH ORDINALITY AS h(doc_path, ordinal, i) "
+                            "JOIN rag_chunks c ON c.tenant_id = $4 AND c.doc_path = h.doc_path AND c.ordinal = h.ordinal";
+    for (const auto& row : tx.exec_params(sql, query, paths, ordinals, tenant)) {
+        Hit& h = hits.at(row[0].as<std::size_t>() - 1);
+        h.revision = row[1].as<std::string>();
+        h.kind = row[2].as<std::string>();
+        h.line_start = row[3].as<int>();
+        h.line_end = row[4].as<int>();
+        h.section = row[5].as<std::string>();
+        h.snippet = row[6].as<std::string>();
     }
 }
 
@@ -291,26 +288,40 @@ void validate(const SearchQuery& q) {
         throw BadQuery("candidates", fmt::format("candidates is {}; it must be k..1000", q.candidates));
 }
 
-std::vector<Hit> search(pqxx::connection& conn, const std::string& tenant, const SearchQuery& query, const Embedder& embedder) {
-    validate(query);
-    return search(conn, tenant, query, query.mode == Mode::fts ? std::vector<float>() : embedder.embed(query.text));
-}
+namespace {
 
-std::vector<Hit> search(pqxx::connection& conn, const std::string& tenant, const SearchQuery& query,
-                        const std::vector<float>& query_embedding) {
-    validate(query);
-    const std::string embedding = query.mode == Mode::fts ? "" : vector_literal(query_embedding);
+// `embedding` is waited for only once the full-text candidates are in (an embedding computed meanwhile on
+// another thread overlaps the database's work).
+std::vector<Hit> run(pqxx::connection& conn, const std::string& tenant, const SearchQuery& query,
+                     std::future<std::vector<float>> embedding) {
     return db::with_tenant(conn, tenant, [&](pqxx::transaction_base& tx) {
         const auto fts = query.mode == Mode::vector ? std::vector<Candidate>() : fts_candidates(tx, tenant, query);
-        const auto vec = query.mode == Mode::fts ? std::vector<Candidate>() : vector_candidates(tx, tenant, query, embedding);
+        const auto vec = query.mode == Mode::fts ? std::vector<Candidate>()
+                                                 : vector_candidates(tx, tenant, query, vector_literal(embedding.get()));
         auto hits = fuse(query, fts, vec);
         if (query.rerank) {
             lexical_rerank(tx, tenant, query, hits);
             hits.resize(std::min(hits.size(), static_cast<std::size_t>(query.k)));
         }
-        add_details(tx, query.text, hits);
+        add_details(tx, tenant, query.text, hits);
         return hits;
     });
+}
+
+}  // namespace
+
+std::vector<Hit> search(pqxx::connection& conn, const std::string& tenant, const SearchQuery& query, const Embedder& embedder) {
+    validate(query);
+    if (query.mode == Mode::fts) return search(conn, tenant, query, std::vector<float>());
+    return run(conn, tenant, query, std::async(std::launch::async, [&] { return embedder.embed(query.text); }));
+}
+
+std::vector<Hit> search(pqxx::connection& conn, const std::string& tenant, const SearchQuery& query,
+                        const std::vector<float>& query_embedding) {
+    validate(query);
+    std::promise<std::vector<float>> given;
+    given.set_value(query_embedding);
+    return run(conn, tenant, query, given.get_future());
 }
 
 }  // namespace voltedge::rag

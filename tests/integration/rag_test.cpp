@@ -147,6 +147,40 @@ TEST_F(RagTest, ATenantsChunksAreInvisibleToAnother) {
                  pqxx::sql_error);
 }
 
+// Full-text candidates come from rag_text_candidates (db/migrations/008), which bypasses row-level security to
+// use the GIN indexes: it must filter by the calling transaction's tenant itself, and its role read nothing but
+// the chunks.
+TEST_F(RagTest, FullTextCandidatesComeOnlyFromTheCallingTenant) {
+    const std::string a = test::new_tenant("rag-fts-a"), b = test::new_tenant("rag-fts-b");
+    index(a, {{"private/plan.md", "tenant_doc", "r1", "# Plan\nThe zanzibar substation upgrade is scheduled for March.\n"}});
+    index(b, kDocs);
+    const std::string zanzibar = "SELECT * FROM rag_text_candidates('zanzibar', 'zanzibar', NULL, '', 100, 10)";
+    EXPECT_EQ(test::count_as_app(conn, a, zanzibar), 1);
+    EXPECT_EQ(test::count_as_app(conn, b, zanzibar), 0);
+    EXPECT_THROW(test::count_as_app(conn, "", zanzibar), pqxx::sql_error);  // no tenant set: refused
+    EXPECT_EQ(test::count_as_app(conn, a, "SELECT * FROM rag_text_candidates('zanzibar', NULL, 'code', '', 100, 10)"), 0);
+    EXPECT_EQ(test::count_as_app(conn, a, "SELECT * FROM rag_text_candidates(NULL, 'zanzibar', NULL, 'public/', 100, 10)"), 0);
+    EXPECT_EQ(test::count_as_app(conn, a, "SELECT * FROM rag_text_candidates(NULL, NULL, NULL, '', 100, 10)"), 0);
+
+    rag::SearchQuery q;
+    q.text = "zanzibar substation";
+    q.mode = rag::Mode::fts;
+    q.kind = "tenant_doc";
+    q.path_prefix = "private/";
+    ASSERT_EQ(rag::search(conn, a, q, *embedder).size(), 1u);
+    EXPECT_TRUE(rag::search(conn, b, q, *embedder).empty());
+
+    auto admin = db::connect(test::config().database_admin_url);
+    pqxx::read_transaction tx(admin);
+    EXPECT_EQ(
+        tx.exec1("SELECT pg_get_userbyid(proowner) FROM pg_proc WHERE proname = 'rag_text_candidates'")[0].as<std::string>(),
+        "voltedge_searcher");
+    EXPECT_EQ(tx.exec1("SELECT string_agg(table_name || ' ' || privilege_type, ', ') FROM information_schema.role_table_grants "
+                       "WHERE grantee = 'voltedge_searcher'")[0]
+                  .as<std::string>(),
+              "rag_chunks SELECT");
+}
+
 TEST_F(RagTest, BadQueriesNameTheField) {
     const auto field_of = [](rag::SearchQuery q) {
         try {
@@ -278,9 +312,8 @@ TEST_F(RagTest, ALargeTenantGetsItsOwnAnnIndexAndTermCounts) {
 }
 
 // Relevance regression: the project's own tree indexed as `make index` does, scored on the golden set. Hybrid
-// must beat both components on MRR and nDCG@10 and full text on recall@10. On recall@10 it beat vectors alone
-// until this tree gained many chunks about search itself (README, search_bench, migration 007), which now
-// compete for the search questions: measured 0.647 against 0.668, so it must stay within 0.03 of vectors.
+// must beat both components on recall@10, MRR and nDCG@10 (measured: recall@10 0.687 against 0.653 for vectors
+// and 0.550 for full text).
 TEST_F(RagTest, HybridBeatsBothComponentsOnTheGoldenSet) {
     const std::string t = test::new_tenant("rag-golden");
     auto docs = rag::project_documents(VOLTEDGE_SOURCE_DIR);
@@ -298,15 +331,15 @@ TEST_F(RagTest, HybridBeatsBothComponentsOnTheGoldenSet) {
     EXPECT_GE(report.answerable, 40u);
     EXPECT_GE(report.unanswerable, 10u);
     EXPECT_GT(hybrid.recall_at_10, fts.recall_at_10);
-    EXPECT_GE(hybrid.recall_at_10, vector.recall_at_10 - 0.03);
+    EXPECT_GT(hybrid.recall_at_10, vector.recall_at_10);
     EXPECT_GT(hybrid.mrr, fts.mrr);
     EXPECT_GT(hybrid.mrr, vector.mrr);
     EXPECT_GT(hybrid.ndcg_at_10, fts.ndcg_at_10);
     EXPECT_GT(hybrid.ndcg_at_10, vector.ndcg_at_10);
     EXPECT_GE(hybrid.recall_at_10, 0.62);
     EXPECT_GE(hybrid.mrr, 0.65);
-    // The lexical re-rank is kept for what it measured: more answers in the top 10 (0.668 against 0.647) and a
-    // better nDCG@10, the first answer a little lower (MRR 0.675 against 0.701).
+    // The lexical re-rank is kept for what it measured: more answers in the top 10 (0.720 against 0.687) and a
+    // better nDCG@10, the first answer a little lower (MRR 0.669 against 0.700).
     EXPECT_GT(reranked.recall_at_10, hybrid.recall_at_10);
     EXPECT_GE(reranked.ndcg_at_10, hybrid.ndcg_at_10);
     // Questions nothing answers look less like their best hit than answered ones do (what abstention will use).
