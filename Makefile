@@ -79,6 +79,7 @@ demo: ingest
 	scripts/api-sample $(TENANT)
 	$(MAKE) --no-print-directory index
 	$(BIN) search --tenant $(TENANT) --k 5 "how is row level security enforced"
+	scripts/ask-sample $(TENANT)
 
 bench: build up
 	$(BIN) migrate

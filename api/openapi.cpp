@@ -102,6 +102,42 @@ constexpr const char* kDocument = R"json({
           "request_id": {"type": "string", "description": "The request that made the prediction."}
         }
       },
+      "AskRequest": {
+        "type": "object", "required": ["question"], "additionalProperties": false,
+        "properties": {
+          "question": {"type": "string", "minLength": 1, "maxLength": 1000, "pattern": "[^ \\t\\r\\n]"},
+          "thread_id": {"type": "string", "description": "A follow-up question in this thread (a UUID from an earlier answer); leave out to start a thread.",
+            "pattern": "^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"},
+          "max_citations": {"type": "integer", "minimum": 1, "maximum": 10, "description": "At most this many answer sentences, each citing one chunk (default 3)."},
+          "backend": {"type": "string", "enum": ["graph", "chain", "minimal"], "description": "Default: the server's AGENT_BACKEND."}}
+      },
+      "AskResponse": {
+        "type": "object",
+        "required": ["request_id", "tenant_id", "thread_id", "status", "answer", "citations", "abstained", "reason", "intent", "tool_calls", "backend", "composer", "tokens", "cost_usd", "steps"],
+        "properties": {
+          "request_id": {"type": "string"}, "tenant_id": {"type": "string"}, "thread_id": {"type": "string"},
+          "status": {"type": "string", "enum": ["answered", "abstained", "awaiting_approval"]},
+          "answer": {"type": "string", "description": "Sentences quoted from the evidence, each followed by its citation marker [n]; or ABSTAIN: and the reason."},
+          "citations": {"type": "array", "items": {"type": "object", "required": ["marker", "chunk_id", "doc_path", "revision", "line_start", "line_end", "quote"],
+            "properties": {"marker": {"type": "integer"}, "chunk_id": {"type": "string", "description": "doc_path#ordinal"}, "doc_path": {"type": "string"},
+              "revision": {"type": "string"}, "line_start": {"type": "integer"}, "line_end": {"type": "integer"}, "quote": {"type": "string", "description": "The evidence the answer quotes."}}}},
+          "abstained": {"type": "boolean"}, "reason": {"type": ["string", "null"]},
+          "intent": {"type": "string", "enum": ["documentation", "data", "action"]},
+          "tool_calls": {"type": "array", "items": {"type": "object"}},
+          "backend": {"type": "string", "enum": ["graph", "chain", "minimal"]}, "composer": {"type": "string"},
+          "tokens": {"type": "object", "properties": {"prompt": {"type": "integer"}, "completion": {"type": "integer"}}},
+          "cost_usd": {"type": "number"},
+          "steps": {"type": "array", "items": {"type": "object", "properties": {"node": {"type": "string"}, "ms": {"type": "number"}}}}}
+      },
+      "AgentThread": {
+        "type": "object", "required": ["thread_id", "question", "backend", "status", "created_at", "updated_at", "steps"],
+        "properties": {
+          "thread_id": {"type": "string"}, "question": {"type": "string", "description": "Redacted."}, "backend": {"type": "string"},
+          "status": {"type": "string", "enum": ["running", "answered", "abstained", "awaiting_approval", "failed"]},
+          "created_at": {"type": "string"}, "updated_at": {"type": "string"},
+          "steps": {"type": "array", "items": {"type": "object", "required": ["step", "node", "at", "state"],
+            "properties": {"step": {"type": "integer"}, "node": {"type": "string"}, "at": {"type": "string"}, "state": {"type": "object", "description": "The state after the step, redacted."}}}}}
+      },
       "SearchResponse": {
         "type": "object",
         "required": ["request_id", "tenant_id", "fusion", "hits"],
@@ -218,6 +254,20 @@ constexpr const char* kDocument = R"json({
         "400": {"$ref": "#/components/responses/BadRequest"}, "401": {"$ref": "#/components/responses/Unauthorized"},
         "403": {"$ref": "#/components/responses/Forbidden"}, "422": {"$ref": "#/components/responses/Unprocessable"},
         "503": {"$ref": "#/components/responses/Unavailable"}}}},
+    "/ask": {"post": {"summary": "Ask a question about the platform: answered only from the tenant's retrieved chunks, every sentence cited, or ABSTAIN with the reason.",
+      "requestBody": {"required": true, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/AskRequest"}}}},
+      "responses": {
+        "200": {"description": "The answer (or the abstention) and the thread it is stored in.", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/AskResponse"}}}},
+        "400": {"$ref": "#/components/responses/BadRequest"}, "401": {"$ref": "#/components/responses/Unauthorized"},
+        "403": {"$ref": "#/components/responses/Forbidden"}, "404": {"$ref": "#/components/responses/NotFound"},
+        "422": {"$ref": "#/components/responses/Unprocessable"}, "503": {"$ref": "#/components/responses/Unavailable"}}}},
+    "/ask/{thread_id}": {"get": {"summary": "A thread's steps: the state after every node of the agent's graph, redacted.",
+      "parameters": [{"name": "thread_id", "in": "path", "required": true, "description": "As POST /ask returned it.",
+        "schema": {"type": "string", "pattern": "^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"}}],
+      "responses": {
+        "200": {"description": "The thread.", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/AgentThread"}}}},
+        "401": {"$ref": "#/components/responses/Unauthorized"}, "403": {"$ref": "#/components/responses/Forbidden"},
+        "404": {"$ref": "#/components/responses/NotFound"}, "503": {"$ref": "#/components/responses/Unavailable"}}}},
     "/openapi.json": {"get": {"summary": "This document.", "security": [],
       "responses": {"200": {"description": "OpenAPI 3.1.", "content": {"application/json": {"schema": {"type": "object"}}}}}}},
     "/docs": {"get": {"summary": "This document as a web page.", "security": [],

@@ -1,5 +1,6 @@
 #pragma once
 // The route groups. Each installs its routes on the server; all share the services the server owns.
+#include "agents/agent.h"
 #include "api/http_layer.h"
 #include "api/server.h"
 #include "rag/encoder.h"
@@ -13,6 +14,7 @@ struct Services {
     serving::Predictor& predictor;
     db::ConnectionPool& pool;
     const rag::Embedder* embedder;  // null when the embedding model is not installed: /search answers 503
+    const agents::Agent* agent;     // null likewise: /ask answers 503
 };
 
 // The Predictor's view of a request: its id, the tenant, and its deadline (the request timeout counted from
@@ -38,5 +40,6 @@ void install_system_routes(http::Server& server, Services& services);   // healt
 void install_predict_routes(http::Server& server, Services& services);  // predict, explain
 void install_admin_routes(http::Server& server, Services& services);    // reload
 void install_search_routes(http::Server& server, Services& services);   // search
+void install_ask_routes(http::Server& server, Services& services);      // ask, ask/{thread_id}
 
 }  // namespace voltedge::api

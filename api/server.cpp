@@ -10,9 +10,10 @@
 namespace voltedge::api {
 
 const std::vector<Route>& routes() {
-    static const std::vector<Route> r = {{"GET", "/healthz"},      {"GET", "/readyz"},  {"POST", "/predict"},
-                                         {"GET", "/explain/{id}"}, {"POST", "/reload"}, {"GET", "/metrics"},
-                                         {"GET", "/openapi.json"}, {"GET", "/docs"},    {"GET", "/search"}};
+    static const std::vector<Route> r = {{"GET", "/healthz"},      {"GET", "/readyz"},         {"POST", "/predict"},
+                                         {"GET", "/explain/{id}"}, {"POST", "/reload"},        {"GET", "/metrics"},
+                                         {"GET", "/openapi.json"}, {"GET", "/docs"},           {"GET", "/search"},
+                                         {"POST", "/ask"},         {"GET", "/ask/{thread_id}"}};
     return r;
 }
 
@@ -61,6 +62,12 @@ std::optional<rag::Embedder> load_embedder(const Config& config) {
     }
 }
 
+agents::AgentOptions agent_options(const Config& config) {
+    agents::AgentOptions o;
+    o.backend = agents::backend_from(config.agent_backend);
+    return o;
+}
+
 }  // namespace
 
 struct ApiServer::Impl {
@@ -71,6 +78,7 @@ struct ApiServer::Impl {
     registry::Mlflow registry;
     serving::Predictor predictor;
     std::optional<rag::Embedder> embedder;
+    std::optional<agents::Agent> agent;
     Services services;
     http::Server http;
     int bound_port = 0;
@@ -84,7 +92,8 @@ struct ApiServer::Impl {
           predictor(pool, registry, config.database_url, config.redis_url,
                     {options.cache, options.redis_ttl_seconds, options.preload_models, {options.model_load_timeout}}),
           embedder(load_embedder(config)),
-          services{options, keys, predictor, pool, embedder ? &*embedder : nullptr},
+          agent(embedder ? std::optional<agents::Agent>(std::in_place, *embedder, agent_options(config)) : std::nullopt),
+          services{options, keys, predictor, pool, embedder ? &*embedder : nullptr, agent ? &*agent : nullptr},
           http(transport_options(options)) {}
 };
 
@@ -99,6 +108,7 @@ void ApiServer::start() {
     install_predict_routes(s.http, s.services);
     install_admin_routes(s.http, s.services);
     install_search_routes(s.http, s.services);
+    install_ask_routes(s.http, s.services);
     s.http.on_rejection(render_rejection);
     s.http.on_response(finish_request);
     // Bind first: a port in use fails at once, before minutes of model downloads.

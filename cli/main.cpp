@@ -17,6 +17,7 @@
 #include "db/migrate.h"
 #include "evaluations/retrieval_eval.h"
 #include "jobs/job.h"
+#include "agents/agent.h"
 #include "rag/search.h"
 #include "security/tenants.h"
 
@@ -86,6 +87,25 @@ int run_search(const Config& config, const std::string& tenant, const rag::Searc
         std::cout << "    " << snippet << "\n";
     }
     return 0;
+}
+
+// The answer with its citations, or the abstention and its reason; then the steps the agent took.
+int run_ask(const Config& config, const std::string& tenant, const agents::AskRequest& request) {
+    agents::validate(request);
+    const auto embedder = rag::Embedder::load(config.model_dir.empty() ? rag::default_model_dir() : config.model_dir);
+    agents::AgentOptions options;
+    options.backend = agents::backend_from(config.agent_backend);
+    const agents::Agent agent(embedder, options);
+    auto conn = db::connect(config.database_url);
+    const auto answer = agent.ask(conn, tenant, request);
+    std::cout << answer.text << "\n";
+    for (const auto& c : answer.citations)
+        std::cout << fmt::format("  [{}] {}:{}-{} (chunk {}, rev {})\n", c.marker, c.doc_path, c.line_start, c.line_end,
+                                 c.chunk_id, c.revision.substr(0, 12));
+    std::cout << fmt::format("status {}  backend {}  thread {}\n", agents::to_string(answer.state.status),
+                             agents::to_string(answer.state.backend), answer.state.thread_id);
+    for (const auto& step : answer.state.steps) std::cout << fmt::format("  {:<9} {:>7.1f} ms\n", step.node, step.ms);
+    return answer.state.status == agents::Status::failed ? 1 : 0;
 }
 
 }  // namespace
@@ -184,6 +204,15 @@ int main(int argc, char** argv) {
     search_cmd->add_flag("--rerank", search_query.rerank,
                          "re-order the top 30 by exact matches (identifiers, file names, phrases)");
 
+    std::string ask_tenant, ask_backend;
+    agents::AskRequest ask_request;
+    auto* ask_cmd = app.add_subcommand("ask", "Ask a question: answered from the tenant's index with citations, or ABSTAIN");
+    ask_cmd->add_option("--tenant", ask_tenant, "tenant")->required();
+    ask_cmd->add_option("QUESTION", ask_request.question, "the question")->required();
+    ask_cmd->add_option("--thread", ask_request.thread_id, "a follow-up in this thread (its id from an earlier answer)");
+    ask_cmd->add_option("--backend", ask_backend, "graph, chain or minimal (default: AGENT_BACKEND)");
+    ask_cmd->add_option("--max-citations", ask_request.max_citations, "answer sentences at most (1..10)")->capture_default_str();
+
     auto* eval_cmd = app.add_subcommand("eval", "Evaluations on golden sets");
     eval_cmd->require_subcommand(1);
     std::string eval_tenant, eval_golden;
@@ -260,6 +289,10 @@ int main(int argc, char** argv) {
             std::cout << evaluations::format_report(evaluations::evaluate_retrieval(conn, eval_tenant, golden, embedder), golden,
                                                     eval_per_question);
             return 0;
+        }
+        if (*ask_cmd) {
+            if (!ask_backend.empty()) ask_request.backend = agents::backend_from(ask_backend);
+            return run_ask(config, ask_tenant, ask_request);
         }
         if (*search_cmd) {
             if (!search_kind.empty()) search_query.kind = search_kind;

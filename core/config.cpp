@@ -1,5 +1,6 @@
 #include "core/config.h"
 
+#include <algorithm>
 #include <charconv>
 #include <cstdlib>
 #include <fmt/format.h>
@@ -73,6 +74,17 @@ Setting integer(const char* group, const char* env, int Config::*field, int fall
             [field](const Config& c) { return std::to_string(c.*field); }};
 }
 
+Setting choice(const char* group, const char* env, std::string Config::*field, std::string fallback,
+               std::vector<std::string> choices, const char* help) {
+    Setting s = text(group, env, field, std::move(fallback), help);
+    s.set = [field, env, choices](Config& c, const std::string& v) {
+        if (std::find(choices.begin(), choices.end(), v) == choices.end())
+            invalid(env, v, fmt::format("it must be one of {}", fmt::join(choices, ", ")));
+        c.*field = v;
+    };
+    return s;
+}
+
 Setting on_off(const char* group, const char* env, bool Config::*field, bool fallback, const char* help) {
     return {group,
             env,
@@ -127,6 +139,8 @@ const std::vector<Setting>& schema() {
              "folder of the embedding model (model.safetensors, tokenizer.json, config.json); default .cache/models/minilm"),
         integer("retrieval", "VOLTEDGE_ANN_MIN_CHUNKS", &Config::ann_min_chunks, Config{}.ann_min_chunks, 1, 100'000'000,
                 "chunks from which a tenant's vector search uses its own HNSW index instead of an exact scan"),
+        choice("agent", "AGENT_BACKEND", &Config::agent_backend, "graph", {"graph", "chain", "minimal"},
+               "how /ask answers: the checkpointed graph, a one-pass chain, or the best evidence quoted"),
         text("identity", "VOLTEDGE_ACTOR", &Config::actor, "",
              "who the audit log names for command-line actions (default cli:$USER)"),
     };

@@ -14,4 +14,15 @@ private:
     std::string hint_;
 };
 
+// A request that cannot be run as given; `field` names the part at fault (the API answers 422 naming it).
+class FieldError : public Error {
+public:
+    FieldError(std::string field, std::string what, std::string hint = {})
+        : Error(std::move(what), std::move(hint)), field_(std::move(field)) {}
+    const std::string& field() const { return field_; }
+
+private:
+    std::string field_;
+};
+
 }  // namespace voltedge

@@ -251,15 +251,16 @@ void lexical_rerank(pqxx::transaction_base& tx, const std::string& tenant, const
 }
 
 // Path, revision, span, section and a snippet with the query's words marked, for the hits only: one query.
-void add_details(pqxx::transaction_base& tx, const std::string& tenant, const std::string& query, std::vector<Hit>& hits) {
+void add_details(pqxx::transaction_base& tx, const std::string& tenant, const SearchQuery& query, std::vector<Hit>& hits) {
     if (hits.empty()) return;
     const auto [paths, ordinals] = chunk_keys(hits);
     const std::string sql = "SELECT h.i, revision, kind, line_start, line_end, section, ts_headline('english', content, " +
                             any_word("english") +
                             ", 'StartSel=«, StopSel=», MaxWords=35, MinWords=12, MaxFragments=2, FragmentDelimiter=\" … \"') "
+                            ", CASE WHEN $5 THEN content ELSE '' END "
                             "FROM unnest($2::text[], $3::int[]) WITH ORDINALITY AS h(doc_path, ordinal, i) "
                             "JOIN rag_chunks c ON c.tenant_id = $4 AND c.doc_path = h.doc_path AND c.ordinal = h.ordinal";
-    for (const auto& row : tx.exec_params(sql, query, paths, ordinals, tenant)) {
+    for (const auto& row : tx.exec_params(sql, query.text, paths, ordinals, tenant, query.with_content)) {
         Hit& h = hits.at(row[0].as<std::size_t>() - 1);
         h.revision = row[1].as<std::string>();
         h.kind = row[2].as<std::string>();
@@ -267,6 +268,7 @@ void add_details(pqxx::transaction_base& tx, const std::string& tenant, const st
         h.line_end = row[4].as<int>();
         h.section = row[5].as<std::string>();
         h.snippet = row[6].as<std::string>();
+        h.content = row[7].as<std::string>();
     }
 }
 
@@ -303,7 +305,7 @@ std::vector<Hit> run(pqxx::connection& conn, const std::string& tenant, const Se
             lexical_rerank(tx, tenant, query, hits);
             hits.resize(std::min(hits.size(), static_cast<std::size_t>(query.k)));
         }
-        add_details(tx, tenant, query.text, hits);
+        add_details(tx, tenant, query, hits);
         return hits;
     });
 }

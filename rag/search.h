@@ -13,14 +13,9 @@
 namespace voltedge::rag {
 
 // A query that cannot be run as given; `field` names the part at fault (q, k, kind, fusion, ...).
-class BadQuery : public Error {
+class BadQuery : public FieldError {
 public:
-    BadQuery(std::string field, std::string what, std::string hint = {})
-        : Error(std::move(what), std::move(hint)), field_(std::move(field)) {}
-    const std::string& field() const { return field_; }
-
-private:
-    std::string field_;
+    using FieldError::FieldError;
 };
 
 enum class Fusion { rrf, weighted };
@@ -36,8 +31,9 @@ struct SearchQuery {
     Mode mode = Mode::hybrid;
     double fts_weight = 0.5, vector_weight = 0.5;  // for Fusion::weighted
     int candidates = 50;                           // per component, before fusion
-    bool rerank = false;  // re-order the top fused hits by exact matches (identifiers, file names, phrases)
-    bool exact = false;   // vector candidates by an exact scan even where the tenant has an ANN index
+    bool rerank = false;        // re-order the top fused hits by exact matches (identifiers, file names, phrases)
+    bool exact = false;         // vector candidates by an exact scan even where the tenant has an ANN index
+    bool with_content = false;  // each hit carries its chunk's whole text (the agent quotes from it)
 };
 
 inline constexpr int kMaxK = 50;
@@ -45,6 +41,7 @@ inline constexpr std::size_t kMaxQueryChars = 1000;
 
 struct Hit {
     std::string doc_path, revision, kind, section, snippet;  // snippet: the matched terms between « and »
+    std::string content;                                     // the chunk's text, with SearchQuery::with_content
     int ordinal = 0;  // the chunk's place in its document: (doc_path, ordinal) names one chunk
     int line_start = 0, line_end = 0;
     double fts_score = 0, vector_score = 0, score = 0;  // vector_score: cosine similarity

@@ -110,12 +110,9 @@ protected:
         redis = new PrivateRedis();
         Config config = test::config();
         config.redis_url = redis->url();
-        api::ServeOptions options;
-        options.port = 0;
-        options.threads = 16;
+        api::ServeOptions options = test::serve_options(16);
         options.db_connections = 4;
         options.key_cache_ttl = std::chrono::milliseconds(0);  // revocation takes effect at once
-        options.preload_models = false;                        // not every tenant other tests left in MLflow
         server = new api::ApiServer(config, options);
         server->start();
         for (const auto& key : {key_a, key_b}) wait_for_model(key);
@@ -269,11 +266,7 @@ TEST_F(ApiTest, RedisDownMeansDegradedNotDown) {
     predict(key_a, {{"target_hour", "2009-01-25T12:00"}});
     Config config = test::config();
     config.redis_url = redis->url();
-    api::ServeOptions options;
-    options.port = 0;
-    options.threads = 4;
-    options.preload_models = false;
-    api::ApiServer second(config, options);
+    api::ApiServer second(config, test::serve_options(4));
     second.start();
     wait_for_model(key_a, second.port());
     const Reply res = call("POST", "/predict", key_a, R"({"target_hour": "2009-01-25T12:00"})", {}, second.port());
@@ -454,11 +447,7 @@ TEST_F(ApiTest, HealthReadinessDocsAndLogs) {
     EXPECT_EQ(call("GET", "/healthz", "").body["status"], "ok");
     {
         // A server with no model loaded yet is alive but not ready, and says why.
-        api::ServeOptions options;
-        options.port = 0;
-        options.threads = 2;
-        options.preload_models = false;
-        api::ApiServer fresh(test::config(), options);
+        api::ApiServer fresh(test::config(), test::serve_options());
         fresh.start();
         const Reply r = call("GET", "/readyz", "", "", {}, fresh.port());
         EXPECT_EQ(r.status, 503);

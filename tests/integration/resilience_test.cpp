@@ -53,11 +53,8 @@ protected:
     }
 
     static api::ServeOptions options() {
-        api::ServeOptions o;
-        o.port = 0;
-        o.threads = 8;
+        api::ServeOptions o = test::serve_options(8);
         o.db_connections = 4;
-        o.preload_models = false;  // not every tenant other tests left in MLflow
         o.model_load_timeout = std::chrono::seconds(2);
         return o;
     }

@@ -5,6 +5,7 @@
 #include <string>
 #include <vector>
 
+#include "api/server.h"
 #include "core/config.h"
 
 namespace voltedge::test {
@@ -24,6 +25,16 @@ void insert_hourly_usage(const std::string& tenant, int days);
 void train_and_promote(const std::string& tenant, const std::string& family);
 
 int free_port();
+
+// Options for an API server in a test: any free port, `threads` handler threads, and no model preloaded (not
+// every tenant other tests left in MLflow has one).
+inline api::ServeOptions serve_options(int threads = 2) {
+    api::ServeOptions o;
+    o.port = 0;
+    o.threads = threads;
+    o.preload_models = false;
+    return o;
+}
 
 struct Reply {
     int status = 0;  // 0: no response

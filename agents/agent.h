@@ -1,0 +1,81 @@
+#pragma once
+// The /ask agent: answers a question about the platform only from the tenant's retrieved chunks, every
+// sentence cited, or abstains saying why. Three backends share the evidence, the composer and the critic:
+//   graph    planner -> retrieve -> solve -> critic -> end, a checkpoint after every node (agents/graph.h);
+//   chain    retrieve, compose and check in one step;
+//   minimal  the best evidence's best sentence, quoted.
+#include <optional>
+#include <pqxx/pqxx>
+#include <string>
+#include <vector>
+
+#include "agents/state.h"
+#include "core/error.h"
+#include "rag/encoder.h"
+
+namespace voltedge::agents {
+
+inline constexpr std::size_t kMaxQuestionChars = 1000;
+inline constexpr int kMaxCitations = 10;
+
+// A request that cannot be run as given; `field` names the part at fault (question, thread_id, ...).
+class BadAsk : public FieldError {
+public:
+    using FieldError::FieldError;
+};
+
+// No thread of that id belongs to the tenant.
+class UnknownThread : public Error {
+public:
+    using Error::Error;
+};
+
+struct AskRequest {
+    std::string question;
+    std::string thread_id;  // empty: a new thread; else a follow-up question in that thread
+    std::optional<Backend> backend;
+    int max_citations = 3;  // 1..kMaxCitations: at most this many sentences, each citing one chunk
+};
+
+struct Citation {
+    int marker = 0;  // the [n] in the answer
+    std::string chunk_id, doc_path, revision, quote;
+    int line_start = 0, line_end = 0;
+};
+
+struct Answer {
+    AgentState state;
+    std::string text;  // sentences with [n] markers, or "ABSTAIN: <reason>"
+    std::vector<Citation> citations;
+};
+
+// Thresholds, calibrated on the golden set (evaluations/golden/<tenant>/answers.jsonl).
+struct AgentOptions {
+    Backend backend = Backend::graph;
+    double min_evidence_cosine = 0.40;  // the best chunk must be at least this close to the question
+    double min_sentence_score = 0.40;   // agents/extractive.h: 0.6 x cosine + 0.4 x word overlap
+    int evidence_chunks = 8;
+};
+
+// Throws BadAsk for an empty or too long question, a malformed thread id or max_citations out of range.
+void validate(const AskRequest& request);
+
+// The answer text and its citations for a finished state.
+Answer render(AgentState state);
+
+class Agent {
+public:
+    Agent(const rag::Embedder& embedder, AgentOptions options) : embedder_(embedder), options_(options) {}
+
+    // Runs the request for `tenant` and stores the thread; throws BadAsk, UnknownThread (a thread id the tenant
+    // does not have).
+    Answer ask(pqxx::connection& conn, const std::string& tenant, const AskRequest& request) const;
+
+    const AgentOptions& options() const { return options_; }
+
+private:
+    const rag::Embedder& embedder_;
+    AgentOptions options_;
+};
+
+}  // namespace voltedge::agents

@@ -1,0 +1,31 @@
+#pragma once
+// Extractive answers: the evidence's own sentences that answer the question, chosen by their similarity to it
+// (the retrieval embeddings) and the question's words they contain, de-duplicated and kept in the evidence's
+// order. Nothing is written that the evidence does not say, word for word.
+#include <string>
+#include <vector>
+
+#include "agents/state.h"
+#include "rag/encoder.h"
+
+namespace voltedge::agents {
+
+// The sentences of a chunk worth quoting. Prose is split at sentence ends, list items and blank lines; tables,
+// code fences and headings are left out. In code only the comments are prose.
+std::vector<std::string> quotable_sentences(const std::string& content, const std::string& kind);
+
+// The question's content words, lower-cased (stop words and one- or two-letter words dropped; numbers kept).
+std::vector<std::string> content_words(const std::string& text);
+
+// The share of `question_words` that `text` contains (a word matches one with the same first five letters, a
+// cheap stemmer: "tenants" matches "tenant", "indexed" matches "indexing").
+double word_overlap(const std::vector<std::string>& question_words, const std::string& text);
+
+// Up to `max_sentences` sentences from `evidence` that answer the question, each scored 0.6 x cosine to the
+// question + 0.4 x word overlap; below `min_score`, or below 0.8 x the best sentence's score, a sentence is not
+// chosen. Ordered as the evidence is.
+std::vector<Sentence> select_sentences(const std::string& question, const std::vector<float>& question_embedding,
+                                       const std::vector<Evidence>& evidence, const rag::Embedder& embedder, int max_sentences,
+                                       double min_score);
+
+}  // namespace voltedge::agents

@@ -1,0 +1,53 @@
+#pragma once
+// What one /ask thread knows, step by step: the question, the evidence retrieved, the answer being composed,
+// and how it ended. Written to agent_checkpoints after every node (as JSON), read back to resume.
+#include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
+
+namespace voltedge::agents {
+
+enum class Backend { graph, chain, minimal };
+enum class Intent { documentation, data, action };
+enum class Status { running, answered, abstained, awaiting_approval, failed };
+
+std::string to_string(Backend b);
+std::string to_string(Intent i);
+std::string to_string(Status s);
+Backend backend_from(const std::string& name);  // throws voltedge::Error naming the choices
+
+// A retrieved chunk the answer may quote. `chunk_id` is "doc_path#ordinal".
+struct Evidence {
+    std::string chunk_id, doc_path, revision, kind, section, content;
+    int ordinal = 0, line_start = 0, line_end = 0;
+    double score = 0, vector_score = 0;  // fused search score; cosine of the chunk to the question
+};
+
+// One sentence of the answer and the evidence it quotes (index into AgentState::evidence).
+struct Sentence {
+    std::string text;
+    int evidence = -1;
+    double score = 0;  // how well it answers the question (agents/extractive.h)
+};
+
+struct StepTiming {
+    std::string node;
+    double ms = 0;
+};
+
+struct AgentState {
+    std::string thread_id, question;
+    Backend backend = Backend::graph;
+    Intent intent = Intent::documentation;
+    int max_citations = 3;
+    std::vector<Evidence> evidence;
+    std::vector<Sentence> sentences;  // the answer, in order; each carries one citation
+    Status status = Status::running;
+    std::string reason;             // why it abstained or failed
+    std::vector<StepTiming> steps;  // every node run, in order
+};
+
+nlohmann::json to_json(const AgentState& s);
+AgentState state_from_json(const nlohmann::json& j);
+
+}  // namespace voltedge::agents

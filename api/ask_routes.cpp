@@ -1,0 +1,123 @@
+// POST /ask and GET /ask/{thread_id}: the agent (agents/agent.h) in the key's tenant.
+#include <fmt/format.h>
+
+#include "agents/agent.h"
+#include "agents/checkpoints.h"
+#include "api/routes.h"
+#include "core/deadline.h"
+
+namespace voltedge::api {
+namespace {
+
+constexpr const char* kAskExample = R"(e.g. {"question": "how is row level security enforced"})";
+
+agents::AskRequest parse_ask(std::string_view body) {
+    const Json j = parse_json_body(body);
+    if (j.is_discarded()) throw ApiError(400, "body", "the request body is not valid JSON", kAskExample);
+    if (!j.is_object()) throw ApiError(400, "body", "the request body must be a JSON object", kAskExample);
+    agents::AskRequest r;
+    bool has_question = false;
+    for (const auto& [key, value] : j.items()) {
+        if (key == "question") {
+            if (!value.is_string()) throw ApiError(422, key, "question must be a string", kAskExample);
+            r.question = value.get<std::string>();
+            has_question = true;
+        } else if (key == "thread_id") {
+            if (!value.is_string()) throw ApiError(422, key, "thread_id must be a string (a UUID from an earlier answer)");
+            r.thread_id = value.get<std::string>();
+            if (r.thread_id.empty()) throw ApiError(422, key, "thread_id is empty", "leave it out to start a new thread");
+        } else if (key == "max_citations") {
+            if (!value.is_number_integer()) throw ApiError(422, key, "max_citations must be a whole number");
+            const auto n = value.get<long long>();
+            r.max_citations = n < 0 || n > 1000 ? -1 : static_cast<int>(n);
+        } else if (key == "backend") {
+            if (!value.is_string()) throw ApiError(422, key, "backend must be a string: graph, chain or minimal");
+            try {
+                r.backend = agents::backend_from(value.get<std::string>());
+            } catch (const Error& e) {
+                throw ApiError(422, key, e.what(), e.hint());
+            }
+        } else {
+            throw ApiError(422, key, "unknown field '" + key + "'", "the fields are question, thread_id, max_citations, backend");
+        }
+    }
+    if (!has_question) throw ApiError(422, "question", "no question", kAskExample);
+    try {
+        agents::validate(r);
+    } catch (const agents::BadAsk& e) {
+        throw ApiError(422, e.field(), e.what(), e.hint());
+    }
+    return r;
+}
+
+Json answer_json(const agents::Answer& a, const std::string& tenant) {
+    Json citations = Json::array(), steps = Json::array();
+    for (const auto& c : a.citations)
+        citations.push_back({{"marker", c.marker},
+                             {"chunk_id", c.chunk_id},
+                             {"doc_path", c.doc_path},
+                             {"revision", c.revision},
+                             {"line_start", c.line_start},
+                             {"line_end", c.line_end},
+                             {"quote", c.quote}});
+    for (const auto& t : a.state.steps) steps.push_back({{"node", t.node}, {"ms", t.ms}});
+    const bool abstained = a.state.status == agents::Status::abstained;
+    return {{"request_id", current_request().request_id},
+            {"tenant_id", tenant},
+            {"thread_id", a.state.thread_id},
+            {"status", agents::to_string(a.state.status)},
+            {"answer", a.text},
+            {"citations", std::move(citations)},
+            {"abstained", abstained},
+            {"reason", a.state.reason.empty() ? Json(nullptr) : Json(a.state.reason)},
+            {"intent", agents::to_string(a.state.intent)},
+            {"tool_calls", Json::array()},
+            {"backend", agents::to_string(a.state.backend)},
+            {"composer", "extractive"},
+            {"tokens", {{"prompt", 0}, {"completion", 0}}},
+            {"cost_usd", 0.0},
+            {"steps", std::move(steps)}};
+}
+
+void ask(Services& s, const http::Request& req, http::Response& res) {
+    const std::string tenant = tenant_of(authenticate(s.keys, req));
+    const agents::AskRequest request = parse_ask(req.body);
+    if (!s.agent)
+        throw ApiError(503, "", "/ask is unavailable: the embedding model is not installed", "operators: run make bootstrap");
+    ScopedDeadline deadline(req.received + s.options.request_timeout);
+    try {
+        const auto answer = s.pool.read([&](pqxx::connection& conn) { return s.agent->ask(conn, tenant, request); });
+        if (answer.state.status == agents::Status::failed)
+            throw ApiError(503, "", "the agent could not finish: " + answer.state.reason, "try again");
+        send_json(res, 200, answer_json(answer, tenant));
+    } catch (const agents::UnknownThread& e) {
+        throw ApiError(404, "thread_id", e.what(), e.hint());
+    }
+}
+
+void show_thread(Services& s, const http::Request& req, http::Response& res) {
+    const std::string tenant = tenant_of(authenticate(s.keys, req));
+    const std::string& id = req.params.at(0);
+    const auto thread = s.pool.read([&](pqxx::connection& conn) { return agents::load_thread(conn, tenant, id); });
+    if (!thread) throw ApiError(404, "thread_id", "no thread " + id + " for this tenant");
+    Json steps = Json::array();
+    for (const auto& st : thread->steps)
+        steps.push_back({{"step", st.step}, {"node", st.node}, {"at", st.created_at}, {"state", st.state}});
+    send_json(res, 200,
+              {{"thread_id", thread->thread_id},
+               {"question", thread->question},
+               {"backend", thread->backend},
+               {"status", thread->status},
+               {"created_at", thread->created_at},
+               {"updated_at", thread->updated_at},
+               {"steps", std::move(steps)}});
+}
+
+}  // namespace
+
+void install_ask_routes(http::Server& server, Services& s) {
+    server.route("POST", "/ask", guarded([&s](const auto& req, auto& res) { ask(s, req, res); }));
+    server.route("GET", "/ask/{thread_id}", guarded([&s](const auto& req, auto& res) { show_thread(s, req, res); }));
+}
+
+}  // namespace voltedge::api

@@ -1,0 +1,169 @@
+// The /ask agent against the real Postgres (checkpoints under row-level security) with the real embedding
+// model: answers cite retrieved chunks, unanswerable questions abstain, threads are stored step by step,
+// redacted, and visible only to their tenant.
+#include <gtest/gtest.h>
+
+#include "agents/agent.h"
+#include "agents/checkpoints.h"
+#include "api/server.h"
+#include "db/connection.h"
+#include "rag/index.h"
+#include "security/tenants.h"
+#include "support.h"
+
+using namespace voltedge;
+
+namespace {
+
+const std::vector<rag::SourceDocument> kGuide = {
+    {"guide/tenancy.md", "doc", "r1",
+     "# Tenancy\n\n## Row-level security\nEvery tenant table has a row-level security policy comparing tenant_id with "
+     "the transaction's app.tenant_id setting. The setting is made with SET LOCAL, so a pooled connection never keeps "
+     "it between requests.\n"},
+    {"guide/cache.md", "doc", "r1",
+     "# Cache\n\nPredictions are cached in process and in Redis, keyed by model version and feature build. A cached "
+     "prediction expires after one hour.\n"},
+    {"guide/ingest.md", "doc", "r1",
+     "# Ingestion\n\nThe energy identity check counts the minutes where the three sub-meters together exceed the total "
+     "active energy by more than a tolerance.\n"},
+};
+
+class AgentTest : public ::testing::Test {
+protected:
+    static void SetUpTestSuite() { embedder = new rag::Embedder(rag::Embedder::load(rag::default_model_dir())); }
+    static void TearDownTestSuite() { delete embedder; }
+
+    std::string indexed_tenant(const std::string& name) {
+        const std::string t = test::new_tenant(name);
+        rag::index_documents(conn, t, kGuide, *embedder);
+        return t;
+    }
+    agents::Answer ask(const std::string& tenant, const std::string& question, agents::Backend backend = agents::Backend::graph,
+                       const std::string& thread = "") {
+        agents::AskRequest r;
+        r.question = question;
+        r.backend = backend;
+        r.thread_id = thread;
+        return agents::Agent(*embedder, {}).ask(conn, tenant, r);
+    }
+
+    static inline rag::Embedder* embedder = nullptr;
+    pqxx::connection conn = db::connect(test::config().database_url);
+};
+
+}  // namespace
+
+TEST_F(AgentTest, AnswersOnlyFromRetrievedChunksWithACitationPerSentence) {
+    const std::string t = indexed_tenant("agent-answer");
+    for (const auto backend : {agents::Backend::graph, agents::Backend::chain, agents::Backend::minimal}) {
+        const auto a = ask(t, "How does row-level security keep tenants apart?", backend);
+        ASSERT_EQ(a.state.status, agents::Status::answered) << agents::to_string(backend) << ": " << a.text;
+        ASSERT_FALSE(a.citations.empty());
+        EXPECT_EQ(a.citations[0].doc_path, "guide/tenancy.md") << a.text;
+        EXPECT_NE(a.text.find("[1]"), std::string::npos);
+        for (const auto& s : a.state.sentences) {
+            const auto& e = a.state.evidence.at(static_cast<std::size_t>(s.evidence));
+            EXPECT_NE(e.content.find(s.text), std::string::npos) << s.text;  // quoted word for word
+        }
+        for (const auto& c : a.citations) {
+            EXPECT_EQ(c.revision, "r1");
+            EXPECT_FALSE(c.quote.empty());
+        }
+        if (backend == agents::Backend::minimal) {
+            EXPECT_EQ(a.state.sentences.size(), 1u);
+        }
+    }
+}
+
+TEST_F(AgentTest, AbstainsWhenNothingIndexedAnswers) {
+    const std::string t = indexed_tenant("agent-abstain");
+    const auto a = ask(t, "What is the capital of Australia?");
+    EXPECT_EQ(a.state.status, agents::Status::abstained) << a.text;
+    EXPECT_EQ(a.text.rfind("ABSTAIN: ", 0), 0u) << a.text;
+    EXPECT_TRUE(a.citations.empty());
+    const std::string empty = test::new_tenant("agent-empty-index");
+    EXPECT_EQ(ask(empty, "How does row-level security keep tenants apart?").state.status, agents::Status::abstained);
+}
+
+TEST_F(AgentTest, EveryStepIsCheckpointedRedactedAndAFollowUpContinuesTheThread) {
+    const std::string t = indexed_tenant("agent-threads");
+    const auto first = ask(t, "How long is a cached prediction kept? Reply to ops@example.com");
+    ASSERT_EQ(first.state.status, agents::Status::answered) << first.text;
+    const auto thread = agents::load_thread(conn, t, first.state.thread_id);
+    ASSERT_TRUE(thread);
+    ASSERT_EQ(thread->steps.size(), 4u);
+    const std::vector<std::string> nodes = {"planner", "retrieve", "solve", "critic"};
+    for (std::size_t i = 0; i < nodes.size(); ++i) {
+        EXPECT_EQ(thread->steps[i].step, static_cast<int>(i));
+        EXPECT_EQ(thread->steps[i].node, nodes[i]);
+    }
+    EXPECT_EQ(thread->status, "answered");
+    EXPECT_EQ(thread->question.find("ops@example.com"), std::string::npos) << thread->question;
+    for (const auto& step : thread->steps) EXPECT_EQ(step.state.dump().find("ops@example.com"), std::string::npos);
+    EXPECT_EQ(test::count_as_app(conn, t, "SELECT 1 FROM agent_checkpoints WHERE state::text LIKE '%example.com%'"), 0);
+
+    const auto follow_up = ask(t, "And what does the energy identity check count?", agents::Backend::graph,
+                               first.state.thread_id);
+    EXPECT_EQ(follow_up.state.thread_id, first.state.thread_id);
+    const auto again = agents::load_thread(conn, t, first.state.thread_id);
+    ASSERT_EQ(again->steps.size(), 8u);
+    EXPECT_EQ(again->steps.back().step, 7);
+}
+
+TEST_F(AgentTest, AnotherTenantsThreadIsUnknown) {
+    const std::string a = indexed_tenant("agent-tenant-a"), b = indexed_tenant("agent-tenant-b");
+    const auto mine = ask(a, "How does row-level security keep tenants apart?");
+    EXPECT_FALSE(agents::load_thread(conn, b, mine.state.thread_id));
+    EXPECT_THROW(ask(b, "and the cache?", agents::Backend::graph, mine.state.thread_id), agents::UnknownThread);
+    EXPECT_EQ(test::count_as_app(conn, b, "SELECT 1 FROM agent_checkpoints"), 0);
+    EXPECT_EQ(test::count_as_app(conn, "", "SELECT 1 FROM agent_threads"), 0);
+}
+
+TEST_F(AgentTest, AskApiAnswersShowsThreadsAndNamesBadFields) {
+    const std::string a = indexed_tenant("agent-api-a"), b = indexed_tenant("agent-api-b");
+    const std::string key_a = security::issue_api_key(test::config().database_admin_url, a, false, "test");
+    const std::string key_b = security::issue_api_key(test::config().database_admin_url, b, false, "test");
+    api::ApiServer server(test::config(), test::serve_options());
+    server.start();
+    const auto post = [&](const std::string& key, const std::string& body) {
+        return test::call_api(server.port(), "POST", "/ask", key, body);
+    };
+    const auto answered = post(key_a, R"({"question": "How does row-level security keep tenants apart?"})");
+    ASSERT_EQ(answered.status, 200) << answered.text;
+    EXPECT_EQ(answered.body["status"], "answered");
+    EXPECT_EQ(answered.body["abstained"], false);
+    EXPECT_EQ(answered.body["citations"][0]["doc_path"], "guide/tenancy.md");
+    EXPECT_EQ(answered.body["steps"].size(), 4u);
+    const auto abstained = post(key_a, R"({"question": "What is the capital of Australia?", "backend": "chain"})");
+    ASSERT_EQ(abstained.status, 200) << abstained.text;
+    EXPECT_EQ(abstained.body["status"], "abstained");
+    EXPECT_EQ(abstained.body["abstained"], true);
+
+    const std::string thread = answered.body["thread_id"];
+    const auto shown = test::call_api(server.port(), "GET", "/ask/" + thread, key_a);
+    ASSERT_EQ(shown.status, 200) << shown.text;
+    EXPECT_EQ(shown.body["steps"].size(), 4u);
+    EXPECT_EQ(test::call_api(server.port(), "GET", "/ask/" + thread, key_b).status, 404);  // not b's
+    EXPECT_EQ(post(key_b, R"({"question": "and the cache?", "thread_id": ")" + thread + "\"}").status, 404);
+    EXPECT_EQ(test::call_api(server.port(), "GET", "/ask/not-a-thread", key_a).status, 404);
+    EXPECT_EQ(post("", R"({"question": "x"})").status, 401);
+
+    for (const auto& [body, field] :
+         std::vector<std::pair<std::string, std::string>>{{R"({"question": ""})", "question"},
+                                                          {R"({"question": "   "})", "question"},
+                                                          {R"({"question": ")" + std::string(1001, 'a') + "\"}", "question"},
+                                                          {R"({})", "question"},
+                                                          {R"({"question": 7})", "question"},
+                                                          {R"({"question": "x", "thread_id": "nope"})", "thread_id"},
+                                                          {R"({"question": "x", "thread_id": ""})", "thread_id"},
+                                                          {R"({"question": "x", "max_citations": 0})", "max_citations"},
+                                                          {R"({"question": "x", "max_citations": 11})", "max_citations"},
+                                                          {R"({"question": "x", "backend": "llm"})", "backend"},
+                                                          {R"({"question": "x", "tenant_id": "other"})", "tenant_id"}}) {
+        const auto r = post(key_a, body);
+        EXPECT_EQ(r.status, 422) << body << " " << r.text;
+        EXPECT_EQ(r.body["error"]["field"], field) << body;
+    }
+    EXPECT_EQ(post(key_a, "not json").status, 400);
+    EXPECT_EQ(post(key_a, R"({"question": "a", "question": "b"})").status, 400);
+}
