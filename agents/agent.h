@@ -53,7 +53,7 @@ struct Answer {
 struct AgentOptions {
     Backend backend = Backend::graph;
     double min_evidence_cosine = 0.40;  // the best chunk must be at least this close to the question
-    double min_sentence_score = 0.40;   // agents/extractive.h: 0.6 x cosine + 0.4 x word overlap
+    double min_sentence_score = 0.45;   // agents/extractive.h: 0.6 x cosine + 0.4 x word overlap
     int evidence_chunks = 8;
 };
 

@@ -15,6 +15,7 @@
 #include "core/log.h"
 #include "db/connection.h"
 #include "db/migrate.h"
+#include "evaluations/answer_eval.h"
 #include "evaluations/retrieval_eval.h"
 #include "jobs/job.h"
 #include "agents/agent.h"
@@ -221,6 +222,21 @@ int main(int argc, char** argv) {
     eval_retrieval->add_option("--tenant", eval_tenant, "tenant (its index is searched)")->required();
     eval_retrieval->add_option("--golden", eval_golden, "golden set (default evaluations/golden/<tenant>/retrieval.jsonl)");
     bool eval_per_question = false;
+    auto* eval_answers = eval_cmd->add_subcommand(
+        "answers", "answered, grounding, citation, abstention and hallucination rates of /ask per backend on golden questions");
+    eval_answers->add_option("--tenant", eval_tenant, "tenant (its index answers)")->required();
+    eval_answers->add_option("--golden", eval_golden, "golden set (default evaluations/golden/<tenant>/answers.jsonl)");
+    std::vector<std::string> eval_backends = {"graph", "chain", "minimal"};
+    eval_answers->add_option("--backend", eval_backends, "backends to evaluate (repeatable)")->capture_default_str();
+    bool eval_failures = false;
+    agents::AgentOptions eval_agent_options;  // the thresholds, to calibrate them
+    eval_answers
+        ->add_option("--min-evidence-cosine", eval_agent_options.min_evidence_cosine, "abstain below this best-chunk cosine")
+        ->capture_default_str();
+    eval_answers
+        ->add_option("--min-sentence-score", eval_agent_options.min_sentence_score, "quote no sentence scoring below this")
+        ->capture_default_str();
+    eval_answers->add_flag("--failures", eval_failures, "also list each case a backend got wrong");
     eval_retrieval->add_flag("--per-question", eval_per_question, "also each question's rank of its first relevant hit per mode");
 
     std::string train_tenant, train_config_path;
@@ -288,6 +304,18 @@ int main(int argc, char** argv) {
             auto conn = db::connect(config.database_url);
             std::cout << evaluations::format_report(evaluations::evaluate_retrieval(conn, eval_tenant, golden, embedder), golden,
                                                     eval_per_question);
+            return 0;
+        }
+        if (*eval_answers) {
+            const auto cases = evaluations::load_answer_cases(
+                eval_golden.empty() ? "evaluations/golden/" + eval_tenant + "/answers.jsonl" : eval_golden);
+            std::vector<agents::Backend> backends;
+            for (const auto& name : eval_backends) backends.push_back(agents::backend_from(name));
+            const auto embedder = rag::Embedder::load(config.model_dir.empty() ? rag::default_model_dir() : config.model_dir);
+            auto conn = db::connect(config.database_url);
+            std::cout << evaluations::format_answer_report(evaluations::evaluate_answers(conn, eval_tenant, cases, embedder,
+                                                                                         eval_agent_options, backends),
+                                                           eval_failures);
             return 0;
         }
         if (*ask_cmd) {

@@ -311,10 +311,7 @@ TEST_F(RagTest, ALargeTenantGetsItsOwnAnnIndexAndTermCounts) {
 // must beat both components on recall@10, MRR and nDCG@10 (measured: recall@10 0.683 against 0.653 for vectors
 // and 0.537 for full text).
 TEST_F(RagTest, HybridBeatsBothComponentsOnTheGoldenSet) {
-    const std::string t = test::new_tenant("rag-golden");
-    auto docs = rag::project_documents(VOLTEDGE_SOURCE_DIR);
-    docs.push_back(rag::data_dictionary());
-    index(t, docs);
+    const std::string t = test::project_tree_tenant(*embedder);
     const auto golden = evaluations::load_golden(std::string(VOLTEDGE_SOURCE_DIR) + "/evaluations/golden/demo/retrieval.jsonl");
     ASSERT_GE(golden.size(), 50u);
     const auto report = evaluations::evaluate_retrieval(conn, t, golden, *embedder);

@@ -19,6 +19,8 @@
 #include "db/connection.h"
 #include "features/feature_store.h"
 #include "http/client.h"
+#include "rag/index.h"
+#include "rag/sources.h"
 #include "registry/mlflow.h"
 #include "security/tenants.h"
 #include "serving/promotion.h"
@@ -151,6 +153,18 @@ Reply call_api(int port, const std::string& method, const std::string& path, con
 void devstack(const std::string& args) {
     const std::string command = std::string(VOLTEDGE_SOURCE_DIR) + "/scripts/devstack " + args;
     ASSERT_EQ(std::system(command.c_str()), 0) << command;
+}
+
+std::string project_tree_tenant(const rag::Embedder& embedder) {
+    static const std::string tenant = [&] {
+        const std::string t = new_tenant("tree");
+        auto docs = rag::project_documents(VOLTEDGE_SOURCE_DIR);
+        docs.push_back(rag::data_dictionary());
+        auto conn = db::connect(config().database_url);
+        rag::index_documents(conn, t, docs, embedder);
+        return t;
+    }();
+    return tenant;
 }
 
 }  // namespace voltedge::test

@@ -7,6 +7,7 @@
 
 #include "api/server.h"
 #include "core/config.h"
+#include "rag/encoder.h"
 
 namespace voltedge::test {
 
@@ -25,6 +26,10 @@ void insert_hourly_usage(const std::string& tenant, int days);
 void train_and_promote(const std::string& tenant, const std::string& family);
 
 int free_port();
+
+// A tenant with this project's tree indexed as `make index` does it (docs, code, the data dictionary), made
+// once per test process: the golden sets of retrieval and answers are scored on it.
+std::string project_tree_tenant(const rag::Embedder& embedder);
 
 // Options for an API server in a test: any free port, `threads` handler threads, and no model preloaded (not
 // every tenant other tests left in MLflow has one).
