@@ -5,10 +5,10 @@
 
 #include <algorithm>
 #include <chrono>
-#include <fstream>
 
 #include "agents/critic.h"
 #include "core/error.h"
+#include "evaluations/golden_file.h"
 
 namespace voltedge::evaluations {
 namespace {
@@ -90,31 +90,19 @@ std::string score(const AnswerCase& c, const agents::Answer& a, BackendScores& b
 double rate(std::size_t part, std::size_t whole) { return whole ? static_cast<double>(part) / static_cast<double>(whole) : 0; }
 
 std::vector<AnswerCase> load_answer_cases(const std::string& path) {
-    std::ifstream in(path);
-    if (!in) throw Error("cannot read the golden set " + path, "it lives in evaluations/golden/<tenant>/answers.jsonl");
     std::vector<AnswerCase> out;
-    int line_no = 0;
-    for (std::string line; std::getline(in, line);) {
-        ++line_no;
-        if (line.find_first_not_of(" \t\r") == std::string::npos) continue;
-        try {
-            const auto j = nlohmann::json::parse(line, nullptr, false);
-            if (j.is_discarded() || !j.is_object()) throw Error("not a JSON object");
-            if (!j.contains("question") || !j["question"].is_string()) throw Error("no question");
-            AnswerCase c{j.value("id", fmt::format("line{}", line_no)),
-                         j["question"],
-                         j.value("category", ""),
-                         strings(j, "sources"),
-                         strings(j, "facts"),
-                         j.contains("tool") && j["tool"].is_string() ? j["tool"] : ""};
-            if (std::find(kCategories.begin(), kCategories.end(), c.category) == kCategories.end())
-                throw Error("category must be one of answerable, unanswerable, tool, injection");
-            if (c.category == "answerable" && c.sources.empty()) throw Error("an answerable case needs its sources");
-            out.push_back(std::move(c));
-        } catch (const Error& e) {
-            throw Error(fmt::format("{} line {}: {}", path, line_no, e.what()));
-        }
-    }
+    read_golden_lines(path, "answers.jsonl", [&](const nlohmann::json& j, int line_no) {
+        AnswerCase c{j.value("id", fmt::format("line{}", line_no)),
+                     j["question"],
+                     j.value("category", ""),
+                     strings(j, "sources"),
+                     strings(j, "facts"),
+                     j.contains("tool") && j["tool"].is_string() ? j["tool"] : ""};
+        if (std::find(kCategories.begin(), kCategories.end(), c.category) == kCategories.end())
+            throw Error("category must be one of answerable, unanswerable, tool, injection");
+        if (c.category == "answerable" && c.sources.empty()) throw Error("an answerable case needs its sources");
+        out.push_back(std::move(c));
+    });
     return out;
 }
 

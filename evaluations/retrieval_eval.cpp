@@ -3,11 +3,11 @@
 #include <fmt/format.h>
 
 #include <cmath>
-#include <fstream>
 #include <nlohmann/json.hpp>
 #include <set>
 
 #include "core/error.h"
+#include "evaluations/golden_file.h"
 
 namespace voltedge::evaluations {
 namespace {
@@ -49,34 +49,25 @@ QuestionScores score(const std::vector<rag::Hit>& hits, const GoldenQuestion& q)
 }  // namespace
 
 std::vector<GoldenQuestion> load_golden(const std::string& path) {
-    std::ifstream in(path);
-    if (!in) throw Error("cannot read the golden set " + path, "it lives in evaluations/golden/<tenant>/retrieval.jsonl");
     std::vector<GoldenQuestion> out;
-    int line_no = 0;
-    for (std::string line; std::getline(in, line);) {
-        ++line_no;
-        if (line.find_first_not_of(" \t\r") == std::string::npos) continue;
-        const auto j = nlohmann::json::parse(line, nullptr, false);
-        const auto bad = [&](const std::string& what) { return Error(fmt::format("{} line {}: {}", path, line_no, what)); };
-        if (j.is_discarded() || !j.is_object()) throw bad("not a JSON object");
-        if (!j.contains("question") || !j["question"].is_string()) throw bad("no question");
-        if (!j.contains("relevant") || !j["relevant"].is_array()) throw bad("no relevant list");
+    read_golden_lines(path, "retrieval.jsonl", [&](const nlohmann::json& j, int line_no) {
+        if (!j.contains("relevant") || !j["relevant"].is_array()) throw Error("no relevant list");
         GoldenQuestion q{j.value("id", fmt::format("line{}", line_no)), j["question"], {}};
         for (const auto& r : j["relevant"]) {
             if (!r.is_object() || !r.contains("doc_path") || !r["doc_path"].is_string())
-                throw bad("a relevant entry without doc_path");
+                throw Error("a relevant entry without doc_path");
             Relevant rel{r["doc_path"], 0, 0};
             if (r.contains("lines")) {
                 if (!r["lines"].is_array() || r["lines"].size() != 2 || !r["lines"][0].is_number_integer() ||
                     !r["lines"][1].is_number_integer())
-                    throw bad("lines must be [first, last]");
+                    throw Error("lines must be [first, last]");
                 rel.line_start = r["lines"][0];
                 rel.line_end = r["lines"][1];
             }
             q.relevant.push_back(rel);
         }
         out.push_back(std::move(q));
-    }
+    });
     return out;
 }
 
