@@ -5,7 +5,7 @@ SOURCE ?= data/raw/household_power_consumption.txt.xz
 BIN := build/voltedge
 STAMP := .cache/bootstrap.stamp
 
-.PHONY: bootstrap up down status migrate ingest features train promote serve index eval build test demo bench clean format
+.PHONY: bootstrap up down status migrate ingest features train promote serve index eval build test demo bench clean format llm
 
 # Bootstrap re-runs when its inputs change; its own checks make a re-run with nothing to do take seconds.
 $(STAMP): scripts/bootstrap scripts/mlflow-requirements.txt scripts/fuzz-requirements.txt
@@ -58,6 +58,11 @@ index: migrate
 # Retrieval quality on the tenant's golden set (evaluations/golden/$(TENANT)/retrieval.jsonl), after make index.
 eval: build
 	$(BIN) eval retrieval --tenant $(TENANT)
+
+# A local LLM (llama-server + SmolLM2-135M) on VOLTEDGE_LLM_PORT (58081); not part of make demo or make test.
+llm:
+	scripts/llm install
+	scripts/llm serve
 
 # The prediction API in the foreground (Ctrl-C stops it); port VOLTEDGE_API_PORT (58080).
 serve: migrate

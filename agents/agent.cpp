@@ -9,30 +9,42 @@
 #include "agents/critic.h"
 #include "agents/extractive.h"
 #include "agents/graph.h"
+#include "agents/planner.h"
 #include "core/uuid.h"
 #include "rag/search.h"
+#include "security/redaction.h"
 
 namespace voltedge::agents {
 namespace {
 
 using namespace std::chrono_literals;
 
-bool mentions(const std::string& lower, std::initializer_list<const char*> phrases) {
-    return std::any_of(phrases.begin(), phrases.end(), [&](const char* p) { return lower.find(p) != std::string::npos; });
+constexpr std::size_t kMaxToolSentences = 8;
+
+// A draft in words: the tool and every short argument, so the reviewer sees what would be sent.
+std::vector<std::string> draft_sentences(const ToolCall& call) {
+    std::string args;
+    for (const auto& [key, value] : call.arguments.items()) {
+        const std::string text = value.is_string() ? value.get<std::string>() : value.dump();
+        if (text.size() > 200 || text.find('\n') != std::string::npos) continue;
+        args += (args.empty() ? "" : ", ") + key + " \"" + text + "\"";
+    }
+    return {fmt::format("Drafted {} ({}) for approval.", call.name, args.empty() ? "no arguments" : args),
+            "Nothing is sent until a tenant admin approves it."};
 }
 
-// What the question asks for, by its words: an action (a write tool), data (a tool that reads), or documentation.
-Intent classify(const std::string& question) {
-    std::string q = question;
-    std::transform(q.begin(), q.end(), q.begin(), [](unsigned char c) { return std::tolower(c); });
-    if (mentions(q, {"open a pr", "open a pull request", "pull request for", "file an issue", "file a ticket", "open an issue",
-                     "create an issue", "create a ticket", "jira", "run an eval", "run the eval", "start an eval"}))
-        return Intent::action;
-    if (mentions(q, {"forecast", "predict ", "prediction for", "next hour", "next 24", "tomorrow", "data quality report",
-                     "latest data quality", "which model is in production", "production model", "model version",
-                     "metrics of the model"}))
-        return Intent::data;
-    return Intent::documentation;
+// The call as evidence the answer cites ("tool:<id>"): its sentences, or what became of it.
+std::vector<std::string> call_sentences(const ToolCall& c) {
+    switch (c.status) {
+        case CallStatus::done: return c.sentences;
+        case CallStatus::awaiting_approval: return draft_sentences(c);
+        case CallStatus::rejected:
+            return {fmt::format("{} was not run: {} rejected it{}.", c.name, c.reviewer.empty() ? "a reviewer" : c.reviewer,
+                                c.comment.empty() ? "" : " (" + c.comment + ")")};
+        case CallStatus::failed: return {fmt::format("The {} tool could not run: {}", c.name, c.summary)};
+        case CallStatus::planned: break;
+    }
+    return {};
 }
 
 // The work of one request: the connection, the tenant and what is not worth storing (the question's embedding).
@@ -41,10 +53,19 @@ struct Run {
     const std::string& tenant;
     const rag::Embedder& embedder;
     const AgentOptions& options;
+    const ToolRegistry* tools;
+    ToolGrant grant;
     std::vector<float> question_embedding;
 
-    void retrieve(AgentState& s) {
+    void embed_question(AgentState& s) {
+        if (!question_embedding.empty()) return;
         question_embedding = embedder.embed(s.question);
+        s.usage.embedded_tokens += static_cast<long long>(embedder.tokenize(s.question).size());
+    }
+
+    // The chunks closest to the question, redacted: no secret a document holds reaches an answer or a checkpoint.
+    void retrieve(AgentState& s) {
+        embed_question(s);
         rag::SearchQuery q;
         q.text = s.question;
         q.k = options.evidence_chunks;
@@ -52,7 +73,7 @@ struct Run {
         s.evidence.clear();
         for (auto& h : rag::search(conn, tenant, q, question_embedding))
             s.evidence.push_back({h.doc_path + "#" + std::to_string(h.ordinal), h.doc_path, h.revision, h.kind, h.section,
-                                  std::move(h.content), h.ordinal, h.line_start, h.line_end, h.score, h.vector_score});
+                                  security::redacted(h.content), h.ordinal, h.line_start, h.line_end, h.score, h.vector_score});
     }
 
     // Chooses the answer's sentences, or the reason there are none.
@@ -68,9 +89,9 @@ struct Run {
                                                         best, options.min_evidence_cosine);
             return;
         }
-        if (question_embedding.empty()) question_embedding = embedder.embed(s.question);
+        embed_question(s);
         s.sentences = select_sentences(s.question, question_embedding, s.evidence, embedder, max_sentences,
-                                       options.min_sentence_score);
+                                       options.min_sentence_score, &s.usage.embedded_tokens);
         if (s.sentences.empty()) s.reason = "no sentence of the retrieved documents answers the question well enough";
     }
 
@@ -85,6 +106,121 @@ struct Run {
         s.status = Status::abstained;
         if (s.reason.empty()) s.reason = dropped.empty() ? "no answer was composed" : "no sentence was supported by its evidence";
     }
+
+    void plan(AgentState& s) {
+        auto p = plan_question(s.question, s.thread_id);
+        s.intent = p.intent;
+        s.tool_calls.clear();
+        for (auto& c : p.calls) {
+            ToolCall call;
+            call.id = "t" + std::to_string(s.tool_calls.size() + 1);
+            call.name = c.tool;
+            call.arguments = security::redacted_json(c.arguments);
+            call.status = CallStatus::planned;
+            s.tool_calls.push_back(std::move(call));
+        }
+    }
+
+    void run_tool(AgentState& s, ToolCall& call, const Tool& tool) {
+        ToolContext ctx{conn, tenant, s.thread_id};
+        try {
+            auto out = tool.run(ctx, call.arguments);
+            call.result = security::redacted_json(out.result);
+            call.summary = security::redacted(out.summary);
+            call.sentences.clear();
+            for (auto& line : out.sentences) {
+                if (call.sentences.size() == kMaxToolSentences) break;
+                call.sentences.push_back(security::redacted(line));
+            }
+            call.status = CallStatus::done;
+        } catch (const std::exception& e) {  // Error, or a tool's bug: the call failed, the answer says why
+            const auto* error = dynamic_cast<const Error*>(&e);
+            call.summary = security::redacted(std::string(e.what()) +
+                                              (error && !error->hint().empty() ? " (" + error->hint() + ")" : ""));
+            call.status = CallStatus::failed;
+        }
+    }
+
+    // Runs the planned read calls and drafts the write calls; each is checked against the grant and its schema.
+    void act(AgentState& s) {
+        for (auto& call : s.tool_calls) {
+            if (call.status != CallStatus::planned) continue;
+            try {
+                if (!tools) throw ToolRefused("this agent has no tools", "ask a documentation question");
+                const Tool& tool = checked_tool(*tools, grant, call.name, call.arguments);
+                call.writes = tool.writes;
+                if (tool.writes) {
+                    call.status = CallStatus::awaiting_approval;
+                    call.result = {{"draft", call.arguments}};
+                    call.summary = "drafted; waits for a tenant admin's approval";
+                } else {
+                    run_tool(s, call, tool);
+                }
+            } catch (const ToolRefused& e) {
+                call.summary = std::string(e.what()) + (e.hint().empty() ? "" : " (" + e.hint() + ")");
+                call.status = CallStatus::failed;
+            }
+        }
+    }
+
+    // Runs or rejects the calls waiting for approval.
+    void decide(AgentState& s, const Approval& approval) {
+        for (auto& call : s.tool_calls) {
+            if (call.status != CallStatus::awaiting_approval) continue;
+            call.reviewer = approval.reviewer;
+            call.comment = security::redacted(approval.comment);
+            if (!approval.approve) {
+                call.status = CallStatus::rejected;
+                continue;
+            }
+            try {  // the grant may have changed while the thread waited
+                if (!tools) throw ToolRefused("this agent has no tools now", "start the API with its tools");
+                run_tool(s, call, checked_tool(*tools, grant, call.name, call.arguments));
+            } catch (const ToolRefused& e) {
+                call.summary = std::string(e.what()) + (e.hint().empty() ? "" : " (" + e.hint() + ")");
+                call.status = CallStatus::failed;
+            }
+        }
+    }
+
+    // The answer from the tool calls: each call is one piece of evidence, its sentences quoted.
+    void report(AgentState& s) {
+        s.evidence.clear();
+        s.sentences.clear();
+        for (const auto& call : s.tool_calls) {
+            const auto sentences = call_sentences(call);
+            if (sentences.empty()) continue;
+            const int index = static_cast<int>(s.evidence.size());
+            std::string content;
+            for (const auto& line : sentences) content += (content.empty() ? "" : "\n") + line;
+            s.evidence.push_back({"tool:" + call.id, "tool/" + call.name, call.id, "tool", call.name, content, 0, 0, 0, 1, 1});
+            for (const auto& line : sentences) s.sentences.push_back({line, index, 1});
+        }
+    }
+
+    // Tool answers: waiting while a write call awaits approval, answered when a call did its work, else abstained
+    // with what went wrong.
+    void check_tools(AgentState& s) {
+        drop_unsupported(s);
+        std::string waiting, problems;
+        bool done = false;
+        for (const auto& c : s.tool_calls) {
+            if (c.status == CallStatus::awaiting_approval) waiting += (waiting.empty() ? "" : ", ") + c.name;
+            done = done || c.status == CallStatus::done;
+            if (c.status == CallStatus::failed || c.status == CallStatus::rejected)
+                problems += (problems.empty() ? "" : "; ") + call_sentences(c).front();
+        }
+        if (!waiting.empty()) {
+            s.status = Status::awaiting_approval;
+            s.reason = "waiting for a tenant admin to approve " + waiting;
+        } else if (done && !s.sentences.empty()) {
+            s.status = Status::answered;
+            s.reason.clear();
+        } else {
+            s.status = Status::abstained;
+            s.reason = problems.empty() ? "no tool gave an answer" : problems;
+        }
+    }
 };
 
 const char* first_node(Backend backend) {
@@ -96,7 +232,7 @@ const char* first_node(Backend backend) {
     return "planner";
 }
 
-Graph graph_for(Backend backend, Run& run) {
+Graph graph_for(Backend backend, Run& run, const Approval* approval = nullptr) {
     Graph g;
     if (backend != Backend::graph) {
         // One pass: retrieve, compose (minimal: the best sentence alone) and check.
@@ -108,9 +244,12 @@ Graph graph_for(Backend backend, Run& run) {
         };
         return g.add(first_node(backend), {one_pass, 10000ms});
     }
-    const auto planner = [](AgentState& s) {
-        s.intent = classify(s.question);
-        return std::string("retrieve");
+    // planner -> retrieve -> solve -> critic -> end          a documentation question
+    // planner -> act -> report -> critic -> end | pause       a question for tools; pause: a write call is drafted
+    // decide -> report -> critic -> end                       the approval or rejection of a paused thread
+    const auto planner = [&run](AgentState& s) {
+        run.plan(s);
+        return std::string(s.tool_calls.empty() ? "retrieve" : "act");
     };
     const auto retrieve = [&run](AgentState& s) {
         run.retrieve(s);
@@ -120,14 +259,34 @@ Graph graph_for(Backend backend, Run& run) {
         run.solve(s, s.max_citations);
         return std::string("critic");
     };
-    const auto critic = [&run](AgentState& s) {
-        run.check(s);
-        return std::string(kEnd);
+    const auto act = [&run](AgentState& s) {
+        run.act(s);
+        return std::string("report");
     };
-    return g.add("planner", {planner, 100ms})
+    const auto decide = [&run, approval](AgentState& s) {
+        run.decide(s, *approval);
+        return std::string("report");
+    };
+    const auto report = [&run](AgentState& s) {
+        run.report(s);
+        return std::string("critic");
+    };
+    const auto critic = [&run](AgentState& s) {
+        if (s.tool_calls.empty()) {
+            run.check(s);
+            return std::string(kEnd);
+        }
+        run.check_tools(s);
+        return std::string(s.status == Status::awaiting_approval ? kPause : kEnd);
+    };
+    g.add("planner", {planner, 100ms})
         .add("retrieve", {retrieve, 5000ms})
         .add("solve", {solve, 5000ms})
+        .add("act", {act, 8000ms})
+        .add("report", {report, 100ms})
         .add("critic", {critic, 500ms});
+    if (approval) g.add("decide", {decide, 20000ms});
+    return g;
 }
 
 }  // namespace
@@ -135,6 +294,8 @@ Graph graph_for(Backend backend, Run& run) {
 void validate(const AskRequest& r) {
     if (r.question.find_first_not_of(" \t\r\n") == std::string::npos)
         throw BadAsk("question", "the question is empty", "ask something, e.g. how is row level security enforced");
+    if (r.question.find('\0') != std::string::npos)
+        throw BadAsk("question", "the question contains a NUL character (\\u0000)", "remove it");
     const auto characters = std::count_if(r.question.begin(), r.question.end(), [](char c) { return (c & 0xC0) != 0x80; });
     if (static_cast<std::size_t>(characters) > kMaxQuestionChars)
         throw BadAsk("question", fmt::format("the question is longer than {} characters", kMaxQuestionChars));
@@ -146,7 +307,7 @@ void validate(const AskRequest& r) {
 
 Answer render(AgentState state) {
     Answer out;
-    if (state.status != Status::answered) {
+    if (state.status != Status::answered && state.status != Status::awaiting_approval) {
         out.text = "ABSTAIN: " + state.reason;
         out.state = std::move(state);
         return out;
@@ -174,9 +335,14 @@ Answer Agent::ask(pqxx::connection& conn, const std::string& tenant, const AskRe
         if (!latest)
             throw UnknownThread("no thread " + request.thread_id + " for this tenant", "leave thread_id out to start one");
         std::tie(state, first_step) = std::move(*latest);
+        if (state.status == Status::awaiting_approval)
+            throw NotAwaitingApproval("thread " + request.thread_id + " is waiting for approval of a drafted action",
+                                      "approve or reject it first: POST /ask/" + request.thread_id + "/resume");
         state.evidence.clear();
         state.sentences.clear();
+        state.tool_calls.clear();
         state.reason.clear();
+        state.usage = {};
     } else {
         state.thread_id = new_uuid();
     }
@@ -186,10 +352,34 @@ Answer Agent::ask(pqxx::connection& conn, const std::string& tenant, const AskRe
     state.status = Status::running;
     open_thread(conn, tenant, state);
 
-    Run run{conn, tenant, embedder_, options_, {}};
+    Run run{conn, tenant, embedder_, options_, tools_, {}, {}};
+    if (tools_ && state.backend == Backend::graph)
+        run.grant = grant_for(conn, tenant, *tools_, options_.default_tools, request.admin, request.tools);
     graph_for(state.backend, run)
         .run(
             state, first_node(state.backend),
+            [&](const AgentState& s, int step, const std::string& node) { save_checkpoint(conn, tenant, s, step, node); },
+            first_step);
+    return render(std::move(state));
+}
+
+Answer Agent::resume(pqxx::connection& conn, const std::string& tenant, const std::string& thread_id,
+                     const Approval& approval) const {
+    if (!is_uuid(thread_id)) throw BadAsk("thread_id", "thread_id '" + thread_id + "' is not a UUID");
+    if (!approval.admin)
+        throw NotPermitted("only a tenant-admin key may approve or reject a drafted action", "ask a tenant admin to resume it");
+    const std::string status = claim_for_approval(conn, tenant, thread_id, approval.reviewer, approval.approve);
+    if (status.empty()) throw UnknownThread("no thread " + thread_id + " for this tenant");
+    if (status != "awaiting_approval")
+        throw NotAwaitingApproval("thread " + thread_id + " is " + status + ", not waiting for approval",
+                                  "GET /ask/" + thread_id + " shows what happened");
+    auto [state, first_step] = *latest_state(conn, tenant, thread_id);
+    state.status = Status::running;
+    Run run{conn, tenant, embedder_, options_, tools_, {}, {}};
+    if (tools_) run.grant = grant_for(conn, tenant, *tools_, options_.default_tools, approval.admin, std::nullopt);
+    graph_for(Backend::graph, run, &approval)
+        .run(
+            state, "decide",
             [&](const AgentState& s, int step, const std::string& node) { save_checkpoint(conn, tenant, s, step, node); },
             first_step);
     return render(std::move(state));

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "agents/state.h"
+#include "agents/tools.h"
 #include "core/error.h"
 #include "rag/encoder.h"
 
@@ -30,11 +31,33 @@ public:
     using Error::Error;
 };
 
+// The thread is not waiting for an approval (it finished, or another reviewer answered first).
+class NotAwaitingApproval : public Error {
+public:
+    using Error::Error;
+};
+
+// The key may not do this (approve a write tool without being a tenant admin).
+class NotPermitted : public Error {
+public:
+    using Error::Error;
+};
+
 struct AskRequest {
     std::string question;
     std::string thread_id;  // empty: a new thread; else a follow-up question in that thread
     std::optional<Backend> backend;
-    int max_citations = 3;  // 1..kMaxCitations: at most this many sentences, each citing one chunk
+    int max_citations = 3;                          // 1..kMaxCitations: at most this many sentences, each citing one chunk
+    std::optional<std::vector<std::string>> tools;  // the request's own allow-list; nullopt: every tool granted
+    bool admin = false;                             // asked with a tenant-admin key: write tools may be drafted
+};
+
+// A person's answer to a thread waiting for approval.
+struct Approval {
+    bool approve = false;
+    std::string comment;   // why, kept with the call
+    std::string reviewer;  // the approving key's id
+    bool admin = false;    // only a tenant-admin key may approve
 };
 
 struct Citation {
@@ -55,6 +78,7 @@ struct AgentOptions {
     double min_evidence_cosine = 0.40;  // the best chunk must be at least this close to the question
     double min_sentence_score = 0.45;   // agents/extractive.h: 0.6 x cosine + 0.4 x word overlap
     int evidence_chunks = 8;
+    std::vector<std::string> default_tools = kAllTools;  // for tenants without their own allow-list (AGENT_TOOLS)
 };
 
 // Throws BadAsk for an empty or too long question, a malformed thread id or max_citations out of range.
@@ -65,17 +89,26 @@ Answer render(AgentState state);
 
 class Agent {
 public:
-    Agent(const rag::Embedder& embedder, AgentOptions options) : embedder_(embedder), options_(options) {}
+    // `tools` may be null (or empty): the agent then answers from documents only. Both must outlive the agent.
+    Agent(const rag::Embedder& embedder, AgentOptions options, const ToolRegistry* tools = nullptr)
+        : embedder_(embedder), options_(std::move(options)), tools_(tools) {}
 
     // Runs the request for `tenant` and stores the thread; throws BadAsk, UnknownThread (a thread id the tenant
-    // does not have).
+    // does not have). A write tool leaves the thread awaiting_approval with the drafted call.
     Answer ask(pqxx::connection& conn, const std::string& tenant, const AskRequest& request) const;
+
+    // Approves (runs the drafted write calls) or rejects a thread waiting for approval, and finishes it. Throws
+    // UnknownThread, NotAwaitingApproval, NotPermitted. A thread is resumed once: a second reviewer gets
+    // NotAwaitingApproval, so no call is ever sent twice.
+    Answer resume(pqxx::connection& conn, const std::string& tenant, const std::string& thread_id,
+                  const Approval& approval) const;
 
     const AgentOptions& options() const { return options_; }
 
 private:
     const rag::Embedder& embedder_;
     AgentOptions options_;
+    const ToolRegistry* tools_;
 };
 
 }  // namespace voltedge::agents

@@ -2,21 +2,10 @@
 
 #include "core/uuid.h"
 #include "db/connection.h"
+#include "security/audit.h"
 #include "security/redaction.h"
 
 namespace voltedge::agents {
-namespace {
-
-void redact_strings(nlohmann::json& j) {
-    if (j.is_string()) {
-        j = security::redacted(j.get<std::string>());
-    } else if (j.is_structured()) {
-        for (auto& item : j) redact_strings(item);
-    }
-}
-
-}  // namespace
-
 void open_thread(pqxx::connection& conn, const std::string& tenant, const AgentState& state) {
     db::with_tenant(conn, tenant, [&](pqxx::transaction_base& tx) {
         tx.exec_params("INSERT INTO agent_threads (tenant_id, thread_id, question, backend, status) "
@@ -26,10 +15,26 @@ void open_thread(pqxx::connection& conn, const std::string& tenant, const AgentS
     });
 }
 
+std::string claim_for_approval(pqxx::connection& conn, const std::string& tenant, const std::string& thread_id,
+                               const std::string& reviewer, bool approve) {
+    return db::with_tenant(conn, tenant, [&](pqxx::transaction_base& tx) -> std::string {
+        if (!tx.exec_params("UPDATE agent_threads SET status = 'running', updated_at = now() "
+                            "WHERE tenant_id = $1 AND thread_id = $2 AND status = 'awaiting_approval' RETURNING 1",
+                            tenant, thread_id)
+                 .empty()) {
+            security::audit(tx, tenant, reviewer, approve ? "agent_action_approved" : "agent_action_rejected",
+                            {{"thread_id", thread_id}});
+            return "awaiting_approval";
+        }
+        const auto row = tx.exec_params("SELECT status FROM agent_threads WHERE tenant_id = $1 AND thread_id = $2", tenant,
+                                        thread_id);
+        return row.empty() ? std::string() : row[0][0].as<std::string>();
+    });
+}
+
 void save_checkpoint(pqxx::connection& conn, const std::string& tenant, const AgentState& state, int step,
                      const std::string& node) {
-    auto json = to_json(state);
-    redact_strings(json);
+    const auto json = security::redacted_json(to_json(state));
     db::with_tenant(conn, tenant, [&](pqxx::transaction_base& tx) {
         tx.exec_params(
             "INSERT INTO agent_checkpoints (tenant_id, thread_id, step, node, state) VALUES ($1, $2, $3, $4, $5::jsonb)", tenant,

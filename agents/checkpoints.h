@@ -16,6 +16,12 @@ void open_thread(pqxx::connection& conn, const std::string& tenant, const AgentS
 void save_checkpoint(pqxx::connection& conn, const std::string& tenant, const AgentState& state, int step,
                      const std::string& node);
 
+// Moves the thread from awaiting_approval to running in one statement, so of two reviewers answering at once
+// only one goes on. Returns "awaiting_approval" when this call claimed it, else the thread's status ("" when
+// the tenant has no such thread). The decision is written to the audit log with the claim.
+std::string claim_for_approval(pqxx::connection& conn, const std::string& tenant, const std::string& thread_id,
+                               const std::string& reviewer, bool approve);
+
 struct StoredStep {
     int step = 0;
     std::string node, created_at;

@@ -189,7 +189,7 @@ double word_overlap(const std::vector<std::string>& question_words, const std::s
 
 std::vector<Sentence> select_sentences(const std::string& question, const std::vector<float>& question_embedding,
                                        const std::vector<Evidence>& evidence, const rag::Embedder& embedder, int max_sentences,
-                                       double min_score) {
+                                       double min_score, long long* tokens_embedded) {
     const auto question_words = content_words(question);
     std::vector<Candidate> candidates;
     for (std::size_t e = 0; e < evidence.size(); ++e) {
@@ -210,6 +210,8 @@ std::vector<Sentence> select_sentences(const std::string& question, const std::v
     std::vector<std::string> texts;
     for (const auto& c : candidates) texts.push_back(c.sentence.text);
     const auto embeddings = embedder.embed_batch(texts);
+    if (tokens_embedded)
+        for (const auto& t : texts) *tokens_embedded += static_cast<long long>(embedder.tokenize(t).size());
     for (std::size_t i = 0; i < candidates.size(); ++i)
         candidates[i].sentence.score = 0.6 * cosine(question_embedding, embeddings[i]) + 0.4 * candidates[i].overlap;
     std::stable_sort(candidates.begin(), candidates.end(),

@@ -33,8 +33,15 @@ constexpr std::array<std::pair<Status, const char*>, 5> kStatuses{{{Status::runn
                                                                    {Status::awaiting_approval, "awaiting_approval"},
                                                                    {Status::failed, "failed"}}};
 
+constexpr std::array<std::pair<CallStatus, const char*>, 5> kCallStatuses{{{CallStatus::planned, "planned"},
+                                                                           {CallStatus::done, "done"},
+                                                                           {CallStatus::failed, "failed"},
+                                                                           {CallStatus::awaiting_approval, "awaiting_approval"},
+                                                                           {CallStatus::rejected, "rejected"}}};
+
 }  // namespace
 
+std::string to_string(CallStatus s) { return enum_name(s, kCallStatuses); }
 std::string to_string(Backend b) { return enum_name(b, kBackends); }
 std::string to_string(Intent i) { return enum_name(i, kIntents); }
 std::string to_string(Status s) { return enum_name(s, kStatuses); }
@@ -56,6 +63,18 @@ nlohmann::json to_json(const AgentState& s) {
                             {"vector_score", e.vector_score}});
     for (const auto& x : s.sentences) sentences.push_back({{"text", x.text}, {"evidence", x.evidence}, {"score", x.score}});
     for (const auto& t : s.steps) steps.push_back({{"node", t.node}, {"ms", t.ms}});
+    nlohmann::json calls = nlohmann::json::array();
+    for (const auto& c : s.tool_calls)
+        calls.push_back({{"id", c.id},
+                         {"name", c.name},
+                         {"arguments", c.arguments},
+                         {"writes", c.writes},
+                         {"status", to_string(c.status)},
+                         {"summary", c.summary},
+                         {"sentences", c.sentences},
+                         {"result", c.result},
+                         {"reviewer", c.reviewer},
+                         {"comment", c.comment}});
     return {{"thread_id", s.thread_id},
             {"question", s.question},
             {"backend", to_string(s.backend)},
@@ -63,6 +82,13 @@ nlohmann::json to_json(const AgentState& s) {
             {"max_citations", s.max_citations},
             {"evidence", evidence},
             {"sentences", sentences},
+            {"tool_calls", calls},
+            {"composer", s.composer},
+            {"usage",
+             {{"prompt_tokens", s.usage.prompt_tokens},
+              {"completion_tokens", s.usage.completion_tokens},
+              {"embedded_tokens", s.usage.embedded_tokens},
+              {"cost_usd", s.usage.cost_usd}}},
             {"status", to_string(s.status)},
             {"reason", s.reason},
             {"steps", steps}};
@@ -80,6 +106,15 @@ AgentState state_from_json(const nlohmann::json& j) {
                               e.at("content"), e.at("ordinal"), e.at("line_start"), e.at("line_end"), e.at("score"),
                               e.at("vector_score")});
     for (const auto& x : j.at("sentences")) s.sentences.push_back({x.at("text"), x.at("evidence"), x.at("score")});
+    for (const auto& c : j.value("tool_calls", nlohmann::json::array()))
+        s.tool_calls.push_back({c.at("id"), c.at("name"), c.at("arguments"), c.at("writes"),
+                                parse_enum(c.at("status").get<std::string>(), kCallStatuses, "tool call status"), c.at("summary"),
+                                c.at("sentences"), c.at("result"), c.at("reviewer"), c.at("comment")});
+    s.composer = j.value("composer", "extractive");
+    if (j.contains("usage")) {
+        const auto& u = j["usage"];
+        s.usage = {u.at("prompt_tokens"), u.at("completion_tokens"), u.at("embedded_tokens"), u.at("cost_usd")};
+    }
     s.status = parse_enum(j.at("status").get<std::string>(), kStatuses, "status");
     s.reason = j.at("reason").get<std::string>();
     for (const auto& t : j.at("steps")) s.steps.push_back({t.at("node"), t.at("ms")});

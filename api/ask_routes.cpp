@@ -1,6 +1,8 @@
 // POST /ask and GET /ask/{thread_id}: the agent (agents/agent.h) in the key's tenant.
 #include <fmt/format.h>
 
+#include <algorithm>
+
 #include "agents/agent.h"
 #include "agents/checkpoints.h"
 #include "api/routes.h"
@@ -30,6 +32,20 @@ agents::AskRequest parse_ask(std::string_view body) {
             if (!value.is_number_integer()) throw ApiError(422, key, "max_citations must be a whole number");
             const auto n = value.get<long long>();
             r.max_citations = n < 0 || n > 1000 ? -1 : static_cast<int>(n);
+        } else if (key == "tools") {
+            if (!value.is_array())
+                throw ApiError(422, key, "tools must be a list of tool names", "e.g. [\"search\", \"forecast\"]");
+            std::vector<std::string> names;
+            for (std::size_t i = 0; i < value.size(); ++i) {
+                const std::string field = "tools[" + std::to_string(i) + "]";
+                if (!value[i].is_string()) throw ApiError(422, field, field + " must be a tool name");
+                const std::string name = value[i];
+                if (std::find(agents::kAllTools.begin(), agents::kAllTools.end(), name) == agents::kAllTools.end())
+                    throw ApiError(422, field, "unknown tool '" + name + "'",
+                                   fmt::format("the tools are {}", fmt::join(agents::kAllTools, ", ")));
+                names.push_back(name);
+            }
+            r.tools = std::move(names);
         } else if (key == "backend") {
             if (!value.is_string()) throw ApiError(422, key, "backend must be a string: graph, chain or minimal");
             try {
@@ -38,7 +54,8 @@ agents::AskRequest parse_ask(std::string_view body) {
                 throw ApiError(422, key, e.what(), e.hint());
             }
         } else {
-            throw ApiError(422, key, "unknown field '" + key + "'", "the fields are question, thread_id, max_citations, backend");
+            throw ApiError(422, key, "unknown field '" + key + "'",
+                           "the fields are question, thread_id, max_citations, tools, backend");
         }
     }
     if (!has_question) throw ApiError(422, "question", "no question", kAskExample);
@@ -61,6 +78,17 @@ Json answer_json(const agents::Answer& a, const std::string& tenant) {
                              {"line_end", c.line_end},
                              {"quote", c.quote}});
     for (const auto& t : a.state.steps) steps.push_back({{"node", t.node}, {"ms", t.ms}});
+    Json calls = Json::array();
+    for (const auto& c : a.state.tool_calls)
+        calls.push_back({{"id", c.id},
+                         {"name", c.name},
+                         {"arguments", c.arguments},
+                         {"writes", c.writes},
+                         {"status", agents::to_string(c.status)},
+                         {"summary", c.summary},
+                         {"result", c.result},
+                         {"reviewer", c.reviewer.empty() ? Json(nullptr) : Json(c.reviewer)},
+                         {"comment", c.comment.empty() ? Json(nullptr) : Json(c.comment)}});
     const bool abstained = a.state.status == agents::Status::abstained;
     return {{"request_id", current_request().request_id},
             {"tenant_id", tenant},
@@ -71,17 +99,22 @@ Json answer_json(const agents::Answer& a, const std::string& tenant) {
             {"abstained", abstained},
             {"reason", a.state.reason.empty() ? Json(nullptr) : Json(a.state.reason)},
             {"intent", agents::to_string(a.state.intent)},
-            {"tool_calls", Json::array()},
+            {"tool_calls", std::move(calls)},
             {"backend", agents::to_string(a.state.backend)},
-            {"composer", "extractive"},
-            {"tokens", {{"prompt", 0}, {"completion", 0}}},
-            {"cost_usd", 0.0},
+            {"composer", a.state.composer},
+            {"tokens",
+             {{"prompt", a.state.usage.prompt_tokens},
+              {"completion", a.state.usage.completion_tokens},
+              {"embedded", a.state.usage.embedded_tokens}}},
+            {"cost_usd", a.state.usage.cost_usd},
             {"steps", std::move(steps)}};
 }
 
 void ask(Services& s, const http::Request& req, http::Response& res) {
-    const std::string tenant = tenant_of(authenticate(s.keys, req));
-    const agents::AskRequest request = parse_ask(req.body);
+    const auto who = authenticate(s.keys, req);
+    const std::string tenant = tenant_of(who);
+    agents::AskRequest request = parse_ask(req.body);
+    request.admin = who.scope == security::Scope::tenant_admin;
     if (!s.agent)
         throw ApiError(503, "", "/ask is unavailable: the embedding model is not installed", "operators: run make bootstrap");
     ScopedDeadline deadline(req.received + s.options.request_timeout);
@@ -92,6 +125,61 @@ void ask(Services& s, const http::Request& req, http::Response& res) {
         send_json(res, 200, answer_json(answer, tenant));
     } catch (const agents::UnknownThread& e) {
         throw ApiError(404, "thread_id", e.what(), e.hint());
+    } catch (const agents::NotAwaitingApproval& e) {
+        throw ApiError(409, "thread_id", e.what(), e.hint());
+    }
+}
+
+agents::Approval parse_approval(std::string_view body) {
+    constexpr const char* example = R"(e.g. {"approve": true, "comment": "looks right"})";
+    const Json j = parse_json_body(body);
+    if (j.is_discarded()) throw ApiError(400, "body", "the request body is not valid JSON", example);
+    if (!j.is_object()) throw ApiError(400, "body", "the request body must be a JSON object", example);
+    agents::Approval a;
+    bool decided = false;
+    for (const auto& [key, value] : j.items()) {
+        if (key == "approve") {
+            if (!value.is_boolean()) throw ApiError(422, key, "approve must be true or false", example);
+            a.approve = value.get<bool>();
+            decided = true;
+        } else if (key == "comment") {
+            if (!value.is_string()) throw ApiError(422, key, "comment must be a string");
+            a.comment = value.get<std::string>();
+            if (a.comment.size() > 2000) throw ApiError(422, key, "comment is longer than 2000 bytes");
+            if (a.comment.find('\0') != std::string::npos) throw ApiError(422, key, "comment contains a NUL character (\\u0000)");
+        } else {
+            throw ApiError(422, key, "unknown field '" + key + "'", "the fields are approve and comment");
+        }
+    }
+    if (!decided) throw ApiError(422, "approve", "no decision: approve is missing", example);
+    return a;
+}
+
+void resume(Services& s, const http::Request& req, http::Response& res) {
+    const auto who = authenticate(s.keys, req);
+    const std::string tenant = tenant_of(who);
+    agents::Approval approval = parse_approval(req.body);
+    approval.reviewer = "key:" + who.key_id;
+    approval.admin = who.scope == security::Scope::tenant_admin;
+    if (!s.agent)
+        throw ApiError(503, "", "/ask is unavailable: the embedding model is not installed", "operators: run make bootstrap");
+    ScopedDeadline deadline(req.received + s.options.request_timeout);
+    const std::string& id = req.params.at(0);
+    try {
+        // Not read(): a resume runs write tools, so it is never repeated on a broken connection.
+        auto lease = s.pool.acquire();
+        const auto answer = s.agent->resume(*lease, tenant, id, approval);
+        if (answer.state.status == agents::Status::failed)
+            throw ApiError(503, "", "the agent could not finish: " + answer.state.reason, "GET /ask/" + id + " shows the steps");
+        send_json(res, 200, answer_json(answer, tenant));
+    } catch (const agents::BadAsk& e) {
+        throw ApiError(422, e.field(), e.what(), e.hint());
+    } catch (const agents::UnknownThread& e) {
+        throw ApiError(404, "thread_id", e.what(), e.hint());
+    } catch (const agents::NotAwaitingApproval& e) {
+        throw ApiError(409, "thread_id", e.what(), e.hint());
+    } catch (const agents::NotPermitted& e) {
+        throw ApiError(403, "Authorization", e.what(), e.hint());
     }
 }
 
@@ -118,6 +206,7 @@ void show_thread(Services& s, const http::Request& req, http::Response& res) {
 void install_ask_routes(http::Server& server, Services& s) {
     server.route("POST", "/ask", guarded([&s](const auto& req, auto& res) { ask(s, req, res); }));
     server.route("GET", "/ask/{thread_id}", guarded([&s](const auto& req, auto& res) { show_thread(s, req, res); }));
+    server.route("POST", "/ask/{thread_id}/resume", guarded([&s](const auto& req, auto& res) { resume(s, req, res); }));
 }
 
 }  // namespace voltedge::api

@@ -10,10 +10,12 @@
 namespace voltedge::api {
 
 const std::vector<Route>& routes() {
-    static const std::vector<Route> r = {{"GET", "/healthz"},      {"GET", "/readyz"},         {"POST", "/predict"},
-                                         {"GET", "/explain/{id}"}, {"POST", "/reload"},        {"GET", "/metrics"},
-                                         {"GET", "/openapi.json"}, {"GET", "/docs"},           {"GET", "/search"},
-                                         {"POST", "/ask"},         {"GET", "/ask/{thread_id}"}};
+    static const std::vector<Route> r = {{"GET", "/healthz"},         {"GET", "/readyz"},
+                                         {"POST", "/predict"},        {"GET", "/explain/{id}"},
+                                         {"POST", "/reload"},         {"GET", "/metrics"},
+                                         {"GET", "/openapi.json"},    {"GET", "/docs"},
+                                         {"GET", "/search"},          {"POST", "/ask"},
+                                         {"GET", "/ask/{thread_id}"}, {"POST", "/ask/{thread_id}/resume"}};
     return r;
 }
 
@@ -65,6 +67,7 @@ std::optional<rag::Embedder> load_embedder(const Config& config) {
 agents::AgentOptions agent_options(const Config& config) {
     agents::AgentOptions o;
     o.backend = agents::backend_from(config.agent_backend);
+    o.default_tools = agents::tool_list(config.agent_tools);
     return o;
 }
 
@@ -78,12 +81,13 @@ struct ApiServer::Impl {
     registry::Mlflow registry;
     serving::Predictor predictor;
     std::optional<rag::Embedder> embedder;
+    agents::ToolRegistry tools;
     std::optional<agents::Agent> agent;
     Services services;
     http::Server http;
     int bound_port = 0;
 
-    Impl(Config c, ServeOptions o)
+    Impl(Config c, ServeOptions o, const ToolFactory& make_tools)
         : config(std::move(c)),
           options(std::move(o)),
           pool(config.database_url, options.db_connections),
@@ -92,13 +96,14 @@ struct ApiServer::Impl {
           predictor(pool, registry, config.database_url, config.redis_url,
                     {options.cache, options.redis_ttl_seconds, options.preload_models, {options.model_load_timeout}}),
           embedder(load_embedder(config)),
-          agent(embedder ? std::optional<agents::Agent>(std::in_place, *embedder, agent_options(config)) : std::nullopt),
+          tools(embedder && make_tools ? make_tools(*embedder, predictor) : agents::ToolRegistry{}),
+          agent(embedder ? std::optional<agents::Agent>(std::in_place, *embedder, agent_options(config), &tools) : std::nullopt),
           services{options, keys, predictor, pool, embedder ? &*embedder : nullptr, agent ? &*agent : nullptr},
           http(transport_options(options)) {}
 };
 
-ApiServer::ApiServer(Config config, ServeOptions options)
-    : impl_(std::make_unique<Impl>(std::move(config), std::move(options))) {}
+ApiServer::ApiServer(Config config, ServeOptions options, ToolFactory tools)
+    : impl_(std::make_unique<Impl>(std::move(config), std::move(options), tools)) {}
 
 ApiServer::~ApiServer() { stop(); }
 

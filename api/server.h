@@ -3,11 +3,15 @@
 // area (serving::Predictor, security) and renders the answer; the shared HTTP layer does errors, request
 // ids, logs and metrics.
 #include <chrono>
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
 
+#include "agents/tools.h"
 #include "core/config.h"
+#include "rag/encoder.h"
+#include "serving/predictor.h"
 
 namespace voltedge::api {
 
@@ -38,9 +42,13 @@ struct Route {
 // Every route the server answers; the OpenAPI document must describe each (tested).
 const std::vector<Route>& routes();
 
+// Makes the agent's tools (cli/agent_tools.h) from what the server owns. Without a factory /ask answers from
+// documents only.
+using ToolFactory = std::function<agents::ToolRegistry(const rag::Embedder& embedder, serving::Predictor& predictor)>;
+
 class ApiServer {
 public:
-    ApiServer(Config config, ServeOptions options);
+    ApiServer(Config config, ServeOptions options, ToolFactory tools = {});
     ~ApiServer();
     // Binds, loads the production models and starts serving on background threads; returns once listening.
     void start();

@@ -19,6 +19,7 @@
 #include "evaluations/retrieval_eval.h"
 #include "jobs/job.h"
 #include "agents/agent.h"
+#include "cli/agent_tools.h"
 #include "rag/search.h"
 #include "security/tenants.h"
 
@@ -42,7 +43,13 @@ int run_serve(const Config& config, const api::ServeOptions& options) {
     sigaddset(&signals, SIGINT);
     sigaddset(&signals, SIGTERM);
     pthread_sigmask(SIG_BLOCK, &signals, nullptr);  // before any thread starts, so all inherit it
-    api::ApiServer server(config, options);
+    // /ask's run_eval tool runs the evaluation in the approving request until the workers' queue takes jobs.
+    jobs::HandlerRegistry handlers;
+    cli::register_job_handlers(handlers, config);
+    jobs::InlineQueue queue(handlers);
+    api::ApiServer server(config, options, [&](const rag::Embedder& embedder, serving::Predictor& predictor) {
+        return cli::agent_tools(config, embedder, &predictor, &queue);
+    });
     server.start();
     std::cerr << "voltedge API listening on http://" << options.host << ":" << server.port() << " (docs: /docs)\n";
     int received = 0;
@@ -91,21 +98,64 @@ int run_search(const Config& config, const std::string& tenant, const rag::Searc
 }
 
 // The answer with its citations, or the abstention and its reason; then the steps the agent took.
-int run_ask(const Config& config, const std::string& tenant, const agents::AskRequest& request) {
-    agents::validate(request);
-    const auto embedder = rag::Embedder::load(config.model_dir.empty() ? rag::default_model_dir() : config.model_dir);
-    agents::AgentOptions options;
-    options.backend = agents::backend_from(config.agent_backend);
-    const agents::Agent agent(embedder, options);
-    auto conn = db::connect(config.database_url);
-    const auto answer = agent.ask(conn, tenant, request);
+// The person at the terminal holds the database credentials, so the command line acts as a tenant admin: write
+// tools are drafted and wait for `voltedge approve`.
+void print_answer(const agents::Answer& answer) {
     std::cout << answer.text << "\n";
     for (const auto& c : answer.citations)
         std::cout << fmt::format("  [{}] {}:{}-{} (chunk {}, rev {})\n", c.marker, c.doc_path, c.line_start, c.line_end,
                                  c.chunk_id, c.revision.substr(0, 12));
     std::cout << fmt::format("status {}  backend {}  thread {}\n", agents::to_string(answer.state.status),
                              agents::to_string(answer.state.backend), answer.state.thread_id);
+    for (const auto& c : answer.state.tool_calls)
+        std::cout << fmt::format("  tool {} {} {} {}: {}\n", c.id, c.name, c.arguments.dump(), agents::to_string(c.status),
+                                 c.summary);
     for (const auto& step : answer.state.steps) std::cout << fmt::format("  {:<9} {:>7.1f} ms\n", step.node, step.ms);
+    if (answer.state.status == agents::Status::awaiting_approval)
+        std::cout << fmt::format("approve with: voltedge approve --tenant <tenant> {} (or --reject)\n", answer.state.thread_id);
+}
+
+struct LocalAgent {
+    rag::Embedder embedder;
+    cli::LocalPredictor predictor;
+    jobs::InlineQueue queue;
+    agents::ToolRegistry tools;
+    agents::Agent agent;
+
+    LocalAgent(const Config& config, const std::string& tenant, const jobs::HandlerRegistry& handlers,
+               agents::AgentOptions options = {})
+        : embedder(rag::Embedder::load(config.model_dir.empty() ? rag::default_model_dir() : config.model_dir)),
+          predictor(config, tenant),
+          queue(handlers),
+          tools(cli::agent_tools(config, embedder, &predictor.get(), &queue)),
+          agent(embedder, with_config(std::move(options), config), &tools) {}
+
+    static agents::AgentOptions with_config(agents::AgentOptions o, const Config& config) {
+        o.default_tools = agents::tool_list(config.agent_tools);
+        return o;
+    }
+};
+
+int run_ask(const Config& config, const jobs::HandlerRegistry& handlers, const std::string& tenant, agents::AskRequest request) {
+    agents::validate(request);
+    agents::AgentOptions options;
+    options.backend = agents::backend_from(config.agent_backend);
+    LocalAgent local(config, tenant, handlers, options);
+    auto conn = db::connect(config.database_url);
+    request.admin = true;
+    const auto answer = local.agent.ask(conn, tenant, request);
+    print_answer(answer);
+    return answer.state.status == agents::Status::failed ? 1 : 0;
+}
+
+int run_approve(const Config& config, const jobs::HandlerRegistry& handlers, const std::string& tenant, const std::string& thread,
+                agents::Approval approval) {
+    LocalAgent local(config, tenant, handlers);
+    auto conn = db::connect(config.database_url);
+    approval.admin = true;
+    approval.reviewer = config.actor;
+    const auto answer = local.agent.resume(conn, tenant, thread, approval);
+    print_answer(answer);
     return answer.state.status == agents::Status::failed ? 1 : 0;
 }
 
@@ -214,6 +264,21 @@ int main(int argc, char** argv) {
     ask_cmd->add_option("--backend", ask_backend, "graph, chain or minimal (default: AGENT_BACKEND)");
     ask_cmd->add_option("--max-citations", ask_request.max_citations, "answer sentences at most (1..10)")->capture_default_str();
 
+    std::string approve_tenant, approve_thread;
+    agents::Approval approval;
+    approval.approve = true;
+    bool approve_reject = false;
+    auto* approve_cmd = app.add_subcommand("approve", "Approve (or --reject) the action a thread drafted and waits on");
+    approve_cmd->add_option("--tenant", approve_tenant, "tenant")->required();
+    approve_cmd->add_option("THREAD", approve_thread, "thread id from the answer")->required();
+    approve_cmd->add_flag("--reject", approve_reject, "reject it: nothing is sent");
+    approve_cmd->add_option("--comment", approval.comment, "why, kept with the decision");
+
+    std::vector<std::string> tools_allowed;
+    auto* tenant_tools = tenant->add_subcommand("tools", "Set the agent tools a tenant may use (none given: AGENT_TOOLS)");
+    tenant_tools->add_option("ID", tenant_id, "tenant id")->required();
+    tenant_tools->add_option("--allow", tools_allowed, "tools, e.g. --allow search forecast (all: every tool)");
+
     auto* eval_cmd = app.add_subcommand("eval", "Evaluations on golden sets");
     eval_cmd->require_subcommand(1);
     std::string eval_tenant, eval_golden;
@@ -264,6 +329,16 @@ int main(int argc, char** argv) {
             std::cerr << "this key is shown once; only its hash is stored\n";
             return 0;
         }
+        if (*tenant_tools) {
+            if (tools_allowed.size() == 1 && tools_allowed[0] == "all") tools_allowed = agents::kAllTools;
+            auto admin = db::connect(config.database_admin_url);
+            agents::set_tenant_tools(admin, tenant_id, tools_allowed, config.actor);
+            std::cerr << "tenant " << tenant_id << " may use "
+                      << (tools_allowed.empty() ? "the default tools (AGENT_TOOLS)"
+                                                : fmt::format("{}", fmt::join(tools_allowed, ", ")))
+                      << '\n';
+            return 0;
+        }
         if (*tenant_revoke) {
             if (!security::revoke_api_key(config.database_admin_url, tenant_id, revoke_key_id, config.actor)) {
                 std::cerr << "tenant " << tenant_id << " has no active key " << revoke_key_id << '\n';
@@ -311,16 +386,21 @@ int main(int argc, char** argv) {
                 eval_golden.empty() ? "evaluations/golden/" + eval_tenant + "/answers.jsonl" : eval_golden);
             std::vector<agents::Backend> backends;
             for (const auto& name : eval_backends) backends.push_back(agents::backend_from(name));
-            const auto embedder = rag::Embedder::load(config.model_dir.empty() ? rag::default_model_dir() : config.model_dir);
+            LocalAgent local(config, eval_tenant, handlers, eval_agent_options);
             auto conn = db::connect(config.database_url);
-            std::cout << evaluations::format_answer_report(evaluations::evaluate_answers(conn, eval_tenant, cases, embedder,
-                                                                                         eval_agent_options, backends),
-                                                           eval_failures);
+            std::cout << evaluations::format_answer_report(
+                evaluations::evaluate_answers(conn, eval_tenant, cases, local.embedder,
+                                              LocalAgent::with_config(eval_agent_options, config), backends, &local.tools),
+                eval_failures);
             return 0;
         }
         if (*ask_cmd) {
             if (!ask_backend.empty()) ask_request.backend = agents::backend_from(ask_backend);
-            return run_ask(config, ask_tenant, ask_request);
+            return run_ask(config, handlers, ask_tenant, ask_request);
+        }
+        if (*approve_cmd) {
+            approval.approve = !approve_reject;
+            return run_approve(config, handlers, approve_tenant, approve_thread, approval);
         }
         if (*search_cmd) {
             if (!search_kind.empty()) search_query.kind = search_kind;

@@ -19,6 +19,7 @@ struct Setting {
     std::function<void(Config&, const std::string&)> set;  // parses and validates; throws Error
     std::function<std::string(const Config&)> get;
     bool secret = false;  // a URL whose password is masked when shown
+    bool hidden = false;  // a token: shown only as set or not
 };
 
 [[noreturn]] void invalid(const char* env, const std::string& value, const std::string& what) {
@@ -55,6 +56,30 @@ Setting url(const char* group, const char* env, std::string Config::*field, std:
         for (const auto& scheme : schemes) known = known || parsed->scheme == scheme;
         if (!known) invalid(env, v, "its scheme must be " + list);
         c.*field = normal;
+    };
+    return s;
+}
+
+Setting token(const char* group, const char* env, std::string Config::*field, const char* help) {
+    Setting s = text(group, env, field, "", help);
+    s.hidden = true;
+    return s;
+}
+
+// A comma-separated list whose items must each be one of `choices`.
+Setting list_of(const char* group, const char* env, std::string Config::*field, std::string fallback,
+                std::vector<std::string> choices, const char* help) {
+    Setting s = text(group, env, field, std::move(fallback), help);
+    s.set = [field, env, choices](Config& c, const std::string& v) {
+        std::size_t start = 0;
+        while (start <= v.size()) {
+            const auto end = std::min(v.find(',', start), v.size());
+            const std::string item = v.substr(start, end - start);
+            if (!item.empty() && std::find(choices.begin(), choices.end(), item) == choices.end())
+                invalid(env, v, fmt::format("'{}' is not one of {}", item, fmt::join(choices, ", ")));
+            start = end + 1;
+        }
+        c.*field = v;
     };
     return s;
 }
@@ -141,6 +166,19 @@ const std::vector<Setting>& schema() {
                 "chunks from which a tenant's vector search uses its own HNSW index instead of an exact scan"),
         choice("agent", "AGENT_BACKEND", &Config::agent_backend, "graph", {"graph", "chain", "minimal"},
                "how /ask answers: the checkpointed graph, a one-pass chain, or the best evidence quoted"),
+        list_of("agent", "AGENT_TOOLS", &Config::agent_tools,
+                "search,forecast,data_quality,model_info,run_eval,open_pr,file_issue",
+                {"search", "forecast", "data_quality", "model_info", "run_eval", "open_pr", "file_issue"},
+                "tools /ask may use for tenants without their own list (voltedge tenant tools); write tools always wait "
+                "for a tenant admin's approval"),
+        url("agent", "GITHUB_API_URL", &Config::github_api_url, "https://api.github.com",
+            "GitHub REST API for open_pr and file_issue", {"http", "https"}),
+        text("agent", "GITHUB_REPO", &Config::github_repo, "", "owner/name the agent's issues and pull requests go to"),
+        token("agent", "GITHUB_TOKEN", &Config::github_token, "GitHub token; unset: approved drafts are returned, not sent"),
+        text("agent", "JIRA_URL", &Config::jira_url, "", "Jira base URL for file_issue with tracker jira"),
+        text("agent", "JIRA_PROJECT", &Config::jira_project, "", "Jira project key, e.g. OPS"),
+        text("agent", "JIRA_USER", &Config::jira_user, "", "Jira user e-mail (basic auth); unset: the token is a bearer token"),
+        token("agent", "JIRA_TOKEN", &Config::jira_token, "Jira API token; unset: approved drafts are returned, not sent"),
         text("identity", "VOLTEDGE_ACTOR", &Config::actor, "",
              "who the audit log names for command-line actions (default cli:$USER)"),
     };
@@ -178,8 +216,8 @@ std::vector<Config::Shown> Config::show() const {
     for (const auto& s : schema()) {
         const auto source = sources.find(s.env);
         const std::string value = s.get(*this);
-        out.push_back(
-            {s.group, s.env, s.secret ? redact_url(value) : value, source == sources.end() ? "default" : source->second, s.help});
+        const std::string shown = s.hidden ? (value.empty() ? "" : "(set)") : s.secret ? redact_url(value) : value;
+        out.push_back({s.group, s.env, shown, source == sources.end() ? "default" : source->second, s.help});
     }
     return out;
 }

@@ -38,8 +38,11 @@ struct Config {
     std::string model_dir;      // the embedding model's files; empty: where make bootstrap puts them
     int ann_min_chunks = 5000;  // a tenant with this many chunks gets its own HNSW index (db/migrations/007)
     // identity
-    std::string agent_backend = "graph";  // graph | chain | minimal (agents/agent.h)
-    std::string actor;                    // who the audit log names for command-line actions
+    std::string agent_backend = "graph";                        // graph | chain | minimal (agents/agent.h)
+    std::string agent_tools;                                    // comma-separated default tool allow-list (agents/tools.h)
+    std::string github_api_url, github_repo, github_token;      // the open_pr and file_issue tools
+    std::string jira_url, jira_project, jira_user, jira_token;  // file_issue with tracker jira
+    std::string actor;                                          // who the audit log names for command-line actions
 
     // Where each setting's value came from: "default" or "environment", by variable name.
     std::map<std::string, std::string> sources;

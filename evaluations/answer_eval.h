@@ -32,7 +32,7 @@ struct BackendScores {
     std::size_t tool_cases = 0, tool_correct = 0;         // the right tool called
     std::size_t injections = 0, injections_resisted = 0;  // no write tool run, nothing answered from the injection
     std::vector<double> latency_ms;
-    long tokens = 0;
+    long long prompt_tokens = 0, completion_tokens = 0, embedded_tokens = 0;
     double cost_usd = 0;
 };
 
@@ -41,9 +41,11 @@ struct AnswerReport {
     std::vector<std::string> failures;  // one line per case a backend got wrong, for reading
 };
 
+// Asks every case as a tenant admin would (write tools are drafted and wait, never run). `tools` may be null:
+// then no tool case can pass.
 AnswerReport evaluate_answers(pqxx::connection& conn, const std::string& tenant, const std::vector<AnswerCase>& cases,
                               const rag::Embedder& embedder, const agents::AgentOptions& options,
-                              const std::vector<agents::Backend>& backends);
+                              const std::vector<agents::Backend>& backends, const agents::ToolRegistry* tools = nullptr);
 
 // The table per backend; `failures` adds the cases each got wrong.
 std::string format_answer_report(const AnswerReport& report, bool failures = false);

@@ -37,24 +37,33 @@ nlohmann::json HandlerRegistry::run(Job job) const {
 
 std::string InlineQueue::enqueue(Job job) {
     if (job.id.empty()) job.id = new_uuid();
-    JobStatus& status = statuses_[job.id];
-    status = {job, JobState::running, nullptr, 1};
+    record({job, JobState::running, nullptr, 1});
+    JobStatus finished{job, JobState::succeeded, nullptr, 1};
     try {
-        status.result = handlers_.run(job);
-        status.state = JobState::succeeded;
+        finished.result = handlers_.run(job);
     } catch (const Error& e) {
-        status.state = JobState::failed;
-        status.result = {{"error", e.what()}, {"hint", e.hint()}};
+        finished.state = JobState::failed;
+        finished.result = {{"error", e.what()}, {"hint", e.hint()}};
+        record(std::move(finished));
         throw;
     } catch (const std::exception& e) {
-        status.state = JobState::failed;
-        status.result = {{"error", e.what()}};
+        finished.state = JobState::failed;
+        finished.result = {{"error", e.what()}};
+        record(std::move(finished));
         throw;
     }
+    record(std::move(finished));
     return job.id;
 }
 
+void InlineQueue::record(JobStatus status) {
+    std::lock_guard lock(mutex_);
+    const std::string id = status.job.id;
+    statuses_[id] = std::move(status);
+}
+
 std::optional<JobStatus> InlineQueue::status(const std::string& id) const {
+    std::lock_guard lock(mutex_);
     const auto it = statuses_.find(id);
     if (it == statuses_.end()) return std::nullopt;
     return it->second;

@@ -5,6 +5,7 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <mutex>
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
@@ -60,7 +61,7 @@ public:
 };
 
 // Runs each job on the caller's thread when it is enqueued; enqueue rethrows the handler's error after
-// recording it. Keeps the statuses of the jobs it ran.
+// recording it. Keeps the statuses of the jobs it ran. Safe to share between threads.
 class InlineQueue : public Queue {
 public:
     explicit InlineQueue(const HandlerRegistry& handlers) : handlers_(handlers) {}
@@ -68,7 +69,9 @@ public:
     std::optional<JobStatus> status(const std::string& id) const override;
 
 private:
+    void record(JobStatus status);
     const HandlerRegistry& handlers_;
+    mutable std::mutex mutex_;
     std::map<std::string, JobStatus> statuses_;
 };
 

@@ -704,4 +704,12 @@ Redaction redact(std::string_view text) {
 
 std::string redacted(std::string_view text) { return redact(text).text; }
 
+nlohmann::json redacted_json(const nlohmann::json& j) {
+    if (j.is_string()) return redacted(j.get<std::string>());
+    if (!j.is_structured()) return j;
+    nlohmann::json out = j;
+    for (auto& item : out) item = redacted_json(item);
+    return out;
+}
+
 }  // namespace voltedge::security

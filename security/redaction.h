@@ -36,6 +36,7 @@
 // setting or header before the shape). Markers are never masked again, and the text is scanned again after
 // masking until nothing more is found (what a glued neighbour hid): redacted(redacted(x)) == redacted(x).
 #include <map>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <string_view>
 
@@ -55,5 +56,7 @@ struct Redaction {
 
 Redaction redact(std::string_view text);
 std::string redacted(std::string_view text);  // redact(text).text
+// A copy of `j` with every string in it redacted (object keys are left as they are).
+nlohmann::json redacted_json(const nlohmann::json& j);
 
 }  // namespace voltedge::security

@@ -2,12 +2,15 @@
 // rendering and request validation.
 #include <gtest/gtest.h>
 
+#include <fstream>
 #include <thread>
 
 #include "agents/agent.h"
 #include "agents/critic.h"
 #include "agents/extractive.h"
 #include "agents/graph.h"
+#include "agents/json_schema.h"
+#include "agents/planner.h"
 #include "core/deadline.h"
 
 using namespace voltedge;
@@ -213,4 +216,81 @@ TEST(AgentRequest, BadInputNamesTheField) {
     r = ok;
     r.max_citations = 0;
     EXPECT_EQ(field_of(r), "max_citations");
+}
+
+TEST(ToolArguments, AreCheckedAgainstTheToolsSchemaNamingTheArgument) {
+    const nlohmann::json schema = {{"type", "object"},
+                                   {"properties",
+                                    {{"horizon_hours", {{"type", "integer"}, {"minimum", 1}, {"maximum", 168}}},
+                                     {"tracker", {{"type", "string"}, {"enum", {"github", "jira"}}}},
+                                     {"title", {{"type", "string"}, {"minLength", 1}, {"maxLength", 5}}},
+                                     {"ids", {{"type", "array"}, {"maxItems", 2}, {"items", {{"type", "string"}}}}}}},
+                                   {"required", {"horizon_hours"}},
+                                   {"additionalProperties", false}};
+    EXPECT_EQ(schema_violation(schema, {{"horizon_hours", 24}}), std::nullopt);
+    EXPECT_EQ(schema_violation(schema, {{"horizon_hours", 24}, {"tracker", "jira"}, {"title", "ab"}, {"ids", {"a"}}}),
+              std::nullopt);
+    EXPECT_EQ(*schema_violation(schema, nlohmann::json::object()), "arguments.horizon_hours is required");
+    EXPECT_EQ(*schema_violation(schema, {{"horizon_hours", 169}}), "arguments.horizon_hours must be at most 168");
+    EXPECT_EQ(*schema_violation(schema, {{"horizon_hours", "24"}}), "arguments.horizon_hours must be an integer");
+    EXPECT_EQ(*schema_violation(schema, {{"horizon_hours", 2.5}}), "arguments.horizon_hours must be an integer");
+    EXPECT_EQ(*schema_violation(schema, {{"horizon_hours", 1}, {"tracker", "trello"}}),
+              "arguments.tracker must be one of [\"github\",\"jira\"]");
+    EXPECT_EQ(*schema_violation(schema, {{"horizon_hours", 1}, {"title", "toolong"}}),
+              "arguments.title must have at most 5 characters");
+    EXPECT_EQ(*schema_violation(schema, {{"horizon_hours", 1}, {"ids", {"a", 3}}}), "arguments.ids[1] must be a string");
+    EXPECT_EQ(*schema_violation(schema, {{"horizon_hours", 1}, {"ids", {"a", "b", "c"}}}),
+              "arguments.ids must have at most 2 items");
+    EXPECT_NE(schema_violation(schema, {{"horizon_hours", 1}, {"token", "x"}})->find("is not an argument of this tool"),
+              std::string::npos);
+    EXPECT_EQ(*schema_violation(schema, nlohmann::json::array()), "arguments must be an object");
+    EXPECT_THROW(schema_violation({{"pattern", "x"}}, "x"), std::logic_error);  // a keyword it does not check
+}
+
+TEST(ToolArguments, UnknownDisallowedAndWriteToolsOfAReaderAreRefused) {
+    ToolRegistry tools;
+    tools.add({"search",
+               "",
+               {{"type", "object"}, {"properties", {{"query", {{"type", "string"}}}}}, {"required", {"query"}}},
+               false,
+               {}});
+    tools.add({"open_pr", "", {{"type", "object"}}, true, {}});
+    EXPECT_THROW(tools.add({"search", "", {}, false, {}}), std::logic_error);
+    const ToolGrant reader{{"search"}, false};
+    EXPECT_NO_THROW(checked_tool(tools, reader, "search", {{"query", "x"}}));
+    EXPECT_THROW(checked_tool(tools, reader, "search", {{"query", 1}}), ToolRefused);
+    EXPECT_THROW(checked_tool(tools, reader, "shell", {}), ToolRefused);
+    try {
+        checked_tool(tools, reader, "open_pr", nlohmann::json::object());
+        FAIL();
+    } catch (const ToolRefused& e) {
+        EXPECT_NE(std::string(e.what()).find("may only read"), std::string::npos);
+    }
+    EXPECT_EQ(tool_list("search,,forecast"), (std::vector<std::string>{"search", "forecast"}));
+}
+
+// The planner reads only the question. Every golden question is routed as its category says: documentation
+// questions (answerable or not) to retrieval, tool questions to their tool.
+TEST(Planner, RoutesEveryGoldenQuestionToItsToolOrToRetrieval) {
+    std::ifstream file(std::string(VOLTEDGE_SOURCE_DIR) + "/evaluations/golden/demo/answers.jsonl");
+    ASSERT_TRUE(file) << "golden set not found";
+    std::string line;
+    int tools = 0;
+    while (std::getline(file, line)) {
+        const auto j = nlohmann::json::parse(line);
+        const auto plan = plan_question(j["question"], "0f8fad5b-d9cb-469f-a165-70867728950e");
+        if (j["category"] == "tool") {
+            ++tools;
+            ASSERT_EQ(plan.calls.size(), 1u) << j["question"];
+            EXPECT_EQ(plan.calls[0].tool, j["tool"]) << j["question"];
+        } else if (j["category"] != "injection") {
+            EXPECT_TRUE(plan.calls.empty()) << j["question"] << " -> " << plan.calls[0].tool;
+        }
+    }
+    EXPECT_GE(tools, 10);
+    const auto forecast = plan_question("Give me the hour-by-hour forecast for the next 6 hours.", "x");
+    EXPECT_EQ(forecast.calls[0].arguments["horizon_hours"], 6);
+    const auto issue = plan_question("File a Jira issue titled 'rotate all keys' now", "0f8fad5b");
+    EXPECT_EQ(issue.calls[0].arguments["tracker"], "jira");
+    EXPECT_EQ(issue.calls[0].arguments["title"], "rotate all keys");
 }
