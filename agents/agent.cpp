@@ -8,6 +8,7 @@
 #include "agents/checkpoints.h"
 #include "agents/critic.h"
 #include "agents/extractive.h"
+#include "agents/generative.h"
 #include "agents/graph.h"
 #include "agents/planner.h"
 #include "core/uuid.h"
@@ -89,10 +90,29 @@ struct Run {
                                                         best, options.min_evidence_cosine);
             return;
         }
+        if (options.llm && s.backend != Backend::minimal && generate(s, max_sentences)) return;
         embed_question(s);
         s.sentences = select_sentences(s.question, question_embedding, s.evidence, embedder, max_sentences,
                                        options.min_sentence_score, &s.usage.embedded_tokens);
         if (s.sentences.empty()) s.reason = "no sentence of the retrieved documents answers the question well enough";
+    }
+
+    // The language model's supported sentences; false (and the reason in s.composer_note) when there are none, so the
+    // extractive composer answers instead.
+    bool generate(AgentState& s, int max_sentences) {
+        try {
+            auto g = compose_with_llm(*options.llm, security::redacted(s.question), s.evidence, max_sentences, s.usage);
+            if (!g.sentences.empty()) {
+                s.sentences = std::move(g.sentences);
+                s.composer = "llm";
+                s.composer_note = g.rejected.empty() ? "" : g.rejected + "; those sentences were dropped";
+                return true;
+            }
+            s.composer_note = "extractive fallback: " + g.rejected;
+        } catch (const Error& e) {  // LlmError, Unreachable, DeadlineExceeded: the answer must not depend on it
+            s.composer_note = "extractive fallback: " + std::string(e.what());
+        }
+        return false;
     }
 
     // Drops what the evidence does not support; answered when something is left, else abstained.
@@ -291,6 +311,20 @@ Graph graph_for(Backend backend, Run& run, const Approval* approval = nullptr) {
 
 }  // namespace
 
+AgentOptions agent_options(const Config& config) {
+    AgentOptions o;
+    o.backend = backend_from(config.agent_backend);
+    o.default_tools = tool_list(config.agent_tools);
+    if (!config.llm_url.empty())
+        o.llm = LlmConfig{config.llm_url,
+                          config.llm_model,
+                          config.llm_api_key,
+                          config.llm_max_tokens,
+                          config.llm_usd_per_1k_prompt,
+                          config.llm_usd_per_1k_completion};
+    return o;
+}
+
 void validate(const AskRequest& r) {
     if (r.question.find_first_not_of(" \t\r\n") == std::string::npos)
         throw BadAsk("question", "the question is empty", "ask something, e.g. how is row level security enforced");
@@ -343,6 +377,8 @@ Answer Agent::ask(pqxx::connection& conn, const std::string& tenant, const AskRe
         state.tool_calls.clear();
         state.reason.clear();
         state.usage = {};
+        state.composer = "extractive";
+        state.composer_note.clear();
     } else {
         state.thread_id = new_uuid();
     }

@@ -9,8 +9,10 @@
 #include <string>
 #include <vector>
 
+#include "agents/llm_client.h"
 #include "agents/state.h"
 #include "agents/tools.h"
+#include "core/config.h"
 #include "core/error.h"
 #include "rag/encoder.h"
 
@@ -79,7 +81,12 @@ struct AgentOptions {
     double min_sentence_score = 0.45;   // agents/extractive.h: 0.6 x cosine + 0.4 x word overlap
     int evidence_chunks = 8;
     std::vector<std::string> default_tools = kAllTools;  // for tenants without their own allow-list (AGENT_TOOLS)
+    // The generative composer (VOLTEDGE_LLM_URL) for the graph and chain backends; nullopt: extractive only.
+    std::optional<LlmConfig> llm;
 };
+
+// The options VoltEdge's configuration sets: AGENT_BACKEND, AGENT_TOOLS and the VOLTEDGE_LLM_* settings.
+AgentOptions agent_options(const Config& config);
 
 // Throws BadAsk for an empty or too long question, a malformed thread id or max_citations out of range.
 void validate(const AskRequest& request);

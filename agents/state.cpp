@@ -84,6 +84,7 @@ nlohmann::json to_json(const AgentState& s) {
             {"sentences", sentences},
             {"tool_calls", calls},
             {"composer", s.composer},
+            {"composer_note", s.composer_note},
             {"usage",
              {{"prompt_tokens", s.usage.prompt_tokens},
               {"completion_tokens", s.usage.completion_tokens},
@@ -111,6 +112,7 @@ AgentState state_from_json(const nlohmann::json& j) {
                                 parse_enum(c.at("status").get<std::string>(), kCallStatuses, "tool call status"), c.at("summary"),
                                 c.at("sentences"), c.at("result"), c.at("reviewer"), c.at("comment")});
     s.composer = j.value("composer", "extractive");
+    s.composer_note = j.value("composer_note", "");
     if (j.contains("usage")) {
         const auto& u = j["usage"];
         s.usage = {u.at("prompt_tokens"), u.at("completion_tokens"), u.at("embedded_tokens"), u.at("cost_usd")};

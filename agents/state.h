@@ -69,6 +69,7 @@ struct AgentState {
     std::vector<Sentence> sentences;  // the answer, in order; each carries one citation
     std::vector<ToolCall> tool_calls;
     std::string composer = "extractive";  // or "llm" when a language model wrote the sentences
+    std::string composer_note;            // what the critic dropped of the model's answer, or why it fell back
     Usage usage;
     Status status = Status::running;
     std::string reason;             // why it abstained or failed

@@ -102,6 +102,7 @@ Json answer_json(const agents::Answer& a, const std::string& tenant) {
             {"tool_calls", std::move(calls)},
             {"backend", agents::to_string(a.state.backend)},
             {"composer", a.state.composer},
+            {"composer_note", a.state.composer_note.empty() ? Json(nullptr) : Json(a.state.composer_note)},
             {"tokens",
              {{"prompt", a.state.usage.prompt_tokens},
               {"completion", a.state.usage.completion_tokens},

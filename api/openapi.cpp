@@ -137,6 +137,7 @@ constexpr const char* kDocument = R"json({
               "summary": {"type": "string"}, "result": {"type": "object", "description": "The tool's output; for a call awaiting approval, the draft."},
               "reviewer": {"type": ["string", "null"]}, "comment": {"type": ["string", "null"]}}}},
           "backend": {"type": "string", "enum": ["graph", "chain", "minimal"]}, "composer": {"type": "string", "enum": ["extractive", "llm"]},
+          "composer_note": {"type": ["string", "null"], "description": "What the critic dropped of the language model's answer, or why the extractive composer answered instead."},
           "tokens": {"type": "object", "properties": {"prompt": {"type": "integer"}, "completion": {"type": "integer"},
             "embedded": {"type": "integer", "description": "Tokens the extractive composer embedded (question and candidate sentences)."}}},
           "cost_usd": {"type": "number"},

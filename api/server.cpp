@@ -64,13 +64,6 @@ std::optional<rag::Embedder> load_embedder(const Config& config) {
     }
 }
 
-agents::AgentOptions agent_options(const Config& config) {
-    agents::AgentOptions o;
-    o.backend = agents::backend_from(config.agent_backend);
-    o.default_tools = agents::tool_list(config.agent_tools);
-    return o;
-}
-
 }  // namespace
 
 struct ApiServer::Impl {
@@ -97,7 +90,8 @@ struct ApiServer::Impl {
                     {options.cache, options.redis_ttl_seconds, options.preload_models, {options.model_load_timeout}}),
           embedder(load_embedder(config)),
           tools(embedder && make_tools ? make_tools(*embedder, predictor) : agents::ToolRegistry{}),
-          agent(embedder ? std::optional<agents::Agent>(std::in_place, *embedder, agent_options(config), &tools) : std::nullopt),
+          agent(embedder ? std::optional<agents::Agent>(std::in_place, *embedder, agents::agent_options(config), &tools)
+                         : std::nullopt),
           services{options, keys, predictor, pool, embedder ? &*embedder : nullptr, agent ? &*agent : nullptr},
           http(transport_options(options)) {}
 };

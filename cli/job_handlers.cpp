@@ -181,8 +181,7 @@ Json eval(const Config& config, const jobs::Job& job) {
     if (suite == "answers") {
         const auto cases = evaluations::load_answer_cases(root + "/evaluations/golden/" + job.tenant + "/answers.jsonl");
         const auto tools = agent_tools(config, embedder, nullptr, nullptr);
-        agents::AgentOptions options;
-        options.default_tools = agents::tool_list(config.agent_tools);
+        const auto options = agents::agent_options(config);
         const auto report = evaluations::evaluate_answers(conn, job.tenant, cases, embedder, options, {agents::Backend::graph},
                                                           &tools);
         const auto& b = report.backends.front();

@@ -20,6 +20,7 @@
 #include "jobs/job.h"
 #include "agents/agent.h"
 #include "cli/agent_tools.h"
+#include "security/redaction.h"
 #include "rag/search.h"
 #include "security/tenants.h"
 
@@ -123,24 +124,17 @@ struct LocalAgent {
     agents::Agent agent;
 
     LocalAgent(const Config& config, const std::string& tenant, const jobs::HandlerRegistry& handlers,
-               agents::AgentOptions options = {})
+               agents::AgentOptions options)
         : embedder(rag::Embedder::load(config.model_dir.empty() ? rag::default_model_dir() : config.model_dir)),
           predictor(config, tenant),
           queue(handlers),
           tools(cli::agent_tools(config, embedder, &predictor.get(), &queue)),
-          agent(embedder, with_config(std::move(options), config), &tools) {}
-
-    static agents::AgentOptions with_config(agents::AgentOptions o, const Config& config) {
-        o.default_tools = agents::tool_list(config.agent_tools);
-        return o;
-    }
+          agent(embedder, std::move(options), &tools) {}
 };
 
 int run_ask(const Config& config, const jobs::HandlerRegistry& handlers, const std::string& tenant, agents::AskRequest request) {
     agents::validate(request);
-    agents::AgentOptions options;
-    options.backend = agents::backend_from(config.agent_backend);
-    LocalAgent local(config, tenant, handlers, options);
+    LocalAgent local(config, tenant, handlers, agents::agent_options(config));
     auto conn = db::connect(config.database_url);
     request.admin = true;
     const auto answer = local.agent.ask(conn, tenant, request);
@@ -150,7 +144,7 @@ int run_ask(const Config& config, const jobs::HandlerRegistry& handlers, const s
 
 int run_approve(const Config& config, const jobs::HandlerRegistry& handlers, const std::string& tenant, const std::string& thread,
                 agents::Approval approval) {
-    LocalAgent local(config, tenant, handlers);
+    LocalAgent local(config, tenant, handlers, agents::agent_options(config));
     auto conn = db::connect(config.database_url);
     approval.admin = true;
     approval.reviewer = config.actor;
@@ -166,6 +160,7 @@ int main(int argc, char** argv) {
                  "Configuration: environment variables; 'voltedge config show' lists them\n"
                  "(defaults: the local stack of 'scripts/devstack up')."};
     app.require_subcommand(1);
+    set_log_filter(&security::redacted);  // before any thread: no secret a message carries reaches a log line
     Config config;
     try {
         config = Config::load();
@@ -294,7 +289,7 @@ int main(int argc, char** argv) {
     std::vector<std::string> eval_backends = {"graph", "chain", "minimal"};
     eval_answers->add_option("--backend", eval_backends, "backends to evaluate (repeatable)")->capture_default_str();
     bool eval_failures = false;
-    agents::AgentOptions eval_agent_options;  // the thresholds, to calibrate them
+    agents::AgentOptions eval_agent_options = agents::agent_options(config);  // thresholds overridable, to calibrate them
     eval_answers
         ->add_option("--min-evidence-cosine", eval_agent_options.min_evidence_cosine, "abstain below this best-chunk cosine")
         ->capture_default_str();
@@ -388,10 +383,10 @@ int main(int argc, char** argv) {
             for (const auto& name : eval_backends) backends.push_back(agents::backend_from(name));
             LocalAgent local(config, eval_tenant, handlers, eval_agent_options);
             auto conn = db::connect(config.database_url);
-            std::cout << evaluations::format_answer_report(
-                evaluations::evaluate_answers(conn, eval_tenant, cases, local.embedder,
-                                              LocalAgent::with_config(eval_agent_options, config), backends, &local.tools),
-                eval_failures);
+            std::cout << evaluations::format_answer_report(evaluations::evaluate_answers(conn, eval_tenant, cases, local.embedder,
+                                                                                         eval_agent_options, backends,
+                                                                                         &local.tools),
+                                                           eval_failures);
             return 0;
         }
         if (*ask_cmd) {

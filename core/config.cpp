@@ -84,6 +84,22 @@ Setting list_of(const char* group, const char* env, std::string Config::*field, 
     return s;
 }
 
+Setting number(const char* group, const char* env, double Config::*field, double fallback, double min, double max,
+               const char* help) {
+    return {group,
+            env,
+            help,
+            fmt::format("{:g}", fallback),
+            [=](Config& c, const std::string& v) {
+        double x = 0;
+        const auto [end, ec] = std::from_chars(v.data(), v.data() + v.size(), x);
+        if (ec != std::errc() || end != v.data() + v.size() || !(x >= min && x <= max))
+            invalid(env, v, fmt::format("it must be a number from {:g} to {:g}", min, max));
+        c.*field = x;
+            },
+            [field](const Config& c) { return fmt::format("{:g}", c.*field); }};
+}
+
 Setting integer(const char* group, const char* env, int Config::*field, int fallback, int min, int max, const char* help) {
     return {group,
             env,
@@ -179,6 +195,15 @@ const std::vector<Setting>& schema() {
         text("agent", "JIRA_PROJECT", &Config::jira_project, "", "Jira project key, e.g. OPS"),
         text("agent", "JIRA_USER", &Config::jira_user, "", "Jira user e-mail (basic auth); unset: the token is a bearer token"),
         token("agent", "JIRA_TOKEN", &Config::jira_token, "Jira API token; unset: approved drafts are returned, not sent"),
+        text("agent", "VOLTEDGE_LLM_URL", &Config::llm_url, "",
+             "OpenAI-compatible /v1 URL of a language model that composes /ask answers (make llm); unset: extractive"),
+        text("agent", "VOLTEDGE_LLM_MODEL", &Config::llm_model, "smollm2", "model name sent to VOLTEDGE_LLM_URL"),
+        token("agent", "VOLTEDGE_LLM_API_KEY", &Config::llm_api_key, "bearer token for VOLTEDGE_LLM_URL (hosted APIs)"),
+        integer("agent", "VOLTEDGE_LLM_MAX_TOKENS", &Config::llm_max_tokens, 256, 16, 8192, "completion tokens per /ask request"),
+        number("agent", "VOLTEDGE_LLM_USD_PER_1K_PROMPT", &Config::llm_usd_per_1k_prompt, 0, 0, 1000,
+               "price of 1,000 prompt tokens, for the cost estimate of each answer"),
+        number("agent", "VOLTEDGE_LLM_USD_PER_1K_COMPLETION", &Config::llm_usd_per_1k_completion, 0, 0, 1000,
+               "price of 1,000 completion tokens"),
         text("identity", "VOLTEDGE_ACTOR", &Config::actor, "",
              "who the audit log names for command-line actions (default cli:$USER)"),
     };

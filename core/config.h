@@ -42,7 +42,10 @@ struct Config {
     std::string agent_tools;                                    // comma-separated default tool allow-list (agents/tools.h)
     std::string github_api_url, github_repo, github_token;      // the open_pr and file_issue tools
     std::string jira_url, jira_project, jira_user, jira_token;  // file_issue with tracker jira
-    std::string actor;                                          // who the audit log names for command-line actions
+    std::string llm_url, llm_model = "smollm2", llm_api_key;    // the optional generative composer (agents/generative.h)
+    int llm_max_tokens = 256;
+    double llm_usd_per_1k_prompt = 0, llm_usd_per_1k_completion = 0;
+    std::string actor;  // who the audit log names for command-line actions
 
     // Where each setting's value came from: "default" or "environment", by variable name.
     std::map<std::string, std::string> sources;

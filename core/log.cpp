@@ -17,8 +17,11 @@ namespace {
 
 // Rendered once when set, so each line pays one append for it.
 thread_local std::string context_fields;
+LogFilter line_filter = nullptr;
 
 }  // namespace
+
+void set_log_filter(LogFilter filter) { line_filter = filter; }
 
 void set_log_context(std::string fields) { context_fields = std::move(fields); }
 
@@ -27,9 +30,10 @@ const std::string& log_context() { return context_fields; }
 void log_event_raw(std::string_view level, std::string_view event, std::string_view fields) {
     static std::mutex mutex;
     const auto now = std::chrono::time_point_cast<std::chrono::milliseconds>(std::chrono::system_clock::now());
-    const std::string line = fmt::format("{{\"ts\":\"{:%FT%T}Z\",\"level\":{},\"event\":{}{}{}{}{}}}\n", now, json_quoted(level),
-                                         json_quoted(event), context_fields.empty() ? "" : ",", context_fields,
-                                         fields.empty() ? "" : ",", fields);
+    std::string line = fmt::format("{{\"ts\":\"{:%FT%T}Z\",\"level\":{},\"event\":{}{}{}{}{}}}\n", now, json_quoted(level),
+                                   json_quoted(event), context_fields.empty() ? "" : ",", context_fields,
+                                   fields.empty() ? "" : ",", fields);
+    if (line_filter) line = line_filter(line);
     std::lock_guard lock(mutex);
     std::fwrite(line.data(), 1, line.size(), stderr);
 }

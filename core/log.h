@@ -10,6 +10,12 @@ void log_event(std::string_view level, std::string_view event, nlohmann::json fi
 // The same line from fields already in JSON form ("\"key\":value,..."), for hot paths (one per API request)
 // where building a JSON object costs more than the rest of the request.
 void log_event_raw(std::string_view level, std::string_view event, std::string_view fields);
+// A filter every line passes through before it is written: the binary installs security::redacted, so no e-mail
+// address, token or password a message carries (an error quoting a user's input, say) reaches a log. Set once,
+// before threads start; null (the default) writes lines as they are.
+using LogFilter = std::string (*)(std::string_view line);
+void set_log_filter(LogFilter filter);
+
 // `text` as a JSON string literal, quotes included.
 std::string json_quoted(std::string_view text);
 

@@ -3,12 +3,15 @@
 // redacted, and visible only to their tenant.
 #include <gtest/gtest.h>
 
+#include <mutex>
+
 #include "agents/agent.h"
 #include "agents/checkpoints.h"
 #include "evaluations/answer_eval.h"
 #include "api/server.h"
 #include "cli/agent_tools.h"
 #include "db/connection.h"
+#include "http/server.h"
 #include "rag/index.h"
 #include "security/tenants.h"
 #include "support.h"
@@ -202,4 +205,105 @@ TEST_F(AgentTest, GoldenAnswersAreGroundedAndCitedAndMostUnanswerablesAbstain) {
     EXPECT_GE(evaluations::rate(graph.abstained_correctly, graph.unanswerable), 0.8);
     EXPECT_GE(evaluations::rate(graph.correct_citations, graph.citations), 0.55);
     EXPECT_GE(graph.tool_correct, 5u);  // search, run_eval twice, open_pr, file_issue
+}
+
+namespace {
+
+// A stand-in for an OpenAI-compatible server (the real one is llama-server from make llm, measured by
+// voltedge eval answers): answers with what the test sets, after finding which chunk id the prompt gave the
+// tenancy guide, and keeps the requests it received.
+class FakeLlm {
+public:
+    explicit FakeLlm(std::function<nlohmann::json(const std::string& tenancy_id)> reply)
+        : reply_(std::move(reply)), server_(options()) {
+        server_.route("POST", "/v1/chat/completions", [this](const http::Request& r, http::Response& res) {
+            std::lock_guard lock(mutex_);
+            requests_.push_back(r);
+            const auto body = nlohmann::json::parse(r.body);
+            const std::string prompt = body["messages"][1]["content"];
+            const auto at = prompt.find("] (guide/tenancy.md)");
+            const std::string id = at == std::string::npos
+                                       ? "c1"
+                                       : prompt.substr(prompt.rfind('[', at) + 1, at - prompt.rfind('[', at) - 1);
+            res.body = reply_(id).dump();
+        });
+        port_ = server_.start();
+    }
+    std::string url() const { return "http://127.0.0.1:" + std::to_string(port_) + "/v1"; }
+    std::vector<http::Request> requests() const {
+        std::lock_guard lock(mutex_);
+        return requests_;
+    }
+
+private:
+    static http::ServerOptions options() {
+        http::ServerOptions o;
+        o.port = 0;
+        o.workers = 1;
+        return o;
+    }
+    std::function<nlohmann::json(const std::string&)> reply_;
+    http::Server server_;
+    int port_ = 0;
+    mutable std::mutex mutex_;
+    std::vector<http::Request> requests_;
+};
+
+nlohmann::json completion(const nlohmann::json& sentences, const std::string& finish = "stop") {
+    return {{"choices",
+             {{{"message", {{"role", "assistant"}, {"content", nlohmann::json{{"sentences", sentences}}.dump()}}},
+               {"finish_reason", finish}}}},
+            {"usage", {{"prompt_tokens", 1000}, {"completion_tokens", 40}}}};
+}
+
+}  // namespace
+
+TEST_F(AgentTest, TheGenerativeComposerKeepsOnlySentencesItsCitedChunksSupport) {
+    const std::string t = indexed_tenant("agent-llm");
+    FakeLlm llm([](const std::string& id) {
+        return completion(
+            {{{"text", "The setting is made with SET LOCAL, so a pooled connection never keeps it between requests."},
+              {"chunk_ids", {id}}},
+             {{"text", "Each tenant gets its own database server on a separate continent."}, {"chunk_ids", {id}}},
+             {{"text", "Row-level security compares tenant_id with app.tenant_id."}, {"chunk_ids", {"c99"}}}});
+    });
+    agents::AgentOptions options;
+    options.llm = agents::LlmConfig{llm.url(), "smollm2", "sk-test-0123456789abcdefghij", 200, 0.5, 1.5};
+    agents::AskRequest r;
+    r.question = "How does row-level security keep tenants apart? Mail ops@example.com if unsure.";
+    const auto a = agents::Agent(*embedder, options).ask(conn, t, r);
+    ASSERT_EQ(agents::to_string(a.state.status), "answered") << a.text;
+    EXPECT_EQ(a.state.composer, "llm");
+    ASSERT_EQ(a.state.sentences.size(), 1u);  // the invented one and the one citing no given chunk are dropped
+    EXPECT_EQ(a.citations[0].doc_path, "guide/tenancy.md");
+    EXPECT_NE(a.state.composer_note.find("dropped"), std::string::npos) << a.state.composer_note;
+    EXPECT_EQ(a.state.usage.prompt_tokens, 1000);
+    EXPECT_EQ(a.state.usage.completion_tokens, 40);
+    EXPECT_DOUBLE_EQ(a.state.usage.cost_usd, 1.0 * 0.5 + 0.04 * 1.5);
+
+    const auto requests = llm.requests();
+    ASSERT_EQ(requests.size(), 1u);
+    EXPECT_EQ(requests[0].header("authorization"), "Bearer sk-test-0123456789abcdefghij");
+    const auto sent = nlohmann::json::parse(requests[0].body);
+    EXPECT_EQ(sent["max_tokens"], 200);
+    EXPECT_EQ(sent["response_format"]["type"], "json_schema");
+    EXPECT_EQ(requests[0].body.find("ops@example.com"), std::string::npos);  // redacted before it reaches the model
+    EXPECT_NE(requests[0].body.find("[email]"), std::string::npos);
+
+    // Cut off, or nothing supported: the extractive composer answers instead; unreachable likewise.
+    FakeLlm cut([](const std::string& id) { return completion({{{"text", "The setting"}, {"chunk_ids", {id}}}}, "length"); });
+    options.llm->url = cut.url();
+    const auto b = agents::Agent(*embedder, options).ask(conn, t, r);
+    EXPECT_EQ(b.state.composer, "extractive");
+    EXPECT_NE(b.state.composer_note.find("stopped before finishing"), std::string::npos) << b.state.composer_note;
+    EXPECT_EQ(agents::to_string(b.state.status), "answered");
+    options.llm->url = "http://127.0.0.1:1/v1";
+    const auto c = agents::Agent(*embedder, options).ask(conn, t, r);
+    EXPECT_EQ(c.state.composer, "extractive");
+    EXPECT_NE(c.state.composer_note.find("extractive fallback"), std::string::npos);
+    // An unanswerable question never reaches the model: the evidence threshold abstains first.
+    r.question = "What is the capital of Australia?";
+    options.llm->url = llm.url();
+    EXPECT_EQ(agents::to_string(agents::Agent(*embedder, options).ask(conn, t, r).state.status), "abstained");
+    EXPECT_EQ(llm.requests().size(), 1u);
 }

@@ -5,6 +5,7 @@
 #include <string>
 #include <vector>
 
+#include "core/log.h"
 #include "security/api_keys.h"
 #include "security/redaction.h"
 
@@ -320,4 +321,17 @@ TEST(Redaction, AMegabyteOfMixedTextWithPlantedSecrets) {
         EXPECT_EQ(count(r, planted[k].second), expected[k]) << kind_name(planted[k].second);
     }
     EXPECT_NE(r.text.find("4.216 kW at 234.84 V, model lightgbm 1.32.0 horizon 168 h"), std::string::npos);
+}
+
+TEST(Redaction, LogLinesPassThroughTheFilterTheBinaryInstalls) {
+    voltedge::set_log_filter(&redacted);
+    testing::internal::CaptureStderr();
+    voltedge::log_event("error", "request_failed",
+                        {{"error", "cannot parse 'ops@example.com' with key ve_0123abcd_" + std::string(64, 'a')}});
+    const std::string line = testing::internal::GetCapturedStderr();
+    voltedge::set_log_filter(nullptr);
+    EXPECT_EQ(line.find("ops@example.com"), std::string::npos) << line;
+    EXPECT_NE(line.find("[email]"), std::string::npos) << line;
+    EXPECT_NE(line.find("[api_key]"), std::string::npos) << line;
+    EXPECT_NE(line.find("\"event\":\"request_failed\""), std::string::npos) << line;  // the line's own fields stay
 }
