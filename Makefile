@@ -93,6 +93,8 @@ bench: build up
 	build/bench/serve_bench --tenant bench-train
 	build/bench/embed_bench
 	build/bench/search_bench
+	$(BIN) index --tenant bench-train
+	$(BIN) eval answers --tenant bench-train --golden evaluations/golden/demo/answers.jsonl
 
 # Rewrites every C++ file as .clang-format says (the check_format test fails until it is).
 format:

@@ -11,6 +11,7 @@
 #include "agents/generative.h"
 #include "agents/graph.h"
 #include "agents/planner.h"
+#include "core/deadline.h"
 #include "core/uuid.h"
 #include "rag/search.h"
 #include "security/redaction.h"
@@ -101,6 +102,8 @@ struct Run {
     // extractive composer answers instead.
     bool generate(AgentState& s, int max_sentences) {
         try {
+            // The model gets its own time limit inside the node's, so the extractive fallback still has time.
+            ScopedDeadline model_deadline(std::chrono::steady_clock::now() + std::chrono::seconds(options.llm->timeout_seconds));
             auto g = compose_with_llm(*options.llm, security::redacted(s.question), s.evidence, max_sentences, s.usage);
             if (!g.sentences.empty()) {
                 s.sentences = std::move(g.sentences);
@@ -243,6 +246,11 @@ struct Run {
     }
 };
 
+// What a node that may ask the language model adds to its time limit.
+std::chrono::milliseconds llm_time(const AgentOptions& options) {
+    return options.llm ? std::chrono::milliseconds(std::chrono::seconds(options.llm->timeout_seconds)) : 0ms;
+}
+
 const char* first_node(Backend backend) {
     switch (backend) {
         case Backend::graph: return "planner";
@@ -262,7 +270,7 @@ Graph graph_for(Backend backend, Run& run, const Approval* approval = nullptr) {
             run.check(s);
             return std::string(kEnd);
         };
-        return g.add(first_node(backend), {one_pass, 10000ms});
+        return g.add(first_node(backend), {one_pass, 10000ms + llm_time(run.options)});
     }
     // planner -> retrieve -> solve -> critic -> end          a documentation question
     // planner -> act -> report -> critic -> end | pause       a question for tools; pause: a write call is drafted
@@ -301,7 +309,7 @@ Graph graph_for(Backend backend, Run& run, const Approval* approval = nullptr) {
     };
     g.add("planner", {planner, 100ms})
         .add("retrieve", {retrieve, 5000ms})
-        .add("solve", {solve, 5000ms})
+        .add("solve", {solve, 5000ms + llm_time(run.options)})
         .add("act", {act, 8000ms})
         .add("report", {report, 100ms})
         .add("critic", {critic, 500ms});

@@ -5,12 +5,14 @@
 #include <algorithm>
 
 #include "agents/critic.h"
+#include "agents/extractive.h"
 
 namespace voltedge::agents {
 namespace {
 
 constexpr std::size_t kChunksShown = 5;        // a small model's context (2048 tokens) holds about this many
 constexpr std::size_t kChunkCharacters = 700;  // of each chunk
+constexpr std::size_t kMinContentWords = 4;    // fewer: a fragment, however verbatim
 constexpr const char* kSystem =
     "You answer questions about the VoltEdge platform using only the numbered context chunks. Write at most a few short "
     "sentences. Every sentence must say only what the chunks it cites say, and cite them by id. If the chunks do not answer "
@@ -73,6 +75,10 @@ Generated compose_with_llm(const LlmConfig& config, const std::string& question,
             !s["chunk_ids"].is_array())
             continue;
         const std::string text = s["text"];
+        if (content_words(text).size() < kMinContentWords) {  // a fragment ("The full UCI") quoted from a chunk says nothing
+            problems.push_back("wrote a fragment, not a sentence");
+            continue;
+        }
         int supported = -1;
         bool cited_unknown = false;
         for (const auto& id : s["chunk_ids"]) {

@@ -83,7 +83,7 @@ std::vector<PlannedCall> data_calls(const std::string& question, const std::stri
     const bool load = mentions(q, {"load", "power", "consumption", "demand", "kw", "draw", "forecast", "usage"});
     if ((future && load) || mentions(q, {"forecast for", "load should we expect", "what will the load", "how much power will",
                                          "hour-by-hour forecast", "predict the load"})) {
-        nlohmann::json args = {{"horizon_hours", number_after(q, next_hours, mentions(q, {"tomorrow"}) ? 48 : 24)}};
+        nlohmann::json args = {{"horizon_hours", number_after(q, next_hours, 24)}};
         const int hour = number_after(q, at_hour, -1);
         if (hour >= 0 && hour < 24) args["hour_of_day"] = hour;
         calls.push_back({"forecast", args});

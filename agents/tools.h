@@ -52,7 +52,6 @@ public:
     void add(Tool tool);
     const Tool* find(const std::string& name) const;
     std::vector<std::string> names() const;
-    bool empty() const { return tools_.empty(); }
 
 private:
     std::map<std::string, Tool> tools_;
