@@ -134,7 +134,8 @@ TEST_F(AgentToolsTest, ReadToolsRunAtOnceAndTheAnswerCitesTheCall) {
     const auto with_forecast = cli::agent_tools(test::config(), *embedder, &predictor.get(), nullptr);
     const auto too_far = ask(with_forecast, t, "What load should we expect over the next 500 hours?");
     EXPECT_EQ(agents::to_string(too_far.state.status), "abstained");
-    EXPECT_NE(too_far.state.reason.find("arguments.horizon_hours must be at most 168"), std::string::npos) << too_far.state.reason;
+    EXPECT_NE(too_far.state.reason.find("arguments.horizon_hours must be at most 168"), std::string::npos)
+        << too_far.state.reason;
     const auto no_model = ask(with_forecast, t, "What load should we expect over the next 24 hours?");
     EXPECT_EQ(agents::to_string(no_model.state.status), "abstained");
     EXPECT_NE(no_model.state.reason.find("The forecast tool could not run"), std::string::npos) << no_model.state.reason;
