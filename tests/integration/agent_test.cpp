@@ -3,8 +3,6 @@
 // redacted, and visible only to their tenant.
 #include <gtest/gtest.h>
 
-#include <mutex>
-
 #include "agents/agent.h"
 #include "agents/checkpoints.h"
 #include "evaluations/answer_eval.h"
@@ -210,44 +208,16 @@ TEST_F(AgentTest, GoldenAnswersAreGroundedAndCitedAndMostUnanswerablesAbstain) {
 namespace {
 
 // A stand-in for an OpenAI-compatible server (the real one is llama-server from make llm, measured by
-// voltedge eval answers): answers with what the test sets, after finding which chunk id the prompt gave the
-// tenancy guide, and keeps the requests it received.
-class FakeLlm {
-public:
-    explicit FakeLlm(std::function<nlohmann::json(const std::string& tenancy_id)> reply)
-        : reply_(std::move(reply)), server_(options()) {
-        server_.route("POST", "/v1/chat/completions", [this](const http::Request& r, http::Response& res) {
-            std::lock_guard lock(mutex_);
-            requests_.push_back(r);
-            const auto body = nlohmann::json::parse(r.body);
-            const std::string prompt = body["messages"][1]["content"];
-            const auto at = prompt.find("] (guide/tenancy.md)");
-            const std::string id = at == std::string::npos
-                                       ? "c1"
-                                       : prompt.substr(prompt.rfind('[', at) + 1, at - prompt.rfind('[', at) - 1);
-            res.body = reply_(id).dump();
-        });
-        port_ = server_.start();
-    }
-    std::string url() const { return "http://127.0.0.1:" + std::to_string(port_) + "/v1"; }
-    std::vector<http::Request> requests() const {
-        std::lock_guard lock(mutex_);
-        return requests_;
-    }
-
-private:
-    static http::ServerOptions options() {
-        http::ServerOptions o;
-        o.port = 0;
-        o.workers = 1;
-        return o;
-    }
-    std::function<nlohmann::json(const std::string&)> reply_;
-    http::Server server_;
-    int port_ = 0;
-    mutable std::mutex mutex_;
-    std::vector<http::Request> requests_;
-};
+// voltedge eval answers): answers with `reply(id)`, where id is the chunk id the prompt gave the tenancy guide.
+test::RecordingServer fake_llm(std::function<nlohmann::json(const std::string& tenancy_id)> reply) {
+    return test::RecordingServer(
+        {{"POST", "/v1/chat/completions", [reply](const http::Request& r, http::Response& res) {
+              const std::string prompt = nlohmann::json::parse(r.body)["messages"][1]["content"];
+              const auto at = prompt.find("] (guide/tenancy.md)");
+              const auto open = at == std::string::npos ? at : prompt.rfind('[', at);
+              res.body = reply(at == std::string::npos ? "c1" : prompt.substr(open + 1, at - open - 1)).dump();
+          }}});
+}
 
 nlohmann::json completion(const nlohmann::json& sentences, const std::string& finish = "stop") {
     return {{"choices",
@@ -260,7 +230,7 @@ nlohmann::json completion(const nlohmann::json& sentences, const std::string& fi
 
 TEST_F(AgentTest, TheGenerativeComposerKeepsOnlySentencesItsCitedChunksSupport) {
     const std::string t = indexed_tenant("agent-llm");
-    FakeLlm llm([](const std::string& id) {
+    auto llm = fake_llm([](const std::string& id) {
         return completion(
             {{{"text", "The setting is made with SET LOCAL, so a pooled connection never keeps it between requests."},
               {"chunk_ids", {id}}},
@@ -268,7 +238,7 @@ TEST_F(AgentTest, TheGenerativeComposerKeepsOnlySentencesItsCitedChunksSupport) 
              {{"text", "Row-level security compares tenant_id with app.tenant_id."}, {"chunk_ids", {"c99"}}}});
     });
     agents::AgentOptions options;
-    options.llm = agents::LlmConfig{llm.url(), "smollm2", "sk-test-0123456789abcdefghij", 200, 0.5, 1.5};
+    options.llm = agents::LlmConfig{llm.url() + "/v1", "smollm2", "sk-test-0123456789abcdefghij", 200, 0.5, 1.5};
     agents::AskRequest r;
     r.question = "How does row-level security keep tenants apart? Mail ops@example.com if unsure.";
     const auto a = agents::Agent(*embedder, options).ask(conn, t, r);
@@ -281,7 +251,7 @@ TEST_F(AgentTest, TheGenerativeComposerKeepsOnlySentencesItsCitedChunksSupport) 
     EXPECT_EQ(a.state.usage.completion_tokens, 40);
     EXPECT_DOUBLE_EQ(a.state.usage.cost_usd, 1.0 * 0.5 + 0.04 * 1.5);
 
-    const auto requests = llm.requests();
+    const auto requests = llm.received();
     ASSERT_EQ(requests.size(), 1u);
     EXPECT_EQ(requests[0].header("authorization"), "Bearer sk-test-0123456789abcdefghij");
     const auto sent = nlohmann::json::parse(requests[0].body);
@@ -291,8 +261,10 @@ TEST_F(AgentTest, TheGenerativeComposerKeepsOnlySentencesItsCitedChunksSupport) 
     EXPECT_NE(requests[0].body.find("[email]"), std::string::npos);
 
     // Cut off, or nothing supported: the extractive composer answers instead; unreachable likewise.
-    FakeLlm cut([](const std::string& id) { return completion({{{"text", "The setting"}, {"chunk_ids", {id}}}}, "length"); });
-    options.llm->url = cut.url();
+    auto cut = fake_llm([](const std::string& id) {
+        return completion({{{"text", "The setting"}, {"chunk_ids", {id}}}}, "length");
+    });
+    options.llm->url = cut.url() + "/v1";
     const auto b = agents::Agent(*embedder, options).ask(conn, t, r);
     EXPECT_EQ(b.state.composer, "extractive");
     EXPECT_NE(b.state.composer_note.find("stopped before finishing"), std::string::npos) << b.state.composer_note;
@@ -303,7 +275,7 @@ TEST_F(AgentTest, TheGenerativeComposerKeepsOnlySentencesItsCitedChunksSupport) 
     EXPECT_NE(c.state.composer_note.find("extractive fallback"), std::string::npos);
     // An unanswerable question never reaches the model: the evidence threshold abstains first.
     r.question = "What is the capital of Australia?";
-    options.llm->url = llm.url();
+    options.llm->url = llm.url() + "/v1";
     EXPECT_EQ(agents::to_string(agents::Agent(*embedder, options).ask(conn, t, r).state.status), "abstained");
-    EXPECT_EQ(llm.requests().size(), 1u);
+    EXPECT_EQ(llm.received().size(), 1u);
 }

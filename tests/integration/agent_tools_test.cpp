@@ -4,8 +4,6 @@
 // document that asks for a tool call is not obeyed.
 #include <gtest/gtest.h>
 
-#include <mutex>
-
 #include "agents/agent.h"
 #include "agents/trackers.h"
 #include "api/server.h"
@@ -21,49 +19,23 @@ using namespace voltedge;
 
 namespace {
 
-// A stand-in for GitHub and Jira on a local port: records every request and answers as they do.
-class FakeTracker {
-public:
-    FakeTracker() : server_(options()) {
-        server_.route("POST", "/repos/{owner}/{repo}/issues", [this](const http::Request& r, http::Response& res) {
-            record(r);
-            res.status = 201;
-            res.body = R"({"number": 42, "html_url": "https://github.example/acme/grid/issues/42"})";
-        });
-        server_.route("POST", "/repos/{owner}/{repo}/pulls", [this](const http::Request& r, http::Response& res) {
-            record(r);
-            res.status = 422;
-            res.body = R"({"message": "Validation Failed", "errors": [{"field": "head", "code": "invalid"}]})";
-        });
-        server_.route("POST", "/rest/api/2/issue", [this](const http::Request& r, http::Response& res) {
-            record(r);
-            res.status = 201;
-            res.body = R"({"id": "10001", "key": "OPS-7"})";
-        });
-        port_ = server_.start();
-    }
-    std::string url() const { return "http://127.0.0.1:" + std::to_string(port_); }
-    std::vector<http::Request> received() const {
-        std::lock_guard lock(mutex_);
-        return received_;
-    }
-
-private:
-    static http::ServerOptions options() {
-        http::ServerOptions o;
-        o.port = 0;
-        o.workers = 2;
-        return o;
-    }
-    void record(const http::Request& r) {
-        std::lock_guard lock(mutex_);
-        received_.push_back(r);
-    }
-    http::Server server_;
-    int port_ = 0;
-    mutable std::mutex mutex_;
-    std::vector<http::Request> received_;
-};
+// A stand-in for GitHub and Jira, answering as they do.
+test::RecordingServer fake_tracker() {
+    return test::RecordingServer({{"POST", "/repos/{owner}/{repo}/issues",
+                                   [](const http::Request&, http::Response& res) {
+        res.status = 201;
+        res.body = R"({"number": 42, "html_url": "https://github.example/acme/grid/issues/42"})";
+                                   }},
+                                  {"POST", "/repos/{owner}/{repo}/pulls",
+                                   [](const http::Request&, http::Response& res) {
+        res.status = 422;
+        res.body = R"({"message": "Validation Failed", "errors": [{"field": "head", "code": "invalid"}]})";
+                                   }},
+                                 {"POST", "/rest/api/2/issue", [](const http::Request&, http::Response& res) {
+                                      res.status = 201;
+                                      res.body = R"({"id": "10001", "key": "OPS-7"})";
+                                  }}});
+}
 
 const std::vector<rag::SourceDocument> kDocs = {
     {"guide/keys.md", "doc", "r1",
@@ -84,7 +56,7 @@ protected:
         rag::index_documents(conn, t, kDocs, *embedder);
         return t;
     }
-    Config config_with(const FakeTracker& tracker) {
+    Config config_with(const test::RecordingServer& tracker) {
         Config c = test::config();
         c.github_api_url = tracker.url();
         c.github_repo = "acme/grid";
@@ -175,7 +147,7 @@ TEST_F(AgentToolsTest, TextInADocumentThatAsksForAToolIsNotObeyed) {
 }
 
 TEST_F(AgentToolsTest, WriteToolsWaitForATenantAdminAcrossAnApiRestartAndRunOnce) {
-    FakeTracker tracker;
+    auto tracker = fake_tracker();
     const Config config = config_with(tracker);
     const std::string t = indexed_tenant("tools-approve");
     const std::string admin_key = security::issue_api_key(config.database_admin_url, t, true, "test");
@@ -248,7 +220,7 @@ TEST_F(AgentToolsTest, WriteToolsWaitForATenantAdminAcrossAnApiRestartAndRunOnce
 }
 
 TEST_F(AgentToolsTest, JiraAndGitHubClientsSendWhatTheirApisExpectOrReturnTheDraft) {
-    FakeTracker tracker;
+    auto tracker = fake_tracker();
     const auto jira = agents::Jira({tracker.url(), "OPS", "ops@example.com", "jira-secret"}).create_issue("Rotate keys", "why");
     EXPECT_TRUE(jira.sent);
     EXPECT_EQ(jira.key, "OPS-7");

@@ -167,4 +167,25 @@ std::string project_tree_tenant(const rag::Embedder& embedder) {
     return tenant;
 }
 
+RecordingServer::RecordingServer(std::vector<Route> routes) {
+    http::ServerOptions o;
+    o.port = 0;
+    o.workers = 2;
+    server_ = std::make_unique<http::Server>(o);
+    for (auto& r : routes)
+        server_->route(r.method, r.pattern, [this, reply = std::move(r.reply)](const http::Request& req, http::Response& res) {
+            {
+                std::lock_guard lock(mutex_);
+                received_.push_back(req);
+            }
+            reply(req, res);
+        });
+    port_ = server_->start();
+}
+
+std::vector<http::Request> RecordingServer::received() const {
+    std::lock_guard lock(mutex_);
+    return received_;
+}
+
 }  // namespace voltedge::test

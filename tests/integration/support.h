@@ -1,5 +1,8 @@
 #pragma once
 // Helpers for tests against the real local stack (Postgres with pgvector, started by `make test`).
+#include <functional>
+#include <memory>
+#include <mutex>
 #include <nlohmann/json.hpp>
 #include <pqxx/pqxx>
 #include <string>
@@ -7,6 +10,7 @@
 
 #include "api/server.h"
 #include "core/config.h"
+#include "http/server.h"
 #include "rag/encoder.h"
 
 namespace voltedge::test {
@@ -54,5 +58,24 @@ Reply call_api(int port, const std::string& method, const std::string& path, con
 
 // Runs `scripts/devstack <args>` (fault injection on the real local stack); fails the test if it fails.
 void devstack(const std::string& args);
+
+// A local HTTP server standing in for an outside service the tests cannot reach (GitHub, Jira, a language-model
+// server): answers each route as the test says and keeps every request it received, for the test to check.
+class RecordingServer {
+public:
+    struct Route {
+        std::string method, pattern;
+        std::function<void(const http::Request&, http::Response&)> reply;
+    };
+    explicit RecordingServer(std::vector<Route> routes);
+    std::string url() const { return "http://127.0.0.1:" + std::to_string(port_); }
+    std::vector<http::Request> received() const;
+
+private:
+    std::unique_ptr<http::Server> server_;
+    int port_ = 0;
+    mutable std::mutex mutex_;
+    std::vector<http::Request> received_;
+};
 
 }  // namespace voltedge::test
