@@ -56,8 +56,8 @@ std::vector<FeatureRow> build_feature_rows(const std::vector<HourLoad>& loads, c
 
     std::vector<FeatureRow> rows;
     rows.reserve(loads.size() + 1);
-    auto add_row = [&](Minute hour, double load_kw) {
-        FeatureRow row{hour, load_kw};
+    auto add_row = [&](Minute hour, double load_kw, int imputed_minutes) {
+        FeatureRow row{hour, load_kw, imputed_minutes};
         for (std::size_t i = 0; i < kLags.size(); ++i) row.value[i] = dense.at(hour - 60 * kLags[i]);
         fill_windows(dense, hour, row);
         if (temperature) {
@@ -67,8 +67,8 @@ std::vector<FeatureRow> build_feature_rows(const std::vector<HourLoad>& loads, c
         row.calendar = calendar_of(hour);
         rows.push_back(row);
     };
-    for (const auto& l : loads) add_row(l.hour, l.load_kw);
-    add_row(loads.back().hour + 60, NAN);
+    for (const auto& l : loads) add_row(l.hour, l.load_kw, l.imputed_minutes);
+    add_row(loads.back().hour + 60, NAN, 0);
     return rows;
 }
 

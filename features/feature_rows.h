@@ -24,11 +24,13 @@ inline constexpr int kValueFeatureCount = static_cast<int>(kLags.size() + 2 * kW
 struct HourLoad {
     Minute hour;
     double load_kw;
+    int imputed_minutes = 0;  // minutes of the hour filled in by ingestion rather than measured
 };
 
 struct FeatureRow {
     Minute hour;
-    double load_kw = NAN;  // NaN on the trailing row (not yet observed)
+    double load_kw = NAN;     // NaN on the trailing row (not yet observed)
+    int imputed_minutes = 0;  // of the hour's load (the target); such targets are not scored by default
     // lag_1 .. lag_168, then roll_mean_w, roll_std_w per window; NaN where the history is too short or missing.
     std::array<double, kValueFeatureCount> value{};
     double temperature_lag_1 = NAN;  // weather join (off by default): temperature of hour t-1, degrees C

@@ -15,7 +15,7 @@ namespace {
 
 const std::vector<std::string>& stored_columns() {
     static const std::vector<std::string> columns = [] {
-        std::vector<std::string> c = {"hour", "load_kw"};
+        std::vector<std::string> c = {"hour", "load_kw", "imputed_minutes"};
         for (const auto& n : value_feature_names()) c.push_back(n);
         for (const char* n : {"temperature_lag_1", "hour_of_day", "daypart", "weekday", "is_weekend", "month", "is_holiday"})
             c.push_back(n);
@@ -38,6 +38,7 @@ void copy_rows(pqxx::transaction_base& tx, const std::vector<FeatureRow>& rows) 
         out += format_minute(r.hour);
         out += '\t';
         put_double(out, r.load_kw);
+        fmt::format_to(std::back_inserter(out), "\t{}", r.imputed_minutes);
         for (double v : r.value) {
             out += '\t';
             put_double(out, v);
@@ -61,8 +62,8 @@ std::vector<FeatureRow> read_rows(pqxx::transaction_base& tx, const std::string&
     for (std::size_t i = 1; i < stored_columns().size(); ++i) columns += ", " + stored_columns()[i];
     std::vector<FeatureRow> rows;
     for (const auto& r : tx.exec("SELECT " + columns + " FROM features_hourly " + where + " ORDER BY hour")) {
-        FeatureRow row{r[0].as<Minute>(), field_or_nan(r[1])};
-        int c = 2;
+        FeatureRow row{r[0].as<Minute>(), field_or_nan(r[1]), r[2].as<int>()};
+        int c = 3;
         for (double& v : row.value) v = field_or_nan(r[c++]);
         row.temperature_lag_1 = field_or_nan(r[c++]);
         row.calendar = {r[c].as<int>(),      r[c + 1].as<int>(), r[c + 2].as<int>(),
@@ -104,8 +105,9 @@ FeatureReport build_features(pqxx::connection& conn, const FeatureOptions& optio
     }
     return db::with_tenant(conn, options.tenant, [&](pqxx::transaction_base& tx) {
         std::vector<HourLoad> loads;
-        for (const auto& r : tx.exec("SELECT (extract(epoch from hour) / 60)::bigint, mean_kw FROM usage_hourly ORDER BY hour"))
-            loads.push_back({r[0].as<Minute>(), r[1].as<double>()});
+        for (const auto& r : tx.exec("SELECT (extract(epoch from hour) / 60)::bigint, mean_kw, minutes_imputed FROM usage_hourly "
+                                     "ORDER BY hour"))
+            loads.push_back({r[0].as<Minute>(), r[1].as<double>(), r[2].as<int>()});
         if (loads.empty())
             throw Error("tenant " + options.tenant + " has no hourly usage to build features from",
                         "run 'voltedge ingest --tenant " + options.tenant + " --source FILE' first");

@@ -9,6 +9,7 @@ Design build_design(const std::vector<features::FeatureRow>& rows, int horizon, 
     std::vector<double> x;
     std::vector<double> y;
     std::vector<Minute> hours;
+    std::vector<int> imputed;
     std::vector<double> input(width);
     std::size_t origin = 0;
     for (const auto& target : rows) {
@@ -21,8 +22,9 @@ Design build_design(const std::vector<features::FeatureRow>& rows, int horizon, 
         x.insert(x.end(), input.begin(), input.end());
         y.push_back(target.load_kw);
         hours.push_back(target.hour);
+        imputed.push_back(target.imputed_minutes);
     }
-    Design d{horizon, Matrix(y.size(), width), Vector(y.size()), std::move(hours)};
+    Design d{horizon, Matrix(y.size(), width), Vector(y.size()), std::move(hours), std::move(imputed)};
     if (!y.empty()) {
         d.X = Eigen::Map<Matrix>(x.data(), static_cast<Eigen::Index>(y.size()), static_cast<Eigen::Index>(width));
         d.y = Eigen::Map<Vector>(y.data(), static_cast<Eigen::Index>(y.size()));

@@ -20,6 +20,7 @@ struct Design {
     Matrix X;
     Vector y;
     std::vector<Minute> target_hour;
+    std::vector<int> imputed_minutes;  // of each target hour (filled in by ingestion, not measured)
 };
 Design build_design(const std::vector<features::FeatureRow>& rows, int horizon, bool with_weather);
 

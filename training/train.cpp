@@ -151,18 +151,44 @@ private:
         return std::isnan(v) ? persistence : v;
     }
 
+    // Which test rows of a split are scored (offsets into its test rows), and how many were left out.
+    struct Scored {
+        std::vector<Eigen::Index> offsets;
+        std::size_t excluded = 0;
+    };
+    Scored scored_rows(const Design& d, const Rows& test) const {
+        Scored out;
+        for (Eigen::Index i = 0; i < test.count; ++i) {
+            if (config_.score_imputed_targets || d.imputed_minutes[test.first + i] == 0)
+                out.offsets.push_back(i);
+            else
+                ++out.excluded;
+        }
+        return out;
+    }
+    template <typename T>
+    static std::vector<T> pick(const std::vector<T>& v, const Scored& scored) {
+        std::vector<T> out;
+        for (auto i : scored.offsets) out.push_back(v[i]);
+        return out;
+    }
+
+    // `predicted_by_split` holds a prediction for every test row of each split; only the scored ones count.
     void add_regression_scores(const std::string& model, const HorizonData& hd,
                                const std::vector<std::vector<double>>& predicted_by_split) {
         std::vector<double> all_actual, all_predicted;
+        std::size_t all_excluded = 0;
         for (const Split& s : hd.splits) {
             const Rows r = rows_between(hd.design, s.test_begin, s.test_end);
-            const std::vector<double> actual = to_std(hd.design.y.segment(r.first, r.count));
-            const auto& predicted = predicted_by_split[s.index];
-            scores_.push_back({model, hd.design.horizon, s.index, s, regression_metrics(actual, predicted), {}});
+            const Scored scored = scored_rows(hd.design, r);
+            const std::vector<double> actual = pick(to_std(hd.design.y.segment(r.first, r.count)), scored);
+            const std::vector<double> predicted = pick(predicted_by_split[s.index], scored);
+            scores_.push_back({model, hd.design.horizon, s.index, s, scored.excluded, regression_metrics(actual, predicted), {}});
             all_actual.insert(all_actual.end(), actual.begin(), actual.end());
             all_predicted.insert(all_predicted.end(), predicted.begin(), predicted.end());
+            all_excluded += scored.excluded;
         }
-        scores_.push_back({model, hd.design.horizon, -1, {}, regression_metrics(all_actual, all_predicted), {}});
+        scores_.push_back({model, hd.design.horizon, -1, {}, all_excluded, regression_metrics(all_actual, all_predicted), {}});
     }
 
     void score_baselines() {
@@ -195,6 +221,7 @@ private:
         std::vector<int> all_labels;
         std::vector<double> all_probabilities;
         std::vector<double> all_decisions;  // per row: the threshold its split chose on its training data
+        std::size_t all_excluded = 0;
         for (const Split& s : hd.splits) {
             const Rows train = rows_between(hd.design, s.train_begin, s.train_end);
             const Rows test = rows_between(hd.design, s.test_begin, s.test_end);
@@ -214,13 +241,16 @@ private:
                     for (double v : to_std(peak_labels(y, threshold))) labels.push_back(static_cast<int>(v));
                     return labels;
                 };
-                const std::vector<int> labels = labels_of(y_test);
+                const Scored scored = scored_rows(hd.design, test);
+                const std::vector<int> labels = pick(labels_of(y_test), scored);
+                const std::vector<double> probabilities = pick(predicted, scored);
                 const double decision = best_f1_threshold(labels_of(y_train), to_std(model->predict(X_train)));
-                scores_.push_back(
-                    {family, hd.design.horizon, s.index, s, {}, classification_metrics(labels, predicted, decision)});
+                scores_.push_back({family, hd.design.horizon, s.index, s, scored.excluded, {},
+                                   classification_metrics(labels, probabilities, decision)});
                 all_decisions.insert(all_decisions.end(), labels.size(), decision);
                 all_labels.insert(all_labels.end(), labels.begin(), labels.end());
-                all_probabilities.insert(all_probabilities.end(), predicted.begin(), predicted.end());
+                all_probabilities.insert(all_probabilities.end(), probabilities.begin(), probabilities.end());
+                all_excluded += scored.excluded;
             }
             if (last && s.index + 1 == static_cast<int>(hd.splits.size())) {
                 last->hours.assign(hd.design.target_hour.begin() + test.first,
@@ -234,8 +264,8 @@ private:
         if (regressor)
             add_regression_scores(family, hd, predicted_by_split);
         else
-            scores_.push_back(
-                {family, hd.design.horizon, -1, {}, {}, classification_metrics(all_labels, all_probabilities, all_decisions)});
+            scores_.push_back({family, hd.design.horizon, -1, {}, all_excluded, {},
+                               classification_metrics(all_labels, all_probabilities, all_decisions)});
     }
 
     // Fits on every row of the horizon, saves the model and returns its global importance (mean |contribution|
@@ -266,16 +296,17 @@ private:
 
     std::string backtest_csv(const std::string& family) const {
         std::string csv =
-            "model,horizon_h,split,train_begin,train_end,test_begin,test_end,n,mae,rmse,mape_pct,wape_pct,auc,f1,log_loss\n";
+            "model,horizon_h,split,train_begin,train_end,test_begin,test_end,n,imputed_excluded,mae,rmse,mape_pct,wape_pct,auc,f1,"
+            "log_loss\n";
         for (const auto& s : scores_) {
             const bool baseline = s.model == "persistence" || s.model.starts_with("seasonal_naive");
             if (s.model != family && !(baseline && models::is_regressor(family))) continue;
             const bool whole = s.split < 0;
             const auto when = [&](Minute m) { return whole ? std::string() : format_minute(m); };
             const bool cls = !scored_on_load(s.model);
-            csv += fmt::format("{},{},{},{},{},{},{},{},", s.model, s.horizon, whole ? "all" : std::to_string(s.split),
+            csv += fmt::format("{},{},{},{},{},{},{},{},{},", s.model, s.horizon, whole ? "all" : std::to_string(s.split),
                                when(s.bounds.train_begin), when(s.bounds.train_end), when(s.bounds.test_begin),
-                               when(s.bounds.test_end), cls ? s.classification.n : s.regression.n);
+                               when(s.bounds.test_end), cls ? s.classification.n : s.regression.n, s.imputed_excluded);
             csv += cls ? fmt::format(",,,,{},{},{}\n", s.classification.auc, s.classification.f1, s.classification.log_loss)
                        : fmt::format("{},{},{},{},,,\n", s.regression.mae, s.regression.rmse, s.regression.mape,
                                      s.regression.wape);
@@ -292,6 +323,7 @@ private:
             auto add = [&](const char* name, double v) {
                 if (std::isfinite(v)) out.push_back({prefix + name + suffix, v, step});
             };
+            add("imputed_targets_excluded", static_cast<double>(s.imputed_excluded));
             if (scored_on_load(model)) {
                 add("mae", s.regression.mae);
                 add("rmse", s.regression.rmse);
@@ -339,6 +371,7 @@ private:
             {"window", config_.backtest.window},
             {"train_hours", config_.backtest.window == "sliding" ? std::to_string(config_.backtest.train_hours) : "all"},
             {"seed", std::to_string(config_.seed)},
+            {"score_imputed_targets", config_.score_imputed_targets ? "true" : "false"},
             {"n_features", std::to_string(feature_specs_.size())},
             {"train_first_hour", format_minute(first_target_hour())},
             {"train_last_hour", format_minute(last_target_hour())},
@@ -453,11 +486,12 @@ TrainConfig TrainConfig::from_json(const std::string& text, const std::string& o
     const Json j = Json::parse(text, nullptr, false);
     if (j.is_discarded() || !j.is_object()) throw Error(origin + " is not a JSON object", "see configs/training.json");
     TrainConfig c;
-    const std::set<std::string> known = {"families", "horizons", "folds", "fold_days", "window", "train_days", "seed"};
+    const std::set<std::string> known = {"families", "horizons",   "folds", "fold_days", "window",
+                                         "train_days", "seed", "score_imputed_targets"};
     for (const auto& [key, value] : j.items()) {
         if (!known.count(key))
             throw Error(origin + ": unknown key \"" + key + "\"",
-                        "known keys: families, horizons, folds, fold_days, window, train_days, seed");
+                        "known keys: families, horizons, folds, fold_days, window, train_days, seed, score_imputed_targets");
         try {
             if (key == "families") c.families = value.get<std::vector<std::string>>();
             if (key == "horizons") c.horizons = value.get<std::vector<int>>();
@@ -466,6 +500,7 @@ TrainConfig TrainConfig::from_json(const std::string& text, const std::string& o
             if (key == "window") c.backtest.window = value.get<std::string>();
             if (key == "train_days") c.backtest.train_hours = 24 * value.get<int>();
             if (key == "seed") c.seed = value.get<std::uint64_t>();
+            if (key == "score_imputed_targets") c.score_imputed_targets = value.get<bool>();
         } catch (const Json::exception&) {
             throw Error(origin + ": \"" + key + "\" has the wrong type (" + value.dump() + ")", "see configs/training.json");
         }
@@ -517,6 +552,11 @@ std::string format_backtest_table(const TrainReport& report) {
         out += fmt::format("{:<20} {:>4} {:>8.4f} {:>8.4f} {:>9.1f} {:>8.1f} {:>+8.1f}%\n", s.model, s.horizon, s.regression.mae,
                            s.regression.rmse, s.regression.mape, s.regression.wape, 100 * (1 - s.regression.mae / persistence));
     }
+    for (const auto& s : report.scores)
+        if (s.split < 0 && s.model == "persistence")
+            out += fmt::format("{:<20} {:>4} {} test hours scored; {} with minutes filled in by ingestion left out{}\n",
+                               "(every model)", s.horizon, s.regression.n, s.imputed_excluded,
+                               s.imputed_excluded ? " (score_imputed_targets: true counts them)" : "");
     for (const auto& s : report.scores)
         if (s.split < 0 && !scored_on_load(s.model))
             out += fmt::format(

@@ -17,8 +17,12 @@ struct TrainConfig {
     std::vector<int> horizons = {1, 24};  // hours; each between 1 and 48
     BacktestOptions backtest;
     std::uint64_t seed = 42;
+    // Target hours with minutes filled in by ingestion are left out of every score unless this is set (their
+    // count is reported either way): a filled-in hour is a copy or a line, not a measurement.
+    bool score_imputed_targets = false;
 
-    // Reads a JSON object with any of: families, horizons, folds, fold_days, window, train_days, seed.
+    // Reads a JSON object with any of: families, horizons, folds, fold_days, window, train_days, seed,
+    // score_imputed_targets.
     // Unknown keys, unknown families and out-of-range values are errors naming the key.
     static TrainConfig from_json(const std::string& text, const std::string& origin);
     void validate() const;
@@ -29,6 +33,7 @@ struct SplitScore {
     int horizon;
     int split;  // -1 = all splits pooled
     Split bounds;
+    std::size_t imputed_excluded = 0;  // test targets left out because ingestion filled them in
     RegressionMetrics regression;
     ClassificationMetrics classification;  // logistic only
 };

@@ -168,9 +168,10 @@ TEST(Models, UnknownFamilyIsAClearError) {
 // The baselines are no model family, but they forecast load: the table scores them on MAE like the regressors.
 TEST(Train, BacktestTableScoresTheBaselinesOnLoad) {
     TrainReport report;
-    report.scores.push_back({"linear", 1, -1, {}, {100, 0.5, 0.6, 10, 8}, {}});
-    report.scores.push_back({"persistence", 1, -1, {}, {100, 1.0, 1.2, 20, 16}, {}});
+    report.scores.push_back({"linear", 1, -1, {}, 7, {100, 0.5, 0.6, 10, 8}, {}});
+    report.scores.push_back({"persistence", 1, -1, {}, 7, {100, 1.0, 1.2, 20, 16}, {}});
     const std::string table = format_backtest_table(report);
+    EXPECT_NE(table.find("100 test hours scored; 7 with minutes filled in by ingestion left out"), std::string::npos) << table;
     EXPECT_NE(table.find("persistence"), std::string::npos) << table;
     EXPECT_NE(table.find("+50.0%"), std::string::npos) << table;  // linear's skill: half persistence's MAE
     EXPECT_EQ(table.find("peak-hour classifier"), std::string::npos) << table;
