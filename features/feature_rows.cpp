@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
+
 namespace voltedge::features {
 
 const std::vector<std::string>& value_feature_names() {
@@ -49,13 +51,17 @@ void fill_windows(const DenseLoads& dense, Minute hour, FeatureRow& row) {
 
 }  // namespace
 
-std::vector<FeatureRow> build_feature_rows(const std::vector<HourLoad>& loads, const std::map<Minute, double>* temperature) {
-    if (loads.empty()) return {};
-    DenseLoads dense{loads.front().hour, std::vector<double>((loads.back().hour - loads.front().hour) / 60 + 1, NAN)};
-    for (const auto& l : loads) dense.load[(l.hour - dense.first) / 60] = l.load_kw;
+std::vector<FeatureRow> build_feature_rows(const std::vector<HourLoad>& targets, const std::map<Minute, double>* temperature,
+                                           const std::vector<HourLoad>* inputs) {
+    if (targets.empty()) return {};
+    const std::vector<HourLoad>& known = inputs && !inputs->empty() ? *inputs : targets;
+    const Minute first = std::min(known.front().hour, targets.front().hour);
+    const Minute last = std::max(known.back().hour, targets.back().hour);
+    DenseLoads dense{first, std::vector<double>((last - first) / 60 + 1, NAN)};
+    for (const auto& l : known) dense.load[(l.hour - first) / 60] = l.load_kw;
 
     std::vector<FeatureRow> rows;
-    rows.reserve(loads.size() + 1);
+    rows.reserve(targets.size() + 1);
     auto add_row = [&](Minute hour, double load_kw, int imputed_minutes) {
         FeatureRow row{hour, load_kw, imputed_minutes};
         for (std::size_t i = 0; i < kLags.size(); ++i) row.value[i] = dense.at(hour - 60 * kLags[i]);
@@ -67,8 +73,8 @@ std::vector<FeatureRow> build_feature_rows(const std::vector<HourLoad>& loads, c
         row.calendar = calendar_of(hour);
         rows.push_back(row);
     };
-    for (const auto& l : loads) add_row(l.hour, l.load_kw, l.imputed_minutes);
-    add_row(loads.back().hour + 60, NAN, 0);
+    for (const auto& t : targets) add_row(t.hour, t.load_kw, t.imputed_minutes);
+    add_row(last + 60, NAN, 0);
     return rows;
 }
 

@@ -9,6 +9,7 @@
 #include "core/log.h"
 #include "db/connection.h"
 #include "db/staged_copy.h"
+#include "features/point_in_time.h"
 
 namespace voltedge::features {
 namespace {
@@ -53,6 +54,29 @@ void copy_rows(pqxx::transaction_base& tx, const std::vector<FeatureRow>& rows) 
     copy.finish({{"tenant_id", "current_setting('app.tenant_id', true)"},
                  {"feature_set_version", tx.quote(kFeatureSetVersion)},
                  {"source_commit", tx.quote(source_commit())}});
+}
+
+// " WHERE <column> < 'T'", or nothing.
+std::string before(pqxx::transaction_base& tx, const char* column, std::optional<Minute> end) {
+    return end ? fmt::format(" WHERE {} < {}::timestamp", column, tx.quote(format_minute(*end))) : "";
+}
+
+// The hourly loads that are forecast (ingestion's figures, hindsight fills included), before `end` if given.
+std::vector<HourLoad> target_loads(pqxx::transaction_base& tx, std::optional<Minute> end) {
+    std::vector<HourLoad> loads;
+    for (const auto& r : tx.exec("SELECT (extract(epoch from hour) / 60)::bigint, mean_kw, minutes_imputed FROM usage_hourly" +
+                                 before(tx, "hour", end) + " ORDER BY hour"))
+        loads.push_back({r[0].as<Minute>(), r[1].as<double>(), r[2].as<int>()});
+    return loads;
+}
+
+// The minute loads with whether each was measured, before `end` if given.
+std::vector<MinuteLoad> minute_loads(pqxx::transaction_base& tx, std::optional<Minute> end) {
+    std::vector<MinuteLoad> minutes;
+    for (const auto& r : tx.exec("SELECT (extract(epoch from ts) / 60)::bigint, global_active_power, imputed FROM usage_minute" +
+                                 before(tx, "ts", end) + " ORDER BY ts"))
+        minutes.push_back({r[0].as<Minute>(), r[1].as<double>(), !r[2].as<bool>()});
+    return minutes;
 }
 
 double field_or_nan(const pqxx::field& f) { return f.is_null() ? NAN : f.as<double>(); }
@@ -104,14 +128,12 @@ FeatureReport build_features(pqxx::connection& conn, const FeatureOptions& optio
         temperature = read_weather_csv(options.weather_csv);
     }
     return db::with_tenant(conn, options.tenant, [&](pqxx::transaction_base& tx) {
-        std::vector<HourLoad> loads;
-        for (const auto& r : tx.exec("SELECT (extract(epoch from hour) / 60)::bigint, mean_kw, minutes_imputed FROM usage_hourly "
-                                     "ORDER BY hour"))
-            loads.push_back({r[0].as<Minute>(), r[1].as<double>(), r[2].as<int>()});
+        const std::vector<HourLoad> loads = target_loads(tx, std::nullopt);
         if (loads.empty())
             throw Error("tenant " + options.tenant + " has no hourly usage to build features from",
                         "run 'voltedge ingest --tenant " + options.tenant + " --source FILE' first");
-        const auto rows = build_feature_rows(loads, options.with_weather ? &temperature : nullptr);
+        const std::vector<HourLoad> inputs = known_hourly_loads(minute_loads(tx, std::nullopt));
+        const auto rows = build_feature_rows(loads, options.with_weather ? &temperature : nullptr, &inputs);
         tx.exec("DELETE FROM features_hourly");
         copy_rows(tx, rows);
         db::notify_data_changed(tx, options.tenant);
@@ -126,6 +148,14 @@ FeatureReport build_features(pqxx::connection& conn, const FeatureOptions& optio
 }
 
 std::vector<FeatureRow> load_feature_rows(pqxx::transaction_base& tx) { return read_rows(tx, ""); }
+
+std::optional<FeatureRow> feature_row_as_of(pqxx::transaction_base& tx, Minute hour,
+                                            const std::map<Minute, double>* temperature) {
+    const std::vector<HourLoad> inputs = known_hourly_loads(minute_loads(tx, hour));
+    std::vector<HourLoad> targets = target_loads(tx, hour);
+    if (targets.empty() || inputs.empty() || inputs.back().hour + 60 != hour) return std::nullopt;
+    return build_feature_rows(targets, temperature, &inputs).back();
+}
 
 std::vector<FeatureRow> load_feature_rows_since(pqxx::transaction_base& tx, Minute from_hour) {
     return read_rows(tx, "WHERE hour >= " + tx.quote(format_minute(from_hour)) + "::timestamp");

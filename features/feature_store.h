@@ -1,5 +1,6 @@
 #pragma once
-// `voltedge features`: builds features_hourly from usage_hourly, and reads it back for training and serving.
+// `voltedge features`: builds features_hourly from usage_hourly (targets) and usage_minute (inputs as known at
+// the time), and reads it back for training and serving.
 #include <optional>
 #include <pqxx/pqxx>
 #include <string>
@@ -25,6 +26,11 @@ FeatureReport build_features(pqxx::connection& app_conn, const FeatureOptions& o
 
 // The tenant's feature rows in hour order (tenant already set in tx). Empty if none were built.
 std::vector<FeatureRow> load_feature_rows(pqxx::transaction_base& tx);
+// The row of `hour` rebuilt from only the data before it: what a forecast made at the start of that hour
+// computed. Rows built by build_features equal it (inputs are filled causally: point_in_time.h). Nothing
+// when no minute of the hour before it is stored.
+std::optional<FeatureRow> feature_row_as_of(pqxx::transaction_base& tx, Minute hour,
+                                            const std::map<Minute, double>* temperature = nullptr);
 // The same for rows from `from_hour` on (e.g. the latest rows a forecast needs).
 std::vector<FeatureRow> load_feature_rows_since(pqxx::transaction_base& tx, Minute from_hour);
 

@@ -69,8 +69,11 @@ public:
     Trainer(registry::ExperimentTracker& tracker, registry::ModelRegistry& registry, std::string tenant,
             const TrainConfig& config, const std::vector<features::FeatureRow>& rows)
         : tracker_(tracker), registry_(registry), tenant_(std::move(tenant)), config_(config) {
+        static_assert(features::kLags[0] == 1);
         for (const auto& r : rows) {
-            if (!std::isnan(r.load_kw)) load_[r.hour] = r.load_kw;
+            // The baselines repeat loads as they were known at the forecast origin (features/point_in_time.h),
+            // as the models' inputs do: the hour before each row, its lag_1.
+            if (!std::isnan(r.value[0])) known_load_[r.hour - 60] = r.value[0];
             with_weather_ = with_weather_ || !std::isnan(r.temperature_lag_1);
         }
         feature_specs_ = models::model_features(with_weather_);
@@ -136,18 +139,18 @@ private:
         throw Error("no pooled score for " + model);
     }
 
-    double load_at(Minute hour) const {
-        const auto it = load_.find(hour);
-        return it == load_.end() ? NAN : it->second;
+    double known_load_at(Minute hour) const {
+        const auto it = known_load_.find(hour);
+        return it == known_load_.end() ? NAN : it->second;
     }
 
     // Persistence repeats the last known hour; seasonal-naive repeats the same hour one season (or as many
     // seasons as the horizon needs) earlier, falling back to persistence where that hour is missing.
     double baseline(const std::string& name, Minute target, int h) const {
-        const double persistence = load_at(target - 60 * h);
+        const double persistence = known_load_at(target - 60 * h);
         if (name == "persistence") return persistence;
         const int season = name == "seasonal_naive_24" ? 24 : 168;
-        const double v = load_at(target - 60 * season * ((h + season - 1) / season));
+        const double v = known_load_at(target - 60 * season * ((h + season - 1) / season));
         return std::isnan(v) ? persistence : v;
     }
 
@@ -245,7 +248,12 @@ private:
                 const std::vector<int> labels = pick(labels_of(y_test), scored);
                 const std::vector<double> probabilities = pick(predicted, scored);
                 const double decision = best_f1_threshold(labels_of(y_train), to_std(model->predict(X_train)));
-                scores_.push_back({family, hd.design.horizon, s.index, s, scored.excluded, {},
+                scores_.push_back({family,
+                                   hd.design.horizon,
+                                   s.index,
+                                   s,
+                                   scored.excluded,
+                                   {},
                                    classification_metrics(labels, probabilities, decision)});
                 all_decisions.insert(all_decisions.end(), labels.size(), decision);
                 all_labels.insert(all_labels.end(), labels.begin(), labels.end());
@@ -264,7 +272,12 @@ private:
         if (regressor)
             add_regression_scores(family, hd, predicted_by_split);
         else
-            scores_.push_back({family, hd.design.horizon, -1, {}, all_excluded, {},
+            scores_.push_back({family,
+                               hd.design.horizon,
+                               -1,
+                               {},
+                               all_excluded,
+                               {},
                                classification_metrics(all_labels, all_probabilities, all_decisions)});
     }
 
@@ -474,7 +487,7 @@ private:
     const TrainConfig& config_;
     bool with_weather_ = false;
     std::vector<models::FeatureSpec> feature_specs_;
-    std::unordered_map<Minute, double> load_;
+    std::unordered_map<Minute, double> known_load_;
     std::vector<HorizonData> horizons_;
     std::vector<SplitScore> scores_;
     std::string experiment_;
@@ -486,8 +499,8 @@ TrainConfig TrainConfig::from_json(const std::string& text, const std::string& o
     const Json j = Json::parse(text, nullptr, false);
     if (j.is_discarded() || !j.is_object()) throw Error(origin + " is not a JSON object", "see configs/training.json");
     TrainConfig c;
-    const std::set<std::string> known = {"families", "horizons",   "folds", "fold_days", "window",
-                                         "train_days", "seed", "score_imputed_targets"};
+    const std::set<std::string> known = {"families", "horizons",   "folds", "fold_days",
+                                         "window",   "train_days", "seed",  "score_imputed_targets"};
     for (const auto& [key, value] : j.items()) {
         if (!known.count(key))
             throw Error(origin + ": unknown key \"" + key + "\"",

@@ -99,7 +99,7 @@ protected:
         tenant_a = test::new_tenant("api-a");
         tenant_b = test::new_tenant("api-b");
         for (const auto& [tenant, family] : {std::pair{tenant_a, "xgboost"}, std::pair{tenant_b, "linear"}}) {
-            test::insert_hourly_usage(tenant, 40);
+            test::insert_usage(tenant, 40);
             test::train_and_promote(tenant, family);
         }
         key_a = security::issue_api_key(test::config().database_admin_url, tenant_a, false, "test");

@@ -42,7 +42,7 @@ protected:
         tenant_a = test::new_tenant("res-a");
         tenant_c = test::new_tenant("res-c");
         for (const auto& t : {tenant_a, tenant_c}) {
-            test::insert_hourly_usage(t, 40);
+            test::insert_usage(t, 40);
             test::train_and_promote(t, "linear");
         }
         const auto& admin_url = test::config().database_admin_url;

@@ -87,7 +87,7 @@ TEST(AbandonedWork, ALiveIngestIsNotMistakenForAKilledOne) {
 // the champion's version links to its run (runs:/ source, run id, logged-model history) for MLflow's UI.
 TEST(AbandonedWork, TrainFailsKilledRunsAndLinksTheVersionToItsRun) {
     const std::string tenant = test::new_tenant("stale-train");
-    test::insert_hourly_usage(tenant, 40);
+    test::insert_usage(tenant, 40);
     auto conn = db::connect(test::config().database_url);
     features::FeatureOptions fo;
     fo.tenant = tenant;

@@ -23,8 +23,9 @@ std::string new_tenant(const std::string& prefix);
 // Counts rows of `sql` as the application role with `tenant` set for one transaction ("" = none set).
 long count_as_app(pqxx::connection& conn, const std::string& tenant, const std::string& sql);
 std::string data_file(const std::string& name);
-// `days` of synthetic hourly usage from 2009-01-01 with a daily pattern, written as the application role.
-void insert_hourly_usage(const std::string& tenant, int days);
+// `days` of synthetic usage from 2009-01-01 with a daily pattern, every minute of an hour at that hour's load
+// (usage_minute and usage_hourly), written as the application role.
+void insert_usage(const std::string& tenant, int days);
 
 // Builds the tenant's features, trains `family` (one short fold, horizons 1 and 24) and promotes it to production.
 void train_and_promote(const std::string& tenant, const std::string& family);

@@ -62,7 +62,7 @@ TEST_F(TenantDocumentsTest, CardsReportAndBacktestAreGeneratedAndSearchableByThe
     EXPECT_TRUE(cli::tenant_documents(test::config(), conn, tenant).empty());
 
     const std::int64_t ingest_run = ingest_excerpt(conn, tenant);
-    test::insert_hourly_usage(tenant, 40);
+    test::insert_usage(tenant, 40);
     test::train_and_promote(tenant, "linear");
     registry::Mlflow mlflow(test::config().mlflow_tracking_uri);
     const auto production = mlflow.alias(tenant, "production");

@@ -1,11 +1,16 @@
 // Features, training and the registry against the real local stack: Postgres and the MLflow server.
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
+#include <filesystem>
+#include <fstream>
 
 #include "core/error.h"
 #include "db/connection.h"
 #include "features/feature_store.h"
+#include "ingestion/ingest.h"
 #include "registry/mlflow.h"
 #include "serving/promotion.h"
 #include "support.h"
@@ -26,11 +31,95 @@ training::TrainConfig small_config() {
     return c;
 }
 
+// A UCI-format file of `days` days from 2009-03-01 with a daily load shape; the minute ranges in `gaps`
+// ([first, end) counted from the start) are '?' rows, as the real file marks missing readings.
+std::string uci_file_with_gaps(const std::string& name, int days, const std::vector<std::pair<int, int>>& gaps) {
+    const auto path = std::filesystem::temp_directory_path() / name;
+    std::ofstream out(path);
+    out << "Date;Time;Global_active_power;Global_reactive_power;Voltage;Global_intensity;Sub_metering_1;Sub_metering_2;"
+           "Sub_metering_3\n";
+    for (int i = 0; i < days * 1440; ++i) {
+        const int day = 1 + i / 1440, minute = i % 1440;
+        const auto date = fmt::format("{}/{}/2009;{:02d}:{:02d}:00", day <= 31 ? day : day - 31, day <= 31 ? 3 : 4, minute / 60,
+                                      minute % 60);
+        const bool missing = std::any_of(gaps.begin(), gaps.end(), [&](auto g) { return i >= g.first && i < g.second; });
+        const double kw = 1.2 + 0.6 * std::sin(2 * M_PI * minute / 1440) + 0.3 * std::sin(i * 0.37) * std::sin(i * 0.011);
+        if (missing)
+            out << date << ";?;?;?;?;?;?;\n";
+        else
+            out << date << fmt::format(";{:.3f};0.100;240.00;{:.1f};0;0;0\n", kw, kw * 1000 / 240);
+    }
+    return path.string();
+}
+
+bool same(double a, double b) { return (std::isnan(a) && std::isnan(b)) || a == b; }
+
 }  // namespace
+
+// Plan T-101 / issue 13 §1: the stored features of every hour equal what a forecast made at that hour could have
+// computed from the data before it, inside and right after gaps too; and the hindsight fill (usage_hourly) would
+// not have (so this test can tell the two apart).
+TEST(PointInTime, StoredFeaturesEqualThoseRebuiltFromEarlierDataOnly) {
+    const std::string tenant = test::new_tenant("pit");
+    const int day = 1440, d26 = 26 * day, d27 = 27 * day;
+    const std::vector<std::pair<int, int>> gaps = {{d26 + 620, d26 + 660},            // 40 minutes, 10:20 - 11:00
+                                                   {d27 + 480, d27 + 780},            // 5 hours, 08:00 - 13:00
+                                                   {d27 + 1200, d27 + 1200 + 1200}};  // 20 hours from 20:00
+    auto conn = db::connect(test::config().database_url);
+    ingestion::IngestOptions ingest;
+    ingest.tenant = tenant;
+    ingest.source = uci_file_with_gaps("voltedge-" + tenant + ".txt", 30, gaps);
+    ingestion::ingest(conn, ingest);
+    std::filesystem::remove(ingest.source);
+    features::build_features(conn, options_for(tenant));
+
+    const Minute first = days_from_civil(2009, 3, 1) * 1440;
+    std::vector<Minute> sample;
+    for (const auto& [begin, end] : gaps)  // every hour of each gap and the 30 hours after it
+        for (Minute m = first + begin / 60 * 60; m < first + end + 30 * 60; m += 60) sample.push_back(m);
+    for (int h = 200; h < 30 * 24; h += 37) sample.push_back(first + h * 60);  // and hours elsewhere
+    std::sort(sample.begin(), sample.end());
+    sample.erase(std::unique(sample.begin(), sample.end()), sample.end());
+
+    std::size_t compared = 0, hindsight_differs = 0;
+    db::with_tenant(conn, tenant, [&](pqxx::transaction_base& tx) {
+        const auto stored = features::load_feature_rows_at(tx, sample);
+        ASSERT_EQ(stored.size(), sample.size());
+        std::vector<features::HourLoad> targets;
+        for (const auto& r : tx.exec("SELECT (extract(epoch from hour) / 60)::bigint, mean_kw FROM usage_hourly ORDER BY hour"))
+            targets.push_back({r[0].as<Minute>(), r[1].as<double>()});
+        const auto hindsight = features::build_feature_rows(targets);  // lags read the hindsight fill
+        for (const auto& row : stored) {
+            const auto as_of = features::feature_row_as_of(tx, row.hour);
+            ASSERT_TRUE(as_of) << format_minute(row.hour);
+            for (std::size_t k = 0; k < row.value.size(); ++k)
+                EXPECT_TRUE(same(row.value[k], as_of->value[k]))
+                    << format_minute(row.hour) << " " << features::value_feature_names()[k] << ": stored " << row.value[k]
+                    << ", as of that hour " << as_of->value[k];
+            const auto h = std::find_if(hindsight.begin(), hindsight.end(), [&](const auto& r) { return r.hour == row.hour; });
+            hindsight_differs += h != hindsight.end() && !same(h->value[0], row.value[0]);
+            ++compared;
+        }
+    });
+    EXPECT_EQ(compared, sample.size());
+    EXPECT_GT(hindsight_differs, 10u);  // lag_1 inside and after the gaps: the hindsight fill used later readings
+
+    // Scoring leaves out the 26 target hours with filled-in minutes (1 + 5 + 20, all inside the test folds) at
+    // both horizons, unless asked to count them.
+    registry::Mlflow mlflow(test::config().mlflow_tracking_uri);
+    auto config = training::TrainConfig::from_json(R"({"families": ["linear"], "folds": 2, "fold_days": 2, "horizons": [1, 24]})",
+                                                   "test");
+    for (bool count_them : {false, true}) {
+        config.score_imputed_targets = count_them;
+        const auto report = training::train(conn, mlflow, mlflow, tenant, config);
+        for (const auto& s : report.scores)
+            if (s.split < 0 && s.model == "linear") EXPECT_EQ(s.imputed_excluded, count_them ? 0u : 26u) << s.horizon;
+    }
+}
 
 TEST(Features, RebuildReplacesAndStaysInsideTheTenant) {
     const std::string a = test::new_tenant("feat-a"), b = test::new_tenant("feat-b");
-    test::insert_hourly_usage(a, 10);
+    test::insert_usage(a, 10);
     auto conn = db::connect(test::config().database_url);
     const auto first = features::build_features(conn, options_for(a));
     const auto second = features::build_features(conn, options_for(a));
@@ -40,7 +129,7 @@ TEST(Features, RebuildReplacesAndStaysInsideTheTenant) {
     EXPECT_EQ(test::count_as_app(conn, "", "SELECT 1 FROM features_hourly"), 0);
     EXPECT_EQ(test::count_as_app(conn, a,
                                  "SELECT 1 FROM features_hourly WHERE source_commit = '" + std::string(source_commit()) +
-                                     "' AND feature_set_version = 'hourly-v1'"),
+                                     "' AND feature_set_version = 'hourly-v2'"),
               241);
     EXPECT_EQ(second.rows, first.rows);
     // Tenant b has no usage: a clear error, and nothing written.
@@ -99,7 +188,7 @@ TEST(Registry, UnreachableServerIsAClearError) {
 
 TEST(Train, EndToEndRegistersTheChampionAsStaging) {
     const std::string tenant = test::new_tenant("train");
-    test::insert_hourly_usage(tenant, 40);
+    test::insert_usage(tenant, 40);
     auto conn = db::connect(test::config().database_url);
     features::build_features(conn, options_for(tenant));
     registry::Mlflow mlflow(test::config().mlflow_tracking_uri);
@@ -154,7 +243,7 @@ TEST(Train, BadInputIsAClearErrorAndWritesNothing) {
     };
     expect_error(tenant, small_config(), "no features yet");
     expect_error("no-such-tenant-xyz", small_config(), "no-such-tenant-xyz");
-    test::insert_hourly_usage(tenant, 12);
+    test::insert_usage(tenant, 12);
     features::build_features(conn, options_for(tenant));
     expect_error(tenant, small_config(), "too little data");
     registry::Mlflow down("http://127.0.0.1:9");

@@ -1,7 +1,11 @@
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <cmath>
+
 #include "features/calendar.h"
 #include "features/feature_rows.h"
+#include "features/point_in_time.h"
 
 using namespace voltedge;
 using namespace voltedge::features;
@@ -115,4 +119,77 @@ TEST(FeatureRows, Lag24AndWeatherJoin) {
     EXPECT_DOUBLE_EQ(rows[26].value[kLag24], 2);
     EXPECT_DOUBLE_EQ(rows[26].temperature_lag_1, 7.5);
     EXPECT_TRUE(std::isnan(rows[25].temperature_lag_1));
+}
+
+namespace {
+
+// `days` of minutes with a daily shape; `missing` minute ranges [begin, end) are not measured (their kw is a
+// wild value, so any use of it would show).
+std::vector<MinuteLoad> minutes_with_gaps(Minute first, int days, const std::vector<std::pair<int, int>>& missing) {
+    std::vector<MinuteLoad> out;
+    for (int i = 0; i < days * 1440; ++i) {
+        const bool gap = std::any_of(missing.begin(), missing.end(), [&](auto r) { return i >= r.first && i < r.second; });
+        out.push_back({first + i, gap ? 999.0 : 1 + 0.5 * std::sin(i * 2 * M_PI / 1440) + 0.001 * (i % 7), !gap});
+    }
+    return out;
+}
+
+}  // namespace
+
+TEST(PointInTime, GapsRepeatTheLastReadingThenTheDayBefore) {
+    const Minute t0 = at(2007, 1, 1, 0);
+    // Two days; the second day's hour 10:00-13:00 (180 minutes) is missing.
+    const int gap_begin = 1440 + 600, gap_end = gap_begin + 180;
+    const auto minutes = minutes_with_gaps(t0, 2, {{gap_begin, gap_end}});
+    const auto hours = known_hourly_loads(minutes);
+    ASSERT_EQ(hours.size(), 48u);
+    // 10:00-11:00: the first 60 minutes of the gap repeat the reading of 09:59.
+    EXPECT_NEAR(hours[34].load_kw, minutes[gap_begin - 1].kw, 1e-12);
+    EXPECT_EQ(hours[34].imputed_minutes, 60);
+    // 11:00-13:00: the same minutes one day earlier.
+    double day_before = 0;
+    for (int i = gap_begin + 60 - 1440; i < gap_begin + 120 - 1440; ++i) day_before += minutes[i].kw;
+    EXPECT_NEAR(hours[35].load_kw, day_before / 60, 1e-12);
+    // Untouched hours are the plain mean.
+    double measured = 0;
+    for (int i = 0; i < 60; ++i) measured += minutes[i].kw;
+    EXPECT_NEAR(hours[0].load_kw, measured / 60, 1e-12);
+    EXPECT_EQ(hours[0].imputed_minutes, 0);
+}
+
+TEST(PointInTime, NothingIsKnownBeforeTheFirstReading) {
+    const Minute t0 = at(2007, 1, 1, 0);
+    auto minutes = minutes_with_gaps(t0, 1, {{0, 90}});  // the file starts with 90 missing minutes
+    const auto hours = known_hourly_loads(minutes);
+    EXPECT_TRUE(std::isnan(hours[0].load_kw));
+    EXPECT_DOUBLE_EQ(hours[1].load_kw, [&] {  // 01:30-02:00 measured only
+        double sum = 0;
+        for (int i = 90; i < 120; ++i) sum += minutes[i].kw;
+        return sum / 30;
+    }());
+}
+
+// The property everything rests on: the hourly inputs known at hour T, computed from all the data, equal those
+// computed from only the minutes before T, for every T, gaps of every length included.
+TEST(PointInTime, NoHourDependsOnLaterMinutes) {
+    const Minute t0 = at(2007, 1, 1, 0);
+    const auto minutes = minutes_with_gaps(t0, 4, {{100, 130}, {1500, 1800}, {2900, 4400}, {5000, 5010}});
+    const auto all = known_hourly_loads(minutes);
+    for (std::size_t end = 60; end <= minutes.size(); end += 60) {
+        const auto prefix = known_hourly_loads({minutes.begin(), minutes.begin() + end});
+        ASSERT_EQ(prefix.size(), end / 60);
+        for (std::size_t h = 0; h < prefix.size(); ++h) ASSERT_EQ(prefix[h].load_kw, all[h].load_kw) << "hour " << h;
+    }
+}
+
+TEST(FeatureRows, LagsReadTheKnownLoadsAndTargetsKeepTheirOwn) {
+    const Minute t0 = at(2007, 1, 1, 0);
+    std::vector<HourLoad> targets = hours_from(t0, {1, 2, 3}), inputs = hours_from(t0, {10, 20, 30});
+    targets[1].imputed_minutes = 12;
+    const auto rows = build_feature_rows(targets, nullptr, &inputs);
+    ASSERT_EQ(rows.size(), 4u);
+    EXPECT_EQ(rows[1].load_kw, 2);
+    EXPECT_EQ(rows[1].imputed_minutes, 12);
+    EXPECT_EQ(rows[2].value[kLag1], 20);
+    EXPECT_EQ(rows[3].value[kLag1], 30);  // the trailing row
 }
