@@ -85,11 +85,9 @@ Json train(const Config& config, const jobs::Job& job) {
     auto conn = db::connect(config.database_url);
     registry::Mlflow mlflow(config.mlflow_tracking_uri);
     const auto report = training::train(conn, mlflow, mlflow, job.tenant, train_config);
-    std::string summary =
-        fmt::format("backtest of tenant {} ({} folds of {} days, {} window; all folds pooled; skill = MAE reduction "
-                    "vs persistence)\n{}",
-                    job.tenant, train_config.backtest.folds, train_config.backtest.fold_hours / 24, train_config.backtest.window,
-                    training::format_backtest_table(report));
+    std::string summary = fmt::format(
+        "backtest of tenant {} ({}, {} window; all folds pooled; skill = MAE reduction vs persistence)\n{}", job.tenant,
+        train_config.backtest.describe(), train_config.backtest.window, training::format_backtest_table(report));
     for (const auto& f : report.families)
         summary += fmt::format("  {}: {:.1f} s, MLflow run {}\n", f.family, f.seconds, f.run_id);
     if (report.champion.empty())

@@ -98,15 +98,17 @@ std::map<int, Metrics> pooled_metrics(const Metrics& logged) {
 
 // How the run's backtest was split, from the parameters training logs on every family's run.
 std::string splits_text(const RunRecord& run) {
-    const auto folds = to_int(run.param("folds")), fold_hours = to_int(run.param("fold_hours"));
-    if (!folds || !fold_hours) return "The run does not record how its backtest was split.";
+    const auto folds = to_int(run.param("folds"));
+    const std::string windows = run.param("test_windows");
+    if (!folds || windows.empty()) return "The run does not record how its backtest was split.";
     const auto train_hours = to_int(run.param("train_hours"));
     std::string horizons = run.param("horizons_h");
     for (std::size_t at = 0; (at = horizons.find(',', at)) != std::string::npos; at += 5) horizons.replace(at, 1, " h, ");
     return fmt::format(
-        "Backtest splits: {} test fold{} of {} days at the end of the data{}. Each fold is forecast by a model trained on "
-        "{}, ending so that no load after the first forecast origin of the fold is used. Horizons: {} h ahead.",
-        *folds, *folds == 1 ? "" : "s", *fold_hours / 24, *folds == 1 ? "" : ", one after another",
+        "Backtest splits: {} test fold{} over the target hours {} (each window's end excluded). Each fold is forecast "
+        "by a model trained on {}, ending so that no load after the first forecast origin of the fold is used. "
+        "Horizons: {} h ahead.",
+        *folds, *folds == 1 ? "" : "s", windows,
         run.param("window") == "sliding" && train_hours
             ? fmt::format("the {} days of target hours before it (sliding window)", *train_hours / 24)
             : std::string("every target hour before it (expanding window)"),
@@ -174,8 +176,11 @@ std::string card_training(const RunRecord* run) {
 
 // The family's own hyperparameters: every parameter but those training logs for every family.
 std::string card_hyperparameters(const RunRecord* run) {
-    static const std::set<std::string> kGeneral = {"horizons_h",     "folds",      "fold_hours",          "window",
-                                                   "train_hours",    "n_features", "feature_set_version", "train_first_hour",
+    static const std::set<std::string> kGeneral = {"horizons_h",       "folds",
+                                                   "fold_hours",       "window",
+                                                   "test_windows",     "train_hours",
+                                                   "n_features",       "feature_set_version",
+                                                   "train_first_hour", "score_imputed_targets",
                                                    "train_last_hour"};
     std::string md = "\n## Hyperparameters\n\n";
     if (!run) return md + "Unknown: the run was not found.\n";

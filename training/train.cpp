@@ -327,6 +327,33 @@ private:
         return csv;
     }
 
+    // The test windows of the splits, "[begin, end) …" (the same target hours at every horizon).
+    std::string test_windows() const {
+        std::string out;
+        for (const Split& s : horizons_.front().splits)
+            out += fmt::format("{}[{}, {})", out.empty() ? "" : " ", format_minute(s.test_begin), format_minute(s.test_end));
+        return out;
+    }
+
+    // Exactly which target hours were scored: per horizon and split, runs of consecutive scored hours.
+    std::string scored_hours_csv() const {
+        std::string csv = "horizon_h,split,first_hour,last_hour,hours\n";
+        for (const auto& hd : horizons_)
+            for (const Split& s : hd.splits) {
+                const Rows test = rows_between(hd.design, s.test_begin, s.test_end);
+                const auto offsets = scored_rows(hd.design, test).offsets;
+                for (std::size_t i = 0; i < offsets.size();) {
+                    std::size_t j = i;
+                    const auto hour_at = [&](std::size_t k) { return hd.design.target_hour[test.first + offsets[k]]; };
+                    while (j + 1 < offsets.size() && hour_at(j + 1) == hour_at(j) + 60) ++j;
+                    csv += fmt::format("{},{},{},{},{}\n", hd.design.horizon, s.index, format_minute(hour_at(i)),
+                                       format_minute(hour_at(j)), j - i + 1);
+                    i = j + 1;
+                }
+            }
+        return csv;
+    }
+
     std::vector<registry::Metric> metrics_of(const std::string& model) const {
         std::vector<registry::Metric> out;
         for (const auto& s : scores_) {
@@ -379,8 +406,9 @@ private:
         auto params = model.params();
         const std::vector<std::pair<std::string, std::string>> general = {
             {"horizons_h", horizons},
-            {"folds", std::to_string(config_.backtest.folds)},
-            {"fold_hours", std::to_string(config_.backtest.fold_hours)},
+            {"folds", std::to_string(horizons_.front().splits.size())},
+            {"fold_hours", config_.backtest.windows.empty() ? std::to_string(config_.backtest.fold_hours) : "by date"},
+            {"test_windows", test_windows()},
             {"window", config_.backtest.window},
             {"train_hours", config_.backtest.window == "sliding" ? std::to_string(config_.backtest.train_hours) : "all"},
             {"seed", std::to_string(config_.seed)},
@@ -426,6 +454,7 @@ private:
             models::write_file((dir / "model" / "bundle.json").string(), bundle.dump(2));
             models::write_file((dir / "features.json").string(), feature_list.dump(2));
             models::write_file((dir / "backtest.csv").string(), backtest_csv(family));
+            models::write_file((dir / "scored_hours.csv").string(), scored_hours_csv());
             const int h = horizons_.front().design.horizon;
             if (models::is_regressor(family)) {
                 plot_forecast_vs_actual((dir / "forecast_vs_actual.png").string(),
@@ -467,6 +496,7 @@ private:
                 }
             tracker_.log(run, metrics, {{"models", "persistence,seasonal_naive_24,seasonal_naive_168"}});
             tracker_.upload(run, "backtest.csv", backtest_csv("baselines"));
+            tracker_.upload(run, "scored_hours.csv", scored_hours_csv());
             tracker_.finish(run);
         } catch (const std::exception& e) {
             fail_quietly(run, e.what());
@@ -495,21 +525,65 @@ private:
 
 }  // namespace
 
+namespace {
+
+Minute hour_in_config(const Json& value, const std::string& where) {
+    const auto hour = value.is_string() ? parse_minute(value.get<std::string>()) : std::nullopt;
+    if (!hour) throw Error(where + " must be a time like \"2010-07-01 00:00\" (got " + value.dump() + ")");
+    if (*hour % 60 != 0)
+        throw Error(where + " must be on the hour (got " + value.dump() + ")", "the backtest scores whole hours");
+    return *hour;
+}
+
+// Dated folds: "fold_windows": [{"test_start": …, "test_end": …}, …], each end exclusive.
+std::vector<TestWindow> fold_windows_in_config(const Json& list, const std::string& origin) {
+    if (!list.is_array() || list.empty()) throw Error(origin + ": \"fold_windows\" must be a non-empty list of folds");
+    std::vector<TestWindow> out;
+    for (std::size_t k = 0; k < list.size(); ++k) {
+        const std::string where = fmt::format("{}: fold_windows[{}]", origin, k);
+        const Json& w = list[k];
+        if (!w.is_object() || !w.contains("test_start") || !w.contains("test_end") || w.size() != 2)
+            throw Error(where + " must be {\"test_start\": …, \"test_end\": …}");
+        out.push_back(
+            {hour_in_config(w["test_start"], where + ".test_start"), hour_in_config(w["test_end"], where + ".test_end")});
+    }
+    return out;
+}
+
+}  // namespace
+
 TrainConfig TrainConfig::from_json(const std::string& text, const std::string& origin) {
     const Json j = Json::parse(text, nullptr, false);
     if (j.is_discarded() || !j.is_object()) throw Error(origin + " is not a JSON object", "see configs/training.json");
     TrainConfig c;
-    const std::set<std::string> known = {"families", "horizons",   "folds", "fold_days",
-                                         "window",   "train_days", "seed",  "score_imputed_targets"};
+    const std::set<std::string> known = {"families",
+                                         "horizons",
+                                         "folds",
+                                         "fold_days",
+                                         "fold_hours",
+                                         "test_start",
+                                         "test_end",
+                                         "window",
+                                         "train_days",
+                                         "fold_windows",
+                                         "score_imputed_targets",
+                                         "seed"};
+    std::optional<Minute> test_start, test_end;
     for (const auto& [key, value] : j.items()) {
-        if (!known.count(key))
-            throw Error(origin + ": unknown key \"" + key + "\"",
-                        "known keys: families, horizons, folds, fold_days, window, train_days, seed, score_imputed_targets");
+        if (!known.count(key)) {
+            std::string names;
+            for (const auto& k : known) names += (names.empty() ? "" : ", ") + k;
+            throw Error(origin + ": unknown key \"" + key + "\"", "known keys: " + names);
+        }
         try {
             if (key == "families") c.families = value.get<std::vector<std::string>>();
             if (key == "horizons") c.horizons = value.get<std::vector<int>>();
             if (key == "folds") c.backtest.folds = value.get<int>();
             if (key == "fold_days") c.backtest.fold_hours = 24 * value.get<int>();
+            if (key == "fold_hours") c.backtest.fold_hours = value.get<int>();
+            if (key == "test_start") test_start = hour_in_config(value, origin + ": test_start");
+            if (key == "test_end") test_end = hour_in_config(value, origin + ": test_end");
+            if (key == "fold_windows") c.backtest.windows = fold_windows_in_config(value, origin);
             if (key == "window") c.backtest.window = value.get<std::string>();
             if (key == "train_days") c.backtest.train_hours = 24 * value.get<int>();
             if (key == "seed") c.seed = value.get<std::uint64_t>();
@@ -517,6 +591,22 @@ TrainConfig TrainConfig::from_json(const std::string& text, const std::string& o
         } catch (const Json::exception&) {
             throw Error(origin + ": \"" + key + "\" has the wrong type (" + value.dump() + ")", "see configs/training.json");
         }
+    }
+    if (j.contains("fold_days") && j.contains("fold_hours"))
+        throw Error(origin + ": give the fold length once, as \"fold_days\" or \"fold_hours\"");
+    if (test_start.has_value() != test_end.has_value())
+        throw Error(origin + ": \"test_start\" and \"test_end\" go together", "test_end is the first hour after the test window");
+    if (j.contains("fold_windows") && (test_start || j.contains("folds") || j.contains("fold_days") || j.contains("fold_hours")))
+        throw Error(origin +
+                    ": \"fold_windows\" lists the folds by date; drop folds, fold_days, fold_hours, test_start and test_end");
+    if (test_start) {
+        if (j.contains("fold_days") || j.contains("fold_hours"))
+            throw Error(origin + ": with test_start and test_end the folds split that window; drop fold_days/fold_hours");
+        if (*test_end <= *test_start)
+            throw Error(fmt::format("{}: the test window [{}, {}) is empty", origin, format_minute(*test_start),
+                                    format_minute(*test_end)),
+                        "test_end must be later than test_start (it is the first hour after the window)");
+        c.backtest.windows = windows_between(*test_start, *test_end, c.backtest.folds);
     }
     c.validate();
     return c;
@@ -534,7 +624,8 @@ void TrainConfig::validate() const {
         std::adjacent_find(horizons.begin(), horizons.end()) != horizons.end())
         throw Error("horizons must be increasing without repeats", "e.g. [1, 24]");
     if (backtest.folds < 1 || backtest.folds > 24) throw Error("folds must be 1..24");
-    if (backtest.fold_hours < 24) throw Error("fold_days must be at least 1");
+    if (backtest.fold_hours < 1) throw Error("the fold length must be at least 1 hour");
+    check_windows(backtest.windows);
     if (backtest.window != "expanding" && backtest.window != "sliding")
         throw Error("unknown backtest window '" + backtest.window + "'", "use \"expanding\" or \"sliding\"");
 }

@@ -79,7 +79,7 @@ TEST_F(TenantDocumentsTest, CardsReportAndBacktestAreGeneratedAndSearchableByThe
     EXPECT_EQ(card.revision, production->run_id);
     expect_words(card, {"# Model card", "| model family | linear |", "production, staging", "MAE (kW)", "| 24 h ahead |",
                         "Training window: the final model was fitted on every hour from 20", "## Features used",
-                        "1 test fold of 7 days", "| source commit |"});
+                        "1 test fold over the target hours [2009-02-03 00:00:00, 2009-02-10 00:00:00)", "| source commit |"});
     const auto& backtest = document(docs, "generated/backtests/linear-" + production->run_id + ".md");
     EXPECT_EQ(backtest.kind, "backtest");
     EXPECT_EQ(backtest.revision, production->run_id);

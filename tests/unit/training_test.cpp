@@ -97,6 +97,64 @@ TEST(Backtest, TooLittleDataIsAClearError) {
     }
 }
 
+TEST(Backtest, FoldsByDate) {
+    const Minute first = hour0(), last = hour0() + 999 * 60;
+    BacktestOptions o;
+    o.min_train_hours = 10;
+    o.windows = {{first + 500 * 60, first + 530 * 60}, {first + 600 * 60, first + 601 * 60}};  // any length, gaps between
+    const auto s = make_splits(first, last, 24, o);
+    ASSERT_EQ(s.size(), 2u);
+    EXPECT_EQ(s[0].test_begin, first + 500 * 60);
+    EXPECT_EQ(s[1].test_end, first + 601 * 60);
+    EXPECT_EQ(s[1].train_end, s[1].test_begin - 23 * 60);
+    EXPECT_NE(o.describe().find("2 folds by date: [2008-01-21 20:00:00, 2008-01-23 02:00:00)"), std::string::npos)
+        << o.describe();
+    o.windows = {{last + 60, last + 120}};  // after the data
+    EXPECT_THROW(make_splits(first, last, 1, o), Error);
+}
+
+// Dated windows in the training config: hour precision, one window cut into folds or a list of folds; every
+// mistake is an error that names it.
+TEST(Backtest, DatedWindowsInTheConfig) {
+    const auto window =
+        TrainConfig::from_json(R"({"test_start": "2010-01-01 00:00", "test_end": "2010-01-02 03:00", "folds": 3})", "t");
+    ASSERT_EQ(window.backtest.windows.size(), 3u);
+    EXPECT_EQ(window.backtest.windows[0].end - window.backtest.windows[0].begin, 9 * 60);
+    EXPECT_EQ(window.backtest.windows[2].end, *parse_minute("2010-01-02 03:00"));
+    const auto list = TrainConfig::from_json(
+        R"({"fold_windows": [{"test_start": "2010-01-01 06:00", "test_end": "2010-01-01 18:00"},
+                             {"test_start": "2010-02-01 00:00", "test_end": "2010-02-03 00:00"}]})",
+        "t");
+    EXPECT_EQ(list.backtest.windows.size(), 2u);
+    EXPECT_EQ(TrainConfig::from_json(R"({"fold_hours": 36})", "t").backtest.fold_hours, 36);  // not whole days only
+    const auto error_of = [](const std::string& json) {
+        try {
+            TrainConfig::from_json(json, "t");
+        } catch (const Error& e) {
+            return std::string(e.what());
+        }
+        return std::string("no error");
+    };
+    EXPECT_NE(error_of(R"({"test_start": "2010-01-02 00:00", "test_end": "2010-01-01 00:00"})").find("is empty"),
+              std::string::npos);
+    EXPECT_NE(error_of(R"({"test_start": "2010-01-01 00:00"})").find("go together"), std::string::npos);
+    EXPECT_NE(error_of(R"({"test_start": "2010-01-01 00:30", "test_end": "2010-01-02 00:00"})").find("on the hour"),
+              std::string::npos);
+    EXPECT_NE(error_of(R"({"test_start": "yesterday", "test_end": "2010-01-02 00:00"})").find("test_start must be a time"),
+              std::string::npos);
+    EXPECT_NE(error_of(R"({"fold_windows": [{"test_start": "2010-01-01 00:00", "test_end": "2010-01-03 00:00"},
+                                            {"test_start": "2010-01-02 00:00", "test_end": "2010-01-04 00:00"}]})")
+                  .find("test fold 2 [2010-01-02 00:00:00, 2010-01-04 00:00:00) overlaps"),
+              std::string::npos);
+    EXPECT_NE(
+        error_of(R"({"fold_windows": [{"test_start": "2010-01-01 00:00", "test_end": "2010-01-01 00:00"}]})").find("is empty"),
+        std::string::npos);
+    EXPECT_NE(error_of(R"({"fold_windows": [], "folds": 2})").find("fold_windows"), std::string::npos);
+    EXPECT_NE(error_of(R"({"fold_days": 2, "fold_hours": 5})").find("once"), std::string::npos);
+    EXPECT_NE(error_of(R"({"test_start": "2010-01-01 00:00", "test_end": "2010-01-01 02:00", "folds": 3})").find("fewer than"),
+              std::string::npos);
+}
+
 TEST(Metrics, RegressionArithmetic) {
     const auto m = regression_metrics({1, 2, 4, 0}, {2, 2, 2, 1});
     EXPECT_DOUBLE_EQ(m.mae, (1 + 0 + 2 + 1) / 4.0);
