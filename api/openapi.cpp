@@ -68,7 +68,7 @@ constexpr const char* kDocument = R"json({
         "properties": {
           "id": {"type": "string", "format": "uuid", "description": "For GET /explain/{id}."},
           "target_hour": {"type": "string"},
-          "horizon_hours": {"type": "integer", "description": "The direct model used: it saw data up to target_hour - horizon_hours."},
+          "horizon_hours": {"type": "integer", "description": "The lead: hours between the last data the forecast saw and target_hour (it saw data up to target_hour - horizon_hours)."},
           "value_kw": {"type": "number", "description": "Forecast mean active power of the hour, kW."},
           "cached": {"type": "boolean", "description": "Served from the cache: the same stored prediction (and id) as an earlier request."}
         }

@@ -78,8 +78,10 @@ std::optional<int> to_int(std::string_view s) {
 
 // A run's backtest metrics pooled over its folds, by horizon: "h24_mae_all" -> [24]["mae"], "h1_skill_vs_persistence"
 // -> [1]["skill_vs_persistence"]. Per-fold metrics (without "_all") are left out: a run keeps only the last fold's.
+// Only the leads that end a model's bucket (those with per-fold metrics) are kept: the configured horizons.
 std::map<int, Metrics> pooled_metrics(const Metrics& logged) {
     std::map<int, Metrics> out;
+    std::set<int> with_folds;
     for (const auto& [key, value] : logged) {
         const auto underscore = key.find('_');
         if (key.size() < 2 || key[0] != 'h' || underscore == std::string::npos) continue;
@@ -87,10 +89,13 @@ std::map<int, Metrics> pooled_metrics(const Metrics& logged) {
         std::string name = key.substr(underscore + 1);
         if (name.ends_with("_all"))
             name.resize(name.size() - 4);
-        else if (name != "skill_vs_persistence")
+        else if (name != "skill_vs_persistence") {
+            if (horizon) with_folds.insert(*horizon);
             continue;
+        }
         if (horizon) out[*horizon][name] = value;
     }
+    std::erase_if(out, [&](const auto& entry) { return !with_folds.count(entry.first); });
     return out;
 }
 
@@ -180,7 +185,7 @@ std::string card_hyperparameters(const RunRecord* run) {
                                                    "fold_hours",       "window",
                                                    "test_windows",     "train_hours",
                                                    "n_features",       "feature_set_version",
-                                                   "train_first_hour", "score_imputed_targets",
+                                                   "train_first_hour", "score_imputed_targets", "leads_per_target",
                                                    "train_last_hour"};
     std::string md = "\n## Hyperparameters\n\n";
     if (!run) return md + "Unknown: the run was not found.\n";
@@ -246,7 +251,7 @@ std::vector<BacktestRow> parse_backtest_csv(const std::string& csv) {
         if (f["model"].empty() || to_int(f["n"]).value_or(0) == 0) continue;
         BacktestRow r{.model = f["model"],
                       .split = f["split"],
-                      .horizon = to_int(f["horizon_h"]).value_or(0),
+                      .horizon = to_int(f.count("lead_h") ? f["lead_h"] : f["horizon_h"]).value_or(0),
                       .train_begin = f["train_begin"],
                       .train_end = f["train_end"],
                       .test_begin = f["test_begin"],
@@ -316,6 +321,23 @@ std::string fold_table(const std::vector<BacktestRow>& rows, int horizon, const 
     return md;
 }
 
+// MAE at every lead, the family beside persistence and seasonal naive 24 h (leads without fold scores too).
+std::string lead_table(const std::vector<BacktestRow>& rows, const std::string& family) {
+    std::map<int, std::map<std::string, double>> mae;
+    for (const auto& r : rows)
+        if (r.split == "all" && r.metrics.count("mae")) mae[r.horizon][r.model] = r.metrics.at("mae");
+    if (mae.size() < 2 || !mae.begin()->second.count(family)) return "";
+    std::string md = "\n## MAE by lead, all folds pooled\n\n| lead (h) | " + family +
+                     " MAE (kW) | persistence MAE (kW) | seasonal naive 24 h MAE (kW) |\n| --- | --- | --- | --- |\n";
+    const auto cell = [](const std::map<std::string, double>& m, const char* model) {
+        return m.count(model) ? format_metric("mae", m.at(model)) : std::string("–");
+    };
+    for (const auto& [lead, m] : mae)
+        md += fmt::format("| {} | {} | {} | {} |\n", lead, cell(m, family.c_str()), cell(m, "persistence"),
+                          cell(m, "seasonal_naive_24"));
+    return md;
+}
+
 std::string backtest_markdown(const std::string& tenant, const RunRecord& run, const std::vector<BacktestRow>& rows,
                               const std::string& registered) {
     const std::string family = family_of(run);
@@ -325,19 +347,20 @@ std::string backtest_markdown(const std::string& tenant, const RunRecord& run, c
         "run {}, started {}, source commit {}{}. {}\n\n## Backtest splits (folds)\n\n{} Hours are [from, to).\n",
         family, tenant, family, tenant, run.run.run_id, run.started,
         run.tag("source_commit").empty() ? "?" : run.tag("source_commit"),
-        (run.champion ? "; the champion of its training (lowest MAE at the shortest horizon)" : std::string()) +
+        (run.champion ? "; the champion of its training (lowest MAE over every lead, weighted 1/lead)" : std::string()) +
             (registered.empty() ? "" : "; registered as " + registered),
         baselines ? "It is compared on the same splits with the naive baselines persistence, seasonal naive 24 h and seasonal "
                     "naive 168 h; skill vs persistence is the MAE reduction relative to persistence."
                   : "It classifies peak hours; the naive baselines forecast load, so they are not compared with it.",
         splits_text(run));
-    std::set<int> horizons;
-    for (const auto& r : rows) horizons.insert(r.horizon);
+    std::set<int> horizons;  // the leads that end a model's bucket: they have fold-by-fold scores
+    for (const auto& r : rows)
+        if (r.split != "all") horizons.insert(r.horizon);
     for (int h : horizons) {
         md += fmt::format("\n## Horizon {} h ahead: all folds pooled\n\n", h) + pooled_table(rows, h, family);
         md += fmt::format("\n## Horizon {} h ahead: fold by fold\n\n", h) + fold_table(rows, h, family);
     }
-    return md;
+    return md + lead_table(rows, family);
 }
 
 std::optional<rag::SourceDocument> backtest_document(registry::ExperimentTracker& tracker, const std::string& tenant,

@@ -16,12 +16,6 @@ const HorizonModel* ModelBundle::for_lead(int lead) const {
     return nullptr;
 }
 
-const HorizonModel* ModelBundle::for_hours(int hours) const {
-    for (const auto& h : horizons)
-        if (h.hours == hours) return &h;
-    return nullptr;
-}
-
 namespace {
 
 // A private scratch directory: model files are loaded from paths (XGBoost's loader takes a file name).

@@ -1,6 +1,6 @@
 #pragma once
 // A registered forecaster as the API serves it: the bundle `voltedge train` uploads (bundle.json plus one
-// model file per horizon), loaded into memory from wherever the registry keeps it. Immutable once loaded, so request threads
+// model file per bucket of leads), loaded into memory from wherever the registry keeps it. Immutable once loaded, so request threads
 // share it freely; a reload builds a new bundle and swaps the pointer.
 #include <functional>
 #include <memory>
@@ -14,6 +14,7 @@
 
 namespace voltedge::models {
 
+// The model of a bucket of leads: it serves every lead after the previous model's `hours` up to its own.
 struct HorizonModel {
     int hours;
     std::unique_ptr<Model> model;
@@ -28,9 +29,8 @@ struct ModelBundle {
     std::vector<HorizonModel> horizons;  // increasing hours
 
     int max_horizon() const { return horizons.back().hours; }
-    // The direct model for a forecast `lead` hours past the last data: the smallest horizon >= lead.
+    // The model whose bucket holds `lead`: the smallest `hours` >= lead; null past the last.
     const HorizonModel* for_lead(int lead) const;
-    const HorizonModel* for_hours(int hours) const;  // exactly that horizon, or null
 };
 
 // Reads one file of the bundle by its path relative to the bundle (e.g. "bundle.json", "h24.json").

@@ -1,8 +1,9 @@
 #pragma once
-// The inputs every model takes, and how one input row is filled. Multi-horizon forecasting is direct: one
-// model per horizon h. The input for target hour T at horizon h is the value features of the feature row of
-// hour T-h+1 (built from loads up to T-h, see features/feature_rows.h) plus the calendar of T itself, which
-// is known in advance. Training and serving both fill inputs here, so they cannot disagree.
+// The inputs every model takes, and how one input row is filled. Every lead 1..48 h is forecast from the
+// origin, the first hour without data, with everything known there: the input for target hour T at lead h is
+// the value features of the feature row of hour T-h+1 (built from loads up to T-h, see
+// features/feature_rows.h), the calendar of T itself (known in advance), and h. One model serves a bucket of
+// leads (training/design.h). Training and serving both fill inputs here, so they cannot disagree.
 #include <string>
 #include <vector>
 
@@ -17,7 +18,7 @@ struct FeatureSpec {
 // The input columns, in order.
 std::vector<FeatureSpec> model_features(bool with_weather);
 
-// One input row: origin row (hour T-h+1) plus the calendar of the target hour.
-void fill_input(const features::FeatureRow& origin, Minute target_hour, bool with_weather, double* out);
+// One input row: origin row (hour T-lead+1), the calendar of the target hour T, and the lead.
+void fill_input(const features::FeatureRow& origin, Minute target_hour, int lead, bool with_weather, double* out);
 
 }  // namespace voltedge::models

@@ -243,9 +243,10 @@ void Mlflow::log(const Run& run, const std::vector<Metric>& metrics, const Tags&
     const std::int64_t ts = now_ms();
     std::size_t i = 0;
     bool first = true;
-    do {  // the server takes at most 1000 metrics per batch
+    do {  // the server takes at most 1000 metrics, params and tags together per batch (params: at most 100)
+        const std::size_t room = 1000 - (first ? params.size() + tags.size() : 0);
         Json m = Json::array();
-        for (; i < metrics.size() && m.size() < 1000; ++i)
+        for (; i < metrics.size() && m.size() < room; ++i)
             m.push_back({{"key", metrics[i].key}, {"value", metrics[i].value}, {"timestamp", ts}, {"step", metrics[i].step}});
         call("POST", "runs/log-batch",
              {{"run_id", run.run_id},

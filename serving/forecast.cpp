@@ -21,23 +21,24 @@ PlannedTarget plan_target(const ModelBundle& bundle, const features::FeatureStam
         throw TargetError(fmt::format("{} is {} h after the last data hour {}; model version {} forecasts at most {} h ahead",
                                       format_minute(target_hour), lead - 1, format_minute(stamp.last_hour - kHour),
                                       bundle.version, bundle.max_horizon()));
-    const models::HorizonModel* model = bundle.for_lead(std::max(lead, 1));
-    const Minute origin = target_hour - (model->hours - 1) * kHour;
+    // A target at or before the last data hour (a backcast) is forecast one hour ahead of its own hour.
+    const int used_lead = std::max(lead, 1);
+    const Minute origin = target_hour - (used_lead - 1) * kHour;
     if (origin < stamp.first_hour)
         throw TargetError(fmt::format("{} is before the tenant's feature history (which starts at {})",
                                       format_minute(target_hour), format_minute(stamp.first_hour)));
-    return {target_hour, model->hours, origin};
+    return {target_hour, used_lead, origin};
 }
 
 std::vector<Forecast> forecast(const ModelBundle& bundle, const std::vector<PlannedTarget>& plans,
                                const std::map<Minute, features::FeatureRow>& rows) {
     const auto width = static_cast<Eigen::Index>(bundle.features.size());
     std::vector<Forecast> out(plans.size());
-    // Grouped by horizon so each model predicts its rows in one call; results keep the order asked.
+    // Grouped by model (bucket of leads) so each predicts its rows in one call; results keep the order asked.
     for (const auto& h : bundle.horizons) {
         std::vector<std::size_t> members;
         for (std::size_t i = 0; i < plans.size(); ++i)
-            if (plans[i].horizon == h.hours) members.push_back(i);
+            if (bundle.for_lead(plans[i].lead) == &h) members.push_back(i);
         if (members.empty()) continue;
         models::Matrix X(static_cast<Eigen::Index>(members.size()), width);
         for (std::size_t k = 0; k < members.size(); ++k) {
@@ -46,7 +47,8 @@ std::vector<Forecast> forecast(const ModelBundle& bundle, const std::vector<Plan
             if (row == rows.end())
                 throw TargetError(fmt::format("no feature row for hour {} (needed for target {}); the data has a gap there",
                                               format_minute(plan.origin_hour), format_minute(plan.target_hour)));
-            models::fill_input(row->second, plan.target_hour, bundle.with_weather, X.row(static_cast<Eigen::Index>(k)).data());
+            models::fill_input(row->second, plan.target_hour, plan.lead, bundle.with_weather,
+                               X.row(static_cast<Eigen::Index>(k)).data());
             if (!bundle.family_info->accepts_missing)
                 for (Eigen::Index c = 0; c < width; ++c)
                     if (std::isnan(X(static_cast<Eigen::Index>(k), c)))

@@ -2,9 +2,10 @@
 // Turning "forecast these hours" into model inputs and values, for one tenant and one model bundle.
 //
 // Forecasts start at the trailing feature row (the first hour without data, stamp.last_hour). A target T
-// that is `lead` = T - last_hour + 1 hours ahead uses the direct model of the smallest trained horizon
-// h >= lead, reading the feature row of T - h + 1, as in training. Targets at or before the last data hour
-// (backcasts) use the shortest horizon. Each forecast keeps the exact inputs it used, for /explain.
+// that is `lead` = T - last_hour + 1 hours ahead reads that row (everything known at the origin) with the
+// lead as an input, through the model whose bucket of leads holds it, as in training. Targets at or before
+// the last data hour (backcasts) are forecast at lead 1 from their own hour's row. Each forecast keeps the
+// exact inputs it used, for /explain.
 #include <map>
 #include <string>
 #include <vector>
@@ -19,8 +20,8 @@ using models::ModelBundle;
 
 struct PlannedTarget {
     Minute target_hour = 0;
-    int horizon = 0;         // hours of the direct model used
-    Minute origin_hour = 0;  // feature row the inputs come from
+    int lead = 0;            // hours ahead of the data the forecast used (data up to target_hour - lead)
+    Minute origin_hour = 0;  // feature row the inputs come from: target_hour - lead + 1
 };
 
 // Why a target cannot be forecast, in words a client can act on (the API turns it into a 422).

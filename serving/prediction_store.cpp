@@ -37,7 +37,7 @@ std::vector<std::string> store_predictions(pqxx::connection& conn, const std::st
         std::string inputs;
         for (double v : f.inputs) inputs += fmt::format("{}{}", inputs.empty() ? "" : ",", v);
         values += fmt::format("{}({},'{}','{}',{},'{}',{},{},{},{},'{{{}}}',{})", values.empty() ? "" : ",", conn.quote(tenant),
-                              ids.back(), format_minute(f.plan.target_hour), f.plan.horizon, format_minute(f.plan.origin_hour),
+                              ids.back(), format_minute(f.plan.target_hour), f.plan.lead, format_minute(f.plan.origin_hour),
                               f.value_kw, conn.quote(model.name), conn.quote(model.version), conn.quote(model.family), inputs,
                               conn.quote(request_id));
     }

@@ -212,7 +212,7 @@ struct Predictor::Impl {
         const auto ids = store_predictions(*conn, ctx.tenant, model, forecasts, ctx.request_id);
         std::vector<CachedPrediction> out;
         for (std::size_t i = 0; i < forecasts.size(); ++i)
-            out.push_back({ids[i], forecasts[i].plan.target_hour, forecasts[i].plan.horizon, forecasts[i].value_kw});
+            out.push_back({ids[i], forecasts[i].plan.target_hour, forecasts[i].plan.lead, forecasts[i].value_kw});
         return out;
     }
 
@@ -304,8 +304,8 @@ ExplainedPrediction Predictor::explain(const RequestContext& ctx, const std::str
     // Another tenant's prediction is invisible under row-level security: the same answer as a missing one.
     if (!p) throw ServingError(ServingError::Reason::not_found, "id", "no prediction " + id);
     auto model = ready_model(impl_->models.version(ctx.tenant, p->model_version), ctx.tenant, "version " + p->model_version);
-    const models::HorizonModel* hm = model->for_hours(p->horizon);
-    if (!hm) throw Error(fmt::format("model version {} has no {} h model", p->model_version, p->horizon));
+    const models::HorizonModel* hm = model->for_lead(p->horizon);
+    if (!hm) throw Error(fmt::format("model version {} has no model for lead {} h", p->model_version, p->horizon));
     if (p->inputs.size() != model->features.size()) throw Error("stored inputs do not match model version " + p->model_version);
     const models::Matrix X = Eigen::Map<const models::Matrix>(p->inputs.data(), 1, static_cast<Eigen::Index>(p->inputs.size()));
     auto explanation = hm->model->explain(X).front();

@@ -54,6 +54,31 @@ void plot_forecast_vs_actual(const std::string& png, const std::string& title, c
     std::filesystem::remove(script);
 }
 
+void plot_mae_by_lead(const std::string& png, const std::string& title, const std::vector<std::string>& models,
+                      const std::vector<std::vector<double>>& mae) {
+    const std::string data = png + ".dat", script = png + ".gp";
+    {
+        std::ofstream out(data);
+        for (std::size_t i = 0; !mae.empty() && i < mae.front().size(); ++i) {
+            out << i + 1;
+            for (const auto& series : mae) out << '\t' << series[i];
+            out << '\n';
+        }
+    }
+    std::string plot;
+    for (std::size_t m = 0; m < models.size(); ++m)
+        plot += fmt::format("{}{} using 1:{} with linespoints pt 7 ps 0.5 title {}", m ? ", " : "plot ", m ? "''" : quoted(data),
+                            m + 2, quoted(models[m]));
+    std::ofstream(script) << fmt::format(
+        "set terminal pngcairo noenhanced size 1000,450 font 'sans,10'\nset output {}\nset title {}\n"
+        "set datafile separator '\\t'\nset xlabel 'lead (hours after the forecast origin)'\nset ylabel 'MAE (kW)'\n"
+        "set grid\nset key bottom right\n{}\n",
+        quoted(png), quoted(title), plot);
+    run_gnuplot(script);
+    std::filesystem::remove(data);
+    std::filesystem::remove(script);
+}
+
 void plot_shap_summary(const std::string& png, const std::string& title, const std::vector<std::string>& names, const Matrix& X,
                        const Matrix& shap, int max_features) {
     const Eigen::Index d = X.cols(), n = X.rows();

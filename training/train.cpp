@@ -7,6 +7,7 @@
 #include <array>
 #include <chrono>
 #include <filesystem>
+#include <map>
 #include <set>
 #include <unordered_map>
 
@@ -39,9 +40,12 @@ Rows rows_between(const Design& d, Minute begin, Minute end) {
     return {lo - d.target_hour.begin(), hi - lo};
 }
 
-struct HorizonData {
-    Design design;
+// One model's leads: training rows (one lead per target), test rows (every lead of every target), and the
+// splits, cut for the bucket's longest lead so no training target is later than any forecast origin of a fold.
+struct BucketData {
+    Design train, test;
     std::vector<Split> splits;
+    int last_lead() const { return train.bucket.last_lead; }
 };
 
 // Peak hour = load in the top decile of the training targets.
@@ -77,15 +81,19 @@ public:
             with_weather_ = with_weather_ || !std::isnan(r.temperature_lag_1);
         }
         feature_specs_ = models::model_features(with_weather_);
+        int previous = 0;
         for (int h : config_.horizons) {
-            HorizonData hd{build_design(rows, h, with_weather_), {}};
-            if (hd.design.y.size() == 0)
-                throw Error(fmt::format("tenant {} has no complete feature rows for horizon {} h (a week of history is "
+            const LeadBucket bucket{previous + 1, h};
+            previous = h;
+            BucketData bd{build_design(rows, bucket, config_.leads_per_target, with_weather_),
+                          build_design(rows, bucket, kEveryLead, with_weather_), {}};
+            if (bd.train.y.size() == 0)
+                throw Error(fmt::format("tenant {} has no complete feature rows for leads {}..{} h (a week of history is "
                                         "needed for the 168 h lag)",
-                                        tenant_, h),
+                                        tenant_, bucket.first_lead, bucket.last_lead),
                             "ingest more data, then rerun 'voltedge features --tenant " + tenant_ + "'");
-            hd.splits = make_splits(hd.design.target_hour.front(), hd.design.target_hour.back(), h, config_.backtest);
-            horizons_.push_back(std::move(hd));
+            bd.splits = make_splits(bd.train.target_hour.front(), bd.train.target_hour.back(), h, config_.backtest);
+            buckets_.push_back(std::move(bd));
         }
     }
 
@@ -104,8 +112,9 @@ public:
             report.families.push_back({family, run.run_id, seconds});
             log_info("family_trained",
                      {{"tenant_id", tenant_}, {"family", family}, {"run_id", run.run_id}, {"seconds", seconds}});
-            const double mae = pooled(family, config_.horizons.front()).regression.mae;
-            if (models::is_regressor(family) && mae < champion_mae) {
+            if (!models::is_regressor(family)) continue;
+            const double mae = lead_weighted_mae(family);
+            if (mae < champion_mae) {
                 champion_mae = mae;
                 report.champion = family;
                 champion_run = run;
@@ -119,6 +128,9 @@ public:
                 registry::register_champion(registry_, champion_run, tenant_, report.champion, source_commit()).version;
         }
         report.scores = scores_;
+        for (const auto& family : config_.families)
+            if (models::is_regressor(family)) report.lead_weighted_mae[family] = lead_weighted_mae(family);
+        for (const char* name : kBaselines) report.lead_weighted_mae[name] = lead_weighted_mae(name);
         report.seconds = seconds_since(start);
         return report;
     }
@@ -131,6 +143,17 @@ private:
             tracker_.fail(run, "abandoned: the training process ended without finishing this run (found by a later run)");
             log_event("warn", "abandoned_run_failed", {{"tenant_id", tenant_}, {"run_id", run.run_id}});
         }
+    }
+
+    // The champion criterion: MAE averaged over every lead 1..max with weight 1/lead. Near leads weigh most
+    // (they drive dispatch and are forecast most often) without the far ones counting for nothing.
+    double lead_weighted_mae(const std::string& model) const {
+        double sum = 0, weights = 0;
+        for (int lead = 1; lead <= config_.horizons.back(); ++lead) {
+            sum += pooled(model, lead).regression.mae / lead;
+            weights += 1.0 / lead;
+        }
+        return sum / weights;
     }
 
     const SplitScore& pooled(const std::string& model, int horizon) const {
@@ -154,58 +177,54 @@ private:
         return std::isnan(v) ? persistence : v;
     }
 
-    // Which test rows of a split are scored (offsets into its test rows), and how many were left out.
-    struct Scored {
-        std::vector<Eigen::Index> offsets;
-        std::size_t excluded = 0;
-    };
-    Scored scored_rows(const Design& d, const Rows& test) const {
-        Scored out;
-        for (Eigen::Index i = 0; i < test.count; ++i) {
-            if (config_.score_imputed_targets || d.imputed_minutes[test.first + i] == 0)
-                out.offsets.push_back(i);
-            else
-                ++out.excluded;
-        }
-        return out;
-    }
-    template <typename T>
-    static std::vector<T> pick(const std::vector<T>& v, const Scored& scored) {
-        std::vector<T> out;
-        for (auto i : scored.offsets) out.push_back(v[i]);
-        return out;
-    }
+    bool scored(const Design& d, Eigen::Index row) const { return config_.score_imputed_targets || d.imputed_minutes[row] == 0; }
 
     // `predicted_by_split` holds a prediction for every test row of each split; only the scored ones count.
-    void add_regression_scores(const std::string& model, const HorizonData& hd,
+    // Scores: pooled over the splits for every lead of the bucket, and per split for its longest lead.
+    void add_regression_scores(const std::string& model, const BucketData& bd,
                                const std::vector<std::vector<double>>& predicted_by_split) {
-        std::vector<double> all_actual, all_predicted;
-        std::size_t all_excluded = 0;
-        for (const Split& s : hd.splits) {
-            const Rows r = rows_between(hd.design, s.test_begin, s.test_end);
-            const Scored scored = scored_rows(hd.design, r);
-            const std::vector<double> actual = pick(to_std(hd.design.y.segment(r.first, r.count)), scored);
-            const std::vector<double> predicted = pick(predicted_by_split[s.index], scored);
-            scores_.push_back({model, hd.design.horizon, s.index, s, scored.excluded, regression_metrics(actual, predicted), {}});
-            all_actual.insert(all_actual.end(), actual.begin(), actual.end());
-            all_predicted.insert(all_predicted.end(), predicted.begin(), predicted.end());
-            all_excluded += scored.excluded;
+        struct Pairs {
+            std::vector<double> actual, predicted;
+            std::size_t excluded = 0;
+        };
+        std::map<int, Pairs> by_lead;
+        for (const Split& s : bd.splits) {
+            const Rows r = rows_between(bd.test, s.test_begin, s.test_end);
+            Pairs split;
+            for (Eigen::Index i = 0; i < r.count; ++i) {
+                const Eigen::Index row = r.first + i;
+                const int lead = bd.test.lead[row];
+                Pairs& pooled = by_lead[lead];
+                Pairs* targets[] = {&pooled, lead == bd.last_lead() ? &split : nullptr};
+                for (Pairs* t : targets) {
+                    if (!t) continue;
+                    if (!scored(bd.test, row)) {
+                        ++t->excluded;
+                        continue;
+                    }
+                    t->actual.push_back(bd.test.y[row]);
+                    t->predicted.push_back(predicted_by_split[s.index][i]);
+                }
+            }
+            scores_.push_back(
+                {model, bd.last_lead(), s.index, s, split.excluded, regression_metrics(split.actual, split.predicted), {}});
         }
-        scores_.push_back({model, hd.design.horizon, -1, {}, all_excluded, regression_metrics(all_actual, all_predicted), {}});
+        for (const auto& [lead, pairs] : by_lead)
+            scores_.push_back({model, lead, -1, {}, pairs.excluded, regression_metrics(pairs.actual, pairs.predicted), {}});
     }
 
     void score_baselines() {
-        for (const auto& hd : horizons_)
+        for (const auto& bd : buckets_)
             for (const char* name : kBaselines) {
                 std::vector<std::vector<double>> predicted;
-                for (const Split& s : hd.splits) {
-                    const Rows r = rows_between(hd.design, s.test_begin, s.test_end);
+                for (const Split& s : bd.splits) {
+                    const Rows r = rows_between(bd.test, s.test_begin, s.test_end);
                     std::vector<double> p;
                     for (Eigen::Index i = r.first; i < r.first + r.count; ++i)
-                        p.push_back(baseline(name, hd.design.target_hour[i], hd.design.horizon));
+                        p.push_back(baseline(name, bd.test.target_hour[i], bd.test.lead[i]));
                     predicted.push_back(std::move(p));
                 }
-                add_regression_scores(name, hd, predicted);
+                add_regression_scores(name, bd, predicted);
             }
     }
 
@@ -218,20 +237,19 @@ private:
         std::unique_ptr<models::Model> model;
     };
 
-    void backtest(const std::string& family, const HorizonData& hd, LastSplit* last) {
+    void backtest(const std::string& family, const BucketData& bd, LastSplit* last) {
         const bool regressor = models::is_regressor(family);
         std::vector<std::vector<double>> predicted_by_split;
         std::vector<int> all_labels;
         std::vector<double> all_probabilities;
         std::vector<double> all_decisions;  // per row: the threshold its split chose on its training data
         std::size_t all_excluded = 0;
-        for (const Split& s : hd.splits) {
-            const Rows train = rows_between(hd.design, s.train_begin, s.train_end);
-            const Rows test = rows_between(hd.design, s.test_begin, s.test_end);
-            const Matrix X_train = hd.design.X.middleRows(train.first, train.count);
-            const Vector y_train = hd.design.y.segment(train.first, train.count);
-            const Matrix X_test = hd.design.X.middleRows(test.first, test.count);
-            const Vector y_test = hd.design.y.segment(test.first, test.count);
+        for (const Split& s : bd.splits) {
+            const Rows train = rows_between(bd.train, s.train_begin, s.train_end);
+            const Rows test = rows_between(bd.test, s.test_begin, s.test_end);
+            const Matrix X_train = bd.train.X.middleRows(train.first, train.count);
+            const Vector y_train = bd.train.y.segment(train.first, train.count);
+            const Matrix X_test = bd.test.X.middleRows(test.first, test.count);
             auto model = models::make_model(family, config_.seed);
             const double threshold = peak_threshold(y_train);
             model->fit(X_train, regressor ? y_train : peak_labels(y_train, threshold));
@@ -239,58 +257,59 @@ private:
             if (regressor) {
                 predicted_by_split.push_back(predicted);
             } else {
-                auto labels_of = [&](const Vector& y) {
-                    std::vector<int> labels;
-                    for (double v : to_std(peak_labels(y, threshold))) labels.push_back(static_cast<int>(v));
-                    return labels;
-                };
-                const Scored scored = scored_rows(hd.design, test);
-                const std::vector<int> labels = pick(labels_of(y_test), scored);
-                const std::vector<double> probabilities = pick(predicted, scored);
-                const double decision = best_f1_threshold(labels_of(y_train), to_std(model->predict(X_train)));
-                scores_.push_back({family,
-                                   hd.design.horizon,
-                                   s.index,
-                                   s,
-                                   scored.excluded,
-                                   {},
-                                   classification_metrics(labels, probabilities, decision)});
+                std::vector<int> labels;
+                std::vector<double> probabilities;
+                std::size_t excluded = 0;
+                for (Eigen::Index i = 0; i < test.count; ++i) {
+                    if (!scored(bd.test, test.first + i)) {
+                        ++excluded;
+                        continue;
+                    }
+                    labels.push_back(bd.test.y[test.first + i] >= threshold);
+                    probabilities.push_back(predicted[i]);
+                }
+                std::vector<int> train_labels;
+                for (double v : to_std(peak_labels(y_train, threshold))) train_labels.push_back(static_cast<int>(v));
+                const double decision = best_f1_threshold(train_labels, to_std(model->predict(X_train)));
+                scores_.push_back(
+                    {family, bd.last_lead(), s.index, s, excluded, {}, classification_metrics(labels, probabilities, decision)});
                 all_decisions.insert(all_decisions.end(), labels.size(), decision);
                 all_labels.insert(all_labels.end(), labels.begin(), labels.end());
                 all_probabilities.insert(all_probabilities.end(), probabilities.begin(), probabilities.end());
-                all_excluded += scored.excluded;
+                all_excluded += excluded;
             }
-            if (last && s.index + 1 == static_cast<int>(hd.splits.size())) {
-                last->hours.assign(hd.design.target_hour.begin() + test.first,
-                                   hd.design.target_hour.begin() + test.first + test.count);
-                last->actual = to_std(y_test);
-                last->predicted = predicted;
-                last->X = X_test;
+            if (last && s.index + 1 == static_cast<int>(bd.splits.size())) {  // the bucket's first lead, for the plots
+                std::vector<Eigen::Index> rows;
+                for (Eigen::Index i = 0; i < test.count; ++i)
+                    if (bd.test.lead[test.first + i] == bd.test.bucket.first_lead) rows.push_back(i);
+                last->X.resize(static_cast<Eigen::Index>(rows.size()), X_test.cols());
+                for (std::size_t k = 0; k < rows.size(); ++k) {
+                    last->hours.push_back(bd.test.target_hour[test.first + rows[k]]);
+                    last->actual.push_back(bd.test.y[test.first + rows[k]]);
+                    last->predicted.push_back(predicted[rows[k]]);
+                    last->X.row(static_cast<Eigen::Index>(k)) = X_test.row(rows[k]);
+                }
                 last->model = std::move(model);
             }
         }
         if (regressor)
-            add_regression_scores(family, hd, predicted_by_split);
+            add_regression_scores(family, bd, predicted_by_split);
         else
-            scores_.push_back({family,
-                               hd.design.horizon,
-                               -1,
-                               {},
-                               all_excluded,
-                               {},
+            scores_.push_back({family, bd.last_lead(), -1, {}, all_excluded, {},
                                classification_metrics(all_labels, all_probabilities, all_decisions)});
     }
 
     // Fits on every row of the horizon, saves the model and returns its global importance (mean |contribution|
     // over the last 500 rows) by feature name.
-    Json fit_final(const std::string& family, const HorizonData& hd, const fs::path& file) {
+    Json fit_final(const std::string& family, const BucketData& bd, const fs::path& file) {
+        const Design& d = bd.train;
         auto model = models::make_model(family, config_.seed);
         const bool regressor = models::is_regressor(family);
-        const double threshold = peak_threshold(hd.design.y);
-        model->fit(hd.design.X, regressor ? hd.design.y : peak_labels(hd.design.y, threshold));
+        const double threshold = peak_threshold(d.y);
+        model->fit(d.X, regressor ? d.y : peak_labels(d.y, threshold));
         model->save(file.string());
-        const Eigen::Index n = std::min<Eigen::Index>(500, hd.design.X.rows());
-        const auto explanations = model->explain(hd.design.X.bottomRows(n));
+        const Eigen::Index n = std::min<Eigen::Index>(500, d.X.rows());
+        const auto explanations = model->explain(d.X.bottomRows(n));
         Json importance = Json::object();
         for (std::size_t j = 0; j < feature_specs_.size(); ++j) {
             double sum = 0;
@@ -300,16 +319,16 @@ private:
         Json entry = {{"file", file.filename().string()}, {"global_importance", importance}};
         if (!regressor) {
             std::vector<int> labels;
-            for (double v : to_std(peak_labels(hd.design.y, threshold))) labels.push_back(static_cast<int>(v));
+            for (double v : to_std(peak_labels(d.y, threshold))) labels.push_back(static_cast<int>(v));
             entry["peak_threshold_kw"] = threshold;
-            entry["decision_threshold"] = best_f1_threshold(labels, to_std(model->predict(hd.design.X)));
+            entry["decision_threshold"] = best_f1_threshold(labels, to_std(model->predict(d.X)));
         }
         return entry;
     }
 
     std::string backtest_csv(const std::string& family) const {
         std::string csv =
-            "model,horizon_h,split,train_begin,train_end,test_begin,test_end,n,imputed_excluded,mae,rmse,mape_pct,wape_pct,auc,f1,"
+            "model,lead_h,split,train_begin,train_end,test_begin,test_end,n,imputed_excluded,mae,rmse,mape_pct,wape_pct,auc,f1,"
             "log_loss\n";
         for (const auto& s : scores_) {
             const bool baseline = s.model == "persistence" || s.model.starts_with("seasonal_naive");
@@ -330,26 +349,27 @@ private:
     // The test windows of the splits, "[begin, end) …" (the same target hours at every horizon).
     std::string test_windows() const {
         std::string out;
-        for (const Split& s : horizons_.front().splits)
+        for (const Split& s : buckets_.front().splits)
             out += fmt::format("{}[{}, {})", out.empty() ? "" : " ", format_minute(s.test_begin), format_minute(s.test_end));
         return out;
     }
 
     // Exactly which target hours were scored: per horizon and split, runs of consecutive scored hours.
     std::string scored_hours_csv() const {
-        std::string csv = "horizon_h,split,first_hour,last_hour,hours\n";
-        for (const auto& hd : horizons_)
-            for (const Split& s : hd.splits) {
-                const Rows test = rows_between(hd.design, s.test_begin, s.test_end);
-                const auto offsets = scored_rows(hd.design, test).offsets;
-                for (std::size_t i = 0; i < offsets.size();) {
-                    std::size_t j = i;
-                    const auto hour_at = [&](std::size_t k) { return hd.design.target_hour[test.first + offsets[k]]; };
-                    while (j + 1 < offsets.size() && hour_at(j + 1) == hour_at(j) + 60) ++j;
-                    csv += fmt::format("{},{},{},{},{}\n", hd.design.horizon, s.index, format_minute(hour_at(i)),
-                                       format_minute(hour_at(j)), j - i + 1);
-                    i = j + 1;
-                }
+        std::string csv = "lead_h,split,first_hour,last_hour,hours\n";
+        for (const auto& bd : buckets_)
+            for (const Split& s : bd.splits) {
+                const Rows test = rows_between(bd.test, s.test_begin, s.test_end);
+                std::map<int, std::vector<Minute>> hours;  // by lead
+                for (Eigen::Index row = test.first; row < test.first + test.count; ++row)
+                    if (scored(bd.test, row)) hours[bd.test.lead[row]].push_back(bd.test.target_hour[row]);
+                for (const auto& [lead, h] : hours)
+                    for (std::size_t i = 0; i < h.size();) {
+                        std::size_t j = i;
+                        while (j + 1 < h.size() && h[j + 1] == h[j] + 60) ++j;
+                        csv += fmt::format("{},{},{},{},{}\n", lead, s.index, format_minute(h[i]), format_minute(h[j]), j - i + 1);
+                        i = j + 1;
+                    }
             }
         return csv;
     }
@@ -371,6 +391,7 @@ private:
                 add("wape", s.regression.wape);
                 if (s.split < 0)
                     add("skill_vs_persistence", 1 - s.regression.mae / pooled("persistence", s.horizon).regression.mae);
+                if (s.split < 0 && s.horizon == 1) out.push_back({"lead_weighted_mae", lead_weighted_mae(model), 0});
             } else {
                 add("auc", s.classification.auc);
                 add("f1", s.classification.f1);
@@ -382,13 +403,13 @@ private:
 
     // The target hours the final models are fitted on (each horizon's every complete row), for model cards.
     Minute first_target_hour() const {
-        Minute first = horizons_.front().design.target_hour.front();
-        for (const auto& hd : horizons_) first = std::min(first, hd.design.target_hour.front());
+        Minute first = buckets_.front().train.target_hour.front();
+        for (const auto& bd : buckets_) first = std::min(first, bd.train.target_hour.front());
         return first;
     }
     Minute last_target_hour() const {
-        Minute last = horizons_.front().design.target_hour.back();
-        for (const auto& hd : horizons_) last = std::max(last, hd.design.target_hour.back());
+        Minute last = buckets_.front().train.target_hour.back();
+        for (const auto& bd : buckets_) last = std::max(last, bd.train.target_hour.back());
         return last;
     }
 
@@ -406,12 +427,13 @@ private:
         auto params = model.params();
         const std::vector<std::pair<std::string, std::string>> general = {
             {"horizons_h", horizons},
-            {"folds", std::to_string(horizons_.front().splits.size())},
+            {"folds", std::to_string(buckets_.front().splits.size())},
             {"fold_hours", config_.backtest.windows.empty() ? std::to_string(config_.backtest.fold_hours) : "by date"},
             {"test_windows", test_windows()},
             {"window", config_.backtest.window},
             {"train_hours", config_.backtest.window == "sliding" ? std::to_string(config_.backtest.train_hours) : "all"},
             {"seed", std::to_string(config_.seed)},
+            {"leads_per_target", std::to_string(config_.leads_per_target)},
             {"score_imputed_targets", config_.score_imputed_targets ? "true" : "false"},
             {"n_features", std::to_string(feature_specs_.size())},
             {"train_first_hour", format_minute(first_target_hour())},
@@ -445,18 +467,27 @@ private:
             Json feature_list = Json::array();
             for (const auto& f : feature_specs_) feature_list.push_back({{"name", f.name}, {"type", f.type}});
             bundle["features"] = feature_list;
-            for (const auto& hd : horizons_) {
-                backtest(family, hd, &hd == &horizons_.front() ? &last : nullptr);
-                bundle["horizons"][std::to_string(hd.design.horizon)] = fit_final(family, hd,
+            for (const auto& bd : buckets_) {
+                backtest(family, bd, &bd == &buckets_.front() ? &last : nullptr);
+                bundle["horizons"][std::to_string(bd.last_lead())] = fit_final(family, bd,
                                                                                   dir / "model" /
-                                                                                      fmt::format("h{}.json", hd.design.horizon));
+                                                                                      fmt::format("h{}.json", bd.last_lead()));
             }
             models::write_file((dir / "model" / "bundle.json").string(), bundle.dump(2));
             models::write_file((dir / "features.json").string(), feature_list.dump(2));
             models::write_file((dir / "backtest.csv").string(), backtest_csv(family));
             models::write_file((dir / "scored_hours.csv").string(), scored_hours_csv());
-            const int h = horizons_.front().design.horizon;
+            const int h = buckets_.front().train.bucket.first_lead;
             if (models::is_regressor(family)) {
+                std::vector<std::vector<double>> mae;
+                for (const std::string model : {family, std::string("persistence"), std::string("seasonal_naive_24")}) {
+                    mae.emplace_back();
+                    for (int lead = 1; lead <= config_.horizons.back(); ++lead)
+                        mae.back().push_back(pooled(model, lead).regression.mae);
+                }
+                plot_mae_by_lead((dir / "mae_by_lead.png").string(),
+                                 fmt::format("{} - pooled backtest MAE by lead (tenant {})", family, tenant_),
+                                 {family, "persistence", "seasonal_naive_24"}, mae);
                 plot_forecast_vs_actual((dir / "forecast_vs_actual.png").string(),
                                         fmt::format("{} - {} h ahead, last backtest fold (tenant {})", family, h, tenant_),
                                         last.hours, last.actual, last.predicted);
@@ -518,7 +549,7 @@ private:
     bool with_weather_ = false;
     std::vector<models::FeatureSpec> feature_specs_;
     std::unordered_map<Minute, double> known_load_;
-    std::vector<HorizonData> horizons_;
+    std::vector<BucketData> buckets_;
     std::vector<SplitScore> scores_;
     std::string experiment_;
 };
@@ -567,7 +598,8 @@ TrainConfig TrainConfig::from_json(const std::string& text, const std::string& o
                                          "train_days",
                                          "fold_windows",
                                          "score_imputed_targets",
-                                         "seed"};
+                                         "seed",
+                                         "leads_per_target"};
     std::optional<Minute> test_start, test_end;
     for (const auto& [key, value] : j.items()) {
         if (!known.count(key)) {
@@ -587,6 +619,7 @@ TrainConfig TrainConfig::from_json(const std::string& text, const std::string& o
             if (key == "window") c.backtest.window = value.get<std::string>();
             if (key == "train_days") c.backtest.train_hours = 24 * value.get<int>();
             if (key == "seed") c.seed = value.get<std::uint64_t>();
+            if (key == "leads_per_target") c.leads_per_target = value.get<int>();
             if (key == "score_imputed_targets") c.score_imputed_targets = value.get<bool>();
         } catch (const Json::exception&) {
             throw Error(origin + ": \"" + key + "\" has the wrong type (" + value.dump() + ")", "see configs/training.json");
@@ -624,6 +657,7 @@ void TrainConfig::validate() const {
         std::adjacent_find(horizons.begin(), horizons.end()) != horizons.end())
         throw Error("horizons must be increasing without repeats", "e.g. [1, 24]");
     if (backtest.folds < 1 || backtest.folds > 24) throw Error("folds must be 1..24");
+    if (leads_per_target < 1 || leads_per_target > 48) throw Error("leads_per_target must be 1..48");
     if (backtest.fold_hours < 1) throw Error("the fold length must be at least 1 hour");
     check_windows(backtest.windows);
     if (backtest.window != "expanding" && backtest.window != "sliding")
@@ -646,18 +680,27 @@ TrainReport train(pqxx::connection& conn, registry::ExperimentTracker& tracker, 
 }
 
 std::string format_backtest_table(const TrainReport& report) {
-    std::string out = fmt::format("{:<20} {:>4} {:>8} {:>8} {:>9} {:>8} {:>9}\n", "model", "h", "MAE kW", "RMSE kW", "MAPE %",
+    // The leads that end a model's bucket (the configured horizons) are shown; backtest.csv has every lead.
+    std::set<int> shown;
+    for (const auto& s : report.scores)
+        if (s.split >= 0) shown.insert(s.horizon);
+    std::string out = fmt::format("{:<20} {:>4} {:>8} {:>8} {:>9} {:>8} {:>9}\n", "model", "lead", "MAE kW", "RMSE kW", "MAPE %",
                                   "WAPE %", "skill");
     for (const auto& s : report.scores) {
-        if (s.split >= 0 || !scored_on_load(s.model)) continue;
+        if (s.split >= 0 || !shown.count(s.horizon) || !scored_on_load(s.model)) continue;
         double persistence = NAN;
         for (const auto& p : report.scores)
             if (p.model == "persistence" && p.horizon == s.horizon && p.split < 0) persistence = p.regression.mae;
         out += fmt::format("{:<20} {:>4} {:>8.4f} {:>8.4f} {:>9.1f} {:>8.1f} {:>+8.1f}%\n", s.model, s.horizon, s.regression.mae,
                            s.regression.rmse, s.regression.mape, s.regression.wape, 100 * (1 - s.regression.mae / persistence));
     }
+    if (!report.lead_weighted_mae.empty()) {
+        out += "MAE over every lead weighted 1/lead (the champion criterion):";
+        for (const auto& [model, mae] : report.lead_weighted_mae) out += fmt::format(" {} {:.4f};", model, mae);
+        out.back() = '\n';
+    }
     for (const auto& s : report.scores)
-        if (s.split < 0 && s.model == "persistence")
+        if (s.split < 0 && s.model == "persistence" && shown.count(s.horizon))
             out += fmt::format("{:<20} {:>4} {} test hours scored; {} with minutes filled in by ingestion left out{}\n",
                                "(every model)", s.horizon, s.regression.n, s.imputed_excluded,
                                s.imputed_excluded ? " (score_imputed_targets: true counts them)" : "");

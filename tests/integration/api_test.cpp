@@ -172,13 +172,12 @@ TEST_F(ApiTest, PredictionsEqualTheOfflineModelAndAreStored) {
             s[10] = 'T';
             return s;
         }());
+        // Every lead from the trailing row (everything known at the origin), through its bucket's model.
         const int h = p["horizon_hours"];
-        EXPECT_EQ(h, i == 0 ? 1 : 24);
-        const auto& origin = *std::find_if(rows.begin(), rows.end(),
-                                           [&](const auto& row) { return row.hour == target - (h - 1) * 60; });
+        EXPECT_EQ(h, static_cast<int>(i) + 1);
         models::Matrix X(1, static_cast<Eigen::Index>(bundle->features.size()));
-        models::fill_input(origin, target, false, X.row(0).data());
-        EXPECT_DOUBLE_EQ(p["value_kw"].get<double>(), bundle->for_hours(h)->model->predict(X)[0]) << i;
+        models::fill_input(rows.back(), target, h, false, X.row(0).data());
+        EXPECT_DOUBLE_EQ(p["value_kw"].get<double>(), bundle->for_lead(h)->model->predict(X)[0]) << i;
     }
     // Stored with tenant, target, horizon, value, model and request id.
     const std::string id = r.body["predictions"][5]["id"];
@@ -189,7 +188,7 @@ TEST_F(ApiTest, PredictionsEqualTheOfflineModelAndAreStored) {
     });
     ASSERT_EQ(stored.size(), 1u);
     EXPECT_DOUBLE_EQ(stored[0][0].as<double>(), r.body["predictions"][5]["value_kw"].get<double>());
-    EXPECT_EQ(stored[0][1].as<int>(), 24);
+    EXPECT_EQ(stored[0][1].as<int>(), 6);  // the lead: sixth hour after the data
     EXPECT_EQ(stored[0][2].as<std::string>(), mlflow.model_name(tenant_a));
     EXPECT_EQ(stored[0][3].as<std::string>(), version->version);
     EXPECT_EQ(stored[0][4].as<std::string>(), r.body["request_id"]);

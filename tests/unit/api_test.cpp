@@ -57,7 +57,7 @@ TEST(PredictRequest, RejectsWithTheFieldNamed) {
     EXPECT_EQ(field, "target_hours");
 }
 
-TEST(ForecastPlan, PicksTheSmallestHorizonThatReachesTheTarget) {
+TEST(ForecastPlan, EveryLeadStartsFromTheTrailingRow) {
     serving::ModelBundle bundle;
     bundle.version = "7";
     bundle.horizons.push_back({1, nullptr, {}});
@@ -66,12 +66,14 @@ TEST(ForecastPlan, PicksTheSmallestHorizonThatReachesTheTarget) {
     const features::FeatureStamp stamp{first, last, 0};
     auto plan = [&](Minute t) { return serving::plan_target(bundle, stamp, t); };
 
-    EXPECT_EQ(plan(last).horizon, 1);  // the next hour: the 1 h model on the trailing row
+    EXPECT_EQ(plan(last).lead, 1);  // the next hour: lead 1 on the trailing row
     EXPECT_EQ(plan(last).origin_hour, last);
-    EXPECT_EQ(plan(last + 60).horizon, 24);  // 2 h ahead: the 24 h model, from the row 23 h before the target
-    EXPECT_EQ(plan(last + 60).origin_hour, last + 60 - 23 * 60);
+    EXPECT_EQ(plan(last + 60).lead, 2);  // 2 h ahead: still the trailing row, with everything known there
+    EXPECT_EQ(plan(last + 60).origin_hour, last);
+    EXPECT_EQ(bundle.for_lead(2), &bundle.horizons[1]);         // served by the model of leads 2..24
     EXPECT_EQ(plan(last + 23 * 60).origin_hour, last);         // 24 h ahead: the trailing row again
-    EXPECT_EQ(plan(last - 10 * 60).horizon, 1);                // a past hour: a 1 h backcast
+    EXPECT_EQ(plan(last - 10 * 60).lead, 1);                   // a past hour: a 1 h backcast from its own row
+    EXPECT_EQ(plan(last - 10 * 60).origin_hour, last - 10 * 60);
     EXPECT_THROW(plan(last + 24 * 60), serving::TargetError);  // 25 h ahead
     EXPECT_THROW(plan(first - 60), serving::TargetError);
     EXPECT_THROW(plan(last + 30), serving::TargetError);

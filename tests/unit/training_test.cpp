@@ -2,7 +2,9 @@
 #include <unistd.h>
 
 #include <filesystem>
+#include <fstream>
 #include <random>
+#include <set>
 
 #include "core/error.h"
 #include "features/feature_rows.h"
@@ -34,28 +36,49 @@ std::vector<features::HourLoad> synthetic_loads(int hours, std::uint64_t seed = 
 
 }  // namespace
 
-TEST(Design, NoInputDependsOnLoadsAfterTheHorizon) {
+TEST(Design, NoInputDependsOnLoadsAfterTheLead) {
     const auto loads = synthetic_loads(400);
-    for (int h : {1, 24, 48}) {
-        const Design base = build_design(features::build_feature_rows(loads), h, false);
-        ASSERT_GT(base.y.size(), 100);
-        const Eigen::Index row = base.y.size() / 2;
+    const LeadBucket bucket{2, 48};
+    const Design base = build_design(features::build_feature_rows(loads), bucket, kEveryLead, false);
+    ASSERT_GT(base.y.size(), 1000);
+    const int lead_column = static_cast<int>(model_features(false).size()) - 1;
+    for (Eigen::Index row = 0; row < base.y.size(); row += 97) {
         const Minute target = base.target_hour[row];
-        // Change every load later than target - h: the inputs of that target must not move.
+        const int h = base.lead[row];
+        EXPECT_EQ(base.X(row, lead_column), h);
+        // Change every load later than target - h: the inputs of that (target, lead) must not move.
         auto changed = loads;
         for (auto& l : changed)
             if (l.hour > target - 60 * h) l.load_kw += 100;
-        const Design other = build_design(features::build_feature_rows(changed), h, false);
-        const auto at = std::find(other.target_hour.begin(), other.target_hour.end(), target) - other.target_hour.begin();
+        const Design other = build_design(features::build_feature_rows(changed), bucket, kEveryLead, false);
+        Eigen::Index at = 0;
+        while (at < other.y.size() && (other.target_hour[at] != target || other.lead[at] != h)) ++at;
         ASSERT_LT(at, other.y.size());
-        EXPECT_EQ(base.X.row(row), other.X.row(at)) << "horizon " << h;
+        EXPECT_EQ(base.X.row(row), other.X.row(at)) << "lead " << h;
         // And the load at target - h itself is used (lag_1 of the origin row): the design is not over-cautious.
         EXPECT_DOUBLE_EQ(base.X(row, 0), loads[(target - hour0()) / 60 - h].load_kw);
     }
 }
 
+// Training rows take one lead per target, in turn: as many rows as targets, every lead represented.
+TEST(Design, OneLeadPerTargetInTurn) {
+    const auto rows = features::build_feature_rows(synthetic_loads(600));
+    const Design every = build_design(rows, {7, 24}, kEveryLead, false);
+    const Design one = build_design(rows, {7, 24}, 1, false);
+    EXPECT_NEAR(static_cast<double>(every.y.size()), 18.0 * static_cast<double>(one.y.size()), 18.0 * 18);
+    std::set<int> leads(one.lead.begin(), one.lead.end());
+    EXPECT_EQ(leads.size(), 18u);
+    EXPECT_TRUE(std::adjacent_find(one.target_hour.begin(), one.target_hour.end()) == one.target_hour.end());
+    EXPECT_TRUE(std::is_sorted(every.target_hour.begin(), every.target_hour.end()));
+    const Design four = build_design(rows, {7, 24}, 4, false);  // four distinct leads per target
+    EXPECT_NEAR(static_cast<double>(four.y.size()), 4.0 * static_cast<double>(one.y.size()), 4.0 * 18);
+    for (std::size_t i = 0; i + 3 < four.lead.size(); i += 4)
+        if (four.target_hour[i] == four.target_hour[i + 3])
+            EXPECT_EQ(std::set<int>(four.lead.begin() + i, four.lead.begin() + i + 4).size(), 4u);
+}
+
 TEST(Design, DropsRowsWithoutFullHistory) {
-    const Design d = build_design(features::build_feature_rows(synthetic_loads(200)), 1, false);
+    const Design d = build_design(features::build_feature_rows(synthetic_loads(200)), {1, 1}, kEveryLead, false);
     // Targets need lag_168 of their origin row: the first complete target is hour 168.
     ASSERT_GT(d.y.size(), 0);
     EXPECT_EQ(d.target_hour.front(), hour0() + 168 * 60);
@@ -175,7 +198,7 @@ class EveryFamily : public ::testing::TestWithParam<std::string> {};
 
 TEST_P(EveryFamily, DeterministicRoundTripAndAdditiveExplanations) {
     const std::string family = GetParam();
-    const Design d = build_design(features::build_feature_rows(synthetic_loads(24 * 30)), 1, false);
+    const Design d = build_design(features::build_feature_rows(synthetic_loads(24 * 30)), {1, 1}, kEveryLead, false);
     Vector y = d.y;
     if (!is_regressor(family)) y = (d.y.array() > 1.5).cast<double>();
     auto a = make_model(family, 7), b = make_model(family, 7);
@@ -223,14 +246,35 @@ TEST(Models, UnknownFamilyIsAClearError) {
     EXPECT_EQ(ok.backtest.fold_hours, 168);
 }
 
+// The shipped configs/training.json and the built-in defaults (voltedge train without --config) agree.
+TEST(Train, ShippedConfigEqualsTheDefaults) {
+    std::ifstream in(std::string(VOLTEDGE_SOURCE_DIR) + "/configs/training.json");
+    const std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    const auto shipped = TrainConfig::from_json(text, "configs/training.json");
+    const TrainConfig defaults;
+    EXPECT_EQ(shipped.families, defaults.families);
+    EXPECT_EQ(shipped.horizons, defaults.horizons);
+    EXPECT_EQ(shipped.backtest.folds, defaults.backtest.folds);
+    EXPECT_EQ(shipped.backtest.fold_hours, defaults.backtest.fold_hours);
+    EXPECT_EQ(shipped.backtest.window, defaults.backtest.window);
+    EXPECT_EQ(shipped.backtest.train_hours, defaults.backtest.train_hours);
+    EXPECT_EQ(shipped.seed, defaults.seed);
+    EXPECT_EQ(shipped.leads_per_target, defaults.leads_per_target);
+}
+
 // The baselines are no model family, but they forecast load: the table scores them on MAE like the regressors.
 TEST(Train, BacktestTableScoresTheBaselinesOnLoad) {
     TrainReport report;
     report.scores.push_back({"linear", 1, -1, {}, 7, {100, 0.5, 0.6, 10, 8}, {}});
     report.scores.push_back({"persistence", 1, -1, {}, 7, {100, 1.0, 1.2, 20, 16}, {}});
+    report.scores.push_back({"persistence", 1, 0, {}, 7, {100, 1.0, 1.2, 20, 16}, {}});  // lead 1 has folds: shown
+    report.scores.push_back({"linear", 2, -1, {}, 7, {100, 0.7, 0.8, 10, 8}, {}});       // lead 2 has none: only in the CSV
+    report.lead_weighted_mae = {{"linear", 0.55}, {"persistence", 1.0}};
     const std::string table = format_backtest_table(report);
     EXPECT_NE(table.find("100 test hours scored; 7 with minutes filled in by ingestion left out"), std::string::npos) << table;
     EXPECT_NE(table.find("persistence"), std::string::npos) << table;
     EXPECT_NE(table.find("+50.0%"), std::string::npos) << table;  // linear's skill: half persistence's MAE
+    EXPECT_EQ(table.find("0.7000"), std::string::npos) << table;
+    EXPECT_NE(table.find("(the champion criterion): linear 0.5500; persistence 1.0000"), std::string::npos) << table;
     EXPECT_EQ(table.find("peak-hour classifier"), std::string::npos) << table;
 }
