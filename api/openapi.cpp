@@ -70,6 +70,10 @@ constexpr const char* kDocument = R"json({
           "target_hour": {"type": "string"},
           "horizon_hours": {"type": "integer", "description": "The lead: hours between the last data the forecast saw and target_hour (it saw data up to target_hour - horizon_hours)."},
           "value_kw": {"type": "number", "description": "Forecast mean active power of the hour, kW."},
+          "lower_80": {"type": "number", "description": "80 % prediction interval, lower bound (kW): split-conformal on the backtest errors at this lead and daypart. Absent when the model version has no calibration for the lead."},
+          "upper_80": {"type": "number", "description": "80 % prediction interval, upper bound (kW)."},
+          "lower_95": {"type": "number", "description": "95 % prediction interval, lower bound (kW)."},
+          "upper_95": {"type": "number", "description": "95 % prediction interval, upper bound (kW)."},
           "cached": {"type": "boolean", "description": "Served from the cache: the same stored prediction (and id) as an earlier request."}
         }
       },

@@ -20,12 +20,20 @@ void predict(Services& s, const http::Request& req, http::Response& res) {
     // The database could not be asked: these are the cached forecasts of the last data it gave.
     if (result.stale) res.headers.emplace_back("X-VoltEdge-Stale", "database unavailable; cached forecasts");
     Json predictions = Json::array();
-    for (const auto& p : result.predictions)
-        predictions.push_back({{"id", p.id},
-                               {"target_hour", iso_hour(p.target_hour)},
-                               {"horizon_hours", p.horizon},
-                               {"value_kw", p.value_kw},
-                               {"cached", p.cached}});
+    for (const auto& p : result.predictions) {
+        Json one = {{"id", p.id},
+                    {"target_hour", iso_hour(p.target_hour)},
+                    {"horizon_hours", p.horizon},
+                    {"value_kw", p.value_kw},
+                    {"cached", p.cached}};
+        if (p.interval) {
+            one["lower_80"] = p.interval->lower_80;
+            one["upper_80"] = p.interval->upper_80;
+            one["lower_95"] = p.interval->lower_95;
+            one["upper_95"] = p.interval->upper_95;
+        }
+        predictions.push_back(std::move(one));
+    }
     send_json(res, 200,
               {{"request_id", current_request().request_id},
                {"tenant_id", tenant},

@@ -58,6 +58,7 @@ std::shared_ptr<const ModelBundle> load_bundle(const BundleId& id, const BundleF
     if (bundle->family_info->task != Task::regression)
         throw Error(what + " is a " + bundle->family + " model, not a load forecaster", "promote a regression model");
 
+    if (manifest.contains("intervals")) bundle->intervals = ConformalIntervals::from_json(manifest["intervals"]);
     ScratchDir scratch;
     for (const auto& [hours, entry] : manifest["horizons"].items()) {
         const std::string file = entry["file"];

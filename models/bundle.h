@@ -1,7 +1,7 @@
 #pragma once
 // A registered forecaster as the API serves it: the bundle `voltedge train` uploads (bundle.json plus one
-// model file per bucket of leads), loaded into memory from wherever the registry keeps it. Immutable once loaded, so request threads
-// share it freely; a reload builds a new bundle and swaps the pointer.
+// model file per bucket of leads), loaded into memory from wherever the registry keeps it. Immutable once loaded, so request
+// threads share it freely; a reload builds a new bundle and swaps the pointer.
 #include <functional>
 #include <memory>
 #include <nlohmann/json.hpp>
@@ -10,6 +10,7 @@
 
 #include "models/families.h"
 #include "models/feature_spec.h"
+#include "models/intervals.h"
 #include "models/model.h"
 
 namespace voltedge::models {
@@ -27,6 +28,7 @@ struct ModelBundle {
     bool with_weather = false;
     std::vector<FeatureSpec> features;   // input columns, in order
     std::vector<HorizonModel> horizons;  // increasing hours
+    ConformalIntervals intervals;        // empty for versions trained without them
 
     int max_horizon() const { return horizons.back().hours; }
     // The model whose bucket holds `lead`: the smallest `hours` >= lead; null past the last.

@@ -60,7 +60,12 @@ std::vector<Forecast> forecast(const ModelBundle& bundle, const std::vector<Plan
         const models::Vector y = h.model->predict(X);
         for (std::size_t k = 0; k < members.size(); ++k) {
             const double* row = X.row(static_cast<Eigen::Index>(k)).data();
-            out[members[k]] = {plans[members[k]], y[static_cast<Eigen::Index>(k)], std::vector<double>(row, row + width)};
+            const auto& plan = plans[members[k]];
+            const double value = y[static_cast<Eigen::Index>(k)];
+            out[members[k]] = {plan, value,
+                               bundle.intervals.around(value, plan.lead, features::calendar_of(plan.target_hour).daypart,
+                                                       models::ConformalIntervals::level_of(row)),
+                               std::vector<double>(row, row + width)};
         }
     }
     return out;

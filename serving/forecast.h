@@ -7,6 +7,7 @@
 // the last data hour (backcasts) are forecast at lead 1 from their own hour's row. Each forecast keeps the
 // exact inputs it used, for /explain.
 #include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -40,6 +41,7 @@ PlannedTarget plan_target(const ModelBundle& bundle, const features::FeatureStam
 struct Forecast {
     PlannedTarget plan;
     double value_kw = 0;
+    std::optional<models::Interval> interval;  // from the bundle's calibration, when it has one for this lead
     std::vector<double> inputs;
 };
 

@@ -52,7 +52,9 @@ std::vector<PredictionCache::Lookup> PredictionCache::get(const CacheScope& scop
             if (!values[j]) continue;
             const auto v = nlohmann::json::parse(*values[j], nullptr, false);
             if (v.is_discarded()) continue;  // not ours or truncated: treat as a miss and overwrite
-            CachedPrediction p{v.value("id", ""), target_hours[remote[j]], v.value("horizon", 0), v.value("value_kw", 0.0)};
+            CachedPrediction p{v.value("id", ""), target_hours[remote[j]], v.value("horizon", 0), v.value("value_kw", 0.0), {}};
+            if (const auto iv = v.find("interval"); iv != v.end() && iv->is_array() && iv->size() == 4)
+                p.interval = models::Interval{(*iv)[0], (*iv)[1], (*iv)[2], (*iv)[3]};
             put_memory(scope.tenant, keys[j], p);
             out[remote[j]] = {std::move(p), Source::redis};
         }
@@ -73,7 +75,9 @@ void PredictionCache::put(const CacheScope& scope, const std::vector<CachedPredi
     for (const auto& p : predictions) {
         std::string k = key(scope, p.target_hour);
         put_memory(scope.tenant, k, p);
-        items.emplace_back(std::move(k), nlohmann::json{{"id", p.id}, {"horizon", p.horizon}, {"value_kw", p.value_kw}}.dump());
+        nlohmann::json v{{"id", p.id}, {"horizon", p.horizon}, {"value_kw", p.value_kw}};
+        if (p.interval) v["interval"] = {p.interval->lower_80, p.interval->upper_80, p.interval->lower_95, p.interval->upper_95};
+        items.emplace_back(std::move(k), v.dump());
     }
     if (redis_) redis_->set_all(items, redis_ttl_);
 }

@@ -14,6 +14,7 @@
 
 #include "core/civil_time.h"
 #include "db/redis_client.h"
+#include "models/intervals.h"
 #include "observability/metrics.h"
 
 namespace voltedge::serving {
@@ -23,6 +24,7 @@ struct CachedPrediction {
     Minute target_hour = 0;
     int horizon = 0;
     double value_kw = 0;
+    std::optional<models::Interval> interval;
 };
 
 struct CacheScope {

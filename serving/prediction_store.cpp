@@ -36,14 +36,17 @@ std::vector<std::string> store_predictions(pqxx::connection& conn, const std::st
         ids.push_back(new_prediction_id());
         std::string inputs;
         for (double v : f.inputs) inputs += fmt::format("{}{}", inputs.empty() ? "" : ",", v);
-        values += fmt::format("{}({},'{}','{}',{},'{}',{},{},{},{},'{{{}}}',{})", values.empty() ? "" : ",", conn.quote(tenant),
-                              ids.back(), format_minute(f.plan.target_hour), f.plan.lead, format_minute(f.plan.origin_hour),
-                              f.value_kw, conn.quote(model.name), conn.quote(model.version), conn.quote(model.family), inputs,
-                              conn.quote(request_id));
+        const std::string interval = f.interval ? fmt::format("{},{},{},{}", f.interval->lower_80, f.interval->upper_80,
+                                                              f.interval->lower_95, f.interval->upper_95)
+                                                : "NULL,NULL,NULL,NULL";
+        values += fmt::format("{}({},'{}','{}',{},'{}',{},{},{},{},{},'{{{}}}',{})", values.empty() ? "" : ",",
+                              conn.quote(tenant), ids.back(), format_minute(f.plan.target_hour), f.plan.lead,
+                              format_minute(f.plan.origin_hour), f.value_kw, interval, conn.quote(model.name),
+                              conn.quote(model.version), conn.quote(model.family), inputs, conn.quote(request_id));
     }
     db::exec_as_tenant(conn, tenant,
-                       "INSERT INTO predictions (tenant_id, id, target_hour, horizon_hours, origin_hour, value_kw, model_name, "
-                       "model_version, model_family, inputs, request_id) VALUES " +
+                       "INSERT INTO predictions (tenant_id, id, target_hour, horizon_hours, origin_hour, value_kw, lower_80, "
+                       "upper_80, lower_95, upper_95, model_name, model_version, model_family, inputs, request_id) VALUES " +
                            values);
     return ids;
 }

@@ -212,7 +212,8 @@ struct Predictor::Impl {
         const auto ids = store_predictions(*conn, ctx.tenant, model, forecasts, ctx.request_id);
         std::vector<CachedPrediction> out;
         for (std::size_t i = 0; i < forecasts.size(); ++i)
-            out.push_back({ids[i], forecasts[i].plan.target_hour, forecasts[i].plan.lead, forecasts[i].value_kw});
+            out.push_back(
+                {ids[i], forecasts[i].plan.target_hour, forecasts[i].plan.lead, forecasts[i].value_kw, forecasts[i].interval});
         return out;
     }
 
@@ -232,7 +233,7 @@ struct Predictor::Impl {
         for (std::size_t i = 0; i < plans.size(); ++i) {
             if (found[i].value) {
                 const auto& v = *found[i].value;
-                out.predictions[i] = {v.id, v.target_hour, v.horizon, v.value_kw, true};
+                out.predictions[i] = {v.id, v.target_hour, v.horizon, v.value_kw, v.interval, true};
             } else {
                 missing.push_back(plans[i]);
                 missing_at.push_back(i);
@@ -249,7 +250,7 @@ struct Predictor::Impl {
             }
             for (std::size_t k = 0; k < missing.size(); ++k) {
                 const auto& v = computed[k];
-                out.predictions[missing_at[k]] = {v.id, v.target_hour, v.horizon, v.value_kw, false};
+                out.predictions[missing_at[k]] = {v.id, v.target_hour, v.horizon, v.value_kw, v.interval, false};
             }
             if (options.cache) cache.put(scope, computed);
         }

@@ -58,6 +58,7 @@ struct ServedPrediction {
     Minute target_hour = 0;
     int horizon = 0;
     double value_kw = 0;
+    std::optional<models::Interval> interval;  // 80 % and 95 % (models/intervals.h)
     bool cached = false;
 };
 

@@ -29,6 +29,33 @@ RegressionMetrics regression_metrics(const std::vector<double>& actual, const st
     return m;
 }
 
+IntervalMetrics interval_metrics(const std::vector<IntervalPoint>& points) {
+    IntervalMetrics m;
+    m.n = points.size();
+    if (m.n == 0) return m;
+    const auto pinball = [](double q, double actual, double bound) {
+        const double d = actual - bound;
+        return std::max(q * d, (q - 1) * d);
+    };
+    double in80 = 0, in95 = 0, w80 = 0, w95 = 0, loss = 0;
+    for (const auto& p : points) {
+        in80 += p.actual >= p.lower_80 && p.actual <= p.upper_80;
+        in95 += p.actual >= p.lower_95 && p.actual <= p.upper_95;
+        w80 += p.upper_80 - p.lower_80;
+        w95 += p.upper_95 - p.lower_95;
+        loss += (pinball(0.025, p.actual, p.lower_95) + pinball(0.10, p.actual, p.lower_80) +
+                 pinball(0.90, p.actual, p.upper_80) + pinball(0.975, p.actual, p.upper_95)) /
+                4;
+    }
+    const double n = static_cast<double>(m.n);
+    m.coverage_80 = in80 / n;
+    m.coverage_95 = in95 / n;
+    m.width_80 = w80 / n;
+    m.width_95 = w95 / n;
+    m.pinball = loss / n;
+    return m;
+}
+
 ClassificationMetrics classification_metrics(const std::vector<int>& label, const std::vector<double>& probability,
                                              double threshold) {
     return classification_metrics(label, probability, std::vector<double>(label.size(), threshold));

@@ -1,5 +1,6 @@
 #pragma once
 // Forecast and classification metrics.
+#include <cmath>
 #include <vector>
 
 namespace voltedge::training {
@@ -11,6 +12,17 @@ struct RegressionMetrics {
     double wape = 0;  // percent: sum |error| / sum |actual|
 };
 RegressionMetrics regression_metrics(const std::vector<double>& actual, const std::vector<double>& predicted);
+
+// Prediction intervals against what happened: share of actuals inside, mean width, and the pinball
+// (quantile) loss averaged over the four bounds as quantiles 0.025, 0.10, 0.90, 0.975.
+struct IntervalMetrics {
+    std::size_t n = 0;
+    double coverage_80 = NAN, width_80 = NAN, coverage_95 = NAN, width_95 = NAN, pinball = NAN;
+};
+struct IntervalPoint {
+    double actual, lower_80, upper_80, lower_95, upper_95;
+};
+IntervalMetrics interval_metrics(const std::vector<IntervalPoint>& points);
 
 struct ClassificationMetrics {
     std::size_t n = 0, positives = 0;

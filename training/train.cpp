@@ -9,6 +9,7 @@
 #include <filesystem>
 #include <map>
 #include <set>
+#include <tuple>
 #include <unordered_map>
 
 #include "core/config.h"
@@ -19,6 +20,7 @@
 #include "models/families.h"
 #include "models/model_io.h"
 #include "registry/model_registry.h"
+#include "models/intervals.h"
 #include "training/plots.h"
 
 namespace voltedge::training {
@@ -86,7 +88,8 @@ public:
             const LeadBucket bucket{previous + 1, h};
             previous = h;
             BucketData bd{build_design(rows, bucket, config_.leads_per_target, with_weather_),
-                          build_design(rows, bucket, kEveryLead, with_weather_), {}};
+                          build_design(rows, bucket, kEveryLead, with_weather_),
+                          {}};
             if (bd.train.y.size() == 0)
                 throw Error(fmt::format("tenant {} has no complete feature rows for leads {}..{} h (a week of history is "
                                         "needed for the 168 h lag)",
@@ -131,6 +134,7 @@ public:
         for (const auto& family : config_.families)
             if (models::is_regressor(family)) report.lead_weighted_mae[family] = lead_weighted_mae(family);
         for (const char* name : kBaselines) report.lead_weighted_mae[name] = lead_weighted_mae(name);
+        report.intervals = interval_scores_;
         report.seconds = seconds_since(start);
         return report;
     }
@@ -292,11 +296,45 @@ private:
                 last->model = std::move(model);
             }
         }
-        if (regressor)
+        if (regressor) {
             add_regression_scores(family, bd, predicted_by_split);
-        else
-            scores_.push_back({family, bd.last_lead(), -1, {}, all_excluded, {},
+            score_intervals(family, bd, predicted_by_split);
+        } else
+            scores_.push_back({family,
+                               bd.last_lead(),
+                               -1,
+                               {},
+                               all_excluded,
+                               {},
                                classification_metrics(all_labels, all_probabilities, all_decisions)});
+    }
+
+    // Split-conformal intervals (models/intervals.h). Fold k is scored with intervals calibrated on the errors of
+    // folds 0..k-1 only, so coverage is measured on errors the calibration never saw (fold 0 is not scored);
+    // the bundle's intervals (intervals_) take every fold's errors. Imputed targets neither calibrate nor count.
+    void score_intervals(const std::string& family, const BucketData& bd,
+                         const std::vector<std::vector<double>>& predicted_by_split) {
+        models::ConformalIntervals earlier;
+        std::map<int, std::vector<IntervalPoint>> points;
+        for (const Split& s : bd.splits) {
+            const Rows r = rows_between(bd.test, s.test_begin, s.test_end);
+            std::vector<std::tuple<int, int, double, double>> errors;
+            for (Eigen::Index i = 0; i < r.count; ++i) {
+                const Eigen::Index row = r.first + i;
+                if (!scored(bd.test, row)) continue;
+                const int lead = bd.test.lead[row], daypart = features::calendar_of(bd.test.target_hour[row]).daypart;
+                const double forecast = predicted_by_split[s.index][i], actual = bd.test.y[row];
+                const double level = models::ConformalIntervals::level_of(bd.test.X.row(row).data());
+                if (const auto iv = earlier.around(forecast, lead, daypart, level))
+                    points[lead].push_back({actual, iv->lower_80, iv->upper_80, iv->lower_95, iv->upper_95});
+                errors.emplace_back(lead, daypart, actual - forecast, level);
+            }
+            for (const auto& [lead, daypart, error, level] : errors) {
+                earlier.add(lead, daypart, error, level);
+                intervals_.add(lead, daypart, error, level);
+            }
+        }
+        for (const auto& [lead, p] : points) interval_scores_[family][lead] = interval_metrics(p);
     }
 
     // Fits on every row of the horizon, saves the model and returns its global importance (mean |contribution|
@@ -329,7 +367,7 @@ private:
     std::string backtest_csv(const std::string& family) const {
         std::string csv =
             "model,lead_h,split,train_begin,train_end,test_begin,test_end,n,imputed_excluded,mae,rmse,mape_pct,wape_pct,auc,f1,"
-            "log_loss\n";
+            "log_loss,coverage_80,width_80,coverage_95,width_95,pinball\n";
         for (const auto& s : scores_) {
             const bool baseline = s.model == "persistence" || s.model.starts_with("seasonal_naive");
             if (s.model != family && !(baseline && models::is_regressor(family))) continue;
@@ -339,9 +377,9 @@ private:
             csv += fmt::format("{},{},{},{},{},{},{},{},{},", s.model, s.horizon, whole ? "all" : std::to_string(s.split),
                                when(s.bounds.train_begin), when(s.bounds.train_end), when(s.bounds.test_begin),
                                when(s.bounds.test_end), cls ? s.classification.n : s.regression.n, s.imputed_excluded);
-            csv += cls ? fmt::format(",,,,{},{},{}\n", s.classification.auc, s.classification.f1, s.classification.log_loss)
-                       : fmt::format("{},{},{},{},,,\n", s.regression.mae, s.regression.rmse, s.regression.mape,
-                                     s.regression.wape);
+            csv += cls ? fmt::format(",,,,{},{},{},,,,,\n", s.classification.auc, s.classification.f1, s.classification.log_loss)
+                       : fmt::format("{},{},{},{},,,,{}\n", s.regression.mae, s.regression.rmse, s.regression.mape,
+                                     s.regression.wape, whole ? interval_cells(s.model, s.horizon) : ",,,,");
         }
         return csv;
     }
@@ -367,11 +405,24 @@ private:
                     for (std::size_t i = 0; i < h.size();) {
                         std::size_t j = i;
                         while (j + 1 < h.size() && h[j + 1] == h[j] + 60) ++j;
-                        csv += fmt::format("{},{},{},{},{}\n", lead, s.index, format_minute(h[i]), format_minute(h[j]), j - i + 1);
+                        csv += fmt::format("{},{},{},{},{}\n", lead, s.index, format_minute(h[i]), format_minute(h[j]),
+                                           j - i + 1);
                         i = j + 1;
                     }
             }
         return csv;
+    }
+
+    const IntervalMetrics* interval_score(const std::string& model, int lead) const {
+        const auto m = interval_scores_.find(model);
+        if (m == interval_scores_.end()) return nullptr;
+        const auto l = m->second.find(lead);
+        return l == m->second.end() ? nullptr : &l->second;
+    }
+
+    std::string interval_cells(const std::string& model, int lead) const {
+        const IntervalMetrics* m = interval_score(model, lead);
+        return m ? fmt::format("{},{},{},{},{}", m->coverage_80, m->width_80, m->coverage_95, m->width_95, m->pinball) : ",,,,";
     }
 
     std::vector<registry::Metric> metrics_of(const std::string& model) const {
@@ -392,6 +443,13 @@ private:
                 if (s.split < 0)
                     add("skill_vs_persistence", 1 - s.regression.mae / pooled("persistence", s.horizon).regression.mae);
                 if (s.split < 0 && s.horizon == 1) out.push_back({"lead_weighted_mae", lead_weighted_mae(model), 0});
+                if (const IntervalMetrics* iv = s.split < 0 ? interval_score(model, s.horizon) : nullptr) {
+                    add("coverage_80", iv->coverage_80);
+                    add("width_80", iv->width_80);
+                    add("coverage_95", iv->coverage_95);
+                    add("width_95", iv->width_95);
+                    add("pinball", iv->pinball);
+                }
             } else {
                 add("auc", s.classification.auc);
                 add("f1", s.classification.f1);
@@ -467,12 +525,14 @@ private:
             Json feature_list = Json::array();
             for (const auto& f : feature_specs_) feature_list.push_back({{"name", f.name}, {"type", f.type}});
             bundle["features"] = feature_list;
+            intervals_ = {};
             for (const auto& bd : buckets_) {
                 backtest(family, bd, &bd == &buckets_.front() ? &last : nullptr);
                 bundle["horizons"][std::to_string(bd.last_lead())] = fit_final(family, bd,
-                                                                                  dir / "model" /
-                                                                                      fmt::format("h{}.json", bd.last_lead()));
+                                                                               dir / "model" /
+                                                                                   fmt::format("h{}.json", bd.last_lead()));
             }
+            if (!intervals_.empty()) bundle["intervals"] = intervals_.to_json();
             models::write_file((dir / "model" / "bundle.json").string(), bundle.dump(2));
             models::write_file((dir / "features.json").string(), feature_list.dump(2));
             models::write_file((dir / "backtest.csv").string(), backtest_csv(family));
@@ -480,7 +540,7 @@ private:
             const int h = buckets_.front().train.bucket.first_lead;
             if (models::is_regressor(family)) {
                 std::vector<std::vector<double>> mae;
-                for (const std::string model : {family, std::string("persistence"), std::string("seasonal_naive_24")}) {
+                for (const std::string& model : {family, std::string("persistence"), std::string("seasonal_naive_24")}) {
                     mae.emplace_back();
                     for (int lead = 1; lead <= config_.horizons.back(); ++lead)
                         mae.back().push_back(pooled(model, lead).regression.mae);
@@ -550,6 +610,8 @@ private:
     std::vector<models::FeatureSpec> feature_specs_;
     std::unordered_map<Minute, double> known_load_;
     std::vector<BucketData> buckets_;
+    models::ConformalIntervals intervals_;                                   // of the family being trained
+    std::map<std::string, std::map<int, IntervalMetrics>> interval_scores_;  // family -> lead -> held-out figures
     std::vector<SplitScore> scores_;
     std::string experiment_;
 };
@@ -698,6 +760,20 @@ std::string format_backtest_table(const TrainReport& report) {
         out += "MAE over every lead weighted 1/lead (the champion criterion):";
         for (const auto& [model, mae] : report.lead_weighted_mae) out += fmt::format(" {} {:.4f};", model, mae);
         out.back() = '\n';
+    }
+    for (const auto& [model, by_lead] : report.intervals) {
+        if (by_lead.empty()) continue;
+        double c80 = 0, c95 = 0, lo80 = 1, hi80 = 0, lo95 = 1, hi95 = 0;
+        for (const auto& [lead, m] : by_lead) {
+            c80 += m.coverage_80 / static_cast<double>(by_lead.size());
+            c95 += m.coverage_95 / static_cast<double>(by_lead.size());
+            lo80 = std::min(lo80, m.coverage_80), hi80 = std::max(hi80, m.coverage_80);
+            lo95 = std::min(lo95, m.coverage_95), hi95 = std::max(hi95, m.coverage_95);
+        }
+        out += fmt::format(
+            "{:<20} intervals on later folds, calibrated on earlier ones: 80 % covers {:.3f} ({:.3f}..{:.3f} by lead), "
+            "95 % covers {:.3f} ({:.3f}..{:.3f})\n",
+            model, c80, lo80, hi80, c95, lo95, hi95);
     }
     for (const auto& s : report.scores)
         if (s.split < 0 && s.model == "persistence" && shown.count(s.horizon))

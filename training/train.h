@@ -51,7 +51,8 @@ struct FamilyResult {
 struct TrainReport {
     std::vector<SplitScore> scores;
     std::vector<FamilyResult> families;
-    std::map<std::string, double> lead_weighted_mae;  // regressors and baselines: the champion criterion
+    std::map<std::string, double> lead_weighted_mae;                  // regressors and baselines: the champion criterion
+    std::map<std::string, std::map<int, IntervalMetrics>> intervals;  // regressor -> lead -> on later folds
     std::string champion, registered_version, model_name;
     double seconds = 0;
 };

@@ -178,12 +178,22 @@ TEST_F(ApiTest, PredictionsEqualTheOfflineModelAndAreStored) {
         models::Matrix X(1, static_cast<Eigen::Index>(bundle->features.size()));
         models::fill_input(rows.back(), target, h, false, X.row(0).data());
         EXPECT_DOUBLE_EQ(p["value_kw"].get<double>(), bundle->for_lead(h)->model->predict(X)[0]) << i;
+        // With the bundle's intervals for that lead and the target's daypart, nested 95 % around 80 %.
+        const auto interval = bundle->intervals.around(p["value_kw"], h, features::calendar_of(target).daypart,
+                                                       models::ConformalIntervals::level_of(X.row(0).data()));
+        ASSERT_TRUE(interval) << i;
+        EXPECT_DOUBLE_EQ(p["lower_80"].get<double>(), interval->lower_80);
+        EXPECT_DOUBLE_EQ(p["upper_95"].get<double>(), interval->upper_95);
+        EXPECT_LE(p["lower_95"].get<double>(), p["lower_80"].get<double>());
+        EXPECT_LE(p["lower_80"].get<double>(), p["upper_80"].get<double>());
+        EXPECT_LE(p["upper_80"].get<double>(), p["upper_95"].get<double>());
     }
     // Stored with tenant, target, horizon, value, model and request id.
     const std::string id = r.body["predictions"][5]["id"];
     const auto stored = db::with_tenant(conn, tenant_a, [&](auto& tx) {
         return tx.exec_params(
-            "SELECT value_kw, horizon_hours, model_name, model_version, request_id, tenant_id FROM predictions WHERE id = $1",
+            "SELECT value_kw, horizon_hours, model_name, model_version, request_id, tenant_id, upper_95 FROM predictions "
+            "WHERE id = $1",
             id);
     });
     ASSERT_EQ(stored.size(), 1u);
@@ -193,6 +203,7 @@ TEST_F(ApiTest, PredictionsEqualTheOfflineModelAndAreStored) {
     EXPECT_EQ(stored[0][3].as<std::string>(), version->version);
     EXPECT_EQ(stored[0][4].as<std::string>(), r.body["request_id"]);
     EXPECT_EQ(stored[0][5].as<std::string>(), tenant_a);
+    EXPECT_DOUBLE_EQ(stored[0][6].as<double>(), r.body["predictions"][5]["upper_95"].get<double>());
 }
 
 TEST_F(ApiTest, ExplanationsSumToThePrediction) {

@@ -112,8 +112,11 @@ TEST(PointInTime, StoredFeaturesEqualThoseRebuiltFromEarlierDataOnly) {
     for (bool count_them : {false, true}) {
         config.score_imputed_targets = count_them;
         const auto report = training::train(conn, mlflow, mlflow, tenant, config);
-        for (const auto& s : report.scores)
-            if (s.split < 0 && s.model == "linear") EXPECT_EQ(s.imputed_excluded, count_them ? 0u : 26u) << s.horizon;
+        for (const auto& s : report.scores) {
+            if (s.split < 0 && s.model == "linear") {
+                EXPECT_EQ(s.imputed_excluded, count_them ? 0u : 26u) << s.horizon;
+            }
+        }
     }
 }
 

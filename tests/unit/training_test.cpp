@@ -13,6 +13,8 @@
 #include "training/metrics.h"
 #include "models/families.h"
 #include "models/feature_spec.h"
+#include "models/intervals.h"
+#include "features/calendar.h"
 #include "training/train.h"
 
 using namespace voltedge;
@@ -72,9 +74,11 @@ TEST(Design, OneLeadPerTargetInTurn) {
     EXPECT_TRUE(std::is_sorted(every.target_hour.begin(), every.target_hour.end()));
     const Design four = build_design(rows, {7, 24}, 4, false);  // four distinct leads per target
     EXPECT_NEAR(static_cast<double>(four.y.size()), 4.0 * static_cast<double>(one.y.size()), 4.0 * 18);
-    for (std::size_t i = 0; i + 3 < four.lead.size(); i += 4)
-        if (four.target_hour[i] == four.target_hour[i + 3])
+    for (std::size_t i = 0; i + 3 < four.lead.size(); i += 4) {
+        if (four.target_hour[i] == four.target_hour[i + 3]) {
             EXPECT_EQ(std::set<int>(four.lead.begin() + i, four.lead.begin() + i + 4).size(), 4u);
+        }
+    }
 }
 
 TEST(Design, DropsRowsWithoutFullHistory) {
@@ -277,4 +281,68 @@ TEST(Train, BacktestTableScoresTheBaselinesOnLoad) {
     EXPECT_EQ(table.find("0.7000"), std::string::npos) << table;
     EXPECT_NE(table.find("(the champion criterion): linear 0.5500; persistence 1.0000"), std::string::npos) << table;
     EXPECT_EQ(table.find("peak-hour classifier"), std::string::npos) << table;
+}
+
+// Split-conformal intervals on a synthetic series with known noise: a model fitted on the first part, calibrated
+// on the errors of the second, covers the third at the nominal rates (within 3 points).
+TEST(Intervals, CoverageOnASyntheticSeriesWithKnownNoise) {
+    std::mt19937_64 rng(3);
+    std::normal_distribution<double> noise(0, 0.2);
+    std::vector<features::HourLoad> loads;
+    for (int i = 0; i < 24 * 400; ++i)
+        loads.push_back({hour0() + Minute(i) * 60, 2 + 0.8 * std::sin(2 * M_PI * (i % 24) / 24.0) + noise(rng)});
+    const Design d = build_design(features::build_feature_rows(loads), {1, 1}, kEveryLead, false);
+    const Eigen::Index third = d.y.size() / 3;
+    auto model = make_model("linear", 1);
+    model->fit(d.X.topRows(third), d.y.head(third));
+    const Vector predicted = model->predict(d.X);
+    models::ConformalIntervals intervals;
+    for (Eigen::Index i = third; i < 2 * third; ++i)
+        intervals.add(1, features::calendar_of(d.target_hour[i]).daypart, d.y[i] - predicted[i],
+                      models::ConformalIntervals::level_of(d.X.row(i).data()));
+    // Through the bundle's JSON, as serving reads it.
+    const auto served = models::ConformalIntervals::from_json(intervals.to_json());
+    std::vector<IntervalPoint> points;
+    for (Eigen::Index i = 2 * third; i < d.y.size(); ++i) {
+        const auto iv = served.around(predicted[i], 1, features::calendar_of(d.target_hour[i]).daypart,
+                                      models::ConformalIntervals::level_of(d.X.row(i).data()));
+        ASSERT_TRUE(iv);
+        points.push_back({d.y[i], iv->lower_80, iv->upper_80, iv->lower_95, iv->upper_95});
+    }
+    const IntervalMetrics m = interval_metrics(points);
+    EXPECT_NEAR(m.coverage_80, 0.80, 0.03);
+    EXPECT_NEAR(m.coverage_95, 0.95, 0.03);
+    // A Gaussian error of sd 0.2 (plus a little model error): the 80 % interval is about 2 x 1.28 x 0.2 wide.
+    EXPECT_NEAR(m.width_80, 2 * 1.2816 * 0.2, 0.06);
+    EXPECT_GT(m.width_95, m.width_80);
+    EXPECT_FALSE(served.around(1.0, 2, 0, 1.0));  // lead 2 was never calibrated: no interval rather than a made-up one
+}
+
+TEST(Intervals, SmallGroupsBorrowTheirLeadAndBoundsStayAboveZero) {
+    models::ConformalIntervals intervals;
+    for (int i = 0; i < 100; ++i) intervals.add(3, 0, (i - 50) / 50.0, 1.0);  // errors -1 .. 0.98 at night
+    intervals.add(3, 2, 5.0, 1.0);                                            // one afternoon error: too few to stand alone
+    const auto afternoon = intervals.around(0.5, 3, 2, 1.0);
+    ASSERT_TRUE(afternoon);
+    EXPECT_GE(afternoon->lower_95, 0.0);
+    EXPECT_LT(afternoon->upper_95, 5.5);  // the lead's 101 errors, not the single 5.0
+    const auto round_trip = models::ConformalIntervals::from_json(intervals.to_json()).around(0.5, 3, 2, 1.0);
+    const auto doubled = intervals.around(0.5, 3, 2, 2.0);  // errors scale with the load level
+    ASSERT_TRUE(doubled);
+    EXPECT_NEAR(doubled->upper_80 - 0.5, 2 * (afternoon->upper_80 - 0.5), 1e-12);
+    ASSERT_TRUE(round_trip);
+    EXPECT_DOUBLE_EQ(round_trip->upper_80, afternoon->upper_80);
+}
+
+TEST(Metrics, IntervalArithmetic) {
+    const IntervalMetrics m = interval_metrics({{1.0, 0.5, 1.5, 0.0, 2.0}, {3.0, 0.5, 1.5, 0.0, 2.0}});
+    EXPECT_EQ(m.n, 2u);
+    EXPECT_DOUBLE_EQ(m.coverage_80, 0.5);
+    EXPECT_DOUBLE_EQ(m.coverage_95, 0.5);
+    EXPECT_DOUBLE_EQ(m.width_80, 1.0);
+    EXPECT_DOUBLE_EQ(m.width_95, 2.0);
+    // Second point, 3.0 above every bound: (0.025*3 + 0.1*2.5 + 0.9*1.5 + 0.975*1) / 4; first: inside all four.
+    const double first = (0.025 * 1 + 0.1 * 0.5 + 0.1 * 0.5 + 0.025 * 1) / 4;
+    const double second = (0.025 * 3 + 0.1 * 2.5 + 0.9 * 1.5 + 0.975 * 1) / 4;
+    EXPECT_NEAR(m.pinball, (first + second) / 2, 1e-12);
 }

@@ -1,0 +1,95 @@
+#include "models/intervals.h"
+
+#include <algorithm>
+#include <cmath>
+#include <stdexcept>
+#include <string>
+
+#include "models/feature_spec.h"
+
+namespace voltedge::models {
+
+namespace {
+constexpr double kMinLevel = 0.1;  // kW: a household never idles below this for a day; keeps ratios finite
+}  // namespace
+
+double ConformalIntervals::level_of(const double* input_row) {
+    static const std::size_t column = [] {
+        const auto specs = model_features(false);
+        for (std::size_t i = 0; i < specs.size(); ++i)
+            if (specs[i].name == "roll_mean_24") return i;
+        throw std::logic_error("no roll_mean_24 input");
+    }();
+    const double v = input_row[column];
+    return std::isnan(v) ? kMinLevel : std::max(kMinLevel, v);
+}
+
+void ConformalIntervals::add(int lead, int daypart, double residual, double level) {
+    const double relative = residual / std::max(kMinLevel, level);
+    by_lead_[lead].push_back(relative);
+    by_cell_[{lead, daypart}].push_back(relative);
+}
+
+// The split-conformal order statistics: with n errors the upper bound of a level-(1 - a) interval is the
+// ceil((n + 1)(1 - a/2))-th smallest error, the lower bound the floor((n + 1) a/2)-th; past the ends, the
+// extreme error (too few errors to promise more).
+ConformalIntervals::Offsets ConformalIntervals::offsets_of(std::vector<double> r) {
+    std::sort(r.begin(), r.end());
+    const double n = static_cast<double>(r.size());
+    const auto at = [&](double rank) {  // 1-based rank, clamped
+        return r[static_cast<std::size_t>(std::clamp(rank, 1.0, n)) - 1];
+    };
+    Offsets o{};
+    double* out[2][2] = {{&o.lower_80, &o.upper_80}, {&o.lower_95, &o.upper_95}};
+    for (std::size_t i = 0; i < kIntervalLevels.size(); ++i) {
+        const double tail = (1 - kIntervalLevels[i]) / 2;
+        *out[i][0] = at(std::floor((n + 1) * tail));
+        *out[i][1] = at(std::ceil((n + 1) * (1 - tail)));
+    }
+    return o;
+}
+
+std::optional<ConformalIntervals::Offsets> ConformalIntervals::lookup(int lead, int daypart) const {
+    if (const auto c = cell_offsets_.find({lead, daypart}); c != cell_offsets_.end()) return c->second;
+    if (const auto c = by_cell_.find({lead, daypart}); c != by_cell_.end() && c->second.size() >= kMinResiduals)
+        return offsets_of(c->second);
+    if (const auto l = lead_offsets_.find(lead); l != lead_offsets_.end()) return l->second;
+    if (const auto l = by_lead_.find(lead); l != by_lead_.end() && !l->second.empty()) return offsets_of(l->second);
+    return std::nullopt;
+}
+
+std::optional<Interval> ConformalIntervals::around(double forecast, int lead, int daypart, double level) const {
+    const auto o = lookup(lead, daypart);
+    if (!o) return std::nullopt;
+    const double l = std::max(kMinLevel, level);
+    const auto floor0 = [](double v) { return std::max(0.0, v); };
+    return Interval{floor0(forecast + l * o->lower_80), forecast + l * o->upper_80, floor0(forecast + l * o->lower_95),
+                    forecast + l * o->upper_95};
+}
+
+nlohmann::json ConformalIntervals::to_json() const {
+    const auto offsets = [](const Offsets& o) { return nlohmann::json::array({o.lower_80, o.upper_80, o.lower_95, o.upper_95}); };
+    nlohmann::json leads = nlohmann::json::object(), cells = nlohmann::json::object();
+    for (const auto& [lead, r] : by_lead_) leads[std::to_string(lead)] = offsets(offsets_of(r));
+    for (const auto& [key, r] : by_cell_)
+        if (r.size() >= kMinResiduals)
+            cells[std::to_string(key.first) + "/" + std::to_string(key.second)] = offsets(offsets_of(r));
+    return {{"method", "split-conformal on backtest errors by lead and daypart"}, {"by_lead", leads}, {"by_lead_daypart", cells}};
+}
+
+ConformalIntervals ConformalIntervals::from_json(const nlohmann::json& j) {
+    ConformalIntervals out;
+    const auto offsets = [](const nlohmann::json& a) {
+        return Offsets{a.at(0).get<double>(), a.at(1).get<double>(), a.at(2).get<double>(), a.at(3).get<double>()};
+    };
+    const nlohmann::json leads = j.value("by_lead", nlohmann::json::object()),
+                         cells = j.value("by_lead_daypart", nlohmann::json::object());
+    for (const auto& [lead, a] : leads.items()) out.lead_offsets_[std::stoi(lead)] = offsets(a);
+    for (const auto& [key, a] : cells.items()) {
+        const auto slash = key.find('/');
+        out.cell_offsets_[{std::stoi(key.substr(0, slash)), std::stoi(key.substr(slash + 1))}] = offsets(a);
+    }
+    return out;
+}
+
+}  // namespace voltedge::models
