@@ -185,8 +185,8 @@ std::string card_hyperparameters(const RunRecord* run) {
                                                    "fold_hours",       "window",
                                                    "test_windows",     "train_hours",
                                                    "n_features",       "feature_set_version",
-                                                   "train_first_hour", "score_imputed_targets", "leads_per_target",
-                                                   "train_last_hour"};
+                                                   "train_first_hour", "score_imputed_targets",
+                                                   "leads_per_target", "train_last_hour"};
     std::string md = "\n## Hyperparameters\n\n";
     if (!run) return md + "Unknown: the run was not found.\n";
     md += "| parameter | value |\n| --- | --- |\n";

@@ -29,7 +29,8 @@ Design build_design(const std::vector<features::FeatureRow>& rows, LeadBucket bu
         }
     }
     const auto n = static_cast<Eigen::Index>(y.size());
-    d.X = n ? Matrix(Eigen::Map<Matrix>(x.data(), n, static_cast<Eigen::Index>(width))) : Matrix(0, static_cast<Eigen::Index>(width));
+    d.X = n ? Matrix(Eigen::Map<Matrix>(x.data(), n, static_cast<Eigen::Index>(width)))
+            : Matrix(0, static_cast<Eigen::Index>(width));
     d.y = n ? Vector(Eigen::Map<Vector>(y.data(), n)) : Vector(0);
     return d;
 }

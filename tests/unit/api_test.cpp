@@ -70,9 +70,9 @@ TEST(ForecastPlan, EveryLeadStartsFromTheTrailingRow) {
     EXPECT_EQ(plan(last).origin_hour, last);
     EXPECT_EQ(plan(last + 60).lead, 2);  // 2 h ahead: still the trailing row, with everything known there
     EXPECT_EQ(plan(last + 60).origin_hour, last);
-    EXPECT_EQ(bundle.for_lead(2), &bundle.horizons[1]);         // served by the model of leads 2..24
-    EXPECT_EQ(plan(last + 23 * 60).origin_hour, last);         // 24 h ahead: the trailing row again
-    EXPECT_EQ(plan(last - 10 * 60).lead, 1);                   // a past hour: a 1 h backcast from its own row
+    EXPECT_EQ(bundle.for_lead(2), &bundle.horizons[1]);  // served by the model of leads 2..24
+    EXPECT_EQ(plan(last + 23 * 60).origin_hour, last);   // 24 h ahead: the trailing row again
+    EXPECT_EQ(plan(last - 10 * 60).lead, 1);             // a past hour: a 1 h backcast from its own row
     EXPECT_EQ(plan(last - 10 * 60).origin_hour, last - 10 * 60);
     EXPECT_THROW(plan(last + 24 * 60), serving::TargetError);  // 25 h ahead
     EXPECT_THROW(plan(first - 60), serving::TargetError);
