@@ -317,6 +317,8 @@ private:
         models::ConformalIntervals earlier;
         std::map<int, std::vector<IntervalPoint>> points;
         for (const Split& s : bd.splits) {
+            // The calibration as the bundle would carry it: its offsets computed once per fold, not per row.
+            const auto calibrated = models::ConformalIntervals::from_json(earlier.to_json());
             const Rows r = rows_between(bd.test, s.test_begin, s.test_end);
             std::vector<std::tuple<int, int, double, double>> errors;
             for (Eigen::Index i = 0; i < r.count; ++i) {
@@ -325,7 +327,7 @@ private:
                 const int lead = bd.test.lead[row], daypart = features::calendar_of(bd.test.target_hour[row]).daypart;
                 const double forecast = predicted_by_split[s.index][i], actual = bd.test.y[row];
                 const double level = models::ConformalIntervals::level_of(bd.test.X.row(row).data());
-                if (const auto iv = earlier.around(forecast, lead, daypart, level))
+                if (const auto iv = calibrated.around(forecast, lead, daypart, level))
                     points[lead].push_back({actual, iv->lower_80, iv->upper_80, iv->lower_95, iv->upper_95});
                 errors.emplace_back(lead, daypart, actual - forecast, level);
             }
