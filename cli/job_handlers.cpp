@@ -16,6 +16,7 @@
 #include "registry/mlflow.h"
 #include "serving/promotion.h"
 #include "training/train.h"
+#include "training/tuning.h"
 
 namespace voltedge::cli {
 namespace {
@@ -78,10 +79,13 @@ Json features(const Config& config, const jobs::Job& job) {
                          o.tenant, r.rows, r.hours, r.first_hour, r.last_hour, features::kFeatureSetVersion)}};
 }
 
-Json train(const Config& config, const jobs::Job& job) {
+training::TrainConfig train_config_of(const jobs::Job& job) {
     const std::string path = field<std::string>(job, "config_path", "");
-    const auto train_config = path.empty() ? training::TrainConfig{}
-                                           : training::TrainConfig::from_json(models::read_file(path), path);
+    return path.empty() ? training::TrainConfig{} : training::TrainConfig::from_json(models::read_file(path), path);
+}
+
+Json train(const Config& config, const jobs::Job& job) {
+    const auto train_config = train_config_of(job);
     auto conn = db::connect(config.database_url);
     registry::Mlflow mlflow(config.mlflow_tracking_uri);
     const auto report = training::train(conn, mlflow, mlflow, job.tenant, train_config);
@@ -101,6 +105,39 @@ Json train(const Config& config, const jobs::Job& job) {
             {"version", report.registered_version},
             {"seconds", report.seconds},
             {"summary", summary}};
+}
+
+Json ablate(const Config& config, const jobs::Job& job) {
+    const std::string family = field<std::string>(job, "family", "xgboost");
+    auto conn = db::connect(config.database_url);
+    const auto lines = training::ablate(training::load_training_rows(conn, job.tenant), job.tenant, train_config_of(job), family);
+    Json variants = Json::array();
+    for (const auto& l : lines)
+        variants.push_back({{"variant", l.variant}, {"groups", l.groups}, {"lead_weighted_mae", l.summary.lead_weighted_mae}});
+    return {{"variants", variants},
+            {"summary", fmt::format("input ablation of {} for tenant {} (pooled backtest MAE, kW; weighted = every lead, "
+                                    "weight 1/lead)\n{}",
+                                    family, job.tenant, training::format_ablation_table(lines))}};
+}
+
+Json tune(const Config& config, const jobs::Job& job) {
+    training::TuneOptions o;
+    o.tenant = job.tenant;
+    o.family = field<std::string>(job, "family", "xgboost");
+    o.budget = field<int>(job, "budget", 12);
+    o.config_path = field<std::string>(job, "config_path", "configs/training.json");
+    auto conn = db::connect(config.database_url);
+    registry::Mlflow mlflow(config.mlflow_tracking_uri);
+    const auto report = training::tune(conn, mlflow, o);
+    const auto& best = report.trials[report.best];
+    return {{"best_params", best.params},
+            {"lead_weighted_mae", best.summary.lead_weighted_mae},
+            {"written", report.written},
+            {"search_run_id", report.search_run_id},
+            {"summary",
+             fmt::format("tuning {} for tenant {} (successive halving: {} drawn on the last fold, the best third "
+                         "and the current configuration on every fold; MLflow run {})\n{}",
+                         o.family, job.tenant, o.budget, report.search_run_id, training::format_tune_report(report, o))}};
 }
 
 Json promote(const Config& config, const jobs::Job& job) {
@@ -207,6 +244,10 @@ void register_job_handlers(jobs::HandlerRegistry& handlers, const Config& config
                  [&config](const jobs::Job& j) { return features(config, j); });
     handlers.add("train", "backtest, track and register a tenant's champion",
                  [&config](const jobs::Job& j) { return train(config, j); });
+    handlers.add("ablate", "measure which optional input groups lower a family's backtest MAE",
+                 [&config](const jobs::Job& j) { return ablate(config, j); });
+    handlers.add("tune", "search a family's hyperparameters on the backtest folds; write the best to the config",
+                 [&config](const jobs::Job& j) { return tune(config, j); });
     handlers.add("promote", "point a tenant's production alias at a version",
                  [&config](const jobs::Job& j) { return promote(config, j); });
     handlers.add("index", "(re)index a tenant's documents and code for search",

@@ -6,7 +6,8 @@
 
 namespace voltedge::cli {
 
-// Kinds: ingest {source, force}, features {with_weather, weather_csv}, train {config_path}, promote {version},
+// Kinds: ingest {source, force}, features {with_weather, weather_csv}, train {config_path}, ablate {family,
+// config_path}, tune {family, budget, config_path}, promote {version},
 // index {root, paths}, eval {suite: retrieval | answers, root}.
 // Each returns {"summary": "<what a person reads>", ...figures}.
 void register_job_handlers(jobs::HandlerRegistry& handlers, const Config& config);

@@ -305,6 +305,23 @@ int main(int argc, char** argv) {
     train_cmd->add_option("--tenant", train_tenant, "tenant")->required();
     train_cmd->add_option("--config", train_config_path, "training config (JSON; see configs/training.json)");
 
+    std::string ablate_tenant, ablate_family = "xgboost", ablate_config_path;
+    auto* ablate_cmd = app.add_subcommand(
+        "ablate", "Backtest a family with and without each optional input group (nothing is tracked or registered)");
+    ablate_cmd->add_option("--tenant", ablate_tenant, "tenant")->required();
+    ablate_cmd->add_option("--family", ablate_family, "regression family")->capture_default_str();
+    ablate_cmd->add_option("--config", ablate_config_path, "training config whose folds and horizons are used");
+
+    std::string tune_tenant, tune_family, tune_config_path = "configs/training.json";
+    int tune_budget = 12;
+    auto* tune_cmd = app.add_subcommand(
+        "tune", "Search a family's hyperparameters on the backtest folds (MLflow child runs); write the best to the config");
+    tune_cmd->add_option("--tenant", tune_tenant, "tenant")->required();
+    tune_cmd->add_option("--family", tune_family, "family to tune (xgboost or random_forest)")->required();
+    tune_cmd->add_option("--budget", tune_budget, "random configurations to draw")->capture_default_str();
+    tune_cmd->add_option("--config", tune_config_path, "training config: read, and rewritten with the best params")
+        ->capture_default_str();
+
     std::string promote_tenant, promote_version;
     auto* promote_cmd = app.add_subcommand("promote", "Point the tenant's 'production' alias at a registered model version");
     promote_cmd->add_option("--tenant", promote_tenant, "tenant")->required();
@@ -405,6 +422,15 @@ int main(int argc, char** argv) {
             return run_search(config, search_tenant, search_query);
         }
         if (*train_cmd) return run_job(handlers, {"train", train_tenant, {{"config_path", train_config_path}}, "", ""});
+        if (*ablate_cmd)
+            return run_job(handlers,
+                           {"ablate", ablate_tenant, {{"family", ablate_family}, {"config_path", ablate_config_path}}, "", ""});
+        if (*tune_cmd)
+            return run_job(handlers, {"tune",
+                                      tune_tenant,
+                                      {{"family", tune_family}, {"budget", tune_budget}, {"config_path", tune_config_path}},
+                                      "",
+                                      ""});
         if (*promote_cmd) return run_job(handlers, {"promote", promote_tenant, {{"version", promote_version}}, "", ""});
         if (*dq_report) {
             auto conn = db::connect(config.database_url);

@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <unordered_map>
 
 namespace voltedge::features {
 
@@ -14,6 +15,8 @@ const std::vector<std::string>& value_feature_names() {
             n.push_back(fmt::format("roll_mean_{}", w));
             n.push_back(fmt::format("roll_std_{}", w));
         }
+        for (const char* name : kRecentMinuteNames) n.push_back(name);
+        for (const char* name : kChannelNames) n.push_back(name);
         return n;
     }();
     return names;
@@ -59,6 +62,8 @@ std::vector<FeatureRow> build_feature_rows(const std::vector<HourLoad>& targets,
     const Minute last = std::max(known.back().hour, targets.back().hour);
     DenseLoads dense{first, std::vector<double>((last - first) / 60 + 1, NAN)};
     for (const auto& l : known) dense.load[(l.hour - first) / 60] = l.load_kw;
+    std::unordered_map<Minute, const HourLoad*> known_at;
+    for (const auto& l : known) known_at[l.hour] = &l;
 
     std::vector<FeatureRow> rows;
     rows.reserve(targets.size() + 1);
@@ -66,6 +71,12 @@ std::vector<FeatureRow> build_feature_rows(const std::vector<HourLoad>& targets,
         FeatureRow row{hour, load_kw, imputed_minutes};
         for (std::size_t i = 0; i < kLags.size(); ++i) row.value[i] = dense.at(hour - 60 * kLags[i]);
         fill_windows(dense, hour, row);
+        if (const auto previous = known_at.find(hour - 60); previous != known_at.end())
+            std::copy(previous->second->end_of_hour.begin(), previous->second->end_of_hour.end(),
+                      row.value.begin() + kBaseFeatureCount);
+        else
+            std::fill(row.value.begin() + kBaseFeatureCount, row.value.end(), NAN);
+        for (int k = 1; k <= kHistoryHours; ++k) row.last_hours[k - 1] = dense.at(hour - 60 * k);
         if (temperature) {
             const auto it = temperature->find(hour - 60);
             if (it != temperature->end()) row.temperature_lag_1 = it->second;

@@ -18,7 +18,8 @@ const std::vector<std::string>& stored_columns() {
     static const std::vector<std::string> columns = [] {
         std::vector<std::string> c = {"hour", "load_kw", "imputed_minutes"};
         for (const auto& n : value_feature_names()) c.push_back(n);
-        for (const char* n : {"temperature_lag_1", "hour_of_day", "daypart", "weekday", "is_weekend", "month", "is_holiday"})
+        for (const char* n :
+             {"temperature_lag_1", "hour_of_day", "daypart", "weekday", "is_weekend", "month", "is_holiday", "last_hours_kw"})
             c.push_back(n);
         return c;
     }();
@@ -47,8 +48,11 @@ void copy_rows(pqxx::transaction_base& tx, const std::vector<FeatureRow>& rows) 
         out += '\t';
         put_double(out, r.temperature_lag_1);
         const Calendar& c = r.calendar;
-        fmt::format_to(std::back_inserter(out), "\t{}\t{}\t{}\t{}\t{}\t{}\n", c.hour_of_day, c.daypart, c.weekday,
+        fmt::format_to(std::back_inserter(out), "\t{}\t{}\t{}\t{}\t{}\t{}\t{{", c.hour_of_day, c.daypart, c.weekday,
                        c.is_weekend ? 't' : 'f', c.month, c.is_holiday ? 't' : 'f');
+        for (std::size_t k = 0; k < r.last_hours.size(); ++k)  // float8 has NaN: an unknown hour stays in its place
+            fmt::format_to(std::back_inserter(out), "{}{}", k ? "," : "", r.last_hours[k]);
+        out += "}\n";
         copy.maybe_flush();
     }
     copy.finish({{"tenant_id", "current_setting('app.tenant_id', true)"},
@@ -73,17 +77,36 @@ std::vector<HourLoad> target_loads(pqxx::transaction_base& tx, std::optional<Min
 // The minute loads with whether each was measured, before `end` if given.
 std::vector<MinuteLoad> minute_loads(pqxx::transaction_base& tx, std::optional<Minute> end) {
     std::vector<MinuteLoad> minutes;
-    for (const auto& r : tx.exec("SELECT (extract(epoch from ts) / 60)::bigint, global_active_power, imputed FROM usage_minute" +
-                                 before(tx, "ts", end) + " ORDER BY ts"))
-        minutes.push_back({r[0].as<Minute>(), r[1].as<double>(), !r[2].as<bool>()});
+    static_assert(kChannelCount == 6);
+    for (const auto& r : tx.exec("SELECT (extract(epoch from ts) / 60)::bigint, global_active_power, imputed, sub_metering_1, "
+                                 "sub_metering_2, sub_metering_3, global_reactive_power, voltage, global_intensity "
+                                 "FROM usage_minute" +
+                                 before(tx, "ts", end) + " ORDER BY ts")) {
+        MinuteLoad m{r[0].as<Minute>(), r[1].as<double>(), !r[2].as<bool>()};
+        for (int c = 0; c < kChannelCount; ++c) m.channels[c] = r[3 + c].as<double>();
+        minutes.push_back(m);
+    }
     return minutes;
 }
 
 double field_or_nan(const pqxx::field& f) { return f.is_null() ? NAN : f.as<double>(); }
 
+// "1.5,NaN,…" into `out`; a missing array (rows built before v3) leaves it unknown.
+template <std::size_t N>
+void parse_doubles(const pqxx::field& f, std::array<double, N>& out) {
+    if (f.is_null()) return;
+    const char* p = f.c_str();
+    for (std::size_t k = 0; k < N && *p; ++k) {
+        char* end = nullptr;
+        out[k] = std::strtod(p, &end);
+        p = *end == ',' ? end + 1 : end;
+    }
+}
+
 std::vector<FeatureRow> read_rows(pqxx::transaction_base& tx, const std::string& where) {
     std::string columns = "(extract(epoch from hour) / 60)::bigint";
-    for (std::size_t i = 1; i < stored_columns().size(); ++i) columns += ", " + stored_columns()[i];
+    for (std::size_t i = 1; i + 1 < stored_columns().size(); ++i) columns += ", " + stored_columns()[i];
+    columns += ", array_to_string(last_hours_kw, ',')";
     std::vector<FeatureRow> rows;
     for (const auto& r : tx.exec("SELECT " + columns + " FROM features_hourly " + where + " ORDER BY hour")) {
         FeatureRow row{r[0].as<Minute>(), field_or_nan(r[1]), r[2].as<int>()};
@@ -92,6 +115,7 @@ std::vector<FeatureRow> read_rows(pqxx::transaction_base& tx, const std::string&
         row.temperature_lag_1 = field_or_nan(r[c++]);
         row.calendar = {r[c].as<int>(),      r[c + 1].as<int>(), r[c + 2].as<int>(),
                         r[c + 3].as<bool>(), r[c + 4].as<int>(), r[c + 5].as<bool>()};
+        parse_doubles(r[c + 6], row.last_hours);
         rows.push_back(row);
     }
     return rows;

@@ -19,15 +19,22 @@ namespace voltedge::features {
 
 inline constexpr int kCarryMinutes = 60;  // as ingestion's linear limit: a short gap repeats the last reading
 
+inline constexpr int kChannelCount = static_cast<int>(kChannelNames.size());
+
 struct MinuteLoad {
     Minute ts;
     double kw;      // ignored when not measured
     bool measured;  // false: ingestion filled this minute in
+    // The other channels, in kChannelNames' order (sub-meterings Wh, reactive kW, voltage V, intensity A);
+    // ignored when not measured.
+    std::array<double, kChannelCount> channels = nan_array<kChannelCount>();
 };
 
 // Mean load per hour as known at the end of that hour, on every hour from the first minute's to the last's
 // (NaN where nothing is known yet), from minutes sorted by time without duplicates; absent minutes count as
 // missing. imputed_minutes counts the hour's minutes from the first one on that were not measured.
+// end_of_hour holds the hour's last 5/15/30 minutes' mean and its trend, from the same as-known minutes,
+// then the channels' means over its measured minutes (or the last earlier hour's that had any).
 std::vector<HourLoad> known_hourly_loads(const std::vector<MinuteLoad>& minutes);
 
 }  // namespace voltedge::features

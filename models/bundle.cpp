@@ -1,5 +1,6 @@
 #include "models/bundle.h"
 
+#include <algorithm>
 #include <filesystem>
 #include <fmt/format.h>
 
@@ -46,11 +47,16 @@ std::shared_ptr<const ModelBundle> load_bundle(const BundleId& id, const BundleF
     bundle->family = manifest.value("family", "");
     bundle->feature_set_version = manifest.value("feature_set_version", "");
     bundle->source_commit = manifest.value("source_commit", "");
-    bundle->with_weather = manifest.value("with_weather", false);
+    bundle->inputs.with_weather = manifest.value("with_weather", false);
+    bundle->inputs.groups = manifest.value("input_groups", std::vector<std::string>{});
+    check_input_groups(bundle->inputs.groups);
     for (const auto& f : manifest["features"]) bundle->features.push_back({f["name"], f["type"]});
-    if (bundle->features.size() != model_features(bundle->with_weather).size())
-        throw Error(what + " expects " + std::to_string(bundle->features.size()) + " inputs; this build makes " +
-                        std::to_string(model_features(bundle->with_weather).size()),
+    const auto expected = model_features(bundle->inputs);
+    if (bundle->features.size() != expected.size() ||
+        !std::equal(expected.begin(), expected.end(), bundle->features.begin(),
+                    [](const FeatureSpec& a, const FeatureSpec& b) { return a.name == b.name; }))
+        throw Error(what + " expects inputs this build does not make in that order (" + std::to_string(bundle->features.size()) +
+                        " inputs; this build makes " + std::to_string(expected.size()) + ")",
                     "retrain with this version of voltedge");
     bundle->family_info = find_family(bundle->family);
     if (!bundle->family_info)

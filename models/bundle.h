@@ -25,10 +25,10 @@ struct HorizonModel {
 struct ModelBundle {
     std::string tenant, name, version, family, feature_set_version, source_commit;
     const Family* family_info = nullptr;  // the registry entry of `family`
-    bool with_weather = false;
-    std::vector<FeatureSpec> features;   // input columns, in order
-    std::vector<HorizonModel> horizons;  // increasing hours
-    ConformalIntervals intervals;        // empty for versions trained without them
+    InputLayout inputs;                   // which inputs the models take
+    std::vector<FeatureSpec> features;    // input columns, in order
+    std::vector<HorizonModel> horizons;   // increasing hours
+    ConformalIntervals intervals;         // empty for versions trained without them
 
     int max_horizon() const { return horizons.back().hours; }
     // The model whose bucket holds `lead`: the smallest `hours` >= lead; null past the last.

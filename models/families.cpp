@@ -15,6 +15,8 @@ const std::vector<Family>& families() {
         {"xgboost", Task::regression, true, "exact TreeSHAP (XGBoost pred_contribs)", make_xgboost, load_tree_model},
         {"mlp", Task::regression, false,
          "Shapley values by sampled permutations (32, fixed seed; sums exactly to the prediction)", make_mlp, load_mlp},
+        {"ensemble", Task::regression, false, "mean of the members' explanations (each as its family explains)", make_ensemble,
+         load_ensemble},
     };
     return table;
 }
@@ -36,7 +38,9 @@ const Family& family(std::string_view name) {
     throw Error("unknown model family '" + std::string(name) + "'", "use some of: " + family_names());
 }
 
-std::unique_ptr<Model> make_model(std::string_view family_name, std::uint64_t seed) { return family(family_name).make(seed); }
+std::unique_ptr<Model> make_model(std::string_view family_name, std::uint64_t seed, const nlohmann::json& params) {
+    return family(family_name).make(seed, params);
+}
 
 std::unique_ptr<Model> load_model(const std::string& path) {
     const auto j = nlohmann::json::parse(read_file(path), nullptr, false);

@@ -19,7 +19,7 @@ struct Family {
     Task task;
     bool accepts_missing;                 // predicts from rows with missing (NaN) inputs
     std::string_view explanation_method;  // as /explain reports it
-    std::unique_ptr<Model> (*make)(std::uint64_t seed);
+    std::unique_ptr<Model> (*make)(std::uint64_t seed, const nlohmann::json& params);
     // From a file Model::save wrote, already parsed as JSON (every family saves JSON).
     std::unique_ptr<Model> (*load)(const std::string& path, const nlohmann::json& parsed);
 };
@@ -37,7 +37,10 @@ inline bool is_regressor(std::string_view name) {
     return f && f->task == Task::regression;
 }
 
-std::unique_ptr<Model> make_model(std::string_view family_name, std::uint64_t seed);
+// `params` overrides the family's default hyperparameters (null: none); unknown ones are errors.
+std::unique_ptr<Model> make_model(std::string_view family_name, std::uint64_t seed, const nlohmann::json& params = nullptr);
+// The mean of already fitted models (the ensemble family, models/ensemble.cpp).
+std::unique_ptr<Model> ensemble_of(std::vector<std::unique_ptr<Model>> members);
 // Reads a file written by Model::save (the family is recorded in it).
 std::unique_ptr<Model> load_model(const std::string& path);
 

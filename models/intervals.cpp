@@ -15,7 +15,7 @@ constexpr double kMinLevel = 0.1;  // kW: a household never idles below this for
 
 double ConformalIntervals::level_of(const double* input_row) {
     static const std::size_t column = [] {
-        const auto specs = model_features(false);
+        const auto specs = model_features({});
         for (std::size_t i = 0; i < specs.size(); ++i)
             if (specs[i].name == "roll_mean_24") return i;
         throw std::logic_error("no roll_mean_24 input");

@@ -107,8 +107,14 @@ public:
 }  // namespace
 
 // Both fits are deterministic: the seed is not needed.
-std::unique_ptr<Model> make_linear(std::uint64_t) { return std::make_unique<LinearModel>(); }
-std::unique_ptr<Model> make_logistic(std::uint64_t) { return std::make_unique<LogisticModel>(); }
+std::unique_ptr<Model> make_linear(std::uint64_t, const nlohmann::json& params) {
+    expect_no_params("linear", params);
+    return std::make_unique<LinearModel>();
+}
+std::unique_ptr<Model> make_logistic(std::uint64_t, const nlohmann::json& params) {
+    expect_no_params("logistic", params);
+    return std::make_unique<LogisticModel>();
+}
 std::unique_ptr<Model> load_linear(const std::string&, const nlohmann::json& j) { return AffineModel::load<LinearModel>(j); }
 std::unique_ptr<Model> load_logistic(const std::string&, const nlohmann::json& j) { return AffineModel::load<LogisticModel>(j); }
 

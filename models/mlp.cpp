@@ -193,7 +193,10 @@ private:
 
 }  // namespace
 
-std::unique_ptr<Model> make_mlp(std::uint64_t seed) { return std::make_unique<MlpModel>(seed); }
+std::unique_ptr<Model> make_mlp(std::uint64_t seed, const nlohmann::json& params) {
+    expect_no_params("mlp", params);
+    return std::make_unique<MlpModel>(seed);
+}
 std::unique_ptr<Model> load_mlp(const std::string&, const nlohmann::json& j) { return MlpModel::load(j); }
 
 }  // namespace voltedge::models

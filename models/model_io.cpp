@@ -51,4 +51,10 @@ std::string read_file(const std::string& path) {
     return s.str();
 }
 
+void expect_no_params(const char* family, const nlohmann::json& params) {
+    if (!params.is_null() && !params.empty())
+        throw Error(std::string(family) + " has no settable hyperparameters (got " + params.dump() + ")",
+                    "drop its entry from \"params\"; xgboost and random_forest take some");
+}
+
 }  // namespace voltedge::models

@@ -64,7 +64,7 @@ struct Params {
     std::vector<std::pair<std::string, std::string>> values;
 };
 
-Params params_for(const std::string& family, std::uint64_t seed) {
+Params defaults_for(const std::string& family, std::uint64_t seed) {
     const std::string s = std::to_string(seed);
     if (family == "random_forest")
         return {1,
@@ -88,14 +88,46 @@ Params params_for(const std::string& family, std::uint64_t seed) {
              {"subsample", "0.8"},
              {"colsample_bytree", "0.8"},
              {"min_child_weight", "5"},
+             {"reg_lambda", "1"},  // XGBoost's own default, listed so tuning can set it
              {"objective", "reg:squarederror"},
              {"seed", s},
              {"nthread", "2"}}};
 }
 
+// The defaults with `overrides` ({"max_depth": 8, "rounds": 500, ...}) applied; only the defaults' own keys
+// (and rounds) can be set, except the ones that say what the family is or how it runs.
+Params params_for(const std::string& family, std::uint64_t seed, const nlohmann::json& overrides) {
+    Params p = defaults_for(family, seed);
+    if (overrides.is_null()) return p;
+    if (!overrides.is_object()) throw Error(family + " parameters must be a JSON object (got " + overrides.dump() + ")");
+    for (const auto& [key, value] : overrides.items()) {
+        const std::string text = value.is_string() ? value.get<std::string>() : value.dump();
+        if (key == "rounds") {
+            if (!value.is_number_integer() || value.get<int>() < 1 || value.get<int>() > 5000)
+                throw Error(family + " parameter rounds must be an integer 1..5000 (got " + text + ")");
+            p.rounds = value.get<int>();
+            continue;
+        }
+        const auto it = std::find_if(p.values.begin(), p.values.end(), [&](const auto& kv) { return kv.first == key; });
+        if (it == p.values.end() || key == "booster" || key == "objective" || key == "seed" || key == "nthread" ||
+            key == "tree_method") {
+            std::string known = "rounds";
+            for (const auto& [k, v] : p.values)
+                if (k != "booster" && k != "objective" && k != "seed" && k != "nthread" && k != "tree_method") known += ", " + k;
+            throw Error("unknown " + family + " parameter '" + key + "'", "settable: " + known);
+        }
+        if (!value.is_number()) throw Error(family + " parameter " + key + " must be a number (got " + text + ")");
+        it->second = text;
+    }
+    return p;
+}
+
 class TreeModel : public Model {
 public:
-    TreeModel(std::string family, std::uint64_t seed) : family_(std::move(family)), seed_(seed) {}
+    TreeModel(std::string family, std::uint64_t seed, nlohmann::json overrides = nullptr)
+        : family_(std::move(family)), seed_(seed), overrides_(std::move(overrides)) {
+        params_for(family_, seed_, overrides_);  // bad parameters fail here, before any fitting
+    }
     std::string family() const override { return family_; }
 
     void fit(const Matrix& X, const Vector& y) override {
@@ -103,7 +135,7 @@ public:
         const std::vector<float> label(y.data(), y.data() + y.size());
         check(XGDMatrixSetFloatInfo(d.handle, "label", label.data(), label.size()), "set labels");
         Booster booster = Booster::create(&d.handle, 1);
-        const Params p = params_for(family_, seed_);
+        const Params p = params_for(family_, seed_, overrides_);
         for (const auto& [k, v] : p.values) check(XGBoosterSetParam(booster.get(), k.c_str(), v.c_str()), "set parameter");
         for (int round = 0; round < p.rounds; ++round) check(XGBoosterUpdateOneIter(booster.get(), round, d.handle), "training");
         check(XGBoosterSetAttr(booster.get(), "voltedge_family", family_.c_str()), "set attribute");
@@ -148,7 +180,7 @@ public:
     }
 
     std::vector<std::pair<std::string, std::string>> params() const override {
-        const Params p = params_for(family_, seed_);
+        const Params p = params_for(family_, seed_, overrides_);
         auto out = p.values;
         out.emplace_back("rounds", std::to_string(p.rounds));
         return out;
@@ -176,13 +208,18 @@ public:
 private:
     std::string family_;
     std::uint64_t seed_;
+    nlohmann::json overrides_;
     Booster booster_;
 };
 
 }  // namespace
 
-std::unique_ptr<Model> make_random_forest(std::uint64_t seed) { return std::make_unique<TreeModel>("random_forest", seed); }
-std::unique_ptr<Model> make_xgboost(std::uint64_t seed) { return std::make_unique<TreeModel>("xgboost", seed); }
+std::unique_ptr<Model> make_random_forest(std::uint64_t seed, const nlohmann::json& params) {
+    return std::make_unique<TreeModel>("random_forest", seed, params);
+}
+std::unique_ptr<Model> make_xgboost(std::uint64_t seed, const nlohmann::json& params) {
+    return std::make_unique<TreeModel>("xgboost", seed, params);
+}
 std::unique_ptr<Model> load_tree_model(const std::string& path, const nlohmann::json&) { return TreeModel::load(path); }
 
 }  // namespace voltedge::models

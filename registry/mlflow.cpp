@@ -239,6 +239,13 @@ Run Mlflow::start_run(const std::string& experiment_id, const std::string& run_n
     return run;
 }
 
+Run Mlflow::start_child_run(const Run& parent, const std::string& run_name, const std::string& source, const std::string& commit,
+                            const Tags& tags) {
+    Tags all = tags;
+    all.emplace_back("mlflow.parentRunId", parent.run_id);  // how MLflow's UI nests runs
+    return start_run(parent.experiment_id, run_name, source, commit, all);
+}
+
 void Mlflow::log(const Run& run, const std::vector<Metric>& metrics, const Tags& params, const Tags& tags) {
     const std::int64_t ts = now_ms();
     std::size_t i = 0;

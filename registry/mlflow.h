@@ -30,6 +30,8 @@ public:
 
     // ExperimentTracker
     std::string experiment(const std::string& name) override;
+    Run start_child_run(const Run& parent, const std::string& run_name, const std::string& source, const std::string& commit,
+                        const Tags& tags) override;
     Run start_run(const std::string& experiment_id, const std::string& run_name, const std::string& source,
                   const std::string& commit, const Tags& tags) override;
     void log(const Run& run, const std::vector<Metric>& metrics, const Tags& params, const Tags& tags = {}) override;

@@ -83,6 +83,9 @@ public:
     // source: what produced the run (e.g. "voltedge train"), commit: the source commit of this binary.
     virtual Run start_run(const std::string& experiment_id, const std::string& run_name, const std::string& source,
                           const std::string& commit, const Tags& tags) = 0;
+    // A run nested under `parent` (a tuning trial under its search), in the parent's experiment.
+    virtual Run start_child_run(const Run& parent, const std::string& run_name, const std::string& source,
+                                const std::string& commit, const Tags& tags) = 0;
     virtual void log(const Run& run, const std::vector<Metric>& metrics, const Tags& params, const Tags& tags = {}) = 0;
     virtual void upload(const Run& run, const std::string& path, const std::string& bytes) = 0;
     // The model folder `model_dir` of the run holds a model (so a tracker's UI can show and link it).

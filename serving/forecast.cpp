@@ -47,7 +47,7 @@ std::vector<Forecast> forecast(const ModelBundle& bundle, const std::vector<Plan
             if (row == rows.end())
                 throw TargetError(fmt::format("no feature row for hour {} (needed for target {}); the data has a gap there",
                                               format_minute(plan.origin_hour), format_minute(plan.target_hour)));
-            models::fill_input(row->second, plan.target_hour, plan.lead, bundle.with_weather,
+            models::fill_input(row->second, plan.target_hour, plan.lead, bundle.inputs,
                                X.row(static_cast<Eigen::Index>(k)).data());
             if (!bundle.family_info->accepts_missing)
                 for (Eigen::Index c = 0; c < width; ++c)

@@ -5,8 +5,9 @@
 
 namespace voltedge::training {
 
-Design build_design(const std::vector<features::FeatureRow>& rows, LeadBucket bucket, int leads_per_target, bool with_weather) {
-    const std::size_t width = models::model_features(with_weather).size();
+Design build_design(const std::vector<features::FeatureRow>& rows, LeadBucket bucket, int leads_per_target,
+                    const models::InputLayout& layout) {
+    const std::size_t width = models::model_features(layout).size();
     std::unordered_map<Minute, std::size_t> row_at;
     for (std::size_t i = 0; i < rows.size(); ++i) row_at[rows[i].hour] = i;
     std::vector<double> x, y, input(width);
@@ -19,7 +20,7 @@ Design build_design(const std::vector<features::FeatureRow>& rows, LeadBucket bu
             if ((lead - bucket.first_lead - turn + bucket.width()) % bucket.width() >= k) continue;
             const auto origin = row_at.find(target.hour - 60 * (lead - 1));
             if (origin == row_at.end()) continue;
-            models::fill_input(rows[origin->second], target.hour, lead, with_weather, input.data());
+            models::fill_input(rows[origin->second], target.hour, lead, layout, input.data());
             if (std::any_of(input.begin(), input.end(), [](double v) { return std::isnan(v); })) continue;
             x.insert(x.end(), input.begin(), input.end());
             y.push_back(target.load_kw);

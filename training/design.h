@@ -34,6 +34,7 @@ struct Design {
     std::vector<int> imputed_minutes;  // of each target hour (filled in by ingestion, not measured)
 };
 inline constexpr int kEveryLead = 0;
-Design build_design(const std::vector<features::FeatureRow>& rows, LeadBucket bucket, int leads_per_target, bool with_weather);
+Design build_design(const std::vector<features::FeatureRow>& rows, LeadBucket bucket, int leads_per_target,
+                    const models::InputLayout& layout);
 
 }  // namespace voltedge::training

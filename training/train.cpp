@@ -1,6 +1,7 @@
 #include "training/train.h"
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -72,7 +73,8 @@ bool scored_on_load(std::string_view model) {
 
 class Trainer {
 public:
-    Trainer(registry::ExperimentTracker& tracker, registry::ModelRegistry& registry, std::string tenant,
+    // Without a tracker and registry (null) only backtest_only() may be called.
+    Trainer(registry::ExperimentTracker* tracker, registry::ModelRegistry* registry, std::string tenant,
             const TrainConfig& config, const std::vector<features::FeatureRow>& rows)
         : tracker_(tracker), registry_(registry), tenant_(std::move(tenant)), config_(config) {
         static_assert(features::kLags[0] == 1);
@@ -80,20 +82,22 @@ public:
             // The baselines repeat loads as they were known at the forecast origin (features/point_in_time.h),
             // as the models' inputs do: the hour before each row, its lag_1.
             if (!std::isnan(r.value[0])) known_load_[r.hour - 60] = r.value[0];
-            with_weather_ = with_weather_ || !std::isnan(r.temperature_lag_1);
+            layout_.with_weather = layout_.with_weather || !std::isnan(r.temperature_lag_1);
         }
-        feature_specs_ = models::model_features(with_weather_);
+        layout_.groups = config_.input_groups;
+        feature_specs_ = models::model_features(layout_);
         int previous = 0;
         for (int h : config_.horizons) {
             const LeadBucket bucket{previous + 1, h};
             previous = h;
-            BucketData bd{build_design(rows, bucket, config_.leads_per_target, with_weather_),
-                          build_design(rows, bucket, kEveryLead, with_weather_),
+            BucketData bd{build_design(rows, bucket, config_.leads_per_target, layout_),
+                          build_design(rows, bucket, kEveryLead, layout_),
                           {}};
             if (bd.train.y.size() == 0)
                 throw Error(fmt::format("tenant {} has no complete feature rows for leads {}..{} h (a week of history is "
-                                        "needed for the 168 h lag)",
-                                        tenant_, bucket.first_lead, bucket.last_lead),
+                                        "needed for the 168 h lag; features built before {} lack the inputs of {})",
+                                        tenant_, bucket.first_lead, bucket.last_lead, features::kFeatureSetVersion,
+                                        fmt::join(config_.input_groups, ", ")),
                             "ingest more data, then rerun 'voltedge features --tenant " + tenant_ + "'");
             bd.splits = make_splits(bd.train.target_hour.front(), bd.train.target_hour.back(), h, config_.backtest);
             buckets_.push_back(std::move(bd));
@@ -102,13 +106,14 @@ public:
 
     TrainReport run() {
         const auto start = Clock::now();
-        experiment_ = tracker_.experiment(experiment_name(tenant_));  // fails fast if the tracker is down
+        experiment_ = tracker_->experiment(experiment_name(tenant_));  // fails fast if the tracker is down
         fail_abandoned_runs();
         score_baselines();
         TrainReport report;
         registry::Run champion_run;
         double champion_mae = INFINITY;
         for (const auto& family : config_.families) {
+            if (family == "ensemble") resolve_ensemble_members();
             const auto family_start = Clock::now();
             const registry::Run run = run_family(family);
             const double seconds = seconds_since(family_start);
@@ -124,11 +129,11 @@ public:
             }
         }
         log_baselines_run();
-        report.model_name = registry_.model_name(tenant_);
+        report.model_name = registry_->model_name(tenant_);
         if (!report.champion.empty()) {
-            tracker_.mark_champion(champion_run);
+            tracker_->mark_champion(champion_run);
             report.registered_version =
-                registry::register_champion(registry_, champion_run, tenant_, report.champion, source_commit()).version;
+                registry::register_champion(*registry_, champion_run, tenant_, report.champion, source_commit()).version;
         }
         report.scores = scores_;
         for (const auto& family : config_.families)
@@ -139,12 +144,62 @@ public:
         return report;
     }
 
+    // One family's backtest, nothing tracked: pooled MAE by lead and the champion criterion.
+    BacktestSummary backtest_only(const std::string& family) {
+        const auto start = Clock::now();
+        if (!models::is_regressor(family)) throw Error(family + " is not a load forecaster", "compare regression families");
+        for (const auto& bd : buckets_) backtest(family, bd, nullptr);
+        BacktestSummary summary;
+        for (int lead = 1; lead <= config_.horizons.back(); ++lead)
+            summary.mae_by_lead[lead] = pooled(family, lead).regression.mae;
+        summary.lead_weighted_mae = lead_weighted_mae(family);
+        summary.seconds = seconds_since(start);
+        return summary;
+    }
+
 private:
+    std::size_t bucket_index(const BucketData& bd) const { return static_cast<std::size_t>(&bd - buckets_.data()); }
+
+    // The configured hyperparameters; for the ensemble, its members as resolved for this run.
+    Json params_for(const std::string& family) const {
+        if (family != "ensemble") return config_.params_of(family);
+        return {{"members", ensemble_members_}};
+    }
+
+    // The ensemble's members: the ones listed, or the N best regressors trained before it in this run (N from
+    // "members": N, 2 by default), by the champion criterion.
+    void resolve_ensemble_members() {
+        const Json members = config_.params_of("ensemble").value("members", Json(2));
+        ensemble_members_.clear();
+        if (members.is_array()) {
+            for (const auto& m : members) ensemble_members_.push_back(m.get<std::string>());
+            return;
+        }
+        std::vector<std::string> trained;
+        for (const auto& f : config_.families)
+            if (backtest_predictions_.count(f)) trained.push_back(f);
+        std::sort(trained.begin(), trained.end(),
+                  [&](const auto& a, const auto& b) { return lead_weighted_mae(a) < lead_weighted_mae(b); });
+        trained.resize(std::min(trained.size(), members.get<std::size_t>()));
+        ensemble_members_ = trained;
+    }
+
+    // Mean of the members' backtest predictions of one split.
+    std::vector<double> member_mean(const BucketData& bd, int split) const {
+        std::vector<double> mean;
+        for (const auto& member : ensemble_members_) {
+            const auto& p = backtest_predictions_.at(member).at(bucket_index(bd)).at(static_cast<std::size_t>(split));
+            if (mean.empty()) mean.assign(p.size(), 0.0);
+            for (std::size_t i = 0; i < p.size(); ++i) mean[i] += p[i] / static_cast<double>(ensemble_members_.size());
+        }
+        return mean;
+    }
+
     // Runs left RUNNING by a training process that died (kill -9, a crash). The caller holds the tenant's
     // training lock, so no live process owns them.
     void fail_abandoned_runs() {
-        for (const auto& run : tracker_.unfinished_runs(experiment_)) {
-            tracker_.fail(run, "abandoned: the training process ended without finishing this run (found by a later run)");
+        for (const auto& run : tracker_->unfinished_runs(experiment_)) {
+            tracker_->fail(run, "abandoned: the training process ended without finishing this run (found by a later run)");
             log_event("warn", "abandoned_run_failed", {{"tenant_id", tenant_}, {"run_id", run.run_id}});
         }
     }
@@ -254,10 +309,16 @@ private:
             const Matrix X_train = bd.train.X.middleRows(train.first, train.count);
             const Vector y_train = bd.train.y.segment(train.first, train.count);
             const Matrix X_test = bd.test.X.middleRows(test.first, test.count);
-            auto model = models::make_model(family, config_.seed);
             const double threshold = peak_threshold(y_train);
-            model->fit(X_train, regressor ? y_train : peak_labels(y_train, threshold));
-            const std::vector<double> predicted = to_std(model->predict(X_test));
+            std::unique_ptr<models::Model> model;
+            std::vector<double> predicted;
+            if (family == "ensemble") {  // the members' predictions of this very split, averaged: nothing to fit
+                predicted = member_mean(bd, s.index);
+            } else {
+                model = models::make_model(family, config_.seed, params_for(family));
+                model->fit(X_train, regressor ? y_train : peak_labels(y_train, threshold));
+                predicted = to_std(model->predict(X_test));
+            }
             if (regressor) {
                 predicted_by_split.push_back(predicted);
             } else {
@@ -297,6 +358,7 @@ private:
             }
         }
         if (regressor) {
+            backtest_predictions_[family][bucket_index(bd)] = predicted_by_split;
             add_regression_scores(family, bd, predicted_by_split);
             score_intervals(family, bd, predicted_by_split);
         } else
@@ -343,11 +405,24 @@ private:
     // over the last 500 rows) by feature name.
     Json fit_final(const std::string& family, const BucketData& bd, const fs::path& file) {
         const Design& d = bd.train;
-        auto model = models::make_model(family, config_.seed);
         const bool regressor = models::is_regressor(family);
         const double threshold = peak_threshold(d.y);
-        model->fit(d.X, regressor ? d.y : peak_labels(d.y, threshold));
+        std::unique_ptr<models::Model> model;
+        if (family == "ensemble") {  // the members' final models as they were fitted and saved
+            std::vector<std::unique_ptr<models::Model>> members;
+            for (const auto& member : ensemble_members_) {
+                const fs::path member_file = file.parent_path() / ("member-" + member + ".json");
+                models::write_file(member_file.string(), final_models_.at(member).at(bucket_index(bd)));
+                members.push_back(models::load_model(member_file.string()));
+                fs::remove(member_file);
+            }
+            model = models::ensemble_of(std::move(members));
+        } else {
+            model = models::make_model(family, config_.seed, params_for(family));
+            model->fit(d.X, regressor ? d.y : peak_labels(d.y, threshold));
+        }
         model->save(file.string());
+        if (regressor) final_models_[family][bucket_index(bd)] = models::read_file(file.string());
         const Eigen::Index n = std::min<Eigen::Index>(500, d.X.rows());
         const auto explanations = model->explain(d.X.bottomRows(n));
         Json importance = Json::object();
@@ -474,11 +549,11 @@ private:
     }
 
     registry::Run start_run(const std::string& name) const {
-        return tracker_.start_run(experiment_, name, "voltedge train", source_commit(),
-                                  {{"tenant", tenant_},
-                                   {"family", name},
-                                   {"source_commit", source_commit()},
-                                   {"feature_set_version", features::kFeatureSetVersion}});
+        return tracker_->start_run(experiment_, name, "voltedge train", source_commit(),
+                                   {{"tenant", tenant_},
+                                    {"family", name},
+                                    {"source_commit", source_commit()},
+                                    {"feature_set_version", features::kFeatureSetVersion}});
     }
 
     registry::Tags run_params(const models::Model& model) const {
@@ -496,6 +571,7 @@ private:
             {"leads_per_target", std::to_string(config_.leads_per_target)},
             {"score_imputed_targets", config_.score_imputed_targets ? "true" : "false"},
             {"n_features", std::to_string(feature_specs_.size())},
+            {"input_groups", fmt::format("{}", fmt::join(layout_.groups, ","))},
             {"train_first_hour", format_minute(first_target_hour())},
             {"train_last_hour", format_minute(last_target_hour())},
             {"feature_set_version", features::kFeatureSetVersion}};
@@ -508,7 +584,7 @@ private:
     void upload_dir(const registry::Run& run, const fs::path& dir) {
         for (const auto& entry : fs::recursive_directory_iterator(dir))
             if (entry.is_regular_file())
-                tracker_.upload(run, fs::relative(entry.path(), dir).generic_string(), models::read_file(entry.path().string()));
+                tracker_->upload(run, fs::relative(entry.path(), dir).generic_string(), models::read_file(entry.path().string()));
     }
 
     registry::Run run_family(const std::string& family) {
@@ -522,7 +598,8 @@ private:
                            {"tenant", tenant_},
                            {"feature_set_version", features::kFeatureSetVersion},
                            {"source_commit", source_commit()},
-                           {"with_weather", with_weather_},
+                           {"with_weather", layout_.with_weather},
+                           {"input_groups", layout_.groups},
                            {"horizons", Json::object()}};
             Json feature_list = Json::array();
             for (const auto& f : feature_specs_) feature_list.push_back({{"name", f.name}, {"type", f.type}});
@@ -565,10 +642,10 @@ private:
                                   fmt::format("{} - exact TreeSHAP, {} h ahead, last backtest fold", family, h), names, last.X,
                                   shap);
             }
-            tracker_.log(run, metrics_of(family), run_params(*models::make_model(family, config_.seed)));
+            tracker_->log(run, metrics_of(family), run_params(*models::make_model(family, config_.seed, params_for(family))));
             upload_dir(run, dir);
-            tracker_.record_model(run, "model", family);
-            tracker_.finish(run);
+            tracker_->record_model(run, "model", family);
+            tracker_->finish(run);
             fs::remove_all(dir);
             return run;
         } catch (const std::exception& e) {
@@ -587,10 +664,10 @@ private:
                     m.key = std::string(name) + "_" + m.key;
                     metrics.push_back(m);
                 }
-            tracker_.log(run, metrics, {{"models", "persistence,seasonal_naive_24,seasonal_naive_168"}});
-            tracker_.upload(run, "backtest.csv", backtest_csv("baselines"));
-            tracker_.upload(run, "scored_hours.csv", scored_hours_csv());
-            tracker_.finish(run);
+            tracker_->log(run, metrics, {{"models", "persistence,seasonal_naive_24,seasonal_naive_168"}});
+            tracker_->upload(run, "backtest.csv", backtest_csv("baselines"));
+            tracker_->upload(run, "scored_hours.csv", scored_hours_csv());
+            tracker_->finish(run);
         } catch (const std::exception& e) {
             fail_quietly(run, e.what());
             throw;
@@ -599,16 +676,16 @@ private:
 
     void fail_quietly(const registry::Run& run, const std::string& reason) {
         try {
-            tracker_.fail(run, reason);
+            tracker_->fail(run, reason);
         } catch (...) {  // the tracker itself may be what failed; the original error is the one to report
         }
     }
 
-    registry::ExperimentTracker& tracker_;
-    registry::ModelRegistry& registry_;
+    registry::ExperimentTracker* tracker_;
+    registry::ModelRegistry* registry_;
     std::string tenant_;
     const TrainConfig& config_;
-    bool with_weather_ = false;
+    models::InputLayout layout_;
     std::vector<models::FeatureSpec> feature_specs_;
     std::unordered_map<Minute, double> known_load_;
     std::vector<BucketData> buckets_;
@@ -616,6 +693,10 @@ private:
     std::map<std::string, std::map<int, IntervalMetrics>> interval_scores_;  // family -> lead -> held-out figures
     std::vector<SplitScore> scores_;
     std::string experiment_;
+    // Of the regressors trained so far, by bucket: what the ensemble combines without fitting anything again.
+    std::map<std::string, std::map<std::size_t, std::vector<std::vector<double>>>> backtest_predictions_;  // by split
+    std::map<std::string, std::map<std::size_t, std::string>> final_models_;                               // the saved model file
+    std::vector<std::string> ensemble_members_;
 };
 
 }  // namespace
@@ -663,7 +744,9 @@ TrainConfig TrainConfig::from_json(const std::string& text, const std::string& o
                                          "fold_windows",
                                          "score_imputed_targets",
                                          "seed",
-                                         "leads_per_target"};
+                                         "leads_per_target",
+                                         "input_groups",
+                                         "params"};
     std::optional<Minute> test_start, test_end;
     for (const auto& [key, value] : j.items()) {
         if (!known.count(key)) {
@@ -684,6 +767,11 @@ TrainConfig TrainConfig::from_json(const std::string& text, const std::string& o
             if (key == "train_days") c.backtest.train_hours = 24 * value.get<int>();
             if (key == "seed") c.seed = value.get<std::uint64_t>();
             if (key == "leads_per_target") c.leads_per_target = value.get<int>();
+            if (key == "input_groups") c.input_groups = value.get<std::vector<std::string>>();
+            if (key == "params") {
+                if (!value.is_object()) throw Json::type_error::create(302, "params", nullptr);
+                for (const auto& [family, p] : value.items()) c.params[family] = p;
+            }
             if (key == "score_imputed_targets") c.score_imputed_targets = value.get<bool>();
         } catch (const Json::exception&) {
             throw Error(origin + ": \"" + key + "\" has the wrong type (" + value.dump() + ")", "see configs/training.json");
@@ -722,10 +810,46 @@ void TrainConfig::validate() const {
         throw Error("horizons must be increasing without repeats", "e.g. [1, 24]");
     if (backtest.folds < 1 || backtest.folds > 24) throw Error("folds must be 1..24");
     if (leads_per_target < 1 || leads_per_target > 48) throw Error("leads_per_target must be 1..48");
+    models::check_input_groups(input_groups);
+    for (const auto& [family, p] : params) {
+        if (!models::find_family(family))
+            throw Error("\"params\" names unknown model family '" + family + "'", "use some of: " + models::family_names());
+        if (family != "ensemble") models::make_model(family, seed, p);  // bad hyperparameters fail here, naming the key
+    }
+    check_ensemble();
     if (backtest.fold_hours < 1) throw Error("the fold length must be at least 1 hour");
     check_windows(backtest.windows);
     if (backtest.window != "expanding" && backtest.window != "sliding")
         throw Error("unknown backtest window '" + backtest.window + "'", "use \"expanding\" or \"sliding\"");
+}
+
+// The ensemble averages regressors trained before it in the same run: "members" is a count of the best of
+// them (2 by default) or a list of them.
+void TrainConfig::check_ensemble() const {
+    const auto at = std::find(families.begin(), families.end(), "ensemble");
+    if (at == families.end()) return;
+    std::vector<std::string> before;
+    for (auto f = families.begin(); f != at; ++f)
+        if (models::is_regressor(*f)) before.push_back(*f);
+    const Json p = params_of("ensemble");
+    if (!p.is_null() && (!p.is_object() || p.size() != 1 || !p.contains("members")))
+        throw Error("\"params\": {\"ensemble\": ...} takes only \"members\" (got " + p.dump() + ")",
+                    "a count of the best regressors trained before it, or a list of them");
+    const Json members = p.is_null() ? Json(2) : p["members"];
+    const std::string hint =
+        "list the ensemble after at least two regression families, e.g. [\"xgboost\", \"mlp\", \"ensemble\"]";
+    if (members.is_number_integer()) {
+        if (members.get<int>() < 2 || members.get<std::size_t>() > before.size())
+            throw Error(fmt::format("the ensemble needs 2..{} members (the regressors listed before it); got {}", before.size(),
+                                    members.dump()),
+                        hint);
+        return;
+    }
+    if (!members.is_array() || members.size() < 2)
+        throw Error("\"members\" of the ensemble must be a count or a list of at least two families", hint);
+    for (const auto& m : members)
+        if (!m.is_string() || std::find(before.begin(), before.end(), m.get<std::string>()) == before.end())
+            throw Error("ensemble member " + m.dump() + " is not a regression family listed before the ensemble", hint);
 }
 
 std::string experiment_name(const std::string& tenant) { return "voltedge/" + tenant; }
@@ -733,14 +857,25 @@ std::string experiment_name(const std::string& tenant) { return "voltedge/" + te
 TrainReport train(pqxx::connection& conn, registry::ExperimentTracker& tracker, registry::ModelRegistry& registry,
                   const std::string& tenant, const TrainConfig& config) {
     config.validate();
-    const auto rows = db::with_tenant(conn, tenant, [](pqxx::transaction_base& tx) { return features::load_feature_rows(tx); });
-    if (rows.empty())
-        throw Error("tenant " + tenant + " has no features yet", "run 'voltedge features --tenant " + tenant + "' first");
+    const auto rows = load_training_rows(conn, tenant);
     // One training run per tenant at a time. The lock is the connection's, so a killed process releases it,
     // and whoever takes it next may treat runs still marked running as abandoned.
     const db::SessionLock lock(conn, "voltedge.train." + tenant);
     if (!lock.held()) throw Error("tenant " + tenant + " is already being trained by another process", "wait for it to finish");
-    return Trainer(tracker, registry, tenant, config, rows).run();
+    return Trainer(&tracker, &registry, tenant, config, rows).run();
+}
+
+std::vector<features::FeatureRow> load_training_rows(pqxx::connection& conn, const std::string& tenant) {
+    auto rows = db::with_tenant(conn, tenant, [](pqxx::transaction_base& tx) { return features::load_feature_rows(tx); });
+    if (rows.empty())
+        throw Error("tenant " + tenant + " has no features yet", "run 'voltedge features --tenant " + tenant + "' first");
+    return rows;
+}
+
+BacktestSummary backtest_family(const std::vector<features::FeatureRow>& rows, const std::string& tenant,
+                                const TrainConfig& config, const std::string& family) {
+    config.validate();
+    return Trainer(nullptr, nullptr, tenant, config, rows).backtest_only(family);
 }
 
 std::string format_backtest_table(const TrainReport& report) {

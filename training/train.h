@@ -4,10 +4,13 @@
 // list, backtest tables, plots), and register the champion (lowest MAE over every lead, weighted 1/lead) with
 // alias `staging`.
 #include <pqxx/pqxx>
+#include <cmath>
 #include <map>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
 
+#include "features/feature_rows.h"
 #include "registry/model_registry.h"
 #include "training/backtest.h"
 #include "training/metrics.h"
@@ -20,17 +23,26 @@ struct TrainConfig {
     // for 7..24, each taking the lead as an input (training/design.h). [1, 2, ..., 48] is one model per lead.
     std::vector<int> horizons = {1, 48};  // hours; each between 1 and 48 (configs/training.json agrees: tested)
     int leads_per_target = 1;             // training rows per target hour in a bucket of leads (training/design.h)
+    // Optional inputs (models/feature_spec.h); the default keeps the groups `voltedge ablate` found helpful.
+    std::vector<std::string> input_groups = {"recent_minutes", "electrical", "same_hour", "interactions"};
     BacktestOptions backtest;
     std::uint64_t seed = 42;
     // Target hours with minutes filled in by ingestion are left out of every score unless this is set (their
     // count is reported either way): a filled-in hour is a copy or a line, not a measurement.
     bool score_imputed_targets = false;
+    // Hyperparameters by family, over its defaults (`voltedge tune` writes the best it finds here).
+    std::map<std::string, nlohmann::json> params;
+    nlohmann::json params_of(const std::string& family) const {
+        const auto it = params.find(family);
+        return it == params.end() ? nlohmann::json() : it->second;
+    }
 
-    // Reads a JSON object with any of: families, horizons, folds, fold_days, window, train_days, seed,
-    // score_imputed_targets.
+    // Reads a JSON object with any of: families, horizons, leads_per_target, input_groups, params, folds,
+    // fold_days, fold_hours, test_start, test_end, fold_windows, window, train_days, seed, score_imputed_targets.
     // Unknown keys, unknown families and out-of-range values are errors naming the key.
     static TrainConfig from_json(const std::string& text, const std::string& origin);
     void validate() const;
+    void check_ensemble() const;
 };
 
 struct SplitScore {
@@ -64,6 +76,19 @@ std::string experiment_name(const std::string& tenant);
 // tells that no process owns them). Throws Error when another process is training the tenant.
 TrainReport train(pqxx::connection& app_conn, registry::ExperimentTracker& tracker, registry::ModelRegistry& registry,
                   const std::string& tenant, const TrainConfig& config);
+
+// The tenant's feature rows; an Error saying what to run when there are none.
+std::vector<features::FeatureRow> load_training_rows(pqxx::connection& app_conn, const std::string& tenant);
+
+// One family's backtest on the config's folds, nothing tracked or registered: what `voltedge ablate` and
+// `voltedge tune` compare.
+struct BacktestSummary {
+    std::map<int, double> mae_by_lead;  // pooled over the folds, every lead
+    double lead_weighted_mae = NAN;     // the champion criterion
+    double seconds = 0;
+};
+BacktestSummary backtest_family(const std::vector<features::FeatureRow>& rows, const std::string& tenant,
+                                const TrainConfig& config, const std::string& family);
 
 // The pooled backtest table, one line per model and horizon, for the terminal.
 std::string format_backtest_table(const TrainReport& report);

@@ -23,6 +23,7 @@
 #include "models/bundle.h"
 #include "registry/mlflow.h"
 #include "security/tenants.h"
+#include "training/train.h"
 #include "serving/promotion.h"
 #include "support.h"
 #include "training/train.h"
@@ -176,7 +177,7 @@ TEST_F(ApiTest, PredictionsEqualTheOfflineModelAndAreStored) {
         const int h = p["horizon_hours"];
         EXPECT_EQ(h, static_cast<int>(i) + 1);
         models::Matrix X(1, static_cast<Eigen::Index>(bundle->features.size()));
-        models::fill_input(rows.back(), target, h, false, X.row(0).data());
+        models::fill_input(rows.back(), target, h, bundle->inputs, X.row(0).data());
         EXPECT_DOUBLE_EQ(p["value_kw"].get<double>(), bundle->for_lead(h)->model->predict(X)[0]) << i;
         // With the bundle's intervals for that lead and the target's daypart, nested 95 % around 80 %.
         const auto interval = bundle->intervals.around(p["value_kw"], h, features::calendar_of(target).daypart,
@@ -217,7 +218,8 @@ TEST_F(ApiTest, ExplanationsSumToThePrediction) {
             for (const auto& c : e.body["contributions"]) sum += c["contribution"].get<double>();
             EXPECT_NEAR(sum, p["value_kw"].get<double>(), 1e-4);
             EXPECT_NEAR(e.body["contribution_sum"].get<double>(), p["value_kw"].get<double>(), 1e-4);
-            EXPECT_EQ(e.body["contributions"].size(), models::model_features(false).size());
+            EXPECT_EQ(e.body["contributions"].size(),
+                      models::model_features({false, training::TrainConfig{}.input_groups}).size());
             EXPECT_FALSE(e.body["global_importance"].empty());
             EXPECT_EQ(e.body["value_kw"], p["value_kw"]);
         }

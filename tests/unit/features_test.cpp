@@ -2,9 +2,13 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdio>
+#include <fstream>
 
 #include "features/calendar.h"
+#include "core/error.h"
 #include "features/feature_rows.h"
+#include "features/feature_store.h"
 #include "features/point_in_time.h"
 
 using namespace voltedge;
@@ -192,4 +196,86 @@ TEST(FeatureRows, LagsReadTheKnownLoadsAndTargetsKeepTheirOwn) {
     EXPECT_EQ(rows[1].imputed_minutes, 12);
     EXPECT_EQ(rows[2].value[kLag1], 20);
     EXPECT_EQ(rows[3].value[kLag1], 30);  // the trailing row
+}
+
+// The end of the previous hour, from the minutes as known then: the last 5/15/30 minutes' mean, the trend, and
+// the other channels over measured minutes only (an hour without any repeats the last hour that had some).
+TEST(PointInTime, EndOfHourInputs) {
+    const Minute t0 = at(2007, 1, 1, 0);
+    std::vector<MinuteLoad> minutes;
+    for (int i = 0; i < 180; ++i) {  // hour 0 rises 1 kW per hour; hour 1 is missing; hour 2 is flat at 3 kW
+        const bool measured = i < 60 || i >= 120;
+        MinuteLoad m{t0 + i, i < 60 ? 1 + i / 60.0 : 3.0, measured};
+        for (int c = 0; c < kChannelCount; ++c) m.channels[c] = measured ? (i < 60 ? 10.0 * (c + 1) : 7.0) : 999.0;
+        minutes.push_back(m);
+    }
+    const auto hours = known_hourly_loads(minutes);
+    ASSERT_EQ(hours.size(), 3u);
+    const auto& end0 = hours[0].end_of_hour;
+    EXPECT_NEAR(end0[0], 1 + (55 + 59) / 2.0 / 60, 1e-12);  // minutes 55..59
+    EXPECT_NEAR(end0[1], 1 + (45 + 59) / 2.0 / 60, 1e-12);
+    EXPECT_NEAR(end0[2], 1 + (30 + 59) / 2.0 / 60, 1e-12);
+    EXPECT_NEAR(end0[3], 1.0, 1e-9);  // kW per hour
+    EXPECT_DOUBLE_EQ(end0[4], 10);
+    EXPECT_DOUBLE_EQ(end0[9], 60);
+    // Hour 1 repeats minute 59's reading (a carried gap is flat) and the channels of hour 0.
+    EXPECT_NEAR(hours[1].end_of_hour[0], 1 + 59 / 60.0, 1e-12);
+    EXPECT_NEAR(hours[1].end_of_hour[3], 0.0, 1e-9);
+    EXPECT_DOUBLE_EQ(hours[1].end_of_hour[4], 10);
+    EXPECT_DOUBLE_EQ(hours[2].end_of_hour[9], 7);
+    // The feature row of hour t carries the end of hour t-1, and the last 48 hours' loads.
+    const auto rows = build_feature_rows(hours, nullptr, &hours);
+    ASSERT_EQ(rows.size(), 4u);
+    EXPECT_TRUE(std::isnan(rows[0].value[kBaseFeatureCount]));
+    for (int k = 0; k < kEndOfHourCount; ++k) EXPECT_EQ(rows[3].value[kBaseFeatureCount + k], hours[2].end_of_hour[k]);
+    EXPECT_EQ(rows[3].last_hours[0], hours[2].load_kw);
+    EXPECT_EQ(rows[3].last_hours[2], hours[0].load_kw);
+    EXPECT_TRUE(std::isnan(rows[3].last_hours[3]));
+    EXPECT_EQ(value_feature_names()[kBaseFeatureCount], "mean_last_5m");
+    EXPECT_EQ(value_feature_names().size(), static_cast<std::size_t>(kValueFeatureCount));
+}
+
+// Every end-of-hour input of hour T depends on nothing after T, as the loads do (NoHourDependsOnLaterMinutes).
+TEST(PointInTime, EndOfHourInputsDependOnNoLaterMinute) {
+    const Minute t0 = at(2007, 1, 1, 0);
+    auto minutes = minutes_with_gaps(t0, 3, {{100, 130}, {1500, 1800}, {2900, 3300}});
+    for (std::size_t i = 0; i < minutes.size(); ++i)
+        for (int c = 0; c < kChannelCount; ++c) minutes[i].channels[c] = std::sin(0.01 * double(i) + c);
+    const auto all = known_hourly_loads(minutes);
+    for (std::size_t end = 60; end <= minutes.size(); end += 60) {
+        const auto prefix = known_hourly_loads({minutes.begin(), minutes.begin() + end});
+        for (int k = 0; k < kEndOfHourCount; ++k)
+            ASSERT_EQ(prefix.back().end_of_hour[k], all[end / 60 - 1].end_of_hour[k])
+                << "hour " << end / 60 - 1 << " input " << k;
+    }
+}
+
+// The weather join's file format: "YYYY-MM-DD HH:MM:SS,temperature_c" per line, an optional header; a bad line
+// is an error naming the file and line.
+TEST(Weather, CsvFormat) {
+    const std::string path = ::testing::TempDir() + "voltedge-weather.csv";
+    {
+        std::ofstream out(path);
+        out << "hour,temperature_c\r\n";
+        for (int h = 0; h < 48; ++h)
+            out << "2007-01-0" << 1 + h / 24 << ' ' << (h % 24 < 10 ? "0" : "") << h % 24 << ":00:00," << 5.0 + 0.25 * h << "\n";
+    }
+    const auto t = read_weather_csv(path);
+    ASSERT_EQ(t.size(), 48u);
+    EXPECT_DOUBLE_EQ(t.at(at(2007, 1, 2, 3)), 5.0 + 0.25 * 27);
+    // Joined as the temperature of the hour before each row.
+    const auto rows = build_feature_rows(hours_from(at(2007, 1, 1, 0), std::vector<double>(30, 1.0)), &t);
+    EXPECT_DOUBLE_EQ(rows[10].temperature_lag_1, 5.0 + 0.25 * 9);
+    {
+        std::ofstream out(path);
+        out << "2007-01-01 00:00:00,5\n2007-01-01 01:00:00,warm\n";
+    }
+    try {
+        read_weather_csv(path);
+        FAIL();
+    } catch (const Error& e) {
+        EXPECT_NE(std::string(e.what()).find(path + ":2"), std::string::npos) << e.what();
+    }
+    std::remove(path.c_str());
+    EXPECT_THROW(read_weather_csv(path), Error);
 }

@@ -15,10 +15,11 @@ TEST(FamilyRegistry, OneTableDescribesEveryFamily) {
     std::vector<std::string> names;
     for (const auto& f : models::families()) {
         names.emplace_back(f.name);
-        EXPECT_EQ(models::make_model(f.name, 1)->family(), f.name);  // make() builds what the row names
+        const nlohmann::json params = f.name == "ensemble" ? nlohmann::json{{"members", {"xgboost", "mlp"}}} : nlohmann::json();
+        EXPECT_EQ(models::make_model(f.name, 1, params)->family(), f.name);  // make() builds what the row names
         EXPECT_FALSE(f.explanation_method.empty());
     }
-    EXPECT_EQ(names, (std::vector<std::string>{"linear", "logistic", "random_forest", "xgboost", "mlp"}));
+    EXPECT_EQ(names, (std::vector<std::string>{"linear", "logistic", "random_forest", "xgboost", "mlp", "ensemble"}));
     EXPECT_TRUE(models::family("xgboost").accepts_missing);
     EXPECT_FALSE(models::family("mlp").accepts_missing);
     EXPECT_EQ(models::family("logistic").task, models::Task::classification);

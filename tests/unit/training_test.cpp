@@ -41,9 +41,11 @@ std::vector<features::HourLoad> synthetic_loads(int hours, std::uint64_t seed = 
 TEST(Design, NoInputDependsOnLoadsAfterTheLead) {
     const auto loads = synthetic_loads(400);
     const LeadBucket bucket{2, 48};
-    const Design base = build_design(features::build_feature_rows(loads), bucket, kEveryLead, false);
+    // With the inputs aligned with the target hour (the minute-level groups need minutes: features_test).
+    const models::InputLayout layout{false, {"same_hour"}};
+    const Design base = build_design(features::build_feature_rows(loads), bucket, kEveryLead, layout);
     ASSERT_GT(base.y.size(), 1000);
-    const int lead_column = static_cast<int>(model_features(false).size()) - 1;
+    const int lead_column = static_cast<int>(model_features(layout).size()) - 1;
     for (Eigen::Index row = 0; row < base.y.size(); row += 97) {
         const Minute target = base.target_hour[row];
         const int h = base.lead[row];
@@ -52,27 +54,32 @@ TEST(Design, NoInputDependsOnLoadsAfterTheLead) {
         auto changed = loads;
         for (auto& l : changed)
             if (l.hour > target - 60 * h) l.load_kw += 100;
-        const Design other = build_design(features::build_feature_rows(changed), bucket, kEveryLead, false);
+        const Design other = build_design(features::build_feature_rows(changed), bucket, kEveryLead, layout);
         Eigen::Index at = 0;
         while (at < other.y.size() && (other.target_hour[at] != target || other.lead[at] != h)) ++at;
         ASSERT_LT(at, other.y.size());
         EXPECT_EQ(base.X.row(row), other.X.row(at)) << "lead " << h;
         // And the load at target - h itself is used (lag_1 of the origin row): the design is not over-cautious.
         EXPECT_DOUBLE_EQ(base.X(row, 0), loads[(target - hour0()) / 60 - h].load_kw);
+        // The same hour of day on the last day known at the origin: 24 h before the target up to lead 24, 48 h
+        // before up to lead 48.
+        const int same_hour_column = features::kBaseFeatureCount;
+        EXPECT_EQ(model_features(layout)[same_hour_column].name, "same_hour_last_day");
+        EXPECT_DOUBLE_EQ(base.X(row, same_hour_column), loads[(target - hour0()) / 60 - (h <= 24 ? 24 : 48)].load_kw);
     }
 }
 
 // Training rows take one lead per target, in turn: as many rows as targets, every lead represented.
 TEST(Design, OneLeadPerTargetInTurn) {
     const auto rows = features::build_feature_rows(synthetic_loads(600));
-    const Design every = build_design(rows, {7, 24}, kEveryLead, false);
-    const Design one = build_design(rows, {7, 24}, 1, false);
+    const Design every = build_design(rows, {7, 24}, kEveryLead, {});
+    const Design one = build_design(rows, {7, 24}, 1, {});
     EXPECT_NEAR(static_cast<double>(every.y.size()), 18.0 * static_cast<double>(one.y.size()), 18.0 * 18);
     std::set<int> leads(one.lead.begin(), one.lead.end());
     EXPECT_EQ(leads.size(), 18u);
     EXPECT_TRUE(std::adjacent_find(one.target_hour.begin(), one.target_hour.end()) == one.target_hour.end());
     EXPECT_TRUE(std::is_sorted(every.target_hour.begin(), every.target_hour.end()));
-    const Design four = build_design(rows, {7, 24}, 4, false);  // four distinct leads per target
+    const Design four = build_design(rows, {7, 24}, 4, {});  // four distinct leads per target
     EXPECT_NEAR(static_cast<double>(four.y.size()), 4.0 * static_cast<double>(one.y.size()), 4.0 * 18);
     for (std::size_t i = 0; i + 3 < four.lead.size(); i += 4) {
         if (four.target_hour[i] == four.target_hour[i + 3]) {
@@ -82,12 +89,12 @@ TEST(Design, OneLeadPerTargetInTurn) {
 }
 
 TEST(Design, DropsRowsWithoutFullHistory) {
-    const Design d = build_design(features::build_feature_rows(synthetic_loads(200)), {1, 1}, kEveryLead, false);
+    const Design d = build_design(features::build_feature_rows(synthetic_loads(200)), {1, 1}, kEveryLead, {});
     // Targets need lag_168 of their origin row: the first complete target is hour 168.
     ASSERT_GT(d.y.size(), 0);
     EXPECT_EQ(d.target_hour.front(), hour0() + 168 * 60);
     EXPECT_EQ(d.y.size(), 200 - 168);
-    EXPECT_EQ(d.X.cols(), static_cast<Eigen::Index>(model_features(false).size()));
+    EXPECT_EQ(d.X.cols(), static_cast<Eigen::Index>(model_features({}).size()));
 }
 
 TEST(Backtest, SplitBoundaries) {
@@ -202,10 +209,11 @@ class EveryFamily : public ::testing::TestWithParam<std::string> {};
 
 TEST_P(EveryFamily, DeterministicRoundTripAndAdditiveExplanations) {
     const std::string family = GetParam();
-    const Design d = build_design(features::build_feature_rows(synthetic_loads(24 * 30)), {1, 1}, kEveryLead, false);
+    const Design d = build_design(features::build_feature_rows(synthetic_loads(24 * 30)), {1, 1}, kEveryLead, {});
     Vector y = d.y;
     if (!is_regressor(family)) y = (d.y.array() > 1.5).cast<double>();
-    auto a = make_model(family, 7), b = make_model(family, 7);
+    const nlohmann::json params = family == "ensemble" ? nlohmann::json{{"members", {"xgboost", "linear"}}} : nlohmann::json();
+    auto a = make_model(family, 7, params), b = make_model(family, 7, params);
     a->fit(d.X, y);
     b->fit(d.X, y);
     const Vector pa = a->predict(d.X);
@@ -233,7 +241,34 @@ TEST_P(EveryFamily, DeterministicRoundTripAndAdditiveExplanations) {
     }
 }
 
-INSTANTIATE_TEST_SUITE_P(Training, EveryFamily, ::testing::Values("linear", "logistic", "random_forest", "xgboost", "mlp"));
+INSTANTIATE_TEST_SUITE_P(Training, EveryFamily,
+                         ::testing::Values("linear", "logistic", "random_forest", "xgboost", "mlp", "ensemble"));
+
+// The ensemble is the plain mean of its members; members must be other regression families.
+TEST(Models, EnsembleIsTheMeanOfItsMembers) {
+    const Design d = build_design(features::build_feature_rows(synthetic_loads(24 * 30)), {1, 1}, kEveryLead, {});
+    auto x = make_model("xgboost", 3), l = make_model("linear", 3);
+    x->fit(d.X, d.y);
+    l->fit(d.X, d.y);
+    const Vector mean = (x->predict(d.X) + l->predict(d.X)) / 2;
+    std::vector<std::unique_ptr<Model>> members;
+    members.push_back(std::move(x));
+    members.push_back(std::move(l));
+    EXPECT_TRUE(ensemble_of(std::move(members))->predict(d.X).isApprox(mean, 1e-12));
+    EXPECT_THROW(make_model("ensemble", 1, {{"members", {"xgboost"}}}), Error);
+    EXPECT_THROW(make_model("ensemble", 1, {{"members", {"xgboost", "logistic"}}}), Error);
+    EXPECT_THROW(make_model("ensemble", 1), Error);
+    // In a training config: after at least two regressors, members a count or a list of them.
+    EXPECT_NO_THROW(TrainConfig::from_json(R"({"families": ["xgboost", "mlp", "ensemble"]})", "t"));
+    EXPECT_THROW(TrainConfig::from_json(R"({"families": ["ensemble", "xgboost", "mlp"]})", "t"), Error);
+    EXPECT_THROW(TrainConfig::from_json(R"({"families": ["xgboost", "mlp", "ensemble"], "params": {"ensemble": {"members": 3}}})",
+                                        "t"),
+                 Error);
+    EXPECT_THROW(
+        TrainConfig::from_json(
+            R"({"families": ["xgboost", "mlp", "ensemble"], "params": {"ensemble": {"members": ["xgboost", "linear"]}}})", "t"),
+        Error);
+}
 
 TEST(Models, UnknownFamilyIsAClearError) {
     EXPECT_THROW(make_model("prophet", 1), Error);
@@ -264,6 +299,34 @@ TEST(Train, ShippedConfigEqualsTheDefaults) {
     EXPECT_EQ(shipped.backtest.train_hours, defaults.backtest.train_hours);
     EXPECT_EQ(shipped.seed, defaults.seed);
     EXPECT_EQ(shipped.leads_per_target, defaults.leads_per_target);
+    EXPECT_EQ(shipped.input_groups, defaults.input_groups);
+}
+
+// Hyperparameters over a family's defaults: the known ones change the model, unknown ones name themselves.
+TEST(Models, ParamsOverrideTheDefaultsAndUnknownOnesAreErrors) {
+    const auto tuned = make_model("xgboost", 1, {{"max_depth", 3}, {"rounds", 20}});
+    bool depth = false, rounds = false;
+    for (const auto& [k, v] : tuned->params()) {
+        depth = depth || (k == "max_depth" && v == "3");
+        rounds = rounds || (k == "rounds" && v == "20");
+    }
+    EXPECT_TRUE(depth && rounds);
+    try {
+        make_model("xgboost", 1, {{"max_dept", 3}});
+        FAIL();
+    } catch (const Error& e) {
+        EXPECT_NE(std::string(e.what()).find("max_dept"), std::string::npos);
+    }
+    EXPECT_THROW(make_model("xgboost", 1, {{"max_depth", "deep"}}), Error);
+    EXPECT_THROW(make_model("xgboost", 1, {{"objective", 1}}), Error);  // what the family is, not a knob
+    EXPECT_THROW(make_model("mlp", 1, {{"epochs", 3}}), Error);
+    EXPECT_THROW(TrainConfig::from_json(R"({"params": {"xgboost": {"depth": 3}}})", "t"), Error);
+    EXPECT_THROW(TrainConfig::from_json(R"({"params": {"prophet": {}}})", "t"), Error);
+    EXPECT_THROW(TrainConfig::from_json(R"({"input_groups": ["recent_minutes", "gossip"]})", "t"), Error);
+    const auto c = TrainConfig::from_json(R"({"params": {"xgboost": {"max_depth": 4}}, "input_groups": []})", "t");
+    EXPECT_EQ(c.params_of("xgboost")["max_depth"], 4);
+    EXPECT_TRUE(c.params_of("linear").is_null());
+    EXPECT_TRUE(c.input_groups.empty());
 }
 
 // The baselines are no model family, but they forecast load: the table scores them on MAE like the regressors.
@@ -291,7 +354,7 @@ TEST(Intervals, CoverageOnASyntheticSeriesWithKnownNoise) {
     std::vector<features::HourLoad> loads;
     for (int i = 0; i < 24 * 400; ++i)
         loads.push_back({hour0() + Minute(i) * 60, 2 + 0.8 * std::sin(2 * M_PI * (i % 24) / 24.0) + noise(rng)});
-    const Design d = build_design(features::build_feature_rows(loads), {1, 1}, kEveryLead, false);
+    const Design d = build_design(features::build_feature_rows(loads), {1, 1}, kEveryLead, {});
     const Eigen::Index third = d.y.size() / 3;
     auto model = make_model("linear", 1);
     model->fit(d.X.topRows(third), d.y.head(third));
