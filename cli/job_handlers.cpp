@@ -125,6 +125,7 @@ Json tune(const Config& config, const jobs::Job& job) {
     o.tenant = job.tenant;
     o.family = field<std::string>(job, "family", "xgboost");
     o.budget = field<int>(job, "budget", 12);
+    o.max_slowdown = field<double>(job, "max_slowdown", 2.0);
     o.config_path = field<std::string>(job, "config_path", "configs/training.json");
     auto conn = db::connect(config.database_url);
     registry::Mlflow mlflow(config.mlflow_tracking_uri);

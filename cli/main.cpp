@@ -314,11 +314,16 @@ int main(int argc, char** argv) {
 
     std::string tune_tenant, tune_family, tune_config_path = "configs/training.json";
     int tune_budget = 12;
+    double tune_max_slowdown = 2.0;
     auto* tune_cmd = app.add_subcommand(
         "tune", "Search a family's hyperparameters on the backtest folds (MLflow child runs); write the best to the config");
     tune_cmd->add_option("--tenant", tune_tenant, "tenant")->required();
     tune_cmd->add_option("--family", tune_family, "family to tune (xgboost or random_forest)")->required();
     tune_cmd->add_option("--budget", tune_budget, "random configurations to draw")->capture_default_str();
+    tune_cmd
+        ->add_option("--max-slowdown", tune_max_slowdown,
+                     "a winner may take at most this many times the current configuration's backtest time")
+        ->capture_default_str();
     tune_cmd->add_option("--config", tune_config_path, "training config: read, and rewritten with the best params")
         ->capture_default_str();
 
@@ -428,7 +433,10 @@ int main(int argc, char** argv) {
         if (*tune_cmd)
             return run_job(handlers, {"tune",
                                       tune_tenant,
-                                      {{"family", tune_family}, {"budget", tune_budget}, {"config_path", tune_config_path}},
+                                      {{"family", tune_family},
+                                       {"budget", tune_budget},
+                                       {"max_slowdown", tune_max_slowdown},
+                                       {"config_path", tune_config_path}},
                                       "",
                                       ""});
         if (*promote_cmd) return run_job(handlers, {"promote", promote_tenant, {{"version", promote_version}}, "", ""});

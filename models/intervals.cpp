@@ -25,9 +25,30 @@ double ConformalIntervals::level_of(const double* input_row) {
 }
 
 void ConformalIntervals::add(int lead, int daypart, double residual, double level) {
-    const double relative = residual / std::max(kMinLevel, level);
-    by_lead_[lead].push_back(relative);
-    by_cell_[{lead, daypart}].push_back(relative);
+    const Residual e{residual, std::max(kMinLevel, level)};
+    by_lead_[lead].push_back(e);
+    by_cell_[{lead, daypart}].push_back(e);
+}
+
+// The least-squares slope of log |error| on log level over every error, clamped to [0, 1]: 1 when errors grow
+// in proportion to the load, 0 when they do not grow at all. Fitted on the calibration errors alone.
+double ConformalIntervals::fitted_exponent() const {
+    double n = 0, sx = 0, sy = 0, sxx = 0, sxy = 0;
+    for (const auto& [lead, errors] : by_lead_)
+        for (const Residual& e : errors) {
+            const double x = std::log(e.level), y = std::log(std::abs(e.residual) + 1e-3);
+            n += 1, sx += x, sy += y, sxx += x * x, sxy += x * y;
+        }
+    const double denominator = n * sxx - sx * sx;
+    if (n < 2 || denominator <= 0) return 1;
+    return std::clamp((n * sxy - sx * sy) / denominator, 0.0, 1.0);
+}
+
+std::vector<double> ConformalIntervals::relative(const std::vector<Residual>& errors, double exponent) {
+    std::vector<double> r;
+    r.reserve(errors.size());
+    for (const Residual& e : errors) r.push_back(e.residual / std::pow(e.level, exponent));
+    return r;
 }
 
 // The split-conformal order statistics: with n errors the upper bound of a level-(1 - a) interval is the
@@ -52,16 +73,17 @@ ConformalIntervals::Offsets ConformalIntervals::offsets_of(std::vector<double> r
 std::optional<ConformalIntervals::Offsets> ConformalIntervals::lookup(int lead, int daypart) const {
     if (const auto c = cell_offsets_.find({lead, daypart}); c != cell_offsets_.end()) return c->second;
     if (const auto c = by_cell_.find({lead, daypart}); c != by_cell_.end() && c->second.size() >= kMinResiduals)
-        return offsets_of(c->second);
+        return offsets_of(relative(c->second, exponent()));
     if (const auto l = lead_offsets_.find(lead); l != lead_offsets_.end()) return l->second;
-    if (const auto l = by_lead_.find(lead); l != by_lead_.end() && !l->second.empty()) return offsets_of(l->second);
+    if (const auto l = by_lead_.find(lead); l != by_lead_.end() && !l->second.empty())
+        return offsets_of(relative(l->second, exponent()));
     return std::nullopt;
 }
 
 std::optional<Interval> ConformalIntervals::around(double forecast, int lead, int daypart, double level) const {
     const auto o = lookup(lead, daypart);
     if (!o) return std::nullopt;
-    const double l = std::max(kMinLevel, level);
+    const double l = std::pow(std::max(kMinLevel, level), exponent());
     const auto floor0 = [](double v) { return std::max(0.0, v); };
     return Interval{floor0(forecast + l * o->lower_80), forecast + l * o->upper_80, floor0(forecast + l * o->lower_95),
                     forecast + l * o->upper_95};
@@ -70,15 +92,20 @@ std::optional<Interval> ConformalIntervals::around(double forecast, int lead, in
 nlohmann::json ConformalIntervals::to_json() const {
     const auto offsets = [](const Offsets& o) { return nlohmann::json::array({o.lower_80, o.upper_80, o.lower_95, o.upper_95}); };
     nlohmann::json leads = nlohmann::json::object(), cells = nlohmann::json::object();
-    for (const auto& [lead, r] : by_lead_) leads[std::to_string(lead)] = offsets(offsets_of(r));
+    const double b = exponent();
+    for (const auto& [lead, r] : by_lead_) leads[std::to_string(lead)] = offsets(offsets_of(relative(r, b)));
     for (const auto& [key, r] : by_cell_)
         if (r.size() >= kMinResiduals)
-            cells[std::to_string(key.first) + "/" + std::to_string(key.second)] = offsets(offsets_of(r));
-    return {{"method", "split-conformal on backtest errors by lead and daypart"}, {"by_lead", leads}, {"by_lead_daypart", cells}};
+            cells[std::to_string(key.first) + "/" + std::to_string(key.second)] = offsets(offsets_of(relative(r, b)));
+    return {{"method", "split-conformal on backtest errors by lead and daypart, scaled by level^scale_exponent"},
+            {"scale_exponent", b},
+            {"by_lead", leads},
+            {"by_lead_daypart", cells}};
 }
 
 ConformalIntervals ConformalIntervals::from_json(const nlohmann::json& j) {
     ConformalIntervals out;
+    out.exponent_ = j.value("scale_exponent", 1.0);  // bundles before it was fitted scaled by the level itself
     const auto offsets = [](const nlohmann::json& a) {
         return Offsets{a.at(0).get<double>(), a.at(1).get<double>(), a.at(2).get<double>(), a.at(3).get<double>()};
     };

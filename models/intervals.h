@@ -1,9 +1,12 @@
 #pragma once
 // Prediction intervals by split-conformal calibration: the signed out-of-sample errors (actual - forecast) of
-// the backtest, relative to the load level at the origin (its 24-hour mean: errors grow with the load, from
-// summer to winter, so absolute errors calibrated on earlier months under-cover later ones), grouped by lead
-// and daypart (night, morning, afternoon, evening: load spreads differ), give the offsets that, times the
-// level, are added to a point forecast for the central 80 % and 95 % intervals. Asymmetric, because load
+// the backtest, divided by a scale that grows with the load level at the origin (its 24-hour mean: errors grow
+// with the load, from summer to winter, so absolute errors calibrated on earlier months under-cover later
+// ones), grouped by lead and daypart (night, morning, afternoon, evening: load spreads differ), give the
+// offsets that, times the scale, are added to a point forecast for the central 80 % and 95 % intervals. The
+// scale is level^b, b fitted on the calibration errors (log |error| against log level): errors grow more
+// slowly than the load, so dividing by the level itself over-covered (0.85 for 80 %) and absolute errors
+// under-covered (0.67). Asymmetric, because load
 // spikes upward far more than it drops. A group with fewer than kMinResiduals errors borrows its lead's
 // errors over all dayparts. Lower bounds never go below zero (a load is not negative).
 #include <array>
@@ -32,18 +35,26 @@ public:
     // The level of an input row: its roll_mean_24 (the origin's mean load over the last day), at least 0.1 kW.
     static double level_of(const double* input_row);
 
-    nlohmann::json to_json() const;  // the offsets only (the bundle does not carry the residuals)
+    nlohmann::json to_json() const;  // the exponent and offsets only (the bundle does not carry the residuals)
     static ConformalIntervals from_json(const nlohmann::json& j);
 
+    double exponent() const { return exponent_ ? *exponent_ : fitted_exponent(); }
+
 private:
+    struct Residual {
+        double residual, level;  // level at least kMinLevel
+    };
+    double fitted_exponent() const;
+    static std::vector<double> relative(const std::vector<Residual>& errors, double exponent);
     struct Offsets {
         double lower_80, upper_80, lower_95, upper_95;
     };
     static Offsets offsets_of(std::vector<double> residuals);
     std::optional<Offsets> lookup(int lead, int daypart) const;
 
-    std::map<int, std::vector<double>> by_lead_;
-    std::map<std::pair<int, int>, std::vector<double>> by_cell_;
+    std::map<int, std::vector<Residual>> by_lead_;
+    std::map<std::pair<int, int>, std::vector<Residual>> by_cell_;
+    std::optional<double> exponent_;                       // set by from_json
     std::map<int, Offsets> lead_offsets_;                  // filled by from_json
     std::map<std::pair<int, int>, Offsets> cell_offsets_;  // filled by from_json
 };

@@ -153,6 +153,13 @@ public:
         for (int lead = 1; lead <= config_.horizons.back(); ++lead)
             summary.mae_by_lead[lead] = pooled(family, lead).regression.mae;
         summary.lead_weighted_mae = lead_weighted_mae(family);
+        if (const auto it = interval_scores_.find(family); it != interval_scores_.end() && !it->second.empty()) {
+            summary.coverage_80 = summary.coverage_95 = 0;
+            for (const auto& [lead, m] : it->second) {
+                summary.coverage_80 += m.coverage_80 / static_cast<double>(it->second.size());
+                summary.coverage_95 += m.coverage_95 / static_cast<double>(it->second.size());
+            }
+        }
         summary.seconds = seconds_since(start);
         return summary;
     }
@@ -169,7 +176,8 @@ private:
     // The ensemble's members: the ones listed, or the N best regressors trained before it in this run (N from
     // "members": N, 2 by default), by the champion criterion.
     void resolve_ensemble_members() {
-        const Json members = config_.params_of("ensemble").value("members", Json(2));
+        const Json p = config_.params_of("ensemble");
+        const Json members = p.is_object() && p.contains("members") ? p["members"] : Json(2);
         ensemble_members_.clear();
         if (members.is_array()) {
             for (const auto& m : members) ensemble_members_.push_back(m.get<std::string>());
@@ -402,7 +410,8 @@ private:
     }
 
     // Fits on every row of the horizon, saves the model and returns its global importance (mean |contribution|
-    // over the last 500 rows) by feature name.
+    // over the last 200 rows: enough to rank the inputs; the sampled-permutation and ensemble explanations cost per row) by
+    // feature name.
     Json fit_final(const std::string& family, const BucketData& bd, const fs::path& file) {
         const Design& d = bd.train;
         const bool regressor = models::is_regressor(family);
@@ -423,7 +432,7 @@ private:
         }
         model->save(file.string());
         if (regressor) final_models_[family][bucket_index(bd)] = models::read_file(file.string());
-        const Eigen::Index n = std::min<Eigen::Index>(500, d.X.rows());
+        const Eigen::Index n = std::min<Eigen::Index>(200, d.X.rows());
         const auto explanations = model->explain(d.X.bottomRows(n));
         Json importance = Json::object();
         for (std::size_t j = 0; j < feature_specs_.size(); ++j) {

@@ -18,7 +18,8 @@
 namespace voltedge::training {
 
 struct TrainConfig {
-    std::vector<std::string> families = {"linear", "logistic", "random_forest", "xgboost", "mlp"};
+    // The ensemble averages the best regressors before it (params.ensemble.members: how many, default 2).
+    std::vector<std::string> families = {"linear", "logistic", "random_forest", "xgboost", "mlp", "ensemble"};
     // Leads are forecast by buckets: horizons [1, 6, 24] means one model for lead 1, one for leads 2..6 and one
     // for 7..24, each taking the lead as an input (training/design.h). [1, 2, ..., 48] is one model per lead.
     std::vector<int> horizons = {1, 48};  // hours; each between 1 and 48 (configs/training.json agrees: tested)
@@ -83,8 +84,9 @@ std::vector<features::FeatureRow> load_training_rows(pqxx::connection& app_conn,
 // One family's backtest on the config's folds, nothing tracked or registered: what `voltedge ablate` and
 // `voltedge tune` compare.
 struct BacktestSummary {
-    std::map<int, double> mae_by_lead;  // pooled over the folds, every lead
-    double lead_weighted_mae = NAN;     // the champion criterion
+    std::map<int, double> mae_by_lead;            // pooled over the folds, every lead
+    double lead_weighted_mae = NAN;               // the champion criterion
+    double coverage_80 = NAN, coverage_95 = NAN;  // of the intervals on later folds, mean over leads
     double seconds = 0;
 };
 BacktestSummary backtest_family(const std::vector<features::FeatureRow>& rows, const std::string& tenant,

@@ -134,13 +134,14 @@ std::string format_ablation_table(const std::vector<AblationLine>& lines) {
     const auto leads = shown_leads(lines.front().summary);
     std::string out = fmt::format("{:<28}", "inputs");
     for (int lead : leads) out += fmt::format(" {:>9}", fmt::format("MAE {}h", lead));
-    out += fmt::format(" {:>10} {:>9} {:>8}\n", "weighted", "vs none", "seconds");
+    out += fmt::format(" {:>10} {:>9} {:>7} {:>7} {:>8}\n", "weighted", "vs none", "cov80", "cov95", "seconds");
     const double none = lines.front().summary.lead_weighted_mae;
     for (const auto& l : lines) {
         out += fmt::format("{:<28}", l.variant);
         for (int lead : leads) out += fmt::format(" {:>9.4f}", mae_at(l.summary, lead));
-        out += fmt::format(" {:>10.4f} {:>+8.2f}% {:>8.1f}\n", l.summary.lead_weighted_mae,
-                           100 * (l.summary.lead_weighted_mae / none - 1), l.summary.seconds);
+        out += fmt::format(" {:>10.4f} {:>+8.2f}% {:>7.3f} {:>7.3f} {:>8.1f}\n", l.summary.lead_weighted_mae,
+                           100 * (l.summary.lead_weighted_mae / none - 1), l.summary.coverage_80, l.summary.coverage_95,
+                           l.summary.seconds);
     }
     return out;
 }
@@ -215,9 +216,13 @@ TuneReport tune(pqxx::connection& conn, registry::ExperimentTracker& tracker, co
         const std::size_t current_at = report.trials.size() - 1;
         for (std::size_t k = 0; k < keep; ++k)
             run_trial(report.trials[order[k]].index, drawn[report.trials[order[k]].index - 1], config);
+        // A configuration must win without costing more than max_slowdown x the current one's backtest time:
+        // `voltedge train` has a time budget too.
         report.best = current_at;
+        const double time_limit = o.max_slowdown * report.trials[current_at].summary.seconds;
         for (std::size_t i = current_at; i < report.trials.size(); ++i)
-            if (report.trials[i].summary.lead_weighted_mae < report.trials[report.best].summary.lead_weighted_mae)
+            if (report.trials[i].summary.lead_weighted_mae < report.trials[report.best].summary.lead_weighted_mae &&
+                report.trials[i].summary.seconds <= time_limit)
                 report.best = i;
         const Trial& best = report.trials[report.best];
         if (report.best != current_at) {
@@ -249,8 +254,9 @@ std::string format_tune_report(const TuneReport& report, const TuneOptions& o) {
                            mae_at(t.summary, 1), t.summary.seconds, t.params.dump());
     if (report.trials.empty()) return out;
     const Trial& best = report.trials[report.best];
-    out += fmt::format("best on every fold: trial {} (MAE over every lead weighted 1/lead {:.4f}); {}\n", best.index,
-                       best.summary.lead_weighted_mae,
+    out += fmt::format("best on every fold within {:.1f}x the current configuration's time: trial {} (MAE over every lead "
+                       "weighted 1/lead {:.4f}); {}\n",
+                       o.max_slowdown, best.index, best.summary.lead_weighted_mae,
                        report.written ? "written to " + o.config_path + " under params." + o.family
                                       : "the configuration already in " + o.config_path + " stays (no trial beat it)");
     return out;

@@ -31,6 +31,7 @@ struct TuneOptions {
     int budget = 12;                // random configurations drawn
     std::string config_path;        // read, and rewritten with the winner's "params"
     std::uint64_t search_seed = 7;  // of the draws (the models keep the config's seed)
+    double max_slowdown = 2.0;      // a winner may take at most this many times the current config's backtest time
 };
 
 struct Trial {
@@ -43,7 +44,7 @@ struct Trial {
 
 struct TuneReport {
     std::vector<Trial> trials;
-    std::size_t best = 0;  // index into trials: the lowest MAE among those scored on every fold
+    std::size_t best = 0;  // into trials: the lowest MAE among those on every fold within the time limit
     bool written = false;  // the config file now holds trials[best].params (it beat trial 0)
     std::string search_run_id;
 };

@@ -14,7 +14,9 @@
 #include "registry/mlflow.h"
 #include "serving/promotion.h"
 #include "support.h"
+#include "models/families.h"
 #include "training/train.h"
+#include "training/tuning.h"
 
 using namespace voltedge;
 
@@ -96,6 +98,10 @@ TEST(PointInTime, StoredFeaturesEqualThoseRebuiltFromEarlierDataOnly) {
                 EXPECT_TRUE(same(row.value[k], as_of->value[k]))
                     << format_minute(row.hour) << " " << features::value_feature_names()[k] << ": stored " << row.value[k]
                     << ", as of that hour " << as_of->value[k];
+            for (std::size_t k = 0; k < row.last_hours.size(); ++k)
+                EXPECT_TRUE(same(row.last_hours[k], as_of->last_hours[k]))
+                    << format_minute(row.hour) << " load of hour t-" << k + 1 << ": stored " << row.last_hours[k]
+                    << ", as of that hour " << as_of->last_hours[k];
             const auto h = std::find_if(hindsight.begin(), hindsight.end(), [&](const auto& r) { return r.hour == row.hour; });
             hindsight_differs += h != hindsight.end() && !same(h->value[0], row.value[0]);
             ++compared;
@@ -197,9 +203,9 @@ TEST(Train, EndToEndRegistersTheChampionAsStaging) {
     registry::Mlflow mlflow(test::config().mlflow_tracking_uri);
     const auto report = training::train(conn, mlflow, mlflow, tenant, small_config());
 
-    ASSERT_EQ(report.families.size(), 5u);
+    ASSERT_EQ(report.families.size(), 6u);  // the five families and the ensemble of the best two
     EXPECT_TRUE(report.champion == "linear" || report.champion == "random_forest" || report.champion == "xgboost" ||
-                report.champion == "mlp");
+                report.champion == "mlp" || report.champion == "ensemble");
     const auto staging = mlflow.alias(tenant, "staging");
     ASSERT_TRUE(staging.has_value());
     EXPECT_EQ(staging->version, report.registered_version);
@@ -210,11 +216,27 @@ TEST(Train, EndToEndRegistersTheChampionAsStaging) {
             EXPECT_EQ(f.run_id, staging->run_id);
         }
     }
-    // Pooled scores at every lead 1..24 for the 4 load forecasters and 3 baselines, per bucket for the
-    // peak-hour classifier (leads 1 and 2..24).
+    // Pooled scores at every lead 1..24 for the 5 load forecasters (the ensemble too) and 3 baselines, per
+    // bucket for the peak-hour classifier (leads 1 and 2..24).
     int pooled = 0;
     for (const auto& s : report.scores) pooled += s.split < 0;
-    EXPECT_EQ(pooled, 7 * 24 + 2);
+    EXPECT_EQ(pooled, 8 * 24 + 2);
+    // The ensemble's backtest is the mean of its two members' (the best two regressors by the criterion).
+    std::vector<std::pair<double, std::string>> ranked;
+    for (const auto& [model, mae] : report.lead_weighted_mae)
+        if (model != "ensemble" && models::is_regressor(model)) ranked.emplace_back(mae, model);
+    std::sort(ranked.begin(), ranked.end());
+    ASSERT_GE(ranked.size(), 2u);
+    const auto ensemble_run = std::find_if(report.families.begin(), report.families.end(),
+                                           [](const auto& f) { return f.family == "ensemble"; });
+    ASSERT_NE(ensemble_run, report.families.end());
+    const registry::Run ensemble{ensemble_run->run_id, ""};
+    const auto ensemble_bundle = nlohmann::json::parse(mlflow.download(ensemble, "model/bundle.json").value());
+    const auto member_file = nlohmann::json::parse(mlflow.download(ensemble, "model/h1.json").value());
+    ASSERT_EQ(member_file["members"].size(), 2u);
+    EXPECT_EQ(member_file["members"][0]["family"], ranked[0].second);
+    EXPECT_EQ(member_file["members"][1]["family"], ranked[1].second);
+    EXPECT_EQ(ensemble_bundle["family"], "ensemble");
     // The registered artifact is complete: bundle, one model per horizon.
     const std::string bundle = mlflow.fetch(*staging, "bundle.json");
     const auto j = nlohmann::json::parse(bundle);
@@ -263,4 +285,52 @@ TEST(Train, BadInputIsAClearErrorAndWritesNothing) {
     }
     // Nothing was registered for this tenant.
     EXPECT_FALSE(mlflow.alias(tenant, "staging").has_value());
+}
+
+// Issue 13 §6: successive halving on the backtest folds, each trial an MLflow child run of one search run; the
+// best configuration is written back into the config file only when it beats the one already there.
+TEST(Tune, TrialsAreChildRunsAndTheWinnerIsWrittenBack) {
+    const std::string tenant = test::new_tenant("tune");
+    test::insert_usage(tenant, 30);
+    auto conn = db::connect(test::config().database_url);
+    features::build_features(conn, options_for(tenant));
+    registry::Mlflow mlflow(test::config().mlflow_tracking_uri);
+    const auto path = std::filesystem::temp_directory_path() / ("voltedge-tune-" + tenant + ".json");
+    const std::string original = R"({"families": ["xgboost"], "folds": 2, "fold_days": 3, "horizons": [1, 6]})";
+    { std::ofstream(path) << original; }
+    training::TuneOptions o;
+    o.tenant = tenant;
+    o.family = "xgboost";
+    o.budget = 3;
+    o.config_path = path.string();
+    o.max_slowdown = 1000;  // the tiny data times nothing meaningful
+    const auto report = training::tune(conn, mlflow, o);
+    // 3 drawn on the last fold, then the best third (1) and the current configuration on both folds.
+    ASSERT_EQ(report.trials.size(), 5u);
+    for (std::size_t i = 0; i < report.trials.size(); ++i) {
+        EXPECT_EQ(report.trials[i].folds, i < 3 ? 1 : 2) << i;
+        EXPECT_EQ(mlflow.run_status(report.trials[i].run_id), "FINISHED");
+        EXPECT_TRUE(std::isfinite(report.trials[i].summary.lead_weighted_mae));
+    }
+    EXPECT_EQ(report.trials[3].index, 0);  // the current configuration
+    EXPECT_EQ(mlflow.run_status(report.search_run_id), "FINISHED");
+    const auto& best = report.trials[report.best];
+    EXPECT_GE(report.best, 3u);
+    EXPECT_LE(best.summary.lead_weighted_mae, report.trials[3].summary.lead_weighted_mae);
+    std::ifstream in(path);
+    const auto written = nlohmann::json::parse(in);
+    if (report.written) {
+        EXPECT_EQ(written["params"]["xgboost"], best.params);
+        EXPECT_EQ(written["folds"], 2);  // everything else kept
+        EXPECT_EQ(training::TrainConfig::from_json(written.dump(), "t").params_of("xgboost"), best.params);
+    } else {
+        EXPECT_EQ(written, nlohmann::json::parse(original));
+    }
+    // A family without a search space, or a budget out of range, is a clear error that runs nothing.
+    o.family = "linear";
+    EXPECT_THROW(training::tune(conn, mlflow, o), Error);
+    o.family = "xgboost";
+    o.budget = 0;
+    EXPECT_THROW(training::tune(conn, mlflow, o), Error);
+    std::filesystem::remove(path);
 }
