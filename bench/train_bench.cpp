@@ -1,5 +1,5 @@
-// `make bench`, training part: `voltedge train` on the full dataset with the default config (all five
-// families, all folds, MLflow logging), as a user runs it: wall time per family and in total, peak RSS.
+// `make bench`, training part: `voltedge train` on the full dataset with the default config (the five
+// families and their ensemble, all folds, MLflow logging), as a user runs it: wall time per family and in total, peak RSS.
 #include <CLI/CLI.hpp>
 #include <fmt/format.h>
 #include <unistd.h>

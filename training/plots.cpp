@@ -35,20 +35,31 @@ std::string quoted(const std::string& s) {
 }  // namespace
 
 void plot_forecast_vs_actual(const std::string& png, const std::string& title, const std::vector<Minute>& hours,
-                             const std::vector<double>& actual, const std::vector<double>& predicted) {
+                             const std::vector<double>& actual, const std::vector<double>& predicted,
+                             const std::vector<std::array<double, 4>>& bands) {
     const std::string data = png + ".dat", script = png + ".gp";
+    const bool with_bands = bands.size() == hours.size() && !hours.empty();
     {
         std::ofstream out(data);
-        for (std::size_t i = 0; i < hours.size(); ++i)
-            out << format_minute(hours[i]) << '\t' << actual[i] << '\t' << predicted[i] << '\n';
+        for (std::size_t i = 0; i < hours.size(); ++i) {
+            out << format_minute(hours[i]) << '\t' << actual[i] << '\t' << predicted[i];
+            if (with_bands)
+                for (double b : bands[i]) out << '\t' << b;
+            out << '\n';
+        }
     }
+    const std::string band_plots = with_bands
+                                       ? fmt::format("{} using 1:6:7 with filledcurves lc rgb '#f4c7c7' title '95 % interval', "
+                                                     "'' using 1:4:5 with filledcurves lc rgb '#e88f8f' title '80 % interval', ",
+                                                     quoted(data))
+                                       : "";
     std::ofstream(script) << fmt::format(
         "set terminal pngcairo noenhanced size 1200,450 font 'sans,10'\nset output {}\nset title {}\n"
         "set xdata time\nset timefmt '%Y-%m-%d %H:%M:%S'\nset format x '%d %b'\nset datafile separator '\\t'\n"
         "set ylabel 'hourly mean load (kW)'\nset grid\nset key top right\n"
-        "plot {} using 1:2 with lines lw 1.2 lc rgb '#333333' title 'actual', "
+        "plot {}{} using 1:2 with lines lw 1.2 lc rgb '#333333' title 'actual', "
         "'' using 1:3 with lines lw 1.2 lc rgb '#d62728' title 'forecast'\n",
-        quoted(png), quoted(title), quoted(data));
+        quoted(png), quoted(title), band_plots, with_bands ? "''" : quoted(data));
     run_gnuplot(script);
     std::filesystem::remove(data);
     std::filesystem::remove(script);

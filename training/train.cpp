@@ -300,6 +300,7 @@ private:
     struct LastSplit {
         std::vector<Minute> hours;
         std::vector<double> actual, predicted;
+        std::vector<std::array<double, 4>> bands;  // 80 % and 95 % intervals calibrated on the earlier folds
         Matrix X;
         std::unique_ptr<models::Model> model;
     };
@@ -368,7 +369,14 @@ private:
         if (regressor) {
             backtest_predictions_[family][bucket_index(bd)] = predicted_by_split;
             add_regression_scores(family, bd, predicted_by_split);
-            score_intervals(family, bd, predicted_by_split);
+            const models::ConformalIntervals last_calibration = score_intervals(family, bd, predicted_by_split);
+            for (std::size_t k = 0; last && k < last->hours.size(); ++k) {
+                const auto iv = last_calibration.around(last->predicted[k], bd.test.bucket.first_lead,
+                                                        features::calendar_of(last->hours[k]).daypart,
+                                                        models::ConformalIntervals::level_of(last->X.row(k).data()));
+                if (!iv) break;  // a single fold: nothing earlier to calibrate on
+                last->bands.push_back({iv->lower_80, iv->upper_80, iv->lower_95, iv->upper_95});
+            }
         } else
             scores_.push_back({family,
                                bd.last_lead(),
@@ -382,13 +390,15 @@ private:
     // Split-conformal intervals (models/intervals.h). Fold k is scored with intervals calibrated on the errors of
     // folds 0..k-1 only, so coverage is measured on errors the calibration never saw (fold 0 is not scored);
     // the bundle's intervals (intervals_) take every fold's errors. Imputed targets neither calibrate nor count.
-    void score_intervals(const std::string& family, const BucketData& bd,
-                         const std::vector<std::vector<double>>& predicted_by_split) {
-        models::ConformalIntervals earlier;
+    // Returns the calibration the last fold was scored with (for the forecast plot).
+    models::ConformalIntervals score_intervals(const std::string& family, const BucketData& bd,
+                                               const std::vector<std::vector<double>>& predicted_by_split) {
+        models::ConformalIntervals earlier, last_calibration;
         std::map<int, std::vector<IntervalPoint>> points;
         for (const Split& s : bd.splits) {
             // The calibration as the bundle would carry it: its offsets computed once per fold, not per row.
             const auto calibrated = models::ConformalIntervals::from_json(earlier.to_json());
+            last_calibration = calibrated;
             const Rows r = rows_between(bd.test, s.test_begin, s.test_end);
             std::vector<std::tuple<int, int, double, double>> errors;
             for (Eigen::Index i = 0; i < r.count; ++i) {
@@ -407,6 +417,7 @@ private:
             }
         }
         for (const auto& [lead, p] : points) interval_scores_[family][lead] = interval_metrics(p);
+        return last_calibration;
     }
 
     // Fits on every row of the horizon, saves the model and returns its global importance (mean |contribution|
@@ -636,9 +647,12 @@ private:
                 plot_mae_by_lead((dir / "mae_by_lead.png").string(),
                                  fmt::format("{} - pooled backtest MAE by lead (tenant {})", family, tenant_),
                                  {family, "persistence", "seasonal_naive_24"}, mae);
-                plot_forecast_vs_actual((dir / "forecast_vs_actual.png").string(),
-                                        fmt::format("{} - {} h ahead, last backtest fold (tenant {})", family, h, tenant_),
-                                        last.hours, last.actual, last.predicted);
+                plot_forecast_vs_actual(
+                    (dir / "forecast_vs_actual.png").string(),
+                    fmt::format(
+                        "{} - {} h ahead with 80 % and 95 % intervals calibrated on earlier folds, last backtest fold (tenant {})",
+                        family, h, tenant_),
+                    last.hours, last.actual, last.predicted, last.bands);
             }
             if (family == "random_forest" || family == "xgboost") {
                 const auto explanations = last.model->explain(last.X);

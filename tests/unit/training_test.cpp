@@ -11,6 +11,7 @@
 #include "training/backtest.h"
 #include "training/design.h"
 #include "training/metrics.h"
+#include "training/plots.h"
 #include "models/families.h"
 #include "models/feature_spec.h"
 #include "models/intervals.h"
@@ -408,4 +409,25 @@ TEST(Metrics, IntervalArithmetic) {
     const double first = (0.025 * 1 + 0.1 * 0.5 + 0.1 * 0.5 + 0.025 * 1) / 4;
     const double second = (0.025 * 3 + 0.1 * 2.5 + 0.9 * 1.5 + 0.975 * 1) / 4;
     EXPECT_NEAR(m.pinball, (first + second) / 2, 1e-12);
+}
+
+// The forecast plot draws the 80 % and 95 % bands behind the forecast when given them.
+TEST(Plots, ForecastWithIntervalBands) {
+    std::vector<Minute> hours;
+    std::vector<double> actual, predicted;
+    std::vector<std::array<double, 4>> bands;
+    for (int i = 0; i < 48; ++i) {
+        hours.push_back(hour0() + Minute(i) * 60);
+        actual.push_back(1 + std::sin(i / 4.0));
+        predicted.push_back(1 + std::sin(i / 4.0 + 0.2));
+        bands.push_back({predicted.back() - 0.2, predicted.back() + 0.2, predicted.back() - 0.4, predicted.back() + 0.5});
+    }
+    const std::string with = ::testing::TempDir() + "bands-" + std::to_string(getpid()) + ".png",
+                      without = ::testing::TempDir() + "nobands-" + std::to_string(getpid()) + ".png";
+    plot_forecast_vs_actual(with, "with", hours, actual, predicted, bands);
+    plot_forecast_vs_actual(without, "without", hours, actual, predicted);
+    ASSERT_TRUE(std::filesystem::exists(with) && std::filesystem::exists(without));
+    EXPECT_GT(std::filesystem::file_size(with), std::filesystem::file_size(without));  // the shaded bands add pixels
+    std::filesystem::remove(with);
+    std::filesystem::remove(without);
 }
