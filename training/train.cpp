@@ -147,7 +147,9 @@ public:
     // One family's backtest, nothing tracked: pooled MAE by lead and the champion criterion.
     BacktestSummary backtest_only(const std::string& family) {
         const auto start = Clock::now();
-        if (!models::is_regressor(family)) throw Error(family + " is not a load forecaster", "compare regression families");
+        if (!models::is_regressor(family) || family == "ensemble")
+            throw Error(family + " cannot be backtested on its own",
+                        "compare single regression families; 'voltedge train' builds the ensemble from them");
         for (const auto& bd : buckets_) backtest(family, bd, nullptr);
         BacktestSummary summary;
         for (int lead = 1; lead <= config_.horizons.back(); ++lead)
