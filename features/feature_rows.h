@@ -36,6 +36,21 @@ inline constexpr int kBaseFeatureCount = static_cast<int>(kLags.size() + 2 * kWi
 inline constexpr int kValueFeatureCount = kBaseFeatureCount + kEndOfHourCount;
 inline constexpr int kHistoryHours = 48;  // FeatureRow::last_hours
 
+// Positions in FeatureRow::value, for code that reads one feature by meaning.
+constexpr int lag_index(int lag) {
+    for (std::size_t i = 0; i < kLags.size(); ++i)
+        if (kLags[i] == lag) return static_cast<int>(i);
+    return -1;
+}
+constexpr int roll_mean_index(int window) {
+    for (std::size_t i = 0; i < kWindows.size(); ++i)
+        if (kWindows[i] == window) return static_cast<int>(kLags.size() + 2 * i);
+    return -1;
+}
+inline constexpr int kRecentMinutesIndex = kBaseFeatureCount;  // kRecentMinuteNames, then kChannelNames
+inline constexpr int kChannelIndex = kRecentMinutesIndex + static_cast<int>(kRecentMinuteNames.size());
+inline constexpr double kMinLevelKw = 0.1;  // a household never idles below this for a day; keeps ratios finite
+
 template <std::size_t N>
 constexpr std::array<double, N> nan_array() {
     std::array<double, N> a{};

@@ -58,7 +58,7 @@ std::vector<HourLoad> known_hourly_loads(const std::vector<MinuteLoad>& minutes)
     }
     std::vector<HourLoad> hours;
     std::array<double, kChannelCount> channels = nan_array<kChannelCount>();  // the last hour with measured minutes
-    const auto index_of = [&](Minute ts) { return static_cast<std::size_t>(ts - first); };
+    auto minute = minutes.begin();                                            // the first minute of the hour being summed
     for (std::size_t begin = 0; begin < kw.size(); begin += 60) {
         const std::size_t end = std::min(begin + 60, kw.size());
         double sum = 0;
@@ -76,11 +76,9 @@ std::vector<HourLoad> known_hourly_loads(const std::vector<MinuteLoad>& minutes)
         hour.end_of_hour[slot++] = trend_of(kw, begin, end);
         std::array<double, kChannelCount> sums{};
         int measured_here = 0;
-        for (auto m = std::lower_bound(minutes.begin(), minutes.end(), first + static_cast<Minute>(begin),
-                                       [](const MinuteLoad&a, Minute ts) { return a.ts < ts; });
-             m != minutes.end() && index_of(m->ts) < end; ++m)
-            if (m->measured) {
-                for (int c = 0; c < kChannelCount; ++c) sums[c] += m->channels[c];
+        for (; minute != minutes.end() && minute->ts < first + static_cast<Minute>(end); ++minute)
+            if (minute->measured) {
+                for (int c = 0; c < kChannelCount; ++c) sums[c] += minute->channels[c];
                 ++measured_here;
             }
         if (measured_here)

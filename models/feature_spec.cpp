@@ -10,12 +10,11 @@ namespace voltedge::models {
 namespace {
 
 using features::kBaseFeatureCount;
-using features::kRecentMinuteNames;
 
-constexpr int kRecentBegin = kBaseFeatureCount;
-constexpr int kChannelBegin = kRecentBegin + static_cast<int>(kRecentMinuteNames.size());
-constexpr int kLag1 = 0, kRollMean24 = 10, kRollMean168 = 12, kMeanLast15m = kRecentBegin + 1;
-constexpr double kMinLevel = 0.1;  // kW: keeps the level ratio finite
+constexpr int kRecentBegin = features::kRecentMinutesIndex, kChannelBegin = features::kChannelIndex;
+constexpr int kLag1 = features::lag_index(1), kRollMean24 = features::roll_mean_index(24),
+              kRollMean168 = features::roll_mean_index(168), kMeanLast15m = kRecentBegin + 1;
+static_assert(kLag1 >= 0 && kRollMean24 >= 0 && kRollMean168 >= 0);
 
 std::string value_name(int i) { return features::value_feature_names()[static_cast<std::size_t>(i)]; }
 
@@ -86,7 +85,7 @@ void fill_input(const features::FeatureRow& origin, Minute target_hour, int lead
         for (double x : {same_hour, last_hour(origin, same_hour_k(lead, 1)), same_hour_smoothed(origin, lead)}) *out++ = x;
     const features::Calendar c = features::calendar_of(target_hour);
     if (layout.has("interactions"))
-        for (double x : {double(24 * c.weekday + c.hour_of_day), v[kLag1] / std::max(kMinLevel, v[kRollMean168]),
+        for (double x : {double(24 * c.weekday + c.hour_of_day), v[kLag1] / std::max(features::kMinLevelKw, v[kRollMean168]),
                          same_hour - v[kRollMean24], v[kMeanLast15m] - v[kLag1]})
             *out++ = x;
     if (layout.with_weather) *out++ = origin.temperature_lag_1;

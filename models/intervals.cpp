@@ -2,7 +2,6 @@
 
 #include <algorithm>
 #include <cmath>
-#include <stdexcept>
 #include <string>
 
 #include "models/feature_spec.h"
@@ -10,16 +9,13 @@
 namespace voltedge::models {
 
 namespace {
-constexpr double kMinLevel = 0.1;  // kW: a household never idles below this for a day; keeps ratios finite
+constexpr double kMinLevel = features::kMinLevelKw;
 }  // namespace
 
 double ConformalIntervals::level_of(const double* input_row) {
-    static const std::size_t column = [] {
-        const auto specs = model_features({});
-        for (std::size_t i = 0; i < specs.size(); ++i)
-            if (specs[i].name == "roll_mean_24") return i;
-        throw std::logic_error("no roll_mean_24 input");
-    }();
+    // Every input layout starts with the lags and windows in their FeatureRow::value order (feature_spec.h).
+    constexpr int column = features::roll_mean_index(24);
+    static_assert(column >= 0);
     const double v = input_row[column];
     return std::isnan(v) ? kMinLevel : std::max(kMinLevel, v);
 }

@@ -63,6 +63,21 @@ Vector peak_labels(const Vector& y, double threshold) { return (y.array() >= thr
 
 std::vector<double> to_std(const Vector& v) { return {v.data(), v.data() + v.size()}; }
 
+// Interval coverage summarised over the leads: mean and range.
+struct CoverageOverLeads {
+    double mean_80 = 0, low_80 = 1, high_80 = 0, mean_95 = 0, low_95 = 1, high_95 = 0;
+};
+CoverageOverLeads coverage_over_leads(const std::map<int, IntervalMetrics>& by_lead) {
+    CoverageOverLeads c;
+    for (const auto& [lead, m] : by_lead) {
+        c.mean_80 += m.coverage_80 / static_cast<double>(by_lead.size());
+        c.mean_95 += m.coverage_95 / static_cast<double>(by_lead.size());
+        c.low_80 = std::min(c.low_80, m.coverage_80), c.high_80 = std::max(c.high_80, m.coverage_80);
+        c.low_95 = std::min(c.low_95, m.coverage_95), c.high_95 = std::max(c.high_95, m.coverage_95);
+    }
+    return c;
+}
+
 constexpr std::array<const char*, 3> kBaselines = {"persistence", "seasonal_naive_24", "seasonal_naive_168"};
 
 // Scored on load (MAE, RMSE, ...): the regressor families, and the baselines, which are no family at all.
@@ -156,11 +171,9 @@ public:
             summary.mae_by_lead[lead] = pooled(family, lead).regression.mae;
         summary.lead_weighted_mae = lead_weighted_mae(family);
         if (const auto it = interval_scores_.find(family); it != interval_scores_.end() && !it->second.empty()) {
-            summary.coverage_80 = summary.coverage_95 = 0;
-            for (const auto& [lead, m] : it->second) {
-                summary.coverage_80 += m.coverage_80 / static_cast<double>(it->second.size());
-                summary.coverage_95 += m.coverage_95 / static_cast<double>(it->second.size());
-            }
+            const CoverageOverLeads c = coverage_over_leads(it->second);
+            summary.coverage_80 = c.mean_80;
+            summary.coverage_95 = c.mean_95;
         }
         summary.seconds = seconds_since(start);
         return summary;
@@ -925,17 +938,11 @@ std::string format_backtest_table(const TrainReport& report) {
     }
     for (const auto& [model, by_lead] : report.intervals) {
         if (by_lead.empty()) continue;
-        double c80 = 0, c95 = 0, lo80 = 1, hi80 = 0, lo95 = 1, hi95 = 0;
-        for (const auto& [lead, m] : by_lead) {
-            c80 += m.coverage_80 / static_cast<double>(by_lead.size());
-            c95 += m.coverage_95 / static_cast<double>(by_lead.size());
-            lo80 = std::min(lo80, m.coverage_80), hi80 = std::max(hi80, m.coverage_80);
-            lo95 = std::min(lo95, m.coverage_95), hi95 = std::max(hi95, m.coverage_95);
-        }
+        const CoverageOverLeads c = coverage_over_leads(by_lead);
         out += fmt::format(
             "{:<20} intervals on later folds, calibrated on earlier ones: 80 % covers {:.3f} ({:.3f}..{:.3f} by lead), "
             "95 % covers {:.3f} ({:.3f}..{:.3f})\n",
-            model, c80, lo80, hi80, c95, lo95, hi95);
+            model, c.mean_80, c.low_80, c.high_80, c.mean_95, c.low_95, c.high_95);
     }
     for (const auto& s : report.scores)
         if (s.split < 0 && s.model == "persistence" && shown.count(s.horizon))
