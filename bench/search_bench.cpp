@@ -307,7 +307,8 @@ int main(int argc, char** argv) {
         // recall and database time per size, for the golden questions and for queries between topics.
         const auto embedder = rag::Embedder::load(config.model_dir.empty() ? rag::default_model_dir() : config.model_dir);
         std::vector<Query> questions, between;
-        for (const auto& g : evaluations::load_golden(golden_file)) questions.push_back({g.question, embedder.embed(g.question)});
+        for (const auto& g : evaluations::load_golden(golden_file, VOLTEDGE_SOURCE_DIR))
+            questions.push_back({g.question, embedder.embed(g.question)});
         std::mt19937_64 rng(7);
         std::uniform_int_distribution<std::size_t> pick(0, seed.size() - 1);
         for (std::size_t i = 0; i < questions.size(); ++i)

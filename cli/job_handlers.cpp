@@ -200,7 +200,7 @@ Json eval(const Config& config, const jobs::Job& job) {
     const rag::Embedder embedder = rag::Embedder::load(config.model_dir.empty() ? rag::default_model_dir() : config.model_dir);
     auto conn = db::connect(config.database_url);
     if (suite == "retrieval") {
-        const auto golden = evaluations::load_golden(root + "/evaluations/golden/" + job.tenant + "/retrieval.jsonl");
+        const auto golden = evaluations::load_golden(root + "/evaluations/golden/" + job.tenant + "/retrieval.jsonl", root);
         const auto report = evaluations::evaluate_retrieval(conn, job.tenant, golden, embedder);
         Json modes = Json::object();
         std::string hybrid;

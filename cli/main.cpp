@@ -391,7 +391,7 @@ int main(int argc, char** argv) {
         if (*index_cmd) return run_job(handlers, {"index", index_tenant, {{"root", index_root}, {"paths", index_paths}}, "", ""});
         if (*eval_retrieval) {
             const auto golden = evaluations::load_golden(
-                eval_golden.empty() ? "evaluations/golden/" + eval_tenant + "/retrieval.jsonl" : eval_golden);
+                eval_golden.empty() ? "evaluations/golden/" + eval_tenant + "/retrieval.jsonl" : eval_golden, ".");
             const auto embedder = rag::Embedder::load(config.model_dir.empty() ? rag::default_model_dir() : config.model_dir);
             auto conn = db::connect(config.database_url);
             std::cout << evaluations::format_report(evaluations::evaluate_retrieval(conn, eval_tenant, golden, embedder), golden,

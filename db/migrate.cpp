@@ -44,6 +44,19 @@ void ensure_role(pqxx::work& tx, const std::string& role, const std::string& att
         tx.exec("ALTER ROLE " + tx.quote_name(role) + " " + attributes);
 }
 
+// The application login is made LOGIN NOSUPERUSER NOBYPASSRLS below: given the admin's own login (or another
+// privileged role) by mistake, that would demote it and leave the database without a superuser.
+void refuse_privileged_app_login(pqxx::work& tx, const Login& app_login) {
+    const auto row = tx.exec_params(
+        "SELECT rolname = current_user OR rolsuper OR rolcreaterole OR "
+        "rolname IN ('voltedge_owner', 'voltedge_key_resolver', 'voltedge_searcher') FROM pg_roles WHERE rolname = $1",
+        app_login.user);
+    if (!row.empty() && row[0][0].as<bool>())
+        throw Error("DATABASE_URL logs in as " + app_login.user + ", a privileged role; migrate would strip its privileges",
+                    "DATABASE_URL is the application's login (e.g. postgresql://voltedge_app:PASSWORD@host/voltedge), "
+                    "DATABASE_ADMIN_URL the admin's");
+}
+
 void ensure_roles(pqxx::work& tx, const Login& app_login) {
     ensure_role(tx, "voltedge_owner", "NOLOGIN NOSUPERUSER NOBYPASSRLS");
     ensure_role(tx, "voltedge_key_resolver", "NOLOGIN NOSUPERUSER BYPASSRLS");
@@ -110,6 +123,7 @@ MigrationReport migrate(const std::string& admin_url, const std::string& app_url
     MigrationReport report;
     {
         pqxx::work tx(conn);
+        refuse_privileged_app_login(tx, app_login);
         ensure_roles(tx, app_login);
         tx.commit();
     }

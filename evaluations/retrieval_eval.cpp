@@ -4,10 +4,14 @@
 
 #include <cmath>
 #include <nlohmann/json.hpp>
+#include <map>
 #include <set>
+#include <string_view>
+#include <tuple>
 
 #include "core/error.h"
 #include "evaluations/golden_file.h"
+#include "rag/sources.h"
 
 namespace voltedge::evaluations {
 namespace {
@@ -48,7 +52,32 @@ QuestionScores score(const std::vector<rag::Hit>& hits, const GoldenQuestion& q)
 
 }  // namespace
 
-std::vector<GoldenQuestion> load_golden(const std::string& path) {
+std::pair<int, int> find_span(const std::string& content, const std::string& from, const std::string& to) {
+    std::vector<std::string_view> lines;
+    for (std::size_t at = 0; at <= content.size();) {
+        const auto end = std::min(content.find('\n', at), content.size());
+        lines.emplace_back(content.data() + at, end - at);
+        at = end + 1;
+    }
+    int first = 0;
+    for (std::size_t i = 0; i < lines.size(); ++i) {
+        if (lines[i].find(from) == std::string_view::npos) continue;
+        if (first != 0) throw Error(fmt::format("\"{}\" is on lines {} and {}", from, first, i + 1), "quote more of the line");
+        first = static_cast<int>(i) + 1;
+    }
+    if (first == 0) throw Error(fmt::format("no line contains \"{}\"", from));
+    if (to.empty()) return {first, first};
+    for (auto i = static_cast<std::size_t>(first - 1); i < lines.size(); ++i)
+        if (lines[i].find(to) != std::string_view::npos) return {first, static_cast<int>(i) + 1};
+    throw Error(fmt::format("no line from {} on contains \"{}\"", first, to));
+}
+
+std::vector<GoldenQuestion> load_golden(const std::string& path, const std::string& source_root) {
+    std::map<std::string, std::string> documents;
+    for (auto& d : rag::project_documents(source_root)) documents[d.path] = std::move(d.content);
+    auto dictionary = rag::data_dictionary();
+    documents[dictionary.path] = std::move(dictionary.content);
+
     std::vector<GoldenQuestion> out;
     read_golden_lines(path, "retrieval.jsonl", [&](const nlohmann::json& j, int line_no) {
         if (!j.contains("relevant") || !j["relevant"].is_array()) throw Error("no relevant list");
@@ -57,12 +86,16 @@ std::vector<GoldenQuestion> load_golden(const std::string& path) {
             if (!r.is_object() || !r.contains("doc_path") || !r["doc_path"].is_string())
                 throw Error("a relevant entry without doc_path");
             Relevant rel{r["doc_path"], 0, 0};
-            if (r.contains("lines")) {
-                if (!r["lines"].is_array() || r["lines"].size() != 2 || !r["lines"][0].is_number_integer() ||
-                    !r["lines"][1].is_number_integer())
-                    throw Error("lines must be [first, last]");
-                rel.line_start = r["lines"][0];
-                rel.line_end = r["lines"][1];
+            const auto doc = documents.find(rel.doc_path);
+            if (doc == documents.end()) throw Error(fmt::format("{} is not a project document", rel.doc_path));
+            if (r.contains("from")) {
+                if (!r["from"].is_string() || (r.contains("to") && !r["to"].is_string())) throw Error("from and to must be text");
+                try {
+                    std::tie(rel.line_start, rel.line_end) = find_span(doc->second, r["from"], r.value("to", ""));
+                } catch (const Error& e) {
+                    throw Error(fmt::format("{} in {}: {}", q.id, rel.doc_path, e.what()),
+                                "edit the golden span to the document as it is now");
+                }
             }
             q.relevant.push_back(rel);
         }

@@ -1,8 +1,10 @@
 #pragma once
 // Retrieval quality on a golden set (evaluations/golden/<tenant>/retrieval.jsonl): for each question, the
-// documents (and line spans) that answer it, or none. Each search mode (full text alone, vectors alone,
-// hybrid) is scored with recall@5, recall@10, MRR and nDCG@10 over the answerable questions; the questions
-// nothing answers show how similar the best hit still looks (what an agent must learn to abstain from).
+// documents (and spans of them) that answer it, or none. A span is named by its text, not its line numbers:
+// {"doc_path", "from", "to"} is the one line containing `from` through the next line containing `to`, found in
+// the document as it is now, so edits elsewhere in a file do not silently move the answer. Each search mode (full text alone,
+// vectors alone, hybrid) is scored with recall@5, recall@10, MRR and nDCG@10 over the answerable questions; the questions nothing
+// answers show how similar the best hit still looks (what an agent must learn to abstain from).
 #include <pqxx/pqxx>
 #include <string>
 #include <vector>
@@ -22,8 +24,14 @@ struct GoldenQuestion {
     std::vector<Relevant> relevant;  // empty: no document answers it
 };
 
-// Throws Error naming the line for a malformed file.
-std::vector<GoldenQuestion> load_golden(const std::string& path);
+// Resolves each span against the project's documents under `source_root` and the generated data dictionary.
+// Throws Error naming the line for a malformed file, and the question and text for a span that is gone or
+// ambiguous (edit the golden set with the documents).
+std::vector<GoldenQuestion> load_golden(const std::string& path, const std::string& source_root);
+
+// The 1-based lines [first, last] of `content` from the only line containing `from` to the next containing
+// `to` (the `from` line alone when `to` is empty). Throws Error saying which text is missing or repeated.
+std::pair<int, int> find_span(const std::string& content, const std::string& from, const std::string& to);
 
 struct ModeScores {
     std::string mode;  // fts, vector, hybrid, hybrid+rerank

@@ -315,7 +315,8 @@ TEST_F(RagTest, ALargeTenantGetsItsOwnAnnIndexAndTermCounts) {
 // and 0.537 for full text).
 TEST_F(RagTest, HybridBeatsBothComponentsOnTheGoldenSet) {
     const std::string t = test::project_tree_tenant(*embedder);
-    const auto golden = evaluations::load_golden(std::string(VOLTEDGE_SOURCE_DIR) + "/evaluations/golden/demo/retrieval.jsonl");
+    const auto golden = evaluations::load_golden(std::string(VOLTEDGE_SOURCE_DIR) + "/evaluations/golden/demo/retrieval.jsonl",
+                                                 VOLTEDGE_SOURCE_DIR);
     ASSERT_GE(golden.size(), 50u);
     const auto report = evaluations::evaluate_retrieval(conn, t, golden, *embedder);
     std::cout << evaluations::format_report(report);
@@ -351,6 +352,16 @@ TEST(RagEvaluation, ScoresCountDocumentsAndSpans) {
     EXPECT_TRUE(evaluations::is_relevant(in_span, q));
     EXPECT_FALSE(evaluations::is_relevant(outside, q));
     EXPECT_TRUE(evaluations::is_relevant(anywhere, q));
+}
+
+TEST(RagEvaluation, GoldenSpansAreFoundByTheirTextAndAStaleOneIsAnError) {
+    const std::string doc = "# Title\nintro\nvoid f() {\n  return;\n}\nvoid g() {\n}\n";
+    EXPECT_EQ(evaluations::find_span(doc, "void f()", "}"), std::make_pair(3, 5));
+    EXPECT_EQ(evaluations::find_span(doc, "void g()", "}"), std::make_pair(6, 7));
+    EXPECT_EQ(evaluations::find_span(doc, "intro", ""), std::make_pair(2, 2));
+    EXPECT_THROW(evaluations::find_span(doc, "void", "}"), Error);           // on two lines: ambiguous
+    EXPECT_THROW(evaluations::find_span(doc, "void h()", "}"), Error);       // gone
+    EXPECT_THROW(evaluations::find_span(doc, "void g()", "return"), Error);  // its end is not after it
 }
 
 TEST(RagSources, ProjectDocumentsAndTheDataDictionary) {

@@ -1,7 +1,9 @@
 #include <gtest/gtest.h>
 
 #include "core/sha256.h"
+#include "core/error.h"
 #include "db/connection.h"
+#include "db/migrate.h"
 #include "ingestion/ingest.h"
 #include "security/api_keys.h"
 #include "security/tenants.h"
@@ -126,4 +128,21 @@ TEST_F(RlsTest, TheApplicationCannotSeeOrMakeOperatorKeys) {
     pqxx::work tx(conn);
     EXPECT_THROW(tx.exec("INSERT INTO operator_keys (key_id, key_hash, created_by) VALUES ('x', 'y', 'z')"),
                  pqxx::insufficient_privilege);
+}
+
+// The application login is stripped of privileges by migrate: handed the admin's own login by mistake, it must
+// refuse rather than leave the server without a superuser (it once did, on a developer's machine).
+TEST(Migrate, RefusesAPrivilegedRoleAsTheApplicationLogin) {
+    const auto& c = test::config();
+    try {
+        db::migrate(c.database_admin_url, c.database_admin_url);
+        FAIL() << "migrate accepted the admin login as the application's";
+    } catch (const Error& e) {
+        EXPECT_NE(std::string(e.what()).find("privileged role"), std::string::npos) << e.what();
+        EXPECT_NE(e.hint().find("DATABASE_URL"), std::string::npos);
+    }
+    auto admin = db::connect(c.database_admin_url);
+    pqxx::nontransaction tx(admin);
+    EXPECT_TRUE(tx.exec("SELECT rolsuper FROM pg_roles WHERE rolname = current_user")[0][0].as<bool>());
+    EXPECT_TRUE(tx.exec("SELECT rolcanlogin FROM pg_roles WHERE rolname = 'voltedge_app'")[0][0].as<bool>());
 }

@@ -138,7 +138,7 @@ TEST(Features, RebuildReplacesAndStaysInsideTheTenant) {
     EXPECT_EQ(test::count_as_app(conn, "", "SELECT 1 FROM features_hourly"), 0);
     EXPECT_EQ(test::count_as_app(conn, a,
                                  "SELECT 1 FROM features_hourly WHERE source_commit = '" + std::string(source_commit()) +
-                                     "' AND feature_set_version = 'hourly-v2'"),
+                                     "' AND feature_set_version = '" + features::kFeatureSetVersion + "'"),
               241);
     EXPECT_EQ(second.rows, first.rows);
     // Tenant b has no usage: a clear error, and nothing written.
