@@ -207,8 +207,8 @@ agents::Tool run_eval_tool(jobs::Queue& queue) {
             true,
             [&queue](agents::ToolContext& ctx, const json& args) {
         const std::string suite = args["suite"];
-        const std::string id = queue.enqueue({"eval", ctx.tenant, {{"suite", suite}}, "eval:" + ctx.tenant + ":" + suite, ""});
-        const auto status = queue.status(id);
+        const std::string id = queue.enqueue({"eval", ctx.tenant, {{"suite", suite}}, "eval:" + ctx.tenant + ":" + suite});
+        const auto status = queue.status(ctx.tenant, id);
         agents::ToolOutput out;
         const std::string state = status ? jobs::job_state_name(status->state) : "queued";
         out.result = {{"job_id", id}, {"state", state}, {"result", status ? status->result : json(nullptr)}};

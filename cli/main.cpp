@@ -10,6 +10,7 @@
 #include "api/server.h"
 #include "cli/dq_report.h"
 #include "cli/job_handlers.h"
+#include "cli/worker_commands.h"
 #include "core/config.h"
 #include "core/error.h"
 #include "core/log.h"
@@ -63,8 +64,9 @@ int run_serve(const Config& config, const api::ServeOptions& options) {
 // Runs a job inline through the same handlers the workers use, and prints its summary.
 int run_job(const jobs::HandlerRegistry& handlers, jobs::Job job) {
     jobs::InlineQueue queue(handlers);
+    const std::string tenant = job.tenant;
     const std::string id = queue.enqueue(std::move(job));
-    std::cout << queue.status(id)->result.value("summary", "") << '\n';
+    std::cout << queue.status(tenant, id)->result.value("summary", "") << '\n';
     return 0;
 }
 
@@ -204,6 +206,39 @@ int main(int argc, char** argv) {
     auto* serve_cmd = app.add_subcommand("serve", "Run the prediction API (predict, explain, reload, metrics, docs)");
     serve_cmd->add_option("--host", serve_host, "address to listen on (default VOLTEDGE_API_HOST)");
     serve_cmd->add_option("--port", serve_port, "port (default VOLTEDGE_API_PORT or 58080)");
+
+    std::vector<std::string> worker_kinds;
+    std::string worker_name;
+    auto* worker_cmd = app.add_subcommand("worker", "Run jobs from the Redis Streams queue until SIGTERM (metrics on "
+                                                    "VOLTEDGE_WORKER_METRICS_PORT)");
+    worker_cmd->add_option("--kinds", worker_kinds, "only these job kinds (default: all)");
+    worker_cmd->add_option("--name", worker_name, "consumer name (default host:pid)");
+
+    cli::JobsCommand jobs_command;
+    auto* jobs_cmd = app.add_subcommand("jobs", "The job queue: list, show, retry, purge-dlq, submit");
+    jobs_cmd->require_subcommand(1);
+    auto* jobs_list = jobs_cmd->add_subcommand("list", "streams (waiting, pending, oldest), dead letters, and a tenant's jobs");
+    jobs_list->add_option("--tenant", jobs_command.tenant, "also list this tenant's jobs");
+    jobs_list->add_option("--state", jobs_command.state,
+                          "only jobs in this state (queued, running, retrying, succeeded, failed, dead)");
+    jobs_list->add_option("--limit", jobs_command.limit, "jobs and dead letters shown")->capture_default_str();
+    auto* jobs_show = jobs_cmd->add_subcommand("show", "one job's record as JSON");
+    auto* jobs_retry = jobs_cmd->add_subcommand("retry", "queue a dead job again from its first attempt");
+    for (auto* sub : {jobs_show, jobs_retry}) {
+        sub->add_option("--tenant", jobs_command.tenant, "the job's tenant")->required();
+        sub->add_option("ID", jobs_command.id, "job id")->required();
+    }
+    auto* jobs_purge = jobs_cmd->add_subcommand("purge-dlq", "empty the dead-letter stream (job records stay)");
+    auto* jobs_submit = jobs_cmd->add_subcommand("submit",
+                                                 "queue a job (with --wait: and wait for it; inline if no worker is up)");
+    jobs_submit->add_option("--tenant", jobs_command.tenant, "tenant")->required();
+    jobs_submit->add_option("KIND", jobs_command.kind, "job kind (voltedge jobs kinds)")->required();
+    jobs_submit->add_option("--payload", jobs_command.payload, "JSON object handed to the handler")->capture_default_str();
+    jobs_submit->add_option("--dedupe-key", jobs_command.dedupe_key, "the same key while one is active is not queued twice");
+    jobs_submit->add_flag("--wait", jobs_command.wait, "wait until it finishes; exit 1 unless it succeeded");
+    jobs_submit->add_option("--wait-seconds", jobs_command.wait_seconds, "give up waiting after this long")
+        ->capture_default_str();
+    auto* jobs_kinds = jobs_cmd->add_subcommand("kinds", "the job kinds, their attempt limits and what they do");
 
     std::string ingest_tenant, ingest_source = kUciUrl;
     bool ingest_force = false;
@@ -377,18 +412,28 @@ int main(int argc, char** argv) {
             std::cerr << "operator key " << revoke_key_id << " revoked\n";
             return 0;
         }
+        if (*worker_cmd) return cli::run_worker(config, handlers, worker_kinds, worker_name);
+        if (*jobs_kinds) {
+            for (const auto& [kind, description] : handlers.kinds())
+                std::cout << fmt::format("{:<10} {} attempts  {}\n", kind, handlers.max_attempts(kind), description);
+            return 0;
+        }
+        if (*jobs_cmd) {
+            for (auto* sub : {jobs_list, jobs_show, jobs_retry, jobs_purge, jobs_submit})
+                if (*sub) jobs_command.action = sub->get_name();
+            return cli::run_jobs_command(config, handlers, jobs_command);
+        }
         if (*serve_cmd) {
             api::ServeOptions options = api::ServeOptions::from_config(config);
             if (!serve_host.empty()) options.host = serve_host;
             if (serve_port != 0) options.port = serve_port;
             return run_serve(config, options);
         }
-        if (*ingest)
-            return run_job(handlers, {"ingest", ingest_tenant, {{"source", ingest_source}, {"force", ingest_force}}, "", ""});
+        if (*ingest) return run_job(handlers, {"ingest", ingest_tenant, {{"source", ingest_source}, {"force", ingest_force}}});
         if (*features_cmd)
             return run_job(handlers,
-                           {"features", features_tenant, {{"with_weather", with_weather}, {"weather_csv", weather_csv}}, "", ""});
-        if (*index_cmd) return run_job(handlers, {"index", index_tenant, {{"root", index_root}, {"paths", index_paths}}, "", ""});
+                           {"features", features_tenant, {{"with_weather", with_weather}, {"weather_csv", weather_csv}}});
+        if (*index_cmd) return run_job(handlers, {"index", index_tenant, {{"root", index_root}, {"paths", index_paths}}});
         if (*eval_retrieval) {
             const auto golden = evaluations::load_golden(
                 eval_golden.empty() ? "evaluations/golden/" + eval_tenant + "/retrieval.jsonl" : eval_golden, ".");
@@ -426,20 +471,17 @@ int main(int argc, char** argv) {
             search_query.fusion = search_fusion == "rrf" ? rag::Fusion::rrf : rag::Fusion::weighted;
             return run_search(config, search_tenant, search_query);
         }
-        if (*train_cmd) return run_job(handlers, {"train", train_tenant, {{"config_path", train_config_path}}, "", ""});
+        if (*train_cmd) return run_job(handlers, {"train", train_tenant, {{"config_path", train_config_path}}});
         if (*ablate_cmd)
-            return run_job(handlers,
-                           {"ablate", ablate_tenant, {{"family", ablate_family}, {"config_path", ablate_config_path}}, "", ""});
+            return run_job(handlers, {"ablate", ablate_tenant, {{"family", ablate_family}, {"config_path", ablate_config_path}}});
         if (*tune_cmd)
             return run_job(handlers, {"tune",
                                       tune_tenant,
                                       {{"family", tune_family},
                                        {"budget", tune_budget},
                                        {"max_slowdown", tune_max_slowdown},
-                                       {"config_path", tune_config_path}},
-                                      "",
-                                      ""});
-        if (*promote_cmd) return run_job(handlers, {"promote", promote_tenant, {{"version", promote_version}}, "", ""});
+                                       {"config_path", tune_config_path}}});
+        if (*promote_cmd) return run_job(handlers, {"promote", promote_tenant, {{"version", promote_version}}});
         if (*dq_report) {
             auto conn = db::connect(config.database_url);
             if (!cli::print_dq_report(conn, dq_tenant, std::cout)) {

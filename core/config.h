@@ -37,6 +37,13 @@ struct Config {
     // retrieval
     std::string model_dir;      // the embedding model's files; empty: where make bootstrap puts them
     int ann_min_chunks = 5000;  // a tenant with this many chunks gets its own HNSW index (db/migrations/007)
+    // workers
+    std::string queue_prefix = "voltedge";  // Redis keys of the job streams (workers/stream_queue.h)
+    int worker_metrics_port = 58090;
+    int job_visibility_seconds = 300;  // a running job's entry silent this long is taken over by another worker
+    int worker_grace_seconds = 30;     // after SIGTERM, how long the current job may finish before it is handed back
+    int job_backoff_ms = 2000;         // first retry's delay ceiling (doubling, full jitter)
+    std::string schedule;              // JSON schedule of periodic jobs (workers/schedule.h); empty: none
     // identity
     std::string agent_backend = "graph";                        // graph | chain | minimal (agents/agent.h)
     std::string agent_tools;                                    // comma-separated default tool allow-list (agents/tools.h)

@@ -2,6 +2,8 @@
 
 #include <hiredis/hiredis.h>
 
+#include <fmt/format.h>
+
 #include "core/error.h"
 #include "core/log.h"
 #include "core/url.h"
@@ -17,6 +19,45 @@ struct Reply {
         if (r) freeReplyObject(r);
     }
 };
+
+timeval to_timeval(std::chrono::milliseconds ms) {
+    return {static_cast<time_t>(ms.count() / 1000), static_cast<suseconds_t>(ms.count() % 1000 * 1000)};
+}
+
+// Error replies are kept as values here; command() decides whether they are errors.
+RedisValue copy_reply(const redisReply* r) {
+    RedisValue v;
+    switch (r->type) {
+        case REDIS_REPLY_STRING:
+        case REDIS_REPLY_STATUS:
+        case REDIS_REPLY_ERROR:
+            v.type = r->type == REDIS_REPLY_STRING ? RedisValue::Type::string : RedisValue::Type::status;
+            v.str.assign(r->str, r->len);
+            break;
+        case REDIS_REPLY_INTEGER:
+            v.type = RedisValue::Type::integer;
+            v.integer = r->integer;
+            break;
+        case REDIS_REPLY_ARRAY:
+            v.type = RedisValue::Type::array;
+            for (std::size_t i = 0; i < r->elements; ++i) v.elements.push_back(copy_reply(r->element[i]));
+            break;
+        default: break;
+    }
+    return v;
+}
+
+bool send(redisContext* ctx, const std::vector<std::string>& args) {
+    std::vector<const char*> argv;
+    std::vector<size_t> lens;
+    for (const auto& a : args) {
+        argv.push_back(a.data());
+        lens.push_back(a.size());
+    }
+    return redisAppendCommandArgv(ctx, static_cast<int>(argv.size()), argv.data(), lens.data()) == REDIS_OK;
+}
+
+std::string first_word(const std::vector<std::string>& args) { return args.empty() ? "(empty)" : args[0]; }
 }  // namespace
 
 RedisClient::RedisClient(const std::string& url, std::size_t connections) {
@@ -149,6 +190,53 @@ bool RedisClient::ping() {
     const bool healthy = r.r != nullptr;
     give_back(ctx, healthy);
     return healthy;
+}
+
+RedisValue RedisClient::command(const std::vector<std::string>& args, std::chrono::milliseconds timeout) {
+    auto replies = exchange({args}, timeout);
+    return std::move(replies.front());
+}
+
+std::vector<RedisValue> RedisClient::transaction(const std::vector<std::vector<std::string>>& commands) {
+    std::vector<std::vector<std::string>> all{{"MULTI"}};
+    all.insert(all.end(), commands.begin(), commands.end());
+    all.push_back({"EXEC"});
+    auto replies = exchange(all, std::chrono::seconds(2));
+    if (replies.back().type != RedisValue::Type::array)
+        throw Error("Redis aborted a transaction (" + first_word(commands.front()) + " ...)");
+    return std::move(replies.back().elements);
+}
+
+// Sends the commands in one round trip and reads every reply; an error reply is thrown after all are read,
+// so the connection stays in step and goes back to the pool.
+std::vector<RedisValue> RedisClient::exchange(const std::vector<std::vector<std::string>>& commands,
+                                              std::chrono::milliseconds timeout) {
+    redisContext* ctx = take();
+    if (!ctx)
+        throw Error(fmt::format("Redis at {}:{} is unreachable ({})", host_, port_, first_word(commands.front())),
+                    "start it (make up) or check REDIS_URL");
+    redisSetTimeout(ctx, to_timeval(timeout));
+    std::vector<RedisValue> replies;
+    bool healthy = true;
+    for (const auto& c : commands) healthy = healthy && send(ctx, c);
+    std::string error;
+    for (std::size_t i = 0; i < commands.size() && healthy; ++i) {
+        void* raw = nullptr;
+        healthy = redisGetReply(ctx, &raw) == REDIS_OK && raw;
+        if (!healthy) break;
+        Reply r{static_cast<redisReply*>(raw)};
+        if (r.r->type == REDIS_REPLY_ERROR && error.empty())
+            error = first_word(commands[i]) + ": " + std::string(r.r->str, r.r->len);
+        replies.push_back(copy_reply(r.r));
+    }
+    const std::string lost = healthy ? "" : (ctx->errstr[0] ? ctx->errstr : "no reply");
+    if (healthy) redisSetTimeout(ctx, kTimeout);
+    give_back(ctx, healthy);
+    if (!healthy)
+        throw Error(fmt::format("Redis at {}:{} did not answer {}: {}", host_, port_, first_word(commands.front()), lost),
+                    "check that Redis is up (make up)");
+    if (!error.empty()) throw Error("Redis refused " + error);
+    return replies;
 }
 
 }  // namespace voltedge::db

@@ -14,11 +14,17 @@
 namespace voltedge::jobs {
 
 struct Job {
+    Job() = default;
+    Job(std::string kind, std::string tenant, nlohmann::json payload = nlohmann::json::object(), std::string dedupe_key = {})
+        : kind(std::move(kind)), tenant(std::move(tenant)), payload(std::move(payload)), dedupe_key(std::move(dedupe_key)) {}
+
     std::string kind, tenant;
     nlohmann::json payload = nlohmann::json::object();
-    // Jobs with the same non-empty key are the same work: a queue runs one of them (workers issue).
+    // Jobs with the same non-empty key are the same work: while one is queued or running, submitting another
+    // returns the first.
     std::string dedupe_key;
-    std::string id;  // assigned when submitted
+    std::string id;           // assigned when submitted
+    std::string traceparent;  // W3C trace context of whoever submitted it, carried into the handler's logs
 };
 
 // What a handler returns: its result as JSON, with a line for people under "summary".
@@ -26,8 +32,10 @@ using Handler = std::function<nlohmann::json(const Job&)>;
 
 class HandlerRegistry {
 public:
+    // `max_attempts`: how many times a queue runs a job of this kind before it gives up (dead-letters it).
     // Throws std::logic_error if `kind` is registered twice.
-    void add(const std::string& kind, const std::string& description, Handler handler);
+    void add(const std::string& kind, const std::string& description, Handler handler, int max_attempts = 3);
+    int max_attempts(const std::string& kind) const;  // throws like run() for an unknown kind
     bool has(const std::string& kind) const { return handlers_.count(kind) > 0; }
     std::vector<std::pair<std::string, std::string>> kinds() const;  // kind, description
     // Runs the job's handler on this thread, with the job id in every log line it writes. Throws Error
@@ -38,26 +46,34 @@ private:
     struct Entry {
         std::string description;
         Handler handler;
+        int max_attempts;
     };
+    const Entry& entry(const std::string& kind) const;
     std::map<std::string, Entry> handlers_;
 };
 
-enum class JobState { queued, running, succeeded, failed };
+// retrying: an attempt failed and another is due; dead: the last allowed attempt failed (dead-letter stream);
+// failed: an inline run failed (nothing retries it).
+enum class JobState { queued, running, retrying, succeeded, failed, dead };
 
 struct JobStatus {
     Job job;
     JobState state = JobState::queued;
-    nlohmann::json result;  // the handler's result, or {"error": ..., "hint": ...}
-    int attempts = 0;
+    nlohmann::json result;  // the handler's result (null until it succeeds)
+    int attempts = 0, max_attempts = 1;
+    std::string error, hint;                                           // the last failed attempt's
+    std::string worker;                                                // who ran the last attempt
+    std::string created_at, started_at, finished_at, next_attempt_at;  // ISO 8601 UTC, empty when not yet
 };
 
-// Where jobs are submitted. InlineQueue runs them at once; the Redis Streams queue (workers issue)
-// implements the same interface.
+// Where jobs are submitted. InlineQueue runs them at once; workers/ puts Redis Streams in front of the same
+// handlers.
 class Queue {
 public:
     virtual ~Queue() = default;
-    virtual std::string enqueue(Job job) = 0;  // returns the job id
-    virtual std::optional<JobStatus> status(const std::string& id) const = 0;
+    virtual std::string enqueue(Job job) = 0;  // returns the job id (the existing job's, when deduplicated)
+    // The job as `tenant` may see it: another tenant's id is nullopt.
+    virtual std::optional<JobStatus> status(const std::string& tenant, const std::string& id) const = 0;
 };
 
 // Runs each job on the caller's thread when it is enqueued; enqueue rethrows the handler's error after
@@ -66,7 +82,7 @@ class InlineQueue : public Queue {
 public:
     explicit InlineQueue(const HandlerRegistry& handlers) : handlers_(handlers) {}
     std::string enqueue(Job job) override;
-    std::optional<JobStatus> status(const std::string& id) const override;
+    std::optional<JobStatus> status(const std::string& tenant, const std::string& id) const override;
 
 private:
     void record(JobStatus status);
@@ -76,5 +92,7 @@ private:
 };
 
 std::string job_state_name(JobState state);
+JobState job_state_from(const std::string& name);  // throws std::invalid_argument for an unknown name
+nlohmann::json to_json(const JobStatus& status);
 
 }  // namespace voltedge::jobs

@@ -123,7 +123,7 @@ TEST_F(TenantDocumentsTest, AnUnreachableMlflowFailsTheIndexJobAndKeepsTheCardsI
     jobs::HandlerRegistry handlers;
     cli::register_job_handlers(handlers, down);
     try {
-        handlers.run({"index", tenant, {{"root", VOLTEDGE_SOURCE_DIR}}, "", ""});
+        handlers.run({"index", tenant, {{"root", VOLTEDGE_SOURCE_DIR}}});
         FAIL() << "the index job ran without MLflow";
     } catch (const Error& e) {
         EXPECT_NE(std::string(e.what()).find("MLflow"), std::string::npos) << e.what();

@@ -125,15 +125,19 @@ TEST(Jobs, HandlersRunInlineAndRecordTheirOutcome) {
     handlers.add("fail", "always fails", [](const jobs::Job&) -> nlohmann::json { throw Error("it failed", "do not"); });
     EXPECT_THROW(handlers.add("double", "again", nullptr), std::logic_error);
     jobs::InlineQueue queue(handlers);
-    const std::string id = queue.enqueue({"double", "t", {{"n", 21}}, "", ""});
-    ASSERT_TRUE(queue.status(id));
-    EXPECT_EQ(queue.status(id)->state, jobs::JobState::succeeded);
-    EXPECT_EQ(queue.status(id)->result["n"], 42);
-    EXPECT_THROW(queue.enqueue({"fail", "t", {}, "", "failing-job"}), Error);
-    EXPECT_EQ(queue.status("failing-job")->state, jobs::JobState::failed);
-    EXPECT_EQ(queue.status("failing-job")->result["error"], "it failed");
+    const std::string id = queue.enqueue({"double", "t", {{"n", 21}}});
+    ASSERT_TRUE(queue.status("t", id));
+    EXPECT_FALSE(queue.status("another-tenant", id));
+    EXPECT_EQ(queue.status("t", id)->state, jobs::JobState::succeeded);
+    EXPECT_EQ(queue.status("t", id)->result["n"], 42);
+    jobs::Job failing("fail", "t");
+    failing.id = "failing-job";
+    EXPECT_THROW(queue.enqueue(failing), Error);
+    EXPECT_EQ(queue.status("t", "failing-job")->state, jobs::JobState::failed);
+    EXPECT_EQ(queue.status("t", "failing-job")->error, "it failed");
+    EXPECT_EQ(queue.status("t", "failing-job")->hint, "do not");
     try {
-        handlers.run({"nope", "t", {}, "", ""});
+        handlers.run({"nope", "t", {}});
         FAIL();
     } catch (const Error& e) {
         EXPECT_NE(e.hint().find("double, fail"), std::string::npos);
