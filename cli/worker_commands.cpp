@@ -26,17 +26,19 @@ struct QueueStack {
 };
 
 void print_job(const jobs::JobStatus& s) {
-    std::cout << fmt::format("{}  {:<10} {:<9} attempts {}/{}  created {}  {}\n", s.job.id, s.job.kind, jobs::job_state_name(s.state),
-                             s.attempts, s.max_attempts, s.created_at,
+    std::cout << fmt::format("{}  {:<10} {:<9} attempts {}/{}  created {}  {}\n", s.job.id, s.job.kind,
+                             jobs::job_state_name(s.state), s.attempts, s.max_attempts, s.created_at,
                              s.state == jobs::JobState::succeeded ? s.result.value("summary", "") : s.error);
 }
 
 // Polls the job's record until it has finished (succeeded, failed or dead) or `seconds` pass.
-std::optional<jobs::JobStatus> wait_for(workers::StreamQueue& queue, const std::string& tenant, const std::string& id, int seconds) {
+std::optional<jobs::JobStatus> wait_for(workers::StreamQueue& queue, const std::string& tenant, const std::string& id,
+                                        int seconds) {
     const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(seconds);
     while (std::chrono::steady_clock::now() < until) {
         auto s = queue.status(tenant, id);
-        if (s && (s->state == jobs::JobState::succeeded || s->state == jobs::JobState::failed || s->state == jobs::JobState::dead))
+        if (s &&
+            (s->state == jobs::JobState::succeeded || s->state == jobs::JobState::failed || s->state == jobs::JobState::dead))
             return s;
         std::this_thread::sleep_for(std::chrono::milliseconds(250));
     }
@@ -59,20 +61,24 @@ int submit(const Config& config, const jobs::HandlerRegistry& handlers, const Jo
     std::cout << "job " << id << " queued\n";
     if (!c.wait) return 0;
     const auto done = wait_for(stack.queue, c.tenant, id, c.wait_seconds);
-    if (!done) throw Error(fmt::format("job {} did not finish within {} s", id, c.wait_seconds), "voltedge jobs show --tenant " + c.tenant + " " + id);
+    if (!done)
+        throw Error(fmt::format("job {} did not finish within {} s", id, c.wait_seconds),
+                    "voltedge jobs show --tenant " + c.tenant + " " + id);
     print_job(*done);
     return done->state == jobs::JobState::succeeded ? 0 : 1;
 }
 
 int list(QueueStack& stack, const JobsCommand& c) {
-    std::cout << fmt::format("{:<28} {:>8} {:>8} {:>14} {:>14}\n", "stream", "waiting", "pending", "oldest wait s", "oldest pend s");
+    std::cout << fmt::format("{:<28} {:>8} {:>8} {:>14} {:>14}\n", "stream", "waiting", "pending", "oldest wait s",
+                             "oldest pend s");
     for (const auto& s : stack.queue.stats())
         std::cout << fmt::format("{:<28} {:>8} {:>8} {:>14.1f} {:>14.1f}\n", stack.queue.stream_key(s.kind), s.waiting, s.pending,
                                  s.oldest_waiting_seconds, s.oldest_pending_seconds);
-    std::cout << fmt::format("delayed retries {}, dead letters {}, live workers {}\n", stack.queue.delayed_count(), stack.queue.dead_count(),
-                             stack.queue.live_workers(std::chrono::seconds(10)));
+    std::cout << fmt::format("delayed retries {}, dead letters {}, live workers {}\n", stack.queue.delayed_count(),
+                             stack.queue.dead_count(), stack.queue.live_workers(std::chrono::seconds(10)));
     for (const auto& d : stack.queue.dead_letters(c.limit))
-        std::cout << fmt::format("  dead {} {} tenant {} after {} attempts: {}\n", d.job_id, d.kind, d.tenant, d.attempts, d.error);
+        std::cout << fmt::format("  dead {} {} tenant {} after {} attempts: {}\n", d.job_id, d.kind, d.tenant, d.attempts,
+                                 d.error);
     if (c.tenant.empty()) return 0;
     auto lease = stack.pool.acquire();
     for (const auto& s : jobs::list_jobs(*lease, c.tenant, c.state, c.limit)) print_job(s);
@@ -105,7 +111,8 @@ int run_jobs_command(const Config& config, const jobs::HandlerRegistry& handlers
     throw Error("unknown jobs action " + c.action);
 }
 
-int run_worker(const Config& config, const jobs::HandlerRegistry& handlers, const std::vector<std::string>& kinds, const std::string& name) {
+int run_worker(const Config& config, const jobs::HandlerRegistry& handlers, const std::vector<std::string>& kinds,
+               const std::string& name) {
     sigset_t signals;
     sigemptyset(&signals);
     sigaddset(&signals, SIGINT);
@@ -134,7 +141,8 @@ int run_worker(const Config& config, const jobs::HandlerRegistry& handlers, cons
     });
     server.route("GET", "/healthz", [](const http::Request&, http::Response& res) { res.body = R"({"status":"ok"})"; });
     const int port = server.start();
-    std::cerr << fmt::format("voltedge worker {} on {} (metrics: http://127.0.0.1:{}/metrics)\n", worker.name(), config.queue_prefix, port);
+    std::cerr << fmt::format("voltedge worker {} on {} (metrics: http://127.0.0.1:{}/metrics)\n", worker.name(),
+                             config.queue_prefix, port);
 
     std::atomic<bool> stop{false};
     std::thread waiter([&] {

@@ -43,8 +43,6 @@ std::optional<std::string> or_null(const std::string& s) { return s.empty() ? st
 
 Submission insert_job(pqxx::connection& conn, const Job& job, int max_attempts) {
     return db::with_tenant(conn, job.tenant, [&](pqxx::work& tx) {
-        if (tx.exec_params("SELECT 1 FROM tenants WHERE tenant_id = $1", job.tenant).empty())
-            throw FieldError("tenant", "tenant '" + job.tenant + "' does not exist", "create it with voltedge tenant create");
         const std::string id = job.id.empty() ? new_uuid() : job.id;
         // ON CONFLICT on the partial unique index: an active job with this key is this job.
         const auto inserted = tx.exec_params(
@@ -87,12 +85,13 @@ std::vector<JobStatus> list_jobs(pqxx::connection& conn, const std::string& tena
 std::optional<JobStatus> start_attempt(pqxx::connection& conn, const std::string& tenant, const std::string& id,
                                        const std::string& worker, bool reclaimed) {
     return db::with_tenant(conn, tenant, [&](pqxx::work& tx) -> std::optional<JobStatus> {
-        const auto rows = tx.exec_params(std::string("UPDATE jobs SET state = 'running', attempts = attempts + 1, worker = $2, "
-                                                     "started_at = now(), next_attempt_at = NULL "
-                                                     "WHERE job_id = $1::uuid AND (state IN ('queued', 'retrying') OR (state = 'running' AND $3)) "
-                                                     "RETURNING ") +
-                                             kColumns,
-                                         id, worker, reclaimed);
+        const auto rows = tx.exec_params(
+            std::string("UPDATE jobs SET state = 'running', attempts = attempts + 1, worker = $2, "
+                        "started_at = now(), next_attempt_at = NULL "
+                        "WHERE job_id = $1::uuid AND (state IN ('queued', 'retrying') OR (state = 'running' AND $3)) "
+                        "RETURNING ") +
+                kColumns,
+            id, worker, reclaimed);
         if (rows.empty()) return std::nullopt;
         return from_row(rows[0]);
     });
@@ -103,13 +102,15 @@ void finish_attempt(pqxx::connection& conn, const std::string& tenant, const std
     db::with_tenant(conn, tenant, [&](pqxx::work& tx) {
         const bool final = state == JobState::succeeded || state == JobState::failed || state == JobState::dead;
         tx.exec_params(
-            "UPDATE jobs SET state = $2, result = $3::jsonb, error = $4, hint = $5, "
+            "UPDATE jobs SET state = $2, result = $3::jsonb, "
+            // A success keeps the last failed attempt's error: what went wrong before it worked.
+            "error = CASE WHEN $2 = 'succeeded' THEN error ELSE $4 END, hint = CASE WHEN $2 = 'succeeded' THEN hint ELSE $5 END, "
             "attempts = CASE WHEN $2 = 'queued' THEN greatest(attempts - 1, 0) ELSE attempts END, "
             "finished_at = CASE WHEN $6 THEN now() END, "
             "next_attempt_at = CASE WHEN $2 = 'retrying' THEN now() + make_interval(secs => $7::float8 / 1000) END "
             "WHERE job_id = $1::uuid",
-            id, job_state_name(state), result.is_null() ? std::optional<std::string>() : std::optional(result.dump()), or_null(error),
-            or_null(hint), final, retry_in_ms);
+            id, job_state_name(state), result.is_null() ? std::optional<std::string>() : std::optional(result.dump()),
+            or_null(error), or_null(hint), final, retry_in_ms);
     });
 }
 

@@ -17,7 +17,7 @@ struct Submission {
 };
 
 // Inserts `job` as queued with a new id, unless a queued, running or retrying job of the tenant has the same
-// dedupe key: then that job's id. Throws Error for a tenant that does not exist.
+// dedupe key: then that job's id. Throws Error for a tenant that does not exist (db::enter_tenant).
 Submission insert_job(pqxx::connection& conn, const Job& job, int max_attempts);
 
 // The job if `tenant` owns it (a malformed or another tenant's id is nullopt).

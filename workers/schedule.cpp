@@ -78,7 +78,8 @@ std::vector<std::string> run_due(StreamQueue& queue, const std::vector<ScheduleE
         const std::string lease = fmt::format("{}:schedule:{}:{}", queue.prefix(), s.name, period);
         try {
             // The lease outlives its period, so a worker whose clock lags cannot take the same period again.
-            const auto taken = queue.redis().command({"SET", lease, worker, "NX", "EX", std::to_string(2 * s.every_seconds + 60)});
+            const auto taken = queue.redis().command(
+                {"SET", lease, worker, "NX", "EX", std::to_string(2 * s.every_seconds + 60)});
             if (taken.nil()) continue;
             const std::string id = queue.enqueue({s.kind, s.tenant, s.payload, fmt::format("schedule:{}:{}", s.name, period)});
             log_info("scheduled_job_queued", {{"schedule", s.name}, {"period", period}, {"job_id", id}});

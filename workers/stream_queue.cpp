@@ -43,16 +43,22 @@ Entry parse_entry(const std::string& stream, const db::RedisValue& entry) {
     for (std::size_t i = 0; i + 1 < fields.size(); i += 2) {
         const auto& name = fields[i].str;
         const auto& value = fields[i + 1].str;
-        if (name == "job_id") e.job_id = value;
-        else if (name == "tenant") e.tenant = value;
-        else if (name == "kind") e.kind = value;
-        else if (name == "dedupe_key") e.dedupe_key = value;
-        else if (name == "traceparent") e.traceparent = value;
+        if (name == "job_id")
+            e.job_id = value;
+        else if (name == "tenant")
+            e.tenant = value;
+        else if (name == "kind")
+            e.kind = value;
+        else if (name == "dedupe_key")
+            e.dedupe_key = value;
+        else if (name == "traceparent")
+            e.traceparent = value;
     }
     return e;
 }
 
-StreamQueue::StreamQueue(db::ConnectionPool& pool, db::RedisClient& redis, const jobs::HandlerRegistry& handlers, QueueOptions options)
+StreamQueue::StreamQueue(db::ConnectionPool& pool, db::RedisClient& redis, const jobs::HandlerRegistry& handlers,
+                         QueueOptions options)
     : pool_(pool), redis_(redis), handlers_(handlers), options_(std::move(options)) {}
 
 void StreamQueue::ensure_group(const std::string& kind) {
@@ -66,8 +72,8 @@ void StreamQueue::ensure_group(const std::string& kind) {
 
 void StreamQueue::add(const Entry& e) {
     ensure_group(e.kind);
-    redis_.command({"XADD", stream_key(e.kind), "MAXLEN", "~", std::to_string(options_.max_len), "*", "job_id", e.job_id, "tenant",
-                    e.tenant, "kind", e.kind, "dedupe_key", e.dedupe_key, "traceparent", e.traceparent});
+    redis_.command({"XADD", stream_key(e.kind), "MAXLEN", "~", std::to_string(options_.max_len), "*", "job_id", e.job_id,
+                    "tenant", e.tenant, "kind", e.kind, "dedupe_key", e.dedupe_key, "traceparent", e.traceparent});
 }
 
 std::string StreamQueue::enqueue(jobs::Job job) {
@@ -114,7 +120,8 @@ std::vector<StreamStats> StreamQueue::stats() {
             if (lag && lag->type == db::RedisValue::Type::integer) s.waiting = lag->integer;
             if (last) {
                 const auto next = redis_.command({"XRANGE", stream_key(kind), "(" + last->str, "+", "COUNT", "1"});
-                if (!next.elements.empty()) s.oldest_waiting_seconds = seconds_since_ms(stream_id_ms(next.elements[0].elements[0].str));
+                if (!next.elements.empty())
+                    s.oldest_waiting_seconds = seconds_since_ms(stream_id_ms(next.elements[0].elements[0].str));
                 if (!lag || lag->type != db::RedisValue::Type::integer)
                     s.waiting = static_cast<long>(redis_.command({"XLEN", stream_key(kind)}).integer);  // lag unknown after trims
             }
@@ -139,11 +146,16 @@ std::vector<DeadLetter> StreamQueue::dead_letters(int limit) {
         d.entry_id = e.elements[0].str;
         const auto& f = e.elements[1].elements;
         for (std::size_t i = 0; i + 1 < f.size(); i += 2) {
-            if (f[i].str == "job_id") d.job_id = f[i + 1].str;
-            else if (f[i].str == "tenant") d.tenant = f[i + 1].str;
-            else if (f[i].str == "kind") d.kind = f[i + 1].str;
-            else if (f[i].str == "error") d.error = f[i + 1].str;
-            else if (f[i].str == "attempts") d.attempts = std::atoi(f[i + 1].str.c_str());
+            if (f[i].str == "job_id")
+                d.job_id = f[i + 1].str;
+            else if (f[i].str == "tenant")
+                d.tenant = f[i + 1].str;
+            else if (f[i].str == "kind")
+                d.kind = f[i + 1].str;
+            else if (f[i].str == "error")
+                d.error = f[i + 1].str;
+            else if (f[i].str == "attempts")
+                d.attempts = std::atoi(f[i + 1].str.c_str());
         }
         out.push_back(d);
     }

@@ -28,8 +28,8 @@ struct Entry {
 
 struct StreamStats {
     std::string kind;
-    long waiting = 0;               // added, not yet delivered to any worker
-    long pending = 0;               // delivered, not yet acknowledged (running, or its worker died)
+    long waiting = 0;  // added, not yet delivered to any worker
+    long pending = 0;  // delivered, not yet acknowledged (running, or its worker died)
     double oldest_waiting_seconds = 0;
     double oldest_pending_seconds = 0;
 };
@@ -41,7 +41,8 @@ struct DeadLetter {
 
 class StreamQueue : public jobs::Queue {
 public:
-    StreamQueue(db::ConnectionPool& pool, db::RedisClient& redis, const jobs::HandlerRegistry& handlers, QueueOptions options = {});
+    StreamQueue(db::ConnectionPool& pool, db::RedisClient& redis, const jobs::HandlerRegistry& handlers,
+                QueueOptions options = {});
 
     // Records the job (or finds the active one with its dedupe key) and adds it to its kind's stream. Throws
     // FieldError for an unknown kind or tenant, Error when Redis cannot take it (the record is then failed).

@@ -67,7 +67,8 @@ Worker::Worker(StreamQueue& queue, observability::Registry& metrics, WorkerOptio
       metrics_(metrics),
       options_(std::move(options)),
       rng_(std::random_device{}()),
-      jobs_total_(metrics.counter_family("voltedge_jobs_total", "Job attempts finished, by kind and outcome", {"kind", "outcome"})),
+      jobs_total_(
+          metrics.counter_family("voltedge_jobs_total", "Job attempts finished, by kind and outcome", {"kind", "outcome"})),
       retries_total_(metrics.counter_family("voltedge_job_retries_total", "Failed attempts scheduled to run again", {"kind"})),
       duration_(metrics.histogram_family("voltedge_job_duration_seconds", "Time from a job attempt's start to its end", {"kind"},
                                          job_buckets())) {
@@ -88,8 +89,8 @@ std::chrono::milliseconds Worker::backoff(int attempt) {
 
 long Worker::move_due_retries() {
     return static_cast<long>(queue_.redis()
-                                 .command({"EVAL", kMoveDue, "1", queue_.delayed_key(), std::to_string(now_ms()), queue_.prefix() + ":jobs:",
-                                           "100000"})
+                                 .command({"EVAL", kMoveDue, "1", queue_.delayed_key(), std::to_string(now_ms()),
+                                           queue_.prefix() + ":jobs:", "100000"})
                                  .integer);
 }
 
@@ -104,8 +105,9 @@ std::vector<std::pair<Entry, bool>> Worker::next_entries() {
                 return {{parse_entry(queue_.stream_key(kind), raw), true}};
         }
     }
-    std::vector<std::string> args{"XREADGROUP", "GROUP", queue_.group(), options_.name, "COUNT", "1", "BLOCK",
-                                  std::to_string(options_.block.count()), "STREAMS"};
+    std::vector<std::string> args{"XREADGROUP", "GROUP", queue_.group(), options_.name,
+                                  "COUNT",      "1",     "BLOCK",        std::to_string(options_.block.count()),
+                                  "STREAMS"};
     for (const auto& kind : options_.kinds) args.push_back(queue_.stream_key(kind));
     for (std::size_t i = 0; i < options_.kinds.size(); ++i) args.push_back(">");
     const auto reply = queue_.redis().command(args, options_.block + std::chrono::seconds(5));
@@ -159,8 +161,12 @@ Outcome Worker::process(const Entry& entry, bool reclaimed, const std::atomic<bo
         ack();
         return Outcome::skipped;
     }
-    log_info("job_attempt_started", {{"job_id", job->job.id}, {"tenant", job->job.tenant}, {"kind", job->job.kind},
-                                     {"attempt", job->attempts}, {"reclaimed", reclaimed}, {"worker", options_.name}});
+    log_info("job_attempt_started", {{"job_id", job->job.id},
+                                     {"tenant", job->job.tenant},
+                                     {"kind", job->job.kind},
+                                     {"attempt", job->attempts},
+                                     {"reclaimed", reclaimed},
+                                     {"worker", options_.name}});
 
     auto running = std::make_shared<Running>();
     auto future = running->result.get_future();
@@ -186,15 +192,16 @@ Outcome Worker::process(const Entry& entry, bool reclaimed, const std::atomic<bo
         }
         if (Clock::now() >= next_progress) {
             next_progress += options_.progress_every;
-            log_info("job_progress", {{"job_id", job->job.id}, {"kind", job->job.kind},
+            log_info("job_progress", {{"job_id", job->job.id},
+                                      {"kind", job->job.kind},
                                       {"running_s", std::chrono::duration<double>(Clock::now() - started).count()}});
         }
         if (stop && !give_up_at) give_up_at = Clock::now() + options_.grace;
         if (give_up_at && Clock::now() >= *give_up_at) {
             // Out of grace: give the attempt back (it does not count) and make the entry claimable at once.
             auto lease = queue_.pool().acquire();
-            jobs::finish_attempt(*lease, job->job.tenant, job->job.id, jobs::JobState::queued, nullptr, "handed back by a stopping worker",
-                                 "");
+            jobs::finish_attempt(*lease, job->job.tenant, job->job.id, jobs::JobState::queued, nullptr,
+                                 "handed back by a stopping worker", "");
             queue_.redis().command({"XCLAIM", entry.stream, queue_.group(), options_.name, "0", entry.entry_id, "IDLE",
                                     std::to_string(options_.visibility_timeout.count() + 1), "JUSTID"});
             jobs_total_.with({job->job.kind, "handed_back"}).inc();
@@ -229,26 +236,35 @@ Outcome Worker::settle_failure(const Entry& entry, const jobs::JobStatus& job, c
     const auto delay = again ? backoff(job.attempts) : std::chrono::milliseconds(0);
     {
         auto lease = queue_.pool().acquire();
-        jobs::finish_attempt(*lease, job.job.tenant, job.job.id, again ? jobs::JobState::retrying : jobs::JobState::dead, nullptr, error,
-                             hint, delay.count());
+        jobs::finish_attempt(*lease, job.job.tenant, job.job.id, again ? jobs::JobState::retrying : jobs::JobState::dead, nullptr,
+                             error, hint, delay.count());
     }
     if (again) {
-        const nlohmann::json member = {{"job_id", job.job.id},         {"tenant", job.job.tenant},
-                                       {"kind", job.job.kind},         {"dedupe_key", job.job.dedupe_key},
-                                       {"traceparent", job.job.traceparent}, {"attempt", job.attempts}};
+        const nlohmann::json member = {{"job_id", job.job.id},
+                                       {"tenant", job.job.tenant},
+                                       {"kind", job.job.kind},
+                                       {"dedupe_key", job.job.dedupe_key},
+                                       {"traceparent", job.job.traceparent},
+                                       {"attempt", job.attempts}};
         queue_.redis().transaction({{"ZADD", queue_.delayed_key(), std::to_string(now_ms() + delay.count()), member.dump()},
                                     {"XACK", entry.stream, queue_.group(), entry.entry_id}});
         retries_total_.with({job.job.kind}).inc();
         jobs_total_.with({job.job.kind, "retrying"}).inc();
-        log_event("warn", "job_attempt_failed", {{"job_id", job.job.id}, {"kind", job.job.kind}, {"attempt", job.attempts},
-                                                 {"retry_in_ms", delay.count()}, {"error", error}, {"seconds", seconds}});
+        log_event("warn", "job_attempt_failed",
+                  {{"job_id", job.job.id},
+                   {"kind", job.job.kind},
+                   {"attempt", job.attempts},
+                   {"retry_in_ms", delay.count()},
+                   {"error", error},
+                   {"seconds", seconds}});
         return Outcome::retrying;
     }
-    queue_.redis().transaction({{"XADD", queue_.dead_key(), "*", "job_id", job.job.id, "tenant", job.job.tenant, "kind", job.job.kind,
-                                 "attempts", std::to_string(job.attempts), "error", error},
+    queue_.redis().transaction({{"XADD", queue_.dead_key(), "*", "job_id", job.job.id, "tenant", job.job.tenant, "kind",
+                                 job.job.kind, "attempts", std::to_string(job.attempts), "error", error},
                                 {"XACK", entry.stream, queue_.group(), entry.entry_id}});
     jobs_total_.with({job.job.kind, "dead"}).inc();
-    log_event("error", "job_dead_lettered", {{"job_id", job.job.id}, {"kind", job.job.kind}, {"attempts", job.attempts}, {"error", error}});
+    log_event("error", "job_dead_lettered",
+              {{"job_id", job.job.id}, {"kind", job.job.kind}, {"attempts", job.attempts}, {"error", error}});
     return Outcome::dead;
 }
 
@@ -269,8 +285,9 @@ void register_queue_metrics(observability::Registry& metrics, StreamQueue& queue
                            per_stream([](const StreamStats& s) { return static_cast<double>(s.pending); }));
     metrics.gauge_callback("voltedge_queue_oldest_waiting_age_seconds", "Age of the oldest job not yet delivered", {"stream"},
                            per_stream([](const StreamStats& s) { return s.oldest_waiting_seconds; }));
-    metrics.gauge_callback("voltedge_queue_oldest_pending_age_seconds", "Age of the oldest job delivered and not yet acknowledged",
-                           {"stream"}, per_stream([](const StreamStats& s) { return s.oldest_pending_seconds; }));
+    metrics.gauge_callback("voltedge_queue_oldest_pending_age_seconds",
+                           "Age of the oldest job delivered and not yet acknowledged", {"stream"},
+                           per_stream([](const StreamStats& s) { return s.oldest_pending_seconds; }));
     // No sample rather than a zero when Redis cannot say: an empty dead-letter stream and an unknown one differ.
     const auto single = [](auto value) {
         return [value]() {

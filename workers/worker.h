@@ -19,8 +19,8 @@
 namespace voltedge::workers {
 
 struct WorkerOptions {
-    std::string name;                 // consumer name; empty: host:pid
-    std::vector<std::string> kinds;   // empty: every registered kind
+    std::string name;                // consumer name; empty: host:pid
+    std::vector<std::string> kinds;  // empty: every registered kind
     std::chrono::milliseconds visibility_timeout{std::chrono::minutes(5)};
     std::chrono::milliseconds block{std::chrono::seconds(1)};  // XREADGROUP BLOCK: how often a loop comes round
     std::chrono::milliseconds backoff_base{std::chrono::seconds(2)}, backoff_cap{std::chrono::minutes(10)};
