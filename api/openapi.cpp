@@ -172,6 +172,27 @@ constexpr const char* kDocument = R"json({
               "vector_rank": {"type": ["integer", "null"]}}}}
         }
       },
+      "JobRequest": {
+        "type": "object", "additionalProperties": false, "required": ["kind"],
+        "properties": {
+          "kind": {"type": "string", "description": "The job kind: ingest, features, train, index, eval, batch_score, retrain, promote, ... (voltedge jobs kinds). promote needs a tenant-admin key."},
+          "payload": {"type": "object", "description": "Handed to the job's handler. Fields naming server paths (source, root, paths, config_path, weather_csv) need an operator key."},
+          "dedupe_key": {"type": "string", "minLength": 1, "maxLength": 200, "description": "While a job of the tenant with this key is queued, running or waiting to retry, the same job is returned instead of a new one."},
+          "tenant": {"type": "string", "description": "Required with an operator key; a tenant's key may name only its own."}}
+      },
+      "Job": {
+        "type": "object", "required": ["job_id", "tenant", "kind", "state", "attempts", "max_attempts"],
+        "properties": {
+          "job_id": {"type": "string"}, "tenant": {"type": "string"}, "kind": {"type": "string"}, "payload": {"type": "object"},
+          "dedupe_key": {"type": ["string", "null"]},
+          "state": {"type": "string", "enum": ["queued", "running", "retrying", "succeeded", "failed", "dead"], "description": "dead: out of attempts, in the dead-letter stream (voltedge jobs retry)."},
+          "attempts": {"type": "integer"}, "max_attempts": {"type": "integer"},
+          "error": {"type": ["string", "null"], "description": "The last failed attempt's error."}, "hint": {"type": ["string", "null"]},
+          "result": {"description": "What the handler returned (a summary and its figures), once it succeeded."},
+          "worker": {"type": ["string", "null"]},
+          "created_at": {"type": ["string", "null"]}, "started_at": {"type": ["string", "null"]}, "finished_at": {"type": ["string", "null"]},
+          "next_attempt_at": {"type": ["string", "null"]}, "request_id": {"type": "string"}}
+      },
       "ReloadRequest": {
         "type": "object", "additionalProperties": false,
         "properties": {"tenant": {"type": "string", "description": "Only this tenant (a tenant-admin key may name only its own). When absent: the key's own tenant, or for an operator key every tenant with a registered forecaster."}}
@@ -297,6 +318,22 @@ constexpr const char* kDocument = R"json({
         "schema": {"type": "string", "pattern": "^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"}}],
       "responses": {
         "200": {"description": "The thread.", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/AgentThread"}}}},
+        "401": {"$ref": "#/components/responses/Unauthorized"}, "403": {"$ref": "#/components/responses/Forbidden"},
+        "404": {"$ref": "#/components/responses/NotFound"}, "503": {"$ref": "#/components/responses/Unavailable"}}}},
+    "/jobs": {"post": {"summary": "Queue a job for the workers (Redis Streams) in the key's tenant, or with an operator key the tenant named. Returns at once; follow it with GET /jobs/{id}.",
+      "requestBody": {"required": true, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/JobRequest"},
+        "examples": {"features": {"value": {"kind": "features"}}, "eval": {"value": {"kind": "eval", "payload": {"suite": "retrieval"}, "dedupe_key": "eval-retrieval"}}}}}},
+      "responses": {
+        "202": {"description": "Queued (or the active job with the same dedupe key).",
+          "headers": {"Location": {"description": "/jobs/{id}", "schema": {"type": "string"}}},
+          "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Job"}}}},
+        "400": {"$ref": "#/components/responses/BadRequest"}, "401": {"$ref": "#/components/responses/Unauthorized"},
+        "403": {"$ref": "#/components/responses/Forbidden"}, "413": {"$ref": "#/components/responses/TooLarge"},
+        "422": {"$ref": "#/components/responses/Unprocessable"}, "503": {"$ref": "#/components/responses/Unavailable"}}}},
+    "/jobs/{id}": {"get": {"summary": "A job's state, attempts, last error and result. Another tenant's job is 404.",
+      "parameters": [{"name": "id", "in": "path", "required": true, "description": "As POST /jobs returned it.", "schema": {"type": "string"}}],
+      "responses": {
+        "200": {"description": "The job.", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Job"}}}},
         "401": {"$ref": "#/components/responses/Unauthorized"}, "403": {"$ref": "#/components/responses/Forbidden"},
         "404": {"$ref": "#/components/responses/NotFound"}, "503": {"$ref": "#/components/responses/Unavailable"}}}},
     "/openapi.json": {"get": {"summary": "This document.", "security": [],

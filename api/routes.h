@@ -3,6 +3,7 @@
 #include "agents/agent.h"
 #include "api/http_layer.h"
 #include "api/server.h"
+#include "jobs/job.h"
 #include "rag/encoder.h"
 #include "serving/predictor.h"
 
@@ -15,6 +16,7 @@ struct Services {
     db::ConnectionPool& pool;
     const rag::Embedder* embedder;  // null when the embedding model is not installed: /search answers 503
     const agents::Agent* agent;     // null likewise: /ask answers 503
+    jobs::Queue* queue;             // the workers' queue; null: /jobs answers 503
 };
 
 // The Predictor's view of a request: its id, the tenant, and its deadline (the request timeout counted from
@@ -41,5 +43,6 @@ void install_predict_routes(http::Server& server, Services& services);  // predi
 void install_admin_routes(http::Server& server, Services& services);    // reload
 void install_search_routes(http::Server& server, Services& services);   // search
 void install_ask_routes(http::Server& server, Services& services);      // ask, ask/{thread_id}
+void install_job_routes(http::Server& server, Services& services);      // jobs, jobs/{id}
 
 }  // namespace voltedge::api

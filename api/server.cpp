@@ -15,7 +15,8 @@ const std::vector<Route>& routes() {
                                          {"POST", "/reload"},         {"GET", "/metrics"},
                                          {"GET", "/openapi.json"},    {"GET", "/docs"},
                                          {"GET", "/search"},          {"POST", "/ask"},
-                                         {"GET", "/ask/{thread_id}"}, {"POST", "/ask/{thread_id}/resume"}};
+                                         {"GET", "/ask/{thread_id}"}, {"POST", "/ask/{thread_id}/resume"},
+                                         {"POST", "/jobs"},           {"GET", "/jobs/{id}"}};
     return r;
 }
 
@@ -80,7 +81,7 @@ struct ApiServer::Impl {
     http::Server http;
     int bound_port = 0;
 
-    Impl(Config c, ServeOptions o, const ToolFactory& make_tools)
+    Impl(Config c, ServeOptions o, const ToolFactory& make_tools, jobs::Queue* queue)
         : config(std::move(c)),
           options(std::move(o)),
           pool(config.database_url, options.db_connections),
@@ -92,12 +93,12 @@ struct ApiServer::Impl {
           tools(embedder && make_tools ? make_tools(*embedder, predictor) : agents::ToolRegistry{}),
           agent(embedder ? std::optional<agents::Agent>(std::in_place, *embedder, agents::agent_options(config), &tools)
                          : std::nullopt),
-          services{options, keys, predictor, pool, embedder ? &*embedder : nullptr, agent ? &*agent : nullptr},
+          services{options, keys, predictor, pool, embedder ? &*embedder : nullptr, agent ? &*agent : nullptr, queue},
           http(transport_options(options)) {}
 };
 
-ApiServer::ApiServer(Config config, ServeOptions options, ToolFactory tools)
-    : impl_(std::make_unique<Impl>(std::move(config), std::move(options), tools)) {}
+ApiServer::ApiServer(Config config, ServeOptions options, ToolFactory tools, jobs::Queue* queue)
+    : impl_(std::make_unique<Impl>(std::move(config), std::move(options), tools, queue)) {}
 
 ApiServer::~ApiServer() { stop(); }
 
@@ -108,6 +109,7 @@ void ApiServer::start() {
     install_admin_routes(s.http, s.services);
     install_search_routes(s.http, s.services);
     install_ask_routes(s.http, s.services);
+    install_job_routes(s.http, s.services);
     s.http.on_rejection(render_rejection);
     s.http.on_response(finish_request);
     // Bind first: a port in use fails at once, before minutes of model downloads.

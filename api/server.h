@@ -10,6 +10,7 @@
 
 #include "agents/tools.h"
 #include "core/config.h"
+#include "jobs/job.h"
 #include "rag/encoder.h"
 #include "serving/predictor.h"
 
@@ -48,7 +49,8 @@ using ToolFactory = std::function<agents::ToolRegistry(const rag::Embedder& embe
 
 class ApiServer {
 public:
-    ApiServer(Config config, ServeOptions options, ToolFactory tools = {});
+    // `queue`: where POST /jobs submits (the workers' Redis Streams queue); it must outlive the server.
+    ApiServer(Config config, ServeOptions options, ToolFactory tools = {}, jobs::Queue* queue = nullptr);
     ~ApiServer();
     // Binds, loads the production models and starts serving on background threads; returns once listening.
     void start();

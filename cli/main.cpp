@@ -11,6 +11,7 @@
 #include "cli/dq_report.h"
 #include "cli/job_handlers.h"
 #include "cli/worker_commands.h"
+#include "workers/stream_queue.h"
 #include "core/config.h"
 #include "core/error.h"
 #include "core/log.h"
@@ -45,13 +46,18 @@ int run_serve(const Config& config, const api::ServeOptions& options) {
     sigaddset(&signals, SIGINT);
     sigaddset(&signals, SIGTERM);
     pthread_sigmask(SIG_BLOCK, &signals, nullptr);  // before any thread starts, so all inherit it
-    // /ask's run_eval tool runs the evaluation in the approving request until the workers' queue takes jobs.
+    // POST /jobs and /ask's run_eval tool queue work for the workers (voltedge worker).
     jobs::HandlerRegistry handlers;
     cli::register_job_handlers(handlers, config);
-    jobs::InlineQueue queue(handlers);
-    api::ApiServer server(config, options, [&](const rag::Embedder& embedder, serving::Predictor& predictor) {
+    db::ConnectionPool queue_pool(config.database_url, 2);
+    db::RedisClient queue_redis(config.redis_url, 2);
+    workers::StreamQueue queue(queue_pool, queue_redis, handlers, {config.queue_prefix});
+    api::ApiServer server(
+        config, options,
+        [&](const rag::Embedder& embedder, serving::Predictor& predictor) {
         return cli::agent_tools(config, embedder, &predictor, &queue);
-    });
+        },
+        &queue);
     server.start();
     std::cerr << "voltedge API listening on http://" << options.host << ":" << server.port() << " (docs: /docs)\n";
     int received = 0;

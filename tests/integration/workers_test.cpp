@@ -14,6 +14,8 @@
 #include "core/uuid.h"
 #include "db/connection.h"
 #include "jobs/job_store.h"
+#include "api/server.h"
+#include "security/tenants.h"
 #include "support.h"
 #include "workers/schedule.h"
 #include "workers/worker.h"
@@ -58,7 +60,8 @@ void turn_until(workers::Worker& worker, Done done) {
 }
 
 // `voltedge worker` as a real process on the fixture's queue.
-pid_t spawn_worker(const std::string& prefix, const std::string& name, const std::string& kinds, const std::string& grace = "30") {
+pid_t spawn_worker(const std::string& prefix, const std::string& name, const std::string& kinds,
+                   const std::string& grace = "30") {
     const pid_t pid = fork();
     if (pid == 0) {
         const auto& c = test::config();
@@ -102,7 +105,8 @@ TEST(Workers, FailedJobsRetryWithBackoffThenGoToTheDeadLetterStreamWithTheirLast
         if (++flaky_calls <= 2) throw Error("not yet (call " + std::to_string(flaky_calls.load()) + ")");
         return {{"summary", "worked"}};
     });
-    f.handlers.add("broken", "always fails", [](const jobs::Job&) -> nlohmann::json { throw Error("disk on fire", "call someone"); }, 2);
+    f.handlers.add(
+        "broken", "always fails", [](const jobs::Job&) -> nlohmann::json { throw Error("disk on fire", "call someone"); }, 2);
     f.open();
     const std::string tenant = test::new_tenant("retry");
     observability::Registry metrics;
@@ -110,7 +114,8 @@ TEST(Workers, FailedJobsRetryWithBackoffThenGoToTheDeadLetterStreamWithTheirLast
     const auto flaky = f.queue->enqueue({"flaky", tenant});
     const auto broken = f.queue->enqueue({"broken", tenant});
     turn_until(worker, [&] {
-        return f.status(tenant, flaky).state == jobs::JobState::succeeded && f.status(tenant, broken).state == jobs::JobState::dead;
+        return f.status(tenant, flaky).state == jobs::JobState::succeeded &&
+               f.status(tenant, broken).state == jobs::JobState::dead;
     });
 
     const auto ok = f.status(tenant, flaky);
@@ -135,7 +140,7 @@ TEST(Workers, FailedJobsRetryWithBackoffThenGoToTheDeadLetterStreamWithTheirLast
     EXPECT_NE(text.find("voltedge_jobs_total{kind=\"broken\",outcome=\"dead\"} 1"), std::string::npos);
 
     // retry puts a dead job back from its first attempt; purge empties the stream but keeps the record.
-    EXPECT_FALSE(f.queue->retry(tenant, flaky));  // succeeded: nothing to retry
+    EXPECT_FALSE(f.queue->retry(tenant, flaky));                        // succeeded: nothing to retry
     EXPECT_FALSE(f.queue->retry(test::new_tenant("retry-b"), broken));  // another tenant's id is not found
     ASSERT_TRUE(f.queue->retry(tenant, broken));
     EXPECT_EQ(f.queue->dead_count(), 0);
@@ -175,9 +180,9 @@ TEST(Workers, EachScheduledPeriodRunsOnceHoweverManyWorkersTick) {
     f.handlers.add("eval", "evaluates", [](const jobs::Job&) -> nlohmann::json { return {}; });
     f.open();
     const std::string tenant = test::new_tenant("sched");
-    const auto schedule = workers::parse_schedule(nlohmann::json::parse(
-        fmt::format(R"([{{"name": "nightly", "kind": "eval", "tenant": "{}", "every": "1d", "offset": "2h", "payload": {{"suite": "retrieval"}}}}])",
-                    tenant)));
+    const auto schedule = workers::parse_schedule(nlohmann::json::parse(fmt::format(
+        R"([{{"name": "nightly", "kind": "eval", "tenant": "{}", "every": "1d", "offset": "2h", "payload": {{"suite": "retrieval"}}}}])",
+        tenant)));
     const long long day = 20'000 * 86'400LL + 3 * 3600;  // 03:00 on some day: its 02:00 period
     std::vector<std::string> ids;
     for (const auto* worker : {"a", "b", "c"})
@@ -237,4 +242,64 @@ TEST(Workers, AWorkerKilledMidJobLosesNothingAndDoublesNothing) {
     }
     EXPECT_GT(count(tenant, "SELECT 1 FROM usage_minute"), 2'000'000);
     EXPECT_EQ(count(tenant, "SELECT 1 FROM ingest_runs WHERE status = 'succeeded'"), 1);
+}
+
+// POST /jobs and GET /jobs/{id}: queued in the key's tenant, followed there, invisible to another tenant; keys
+// cannot name server paths or promote without being admins.
+TEST(Workers, TheJobsApiKeepsEachTenantToItsOwnJobs) {
+    QueueFixture f;
+    f.handlers.add("features", "test features", [](const jobs::Job& j) -> nlohmann::json {
+        return {{"summary", "built for " + j.tenant}};
+    });
+    f.handlers.add("promote", "test promote", [](const jobs::Job&) -> nlohmann::json { return {}; });
+    f.open();
+    const std::string a = test::new_tenant("jobs-a"), b = test::new_tenant("jobs-b");
+    const auto& admin_url = test::config().database_admin_url;
+    const std::string key_a = security::issue_api_key(admin_url, a, false, "test"),
+                      key_b = security::issue_api_key(admin_url, b, false, "test");
+    const std::string admin_a = security::issue_api_key(admin_url, a, true, "test"),
+                      operator_key = security::issue_operator_key(admin_url, "test");
+    api::ApiServer server(test::config(), test::serve_options(), {}, f.queue.get());
+    server.start();
+    const int port = server.port();
+
+    const auto posted = test::call_api(port, "POST", "/jobs", key_a, R"({"kind": "features", "dedupe_key": "nightly-features"})");
+    ASSERT_EQ(posted.status, 202) << posted.text;
+    const std::string id = posted.body["job_id"];
+    EXPECT_EQ(posted.header("location"), "/jobs/" + id);
+    EXPECT_EQ(posted.body["state"], "queued");
+    EXPECT_EQ(posted.body["tenant"], a);
+    EXPECT_EQ(
+        test::call_api(port, "POST", "/jobs", key_a, R"({"kind": "features", "dedupe_key": "nightly-features"})").body["job_id"],
+        id);
+    EXPECT_EQ(test::call_api(port, "GET", "/jobs/" + id, key_b, "").status, 404);  // b cannot see a's job
+    EXPECT_EQ(test::call_api(port, "GET", "/jobs/not-a-uuid", key_a, "").status, 404);
+    EXPECT_EQ(test::call_api(port, "GET", "/jobs/" + id, "", "").status, 401);
+
+    observability::Registry metrics;
+    workers::Worker worker(*f.queue, metrics, fast_options("api"));
+    turn_until(worker, [&] { return f.status(a, id).state == jobs::JobState::succeeded; });
+    const auto got = test::call_api(port, "GET", "/jobs/" + id, key_a, "");
+    ASSERT_EQ(got.status, 200);
+    EXPECT_EQ(got.body["state"], "succeeded");
+    EXPECT_EQ(got.body["result"]["summary"], "built for " + a);
+    EXPECT_EQ(got.body["attempts"], 1);
+
+    const auto refused = [&](const std::string& key, const std::string& body) {
+        return test::call_api(port, "POST", "/jobs", key, body);
+    };
+    EXPECT_EQ(refused(key_a, R"({"kind": "features", "tenant": ")" + b + "\"}").status, 403);
+    EXPECT_EQ(refused(key_a, R"({"kind": "features", "payload": {"source": "/etc/passwd"}})").status, 403);
+    EXPECT_EQ(refused(key_a, R"({"kind": "promote", "payload": {"version": "1"}})").status, 403);
+    EXPECT_EQ(refused(admin_a, R"({"kind": "promote", "payload": {"version": "1"}})").status, 202);
+    EXPECT_EQ(refused(key_a, R"({"kind": "nope"})").status, 422);
+    EXPECT_EQ(refused(key_a, R"({"payload": {}})").status, 422);
+    EXPECT_EQ(refused(key_a, R"({"kind": "features", "extra": 1})").status, 422);
+    EXPECT_EQ(refused(key_a, "{not json").status, 400);
+    EXPECT_EQ(refused(operator_key, R"({"kind": "features"})").status, 422);  // whose?
+    const auto by_operator = refused(operator_key, R"({"kind": "features", "tenant": ")" + b + "\"}");
+    ASSERT_EQ(by_operator.status, 202) << by_operator.text;
+    EXPECT_EQ(by_operator.body["tenant"], b);
+    EXPECT_EQ(test::call_api(port, "GET", "/jobs/" + by_operator.body["job_id"].get<std::string>(), key_b, "").status, 200);
+    server.stop();
 }
