@@ -61,7 +61,8 @@ std::string authorize(const security::Principal& who, const JobRequest& r) {
         throw ApiError(403, "kind", "a " + r.job.kind + " job needs a tenant-admin key", "voltedge tenant key TENANT --admin");
     for (const char* field : kServerPathFields)
         if (r.job.payload.contains(field))
-            throw ApiError(403, std::string("payload.") + field, std::string(field) + " names a path on the server; only an operator key may",
+            throw ApiError(403, std::string("payload.") + field,
+                           std::string(field) + " names a path on the server; only an operator key may",
                            "leave it out: the job uses the tenant's own data and the server's configured paths");
     return who.tenant;
 }

@@ -6,6 +6,7 @@
 #include "core/log.h"
 #include "db/pool.h"
 #include "registry/mlflow.h"
+#include "serving/serving_stats.h"
 
 namespace voltedge::api {
 
@@ -78,6 +79,7 @@ struct ApiServer::Impl {
     agents::ToolRegistry tools;
     std::optional<agents::Agent> agent;
     Services services;
+    serving::ServingStats serving_stats;
     http::Server http;
     int bound_port = 0;
 
@@ -94,6 +96,7 @@ struct ApiServer::Impl {
           agent(embedder ? std::optional<agents::Agent>(std::in_place, *embedder, agents::agent_options(config), &tools)
                          : std::nullopt),
           services{options, keys, predictor, pool, embedder ? &*embedder : nullptr, agent ? &*agent : nullptr, queue},
+          serving_stats(pool),
           http(transport_options(options)) {}
 };
 
@@ -111,7 +114,13 @@ void ApiServer::start() {
     install_ask_routes(s.http, s.services);
     install_job_routes(s.http, s.services);
     s.http.on_rejection(render_rejection);
-    s.http.on_response(finish_request);
+    // Forecasts served, per tenant and version, for the SLO check and the canary controller: the requests a
+    // tenant's key made (client errors included, counted as requests) and the server errors among them.
+    s.http.on_response([&s](const http::Request& req, const http::Response& res, double seconds) {
+        if (req.route == "/predict" && current_request().request == &req && !current_request().tenant.empty())
+            s.serving_stats.record(current_request().tenant, current_request().model_version, seconds * 1e3, res.status >= 500);
+        finish_request(req, res, seconds);
+    });
     // Bind first: a port in use fails at once, before minutes of model downloads.
     s.bound_port = s.http.start();
     s.predictor.start();

@@ -323,6 +323,10 @@ std::optional<std::string> Mlflow::find_experiment(const std::string& name) {
     return (*j)["experiment"]["experiment_id"].get<std::string>();
 }
 
+RunRecord Mlflow::run(const std::string& run_id) {
+    return to_run_record(call("GET", "runs/get?run_id=" + http::escape(run_id), {})["run"]);
+}
+
 std::vector<RunRecord> Mlflow::finished_runs(const std::string& experiment_id) {
     std::vector<RunRecord> runs;
     std::string page_token;

@@ -41,6 +41,7 @@ public:
     void finish(const Run& run) override;
     void fail(const Run& run, const std::string& reason) override;
     std::vector<Run> unfinished_runs(const std::string& experiment_id) override;
+    RunRecord run(const std::string& run_id) override;
     std::string run_status(const std::string& run_id) override;
     std::optional<std::string> find_experiment(const std::string& name) override;
     std::vector<RunRecord> finished_runs(const std::string& experiment_id) override;

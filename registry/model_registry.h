@@ -100,6 +100,8 @@ public:
     virtual std::string run_status(const std::string& run_id) = 0;
     // The experiment's id, or nullopt when there is none (unlike experiment(), nothing is created).
     virtual std::optional<std::string> find_experiment(const std::string& name) = 0;
+    // One run's record (its params, tags and latest metrics); throws Error for an unknown run.
+    virtual RunRecord run(const std::string& run_id) = 0;
     // The experiment's finished runs, newest first.
     virtual std::vector<RunRecord> finished_runs(const std::string& experiment_id) = 0;
     // One file `upload` stored for the run; nullopt when the run has no such file.
