@@ -3,9 +3,8 @@
 #include <fmt/format.h>
 
 #include "cli/agent_tools.h"
+#include "cli/evaluation_jobs.h"
 #include "cli/tenant_documents.h"
-#include "evaluations/answer_eval.h"
-#include "evaluations/retrieval_eval.h"
 #include "core/error.h"
 #include "db/connection.h"
 #include "features/feature_store.h"
@@ -192,50 +191,6 @@ Json index(const Config& config, const jobs::Job& job) {
                                                                                 : "HNSW index (" + vector_search + ")")}};
 }
 
-// An evaluation of the tenant's golden set: suite retrieval (evaluations/golden/<tenant>/retrieval.jsonl) or answers
-// (answers.jsonl, graph backend, tools that read only).
-Json eval(const Config& config, const jobs::Job& job) {
-    const std::string suite = field<std::string>(job, "suite", "retrieval");
-    const std::string root = field<std::string>(job, "root", ".");
-    const rag::Embedder embedder = rag::Embedder::load(config.model_dir.empty() ? rag::default_model_dir() : config.model_dir);
-    auto conn = db::connect(config.database_url);
-    if (suite == "retrieval") {
-        const auto golden = evaluations::load_golden(root + "/evaluations/golden/" + job.tenant + "/retrieval.jsonl", root);
-        const auto report = evaluations::evaluate_retrieval(conn, job.tenant, golden, embedder);
-        Json modes = Json::object();
-        std::string hybrid;
-        for (const auto& m : report.modes) {
-            modes[m.mode] = {{"recall_at_10", m.recall_at_10}, {"mrr", m.mrr}, {"ndcg_at_10", m.ndcg_at_10}};
-            if (m.mode == "hybrid")
-                hybrid = fmt::format("hybrid recall@10 {:.3f}, MRR {:.3f}, nDCG@10 {:.3f}", m.recall_at_10, m.mrr, m.ndcg_at_10);
-        }
-        return {{"suite", suite},
-                {"modes", modes},
-                {"summary",
-                 fmt::format("retrieval evaluation of tenant {} on {} questions: {}", job.tenant, golden.size(), hybrid)}};
-    }
-    if (suite == "answers") {
-        const auto cases = evaluations::load_answer_cases(root + "/evaluations/golden/" + job.tenant + "/answers.jsonl");
-        const auto tools = agent_tools(config, embedder, nullptr, nullptr);
-        const auto options = agents::agent_options(config);
-        const auto report = evaluations::evaluate_answers(conn, job.tenant, cases, embedder, options, {agents::Backend::graph},
-                                                          &tools);
-        const auto& b = report.backends.front();
-        const double answered = evaluations::rate(b.answered, b.answerable),
-                     abstain = evaluations::rate(b.abstained_correctly, b.unanswerable),
-                     hallucination = evaluations::rate(b.hallucinated, b.responses);
-        return {{"suite", suite},
-                {"answered", answered},
-                {"correct_abstain", abstain},
-                {"hallucination", hallucination},
-                {"summary",
-                 fmt::format("answer evaluation of tenant {} on {} questions: answered {:.3f}, correct abstain {:.3f}, "
-                             "hallucination {:.3f}",
-                             job.tenant, cases.size(), answered, abstain, hallucination)}};
-    }
-    throw Error("job eval: unknown suite '" + suite + "'", "use retrieval or answers");
-}
-
 }  // namespace
 
 void register_job_handlers(jobs::HandlerRegistry& handlers, const Config& config) {
@@ -253,8 +208,13 @@ void register_job_handlers(jobs::HandlerRegistry& handlers, const Config& config
                  [&config](const jobs::Job& j) { return promote(config, j); });
     handlers.add("index", "(re)index a tenant's documents and code for search",
                  [&config](const jobs::Job& j) { return index(config, j); });
-    handlers.add("eval", "evaluate a tenant's retrieval or answers on its golden set",
-                 [&config](const jobs::Job& j) { return eval(config, j); });
+    handlers.add("eval", "evaluate a tenant (suite retrieval, answers, forecast or nightly); results in model_eval_results",
+                 [&config](const jobs::Job& j) { return evaluation_job(config, j); });
+    handlers.add("batch_score", "store the production version's forecasts of a tenant's next hours",
+                 [&config](const jobs::Job& j) { return batch_score_job(config, j); });
+    handlers.add(
+        "retrain", "rebuild features and retrain when drift or new data says so (or force)",
+        [&config, &handlers](const jobs::Job& j) { return retrain_job(config, j, handlers); }, 2);
 }
 
 }  // namespace voltedge::cli

@@ -8,7 +8,8 @@ namespace voltedge::cli {
 
 // Kinds: ingest {source, force}, features {with_weather, weather_csv}, train {config_path}, ablate {family,
 // config_path}, tune {family, budget, config_path}, promote {version},
-// index {root, paths}, eval {suite: retrieval | answers, root}.
+// index {root, paths}, eval {suite: retrieval | answers | forecast | nightly, version, root}, batch_score {hours},
+// retrain {force, config_path} (cli/evaluation_jobs.h).
 // Each returns {"summary": "<what a person reads>", ...figures}.
 void register_job_handlers(jobs::HandlerRegistry& handlers, const Config& config);
 

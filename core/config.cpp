@@ -40,8 +40,13 @@ Setting text(const char* group, const char* env, std::string Config::*field, std
 
 Setting url(const char* group, const char* env, std::string Config::*field, std::string fallback, const char* help,
             std::vector<std::string> schemes) {
+    const bool optional = fallback.empty();  // an optional URL may stay unset
     Setting s = text(group, env, field, std::move(fallback), help, true);
-    s.set = [field, env, schemes](Config& c, const std::string& v) {
+    s.set = [field, env, schemes, optional](Config& c, const std::string& v) {
+        if (optional && v.empty()) {
+            c.*field = v;
+            return;
+        }
         const bool postgres = field == &Config::database_url || field == &Config::database_admin_url;
         if (postgres && v.find("://") == std::string::npos) {  // libpq's key=value form: libpq validates it
             c.*field = v;
@@ -192,6 +197,12 @@ const std::vector<Setting>& schema() {
                 "ceiling of the first retry's random delay; it doubles with each attempt, up to 10 minutes"),
         text("workers", "VOLTEDGE_SCHEDULE", &Config::schedule, "",
              "JSON file of periodic jobs (e.g. configs/schedule.json); each period runs once across all workers"),
+        text("evaluations", "VOLTEDGE_SLO", &Config::slo, "configs/slo.json",
+             "the SLO file: API latency and errors, forecast error margins per stage, drift, answer quality and cost"),
+        url("evaluations", "VOLTEDGE_EVAL_WEBHOOK_URL", &Config::eval_webhook_url, "",
+            "each nightly evaluation's summary is POSTed here as JSON (the n8n flow); empty: logged only", {"http", "https"}),
+        integer("evaluations", "VOLTEDGE_RETRAIN_AFTER_DAYS", &Config::retrain_after_days, 7, 1, 3650,
+                "the retrain job retrains when the data runs this many days past the production version's training"),
         choice("agent", "AGENT_BACKEND", &Config::agent_backend, "graph", {"graph", "chain", "minimal"},
                "how /ask answers: the checkpointed graph, a one-pass chain, or the best evidence quoted"),
         list_of("agent", "AGENT_TOOLS", &Config::agent_tools,

@@ -44,6 +44,10 @@ struct Config {
     int worker_grace_seconds = 30;     // after SIGTERM, how long the current job may finish before it is handed back
     int job_backoff_ms = 2000;         // first retry's delay ceiling (doubling, full jitter)
     std::string schedule;              // JSON schedule of periodic jobs (workers/schedule.h); empty: none
+    // evaluations
+    std::string slo = "configs/slo.json";  // the SLOs (evaluations/slo.h)
+    std::string eval_webhook_url;          // where each nightly evaluation's summary is posted (n8n); empty: nowhere
+    int retrain_after_days = 7;            // new data this many days past a version's training triggers retraining
     // identity
     std::string agent_backend = "graph";                        // graph | chain | minimal (agents/agent.h)
     std::string agent_tools;                                    // comma-separated default tool allow-list (agents/tools.h)

@@ -64,11 +64,13 @@ std::vector<EvalResult> ForecastEvaluation::results(const SloConfig& slo) const 
     return out;
 }
 
-ForecastEvaluation evaluate_forecast(pqxx::connection& conn, registry::ModelRegistry& registry, registry::ExperimentTracker& tracker,
-                                     const std::string& tenant, const std::string& version_or_alias, const std::vector<int>& leads,
-                                     int max_hours) {
+ForecastEvaluation evaluate_forecast(pqxx::connection& conn, registry::ModelRegistry& registry,
+                                     registry::ExperimentTracker& tracker, const std::string& tenant,
+                                     const std::string& version_or_alias, const std::vector<int>& leads, int max_hours) {
     const auto v = registry::find_version(registry, tenant, version_or_alias);
-    if (!v) throw Error("tenant " + tenant + " has no model version or alias '" + version_or_alias + "'", "voltedge models --tenant " + tenant);
+    if (!v)
+        throw Error("tenant " + tenant + " has no model version or alias '" + version_or_alias + "'",
+                    "voltedge models --tenant " + tenant);
     const auto run = tracker.run(v->run_id);
     const auto train_last = parse_minute(run.param("train_last_hour"));
     if (!train_last) throw Error("the run of version " + v->version + " records no train_last_hour", "retrain with this release");
@@ -109,7 +111,8 @@ ForecastEvaluation evaluate_forecast(pqxx::connection& conn, registry::ModelRegi
         l.rmse = std::sqrt(sq_sum / n);
         l.wape = actual_sum > 0 ? abs_sum / actual_sum : 0;
         l.persistence_mae = persistence_n ? persistence_sum / static_cast<double>(persistence_n) : 0;
-        if (const auto it = run.metrics.find(fmt::format("h{}_mae_all", lead)); it != run.metrics.end()) l.backtest_mae = it->second;
+        if (const auto it = run.metrics.find(fmt::format("h{}_mae_all", lead)); it != run.metrics.end())
+            l.backtest_mae = it->second;
         e.leads.push_back(l);
     }
     if (first) {

@@ -44,8 +44,8 @@ double population_stability_index(std::vector<double> reference, const std::vect
 // Evaluates `version_or_alias` of the tenant's forecaster over at most `max_hours` target hours after its
 // training window. `stage`: which thresholds apply (the alias when one was given, else production). Throws
 // Error for an unknown version; no data after the training window gives empty `leads`.
-ForecastEvaluation evaluate_forecast(pqxx::connection& conn, registry::ModelRegistry& registry, registry::ExperimentTracker& tracker,
-                                     const std::string& tenant, const std::string& version_or_alias, const std::vector<int>& leads,
-                                     int max_hours = 24 * 28);
+ForecastEvaluation evaluate_forecast(pqxx::connection& conn, registry::ModelRegistry& registry,
+                                     registry::ExperimentTracker& tracker, const std::string& tenant,
+                                     const std::string& version_or_alias, const std::vector<int>& leads, int max_hours = 24 * 28);
 
 }  // namespace voltedge::evaluations

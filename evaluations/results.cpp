@@ -41,7 +41,12 @@ std::optional<StoredResult> latest_result(pqxx::connection& conn, const std::str
             subject, metric, version, window_hours);
         if (rows.empty()) return std::nullopt;
         const auto& row = rows[0];
-        return StoredResult{row[0].c_str(), row[1].c_str(), row[2].c_str(), row[3].c_str(), number(row[4]), number(row[5]),
+        return StoredResult{row[0].c_str(),
+                            row[1].c_str(),
+                            row[2].c_str(),
+                            row[3].c_str(),
+                            number(row[4]),
+                            number(row[5]),
                             row[6].is_null() ? std::nullopt : std::optional(row[6].as<bool>())};
     });
 }

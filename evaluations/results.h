@@ -16,7 +16,7 @@ struct EvalResult {
 };
 
 struct EvalRecord {
-    std::string tenant, subject, version, stage;  // subject: model, agent, retrieval
+    std::string tenant, subject, version, stage;           // subject: model, agent, retrieval
     std::string mlflow_run_id, window_first, window_last;  // "YYYY-MM-DD HH:MM" or empty
     std::vector<EvalResult> results;
 };

@@ -55,7 +55,8 @@ SloConfig parse_slo(const std::string& text) {
         if (!leads.is_array() || leads.empty()) throw Error("forecast.leads must be a list of hours, e.g. [1, 24]");
         s.leads.clear();
         for (const auto& l : leads) {
-            if (!l.is_number_integer() || l.get<int>() < 1 || l.get<int>() > 168) throw Error("forecast.leads holds hours from 1 to 168");
+            if (!l.is_number_integer() || l.get<int>() < 1 || l.get<int>() > 168)
+                throw Error("forecast.leads holds hours from 1 to 168");
             s.leads.push_back(l.get<int>());
         }
     }
@@ -112,21 +113,25 @@ std::vector<SloResult> check_slos(pqxx::connection& conn, const std::string& ten
     const std::string served = fmt::format("{} forecast requests in the last {} h", w.requests, slo.window_hours);
     out.push_back({"api p95 latency", "ms", "<=", judged ? std::optional(w.p95_latency_ms) : std::nullopt, slo.api_p95_latency_ms,
                    judged ? served : served + fmt::format(" (fewer than {}: not judged)", slo.min_requests)});
-    out.push_back({"api error rate", "", "<=",
-                   judged ? std::optional(static_cast<double>(w.errors) / static_cast<double>(w.requests)) : std::nullopt,
+    out.push_back({"api error rate", "",
+                   "<=", judged ? std::optional(static_cast<double>(w.errors) / static_cast<double>(w.requests)) : std::nullopt,
                    slo.api_error_rate, served});
     // The latest evaluation within the window of the version production serves (any version when none is marked).
     const auto latest = [&](const char* subject, const std::string& metric, const char* name, const char* unit, const char* cmp,
                             double threshold_default) {
         const auto r = latest_result(conn, tenant, subject, metric, slo.window_hours);
-        SloResult s{name, unit, cmp, r ? r->value : std::nullopt, r && r->threshold ? *r->threshold : threshold_default,
+        SloResult s{name,
+                    unit,
+                    cmp,
+                    r ? r->value : std::nullopt,
+                    r && r->threshold ? *r->threshold : threshold_default,
                     r ? fmt::format("{} evaluation of {} at {}", subject, r->version, r->evaluated_at)
                       : fmt::format("no {} evaluation in the last {} h", subject, slo.window_hours)};
         out.push_back(std::move(s));
     };
     for (int lead : slo.leads)
-        latest("model", fmt::format("h{}_mae", lead), fmt::format("forecast MAE at lead {} h (vs backtest + margin)", lead).c_str(), "kW",
-               "<=", 0);
+        latest("model", fmt::format("h{}_mae", lead),
+               fmt::format("forecast MAE at lead {} h (vs backtest + margin)", lead).c_str(), "kW", "<=", 0);
     latest("model", "max_psi", "feature and target drift (max PSI)", "", "<=", slo.max_psi);
     latest("agent", "grounding", "answer grounding", "", ">=", slo.grounding_min);
     latest("agent", "hallucination", "answer hallucination", "", "<=", slo.hallucination_max);

@@ -18,13 +18,15 @@ std::shared_ptr<const models::ModelBundle> fetch_bundle(registry::ModelRegistry&
 
 std::vector<Hindcast> hindcast(pqxx::connection& conn, const std::string& tenant, const models::ModelBundle& bundle, Minute after,
                                const std::vector<int>& leads, int max_hours) {
-    const auto rows = db::with_tenant(conn, tenant, [&](pqxx::work& tx) { return features::load_feature_rows_since(tx, after - 168 * kHour); });
+    const auto rows = db::with_tenant(conn, tenant,
+                                      [&](pqxx::work& tx) { return features::load_feature_rows_since(tx, after - 168 * kHour); });
     std::map<Minute, features::FeatureRow> by_hour;
     std::vector<Minute> targets;
     for (const auto& r : rows) {
         by_hour.emplace(r.hour, r);
         // Hours with filled-in minutes are not scored, as in the backtest.
-        if (r.hour > after && std::isfinite(r.load_kw) && r.imputed_minutes == 0 && targets.size() < static_cast<std::size_t>(max_hours))
+        if (r.hour > after && std::isfinite(r.load_kw) && r.imputed_minutes == 0 &&
+            targets.size() < static_cast<std::size_t>(max_hours))
             targets.push_back(r.hour);
     }
     std::vector<Hindcast> out;
@@ -41,8 +43,10 @@ std::vector<Hindcast> hindcast(pqxx::connection& conn, const std::string& tenant
     return out;
 }
 
-std::map<std::string, std::vector<double>> feature_columns(pqxx::connection& conn, const std::string& tenant, Minute from, Minute to) {
-    const auto rows = db::with_tenant(conn, tenant, [&](pqxx::work& tx) { return features::load_feature_rows_since(tx, from + kHour); });
+std::map<std::string, std::vector<double>> feature_columns(pqxx::connection& conn, const std::string& tenant, Minute from,
+                                                           Minute to) {
+    const auto rows = db::with_tenant(conn, tenant,
+                                      [&](pqxx::work& tx) { return features::load_feature_rows_since(tx, from + kHour); });
     std::map<std::string, std::vector<double>> out;
     const auto& names = features::value_feature_names();
     for (const auto& r : rows) {

@@ -30,6 +30,7 @@ std::vector<Hindcast> hindcast(pqxx::connection& conn, const std::string& tenant
                                const std::vector<int>& leads, int max_hours);
 
 // The load and every value feature (by name) of the tenant's feature rows with from < hour <= to.
-std::map<std::string, std::vector<double>> feature_columns(pqxx::connection& conn, const std::string& tenant, Minute from, Minute to);
+std::map<std::string, std::vector<double>> feature_columns(pqxx::connection& conn, const std::string& tenant, Minute from,
+                                                           Minute to);
 
 }  // namespace voltedge::serving

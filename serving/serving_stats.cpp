@@ -25,7 +25,8 @@ double latency_quantile_ms(const std::vector<long long>& buckets, double q) {
     long long seen = 0;
     for (std::size_t i = 0; i < buckets.size(); ++i) {
         seen += buckets[i];
-        if (static_cast<double>(seen) >= rank && buckets[i] > 0) return kLatencyBoundsMs[std::min(i, kLatencyBoundsMs.size() - 1)];
+        if (static_cast<double>(seen) >= rank && buckets[i] > 0)
+            return kLatencyBoundsMs[std::min(i, kLatencyBoundsMs.size() - 1)];
     }
     return kLatencyBoundsMs.back();
 }
