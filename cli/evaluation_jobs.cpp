@@ -58,15 +58,16 @@ Json retrieval_suite(const Config& config, pqxx::connection& conn, const jobs::J
     const auto report = evaluations::evaluate_retrieval(conn, job.tenant, golden, embedder);
     evaluations::EvalRecord record{job.tenant, "retrieval", source_commit(), "production", "", "", "", {}};
     for (const auto& m : report.modes)
-        for (const auto& [name, v] : {std::pair{"recall_at_10", m.recall_at_10}, std::pair{"mrr", m.mrr}, std::pair{"ndcg_at_10", m.ndcg_at_10}})
+        for (const auto& [name, v] :
+             {std::pair{"recall_at_10", m.recall_at_10}, std::pair{"mrr", m.mrr}, std::pair{"ndcg_at_10", m.ndcg_at_10}})
             record.results.push_back({m.mode + "_" + name, v, std::nullopt});
     evaluations::store_results(conn, record);
     const auto& hybrid = report.modes.size() > 2 ? report.modes[2] : report.modes.front();
     return {{"suite", "retrieval"},
             {"metrics", stored(record.results)},
             {"breaches", 0},
-            {"summary", fmt::format("retrieval on {} questions: hybrid recall@10 {:.3f}, MRR {:.3f}, nDCG@10 {:.3f}", golden.size(),
-                                    hybrid.recall_at_10, hybrid.mrr, hybrid.ndcg_at_10)}};
+            {"summary", fmt::format("retrieval on {} questions: hybrid recall@10 {:.3f}, MRR {:.3f}, nDCG@10 {:.3f}",
+                                    golden.size(), hybrid.recall_at_10, hybrid.mrr, hybrid.ndcg_at_10)}};
 }
 
 Json answers_suite(const Config& config, pqxx::connection& conn, const jobs::Job& job, const std::string& root,
@@ -82,7 +83,9 @@ Json answers_suite(const Config& config, pqxx::connection& conn, const jobs::Job
     const double p95 = latency.empty() ? 0 : latency[std::min(latency.size() - 1, latency.size() * 95 / 100)];
     const double requests = static_cast<double>(std::max<std::size_t>(1, latency.size()));
     using evaluations::rate;
-    evaluations::EvalRecord record{job.tenant, "agent", "graph@" + std::string(source_commit()).substr(0, 12), "production", "", "", "", {}};
+    evaluations::EvalRecord record{job.tenant,   "agent", "graph@" + std::string(source_commit()).substr(0, 12),
+                                   "production", "",      "",
+                                   "",           {}};
     record.results = {{"grounding", rate(b.grounded, b.sentences), slo.grounding_min, false},
                       {"citation_correctness", rate(b.correct_citations, b.citations), std::nullopt},
                       {"abstain_correctness", rate(b.abstained_correctly, b.unanswerable), std::nullopt},
@@ -94,9 +97,11 @@ Json answers_suite(const Config& config, pqxx::connection& conn, const jobs::Job
     return {{"suite", "answers"},
             {"metrics", stored(record.results)},
             {"breaches", breaches(record.results)},
-            {"summary", fmt::format("answers on {} cases: grounding {:.3f}, citations {:.3f}, abstain {:.3f}, hallucination {:.3f}, p95 {:.0f} ms",
-                                    cases.size(), *record.results[0].value, *record.results[1].value, *record.results[2].value,
-                                    *record.results[4].value, p95)}};
+            {"summary",
+             fmt::format(
+                 "answers on {} cases: grounding {:.3f}, citations {:.3f}, abstain {:.3f}, hallucination {:.3f}, p95 {:.0f} ms",
+                 cases.size(), *record.results[0].value, *record.results[1].value, *record.results[2].value,
+                 *record.results[4].value, p95)}};
 }
 
 Json forecast_suite(const Config& config, pqxx::connection& conn, const jobs::Job& job, const evaluations::SloConfig& slo) {
@@ -106,26 +111,24 @@ Json forecast_suite(const Config& config, pqxx::connection& conn, const jobs::Jo
     const auto results = e.results(slo);
     evaluations::store_results(conn, {job.tenant, "model", e.version, e.stage, e.run_id, e.window_first, e.window_last, results});
     // Also on the version's own run, stepped by day, so MLflow charts how it holds up.
-    const auto day = std::chrono::duration_cast<std::chrono::hours>(std::chrono::system_clock::now().time_since_epoch()).count() / 24;
+    const auto day = std::chrono::duration_cast<std::chrono::hours>(std::chrono::system_clock::now().time_since_epoch()).count() /
+                     24;
     std::vector<registry::Metric> metrics;
     for (const auto& r : results)
         if (r.value && !r.metric.starts_with("psi_")) metrics.push_back({"eval_" + r.metric, *r.value, static_cast<int>(day)});
     if (!metrics.empty()) mlflow.log({e.run_id, ""}, metrics, {});
     std::string leads;
     for (const auto& l : e.leads)
-        leads += fmt::format("{}lead {} h MAE {:.3f} (backtest {}, persistence {:.3f}, {} h)", leads.empty() ? "" : "; ", l.lead, l.mae,
-                             l.backtest_mae ? fmt::format("{:.3f}", *l.backtest_mae) : "-", l.persistence_mae, l.hours);
+        leads += fmt::format("{}lead {} h MAE {:.3f} (backtest {}, persistence {:.3f}, {} h)", leads.empty() ? "" : "; ", l.lead,
+                             l.mae, l.backtest_mae ? fmt::format("{:.3f}", *l.backtest_mae) : "-", l.persistence_mae, l.hours);
     const std::string summary =
-        e.leads.empty() ? fmt::format("version {} ({}): no measured hours after its training (through {}); nothing to score", e.version,
-                                      e.stage, e.train_last_hour)
-                        : fmt::format("version {} ({}) on {} .. {}: {}; max PSI {:.3f}{}", e.version, e.stage, e.window_first,
-                                      e.window_last, leads, e.max_psi(), e.drift.empty() ? "" : " (" + e.drift.front().feature + ")");
-    return {{"suite", "forecast"},
-            {"version", e.version},
-            {"stage", e.stage},
-            {"metrics", stored(results)},
-            {"breaches", breaches(results)},
-            {"summary", summary}};
+        e.leads.empty()
+            ? fmt::format("version {} ({}): no measured hours after its training (through {}); nothing to score", e.version,
+                          e.stage, e.train_last_hour)
+            : fmt::format("version {} ({}) on {} .. {}: {}; max PSI {:.3f}{}", e.version, e.stage, e.window_first, e.window_last,
+                          leads, e.max_psi(), e.drift.empty() ? "" : " (" + e.drift.front().feature + ")");
+    return {{"suite", "forecast"},        {"version", e.version},          {"stage", e.stage},
+            {"metrics", stored(results)}, {"breaches", breaches(results)}, {"summary", summary}};
 }
 
 void post_webhook(const std::string& url, const Json& summary) {
@@ -175,7 +178,8 @@ Json evaluation_job(const Config& config, const jobs::Job& job) {
     if (std::filesystem::exists(golden_path(root, job.tenant, "retrieval.jsonl")))
         run("retrieval", [&] { return retrieval_suite(config, conn, job, root); });
     summary += fmt::format("\n  {} SLO breach(es)", breached);
-    const Json out = {{"suite", "nightly"}, {"tenant", job.tenant}, {"breaches", breached}, {"suites", parts}, {"summary", summary}};
+    const Json out = {
+        {"suite", "nightly"}, {"tenant", job.tenant}, {"breaches", breached}, {"suites", parts}, {"summary", summary}};
     log_info("nightly_evaluation", {{"tenant", job.tenant}, {"breaches", breached}, {"suites", parts}});
     post_webhook(config.eval_webhook_url, out);
     return out;
@@ -195,9 +199,10 @@ Json batch_score_job(const Config& config, const jobs::Job& job) {
     const auto& p = result.predictions;
     return {{"version", result.model->version},
             {"predictions", p.size()},
-            {"summary", p.empty() ? "no forecasts" : fmt::format("{} forecasts of tenant {} by version {} stored, {} .. {}", p.size(),
-                                                                 job.tenant, result.model->version, format_minute(p.front().target_hour),
-                                                                 format_minute(p.back().target_hour))}};
+            {"summary", p.empty() ? "no forecasts"
+                                  : fmt::format("{} forecasts of tenant {} by version {} stored, {} .. {}", p.size(), job.tenant,
+                                                result.model->version, format_minute(p.front().target_hour),
+                                                format_minute(p.back().target_hour))}};
 }
 
 Json retrain_job(const Config& config, const jobs::Job& job, const jobs::HandlerRegistry& handlers) {
@@ -222,15 +227,17 @@ Json retrain_job(const Config& config, const jobs::Job& job, const jobs::Handler
                                      (last - trained) / (24 * 60), e.train_last_hour);
             if (reason.empty())
                 return {{"retrained", false},
-                        {"summary", fmt::format("no retraining: version {} trained through {}, max PSI {:.3f}, data through {}", e.version,
-                                                e.train_last_hour, e.max_psi(), e.window_last.empty() ? e.train_last_hour : e.window_last)}};
+                        {"summary",
+                         fmt::format("no retraining: version {} trained through {}, max PSI {:.3f}, data through {}", e.version,
+                                     e.train_last_hour, e.max_psi(), e.window_last.empty() ? e.train_last_hour : e.window_last)}};
         }
     }
     log_info("retraining", {{"tenant", job.tenant}, {"reason", reason}});
     jobs::Job features("features", job.tenant);
     features.id = job.id + "-features";
     handlers.run(features);
-    jobs::Job train("train", job.tenant, job.payload.contains("config_path") ? Json{{"config_path", job.payload["config_path"]}} : Json::object());
+    jobs::Job train("train", job.tenant,
+                    job.payload.contains("config_path") ? Json{{"config_path", job.payload["config_path"]}} : Json::object());
     train.id = job.id + "-train";
     Json result = handlers.run(train);
     result["retrained"] = true;

@@ -19,6 +19,7 @@
 #include "db/migrate.h"
 #include "evaluations/answer_eval.h"
 #include "evaluations/retrieval_eval.h"
+#include "evaluations/slo.h"
 #include "jobs/job.h"
 #include "agents/agent.h"
 #include "cli/agent_tools.h"
@@ -74,6 +75,27 @@ int run_job(const jobs::HandlerRegistry& handlers, jobs::Job job) {
     const std::string id = queue.enqueue(std::move(job));
     std::cout << queue.status(tenant, id)->result.value("summary", "") << '\n';
     return 0;
+}
+
+// Each objective, its value over the window and whether it holds; 1 when any is breached.
+int run_slo_check(const Config& config, const std::string& tenant, int window_hours) {
+    auto slo = evaluations::load_slo(config.slo);
+    if (window_hours > 0) slo.window_hours = window_hours;
+    auto conn = db::connect(config.database_url);
+    const auto results = evaluations::check_slos(conn, tenant, slo);
+    std::size_t breached = 0;
+    std::cout << fmt::format("SLOs of tenant {} over the last {} h ({})\n", tenant, slo.window_hours, config.slo);
+    for (const auto& r : results) {
+        breached += r.breached();
+        const std::string value = r.value ? fmt::format("{:.4g}", *r.value) : "no data";
+        std::cout << fmt::format("  {:<6} {:<50} {:>10} {} {:<10.4g} {}  {}\n",
+                                 !r.value       ? "-"
+                                 : r.breached() ? "BREACH"
+                                                : "ok",
+                                 r.name, value, r.comparison, r.threshold, r.unit, r.detail);
+    }
+    std::cout << (breached ? fmt::format("{} SLO(s) breached\n", breached) : std::string("all SLOs with data hold\n"));
+    return breached ? 1 : 0;
 }
 
 int show_config(const Config& config) {
@@ -245,6 +267,15 @@ int main(int argc, char** argv) {
     jobs_submit->add_option("--wait-seconds", jobs_command.wait_seconds, "give up waiting after this long")
         ->capture_default_str();
     auto* jobs_kinds = jobs_cmd->add_subcommand("kinds", "the job kinds, their attempt limits and what they do");
+
+    std::string slo_tenant;
+    int slo_window_hours = 0;
+    auto* slo_cmd = app.add_subcommand("slo", "Service-level objectives (VOLTEDGE_SLO)");
+    slo_cmd->require_subcommand(1);
+    auto* slo_check = slo_cmd->add_subcommand("check", "each SLO, its value over the window and pass/fail; exit 1 on a breach");
+    slo_check->add_option("--tenant", slo_tenant, "tenant")->required();
+    slo_check->add_option("--window-hours", slo_window_hours,
+                          "measure over this many hours (default: the SLO file's window_hours)");
 
     std::string ingest_tenant, ingest_source = kUciUrl;
     bool ingest_force = false;
@@ -419,6 +450,7 @@ int main(int argc, char** argv) {
             return 0;
         }
         if (*worker_cmd) return cli::run_worker(config, handlers, worker_kinds, worker_name);
+        if (*slo_check) return run_slo_check(config, slo_tenant, slo_window_hours);
         if (*jobs_kinds) {
             for (const auto& [kind, description] : handlers.kinds())
                 std::cout << fmt::format("{:<10} {} attempts  {}\n", kind, handlers.max_attempts(kind), description);

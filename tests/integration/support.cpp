@@ -1,3 +1,4 @@
+#include <fmt/format.h>
 #include "support.h"
 
 #include <chrono>
@@ -88,24 +89,25 @@ long count_as_app(pqxx::connection& conn, const std::string& tenant, const std::
 
 std::string data_file(const std::string& name) { return std::string(VOLTEDGE_TEST_DATA) + "/" + name; }
 
-void insert_usage(const std::string& tenant, int days) {
+void insert_usage(const std::string& tenant, int days, int first_day, double offset_kw) {
     auto conn = db::connect(config().database_url);
     db::with_tenant(conn, tenant, [&](pqxx::transaction_base& tx) {
-        const std::string hourly_load = "1 + 0.8 * sin(2 * pi() * (h % 24) / 24) + 0.05 * ((h * 7919) % 13)";
+        const std::string hourly_load = fmt::format("{} + 1 + 0.8 * sin(2 * pi() * (h % 24) / 24) + 0.05 * ((h * 7919) % 13)",
+                                                    offset_kw);
         tx.exec_params("INSERT INTO usage_minute (tenant_id, ts, global_active_power, global_reactive_power, voltage, "
                        "global_intensity, sub_metering_1, sub_metering_2, sub_metering_3, imputed, run_id) "
                        "SELECT $1, timestamp '2009-01-01' + i * interval '1 minute', " +
                            hourly_load +
                            ", 0.1, 240, 4, 0, 0, 0, false, 0 "
-                           "FROM generate_series(0, $2 * 1440 - 1) i, LATERAL (SELECT i / 60 AS h) s",
-                       tenant, days);
+                           "FROM generate_series($3 * 1440, ($3 + $2) * 1440 - 1) i, LATERAL (SELECT i / 60 AS h) s",
+                       tenant, days, first_day);
         tx.exec_params(
             "INSERT INTO usage_hourly (tenant_id, hour, mean_kw, energy_kwh, min_kw, max_kw, mean_reactive_kw, mean_voltage, "
             "sub_metering_1_wh, sub_metering_2_wh, sub_metering_3_wh, minutes_present, minutes_imputed, run_id) "
             "SELECT $1, timestamp '2009-01-01' + h * interval '1 hour', kw, kw, kw, kw, 0.1, 240, 0, 0, 0, 60, 0, 0 FROM ("
             "  SELECT h, " +
-                hourly_load + " AS kw FROM generate_series(0, $2 * 24 - 1) h) s",
-            tenant, days);
+                hourly_load + " AS kw FROM generate_series($3 * 24, ($3 + $2) * 24 - 1) h) s",
+            tenant, days, first_day);
     });
 }
 

@@ -23,9 +23,9 @@ std::string new_tenant(const std::string& prefix);
 // Counts rows of `sql` as the application role with `tenant` set for one transaction ("" = none set).
 long count_as_app(pqxx::connection& conn, const std::string& tenant, const std::string& sql);
 std::string data_file(const std::string& name);
-// `days` of synthetic usage from 2009-01-01 with a daily pattern, every minute of an hour at that hour's load
-// (usage_minute and usage_hourly), written as the application role.
-void insert_usage(const std::string& tenant, int days);
+// `days` of synthetic usage from 2009-01-01 (plus `first_day` days) with a daily pattern, every minute of an
+// hour at that hour's load plus `offset_kw` (usage_minute and usage_hourly), written as the application role.
+void insert_usage(const std::string& tenant, int days, int first_day = 0, double offset_kw = 0);
 
 // Builds the tenant's features, trains `family` (one short fold, horizons 1 and 24) and promotes it to production.
 void train_and_promote(const std::string& tenant, const std::string& family);

@@ -1,0 +1,130 @@
+// Evaluations against the real Postgres and MLflow: a version scored on the hours after its training, results
+// stored with their thresholds and logged to its run, drift that triggers retraining, and the SLO check's exit
+// codes from what the API served.
+#include <fmt/format.h>
+#include <gtest/gtest.h>
+#include <sys/wait.h>
+
+#include <filesystem>
+#include <fstream>
+
+#include "cli/job_handlers.h"
+#include "db/connection.h"
+#include "db/pool.h"
+#include "evaluations/forecast_eval.h"
+#include "evaluations/results.h"
+#include "evaluations/slo.h"
+#include "features/feature_store.h"
+#include "registry/mlflow.h"
+#include "serving/serving_stats.h"
+#include "support.h"
+
+using namespace voltedge;
+
+namespace {
+
+void rebuild_features(const std::string& tenant) {
+    auto conn = db::connect(test::config().database_url);
+    features::FeatureOptions o;
+    o.tenant = tenant;
+    features::build_features(conn, o);
+}
+
+std::pair<int, std::string> run_cli(const std::string& args, const std::string& extra_env = "") {
+    const std::string env = "DATABASE_URL='" + test::config().database_url + "' VOLTEDGE_SLO='" + VOLTEDGE_SOURCE_DIR +
+                            "/configs/slo.json' " + extra_env + " ";
+    std::string out;
+    FILE* p = popen((env + VOLTEDGE_BIN + " " + args + " 2>&1").c_str(), "r");
+    char buf[4096];
+    while (std::size_t n = fread(buf, 1, sizeof buf, p)) out.append(buf, n);
+    return {WEXITSTATUS(pclose(p)), out};
+}
+
+}  // namespace
+
+TEST(Evaluations, AVersionIsScoredOnTheHoursAfterItsTrainingAndDriftTriggersRetraining) {
+    const std::string tenant = test::new_tenant("eval");
+    // 120 days, so the 90 days drift compares with are past the first week's partial weekly windows.
+    test::insert_usage(tenant, 120);
+    test::train_and_promote(tenant, "linear");
+    test::insert_usage(tenant, 10, 120);  // ten more days of the same
+    rebuild_features(tenant);
+
+    auto conn = db::connect(test::config().database_url);
+    registry::Mlflow mlflow(test::config().mlflow_tracking_uri);
+    const auto e = evaluations::evaluate_forecast(conn, mlflow, mlflow, tenant, "production", {1, 24});
+    EXPECT_EQ(e.stage, "production");
+    EXPECT_EQ(e.window_first, "2009-05-01 00:00:00");  // the first hour after training
+    ASSERT_EQ(e.leads.size(), 2u);
+    for (const auto& l : e.leads) {
+        EXPECT_EQ(l.hours, 240u) << l.lead;
+        ASSERT_TRUE(l.backtest_mae) << l.lead;
+        EXPECT_LT(l.mae, l.persistence_mae) << "the daily pattern is learnable; persistence misses it at lead " << l.lead;
+        EXPECT_LT(l.mae, 2 * *l.backtest_mae + 0.05) << l.lead;
+    }
+    EXPECT_LT(e.max_psi(), 0.25) << e.drift.front().feature;  // the same process: no drift
+
+    // As a job: stored with the production margin, and logged to the version's run.
+    jobs::HandlerRegistry handlers;
+    Config config = test::config();
+    config.slo = std::string(VOLTEDGE_SOURCE_DIR) + "/configs/slo.json";
+    config.retrain_after_days = 30;  // ten days of new data alone do not call for retraining
+    cli::register_job_handlers(handlers, config);
+    const auto result = handlers.run({"eval", tenant, {{"suite", "forecast"}}});
+    EXPECT_EQ(result["breaches"], 0) << result.dump();
+    const auto stored = evaluations::latest_result(conn, tenant, "model", "h1_mae", 1);
+    ASSERT_TRUE(stored);
+    EXPECT_NEAR(*stored->value, e.leads[0].mae, 1e-9);
+    EXPECT_NEAR(*stored->threshold, *e.leads[0].backtest_mae * 1.10, 1e-9);
+    EXPECT_EQ(stored->passed, true);
+    EXPECT_EQ(mlflow.run(e.run_id).metrics.count("eval_h1_mae"), 1u);
+    EXPECT_FALSE(evaluations::latest_result(conn, test::new_tenant("eval-b"), "model", "h1_mae", 1));  // tenants apart
+
+    // Ten days 3 kW higher: the load and its lags drift, the forecast misses by about that much, retrain runs.
+    const auto before = handlers.run({"retrain", tenant, {{"config_path", ""}}});
+    EXPECT_EQ(before["retrained"], false) << before.dump();
+    test::insert_usage(tenant, 10, 130, 3.0);
+    rebuild_features(tenant);
+    const auto drifted = evaluations::evaluate_forecast(conn, mlflow, mlflow, tenant, "production", {1, 24});
+    EXPECT_GT(drifted.max_psi(), 0.25);
+    const auto failing = handlers.run({"eval", tenant, {{"suite", "forecast"}}});
+    EXPECT_GE(failing["breaches"].get<int>(), 1) << failing.dump();
+    EXPECT_EQ(evaluations::latest_result(conn, tenant, "model", "max_psi", 1)->passed, false);
+
+    const auto train_config = std::filesystem::temp_directory_path() / ("voltedge-eval-" + tenant + ".json");
+    std::ofstream(train_config) << R"({"families": ["linear"], "folds": 1, "fold_days": 7, "horizons": [1, 24]})";
+    const auto retrained = handlers.run({"retrain", tenant, {{"config_path", train_config.string()}}});
+    std::filesystem::remove(train_config);
+    EXPECT_EQ(retrained["retrained"], true);
+    EXPECT_NE(retrained["reason"].get<std::string>().find("drift"), std::string::npos) << retrained.dump();
+}
+
+TEST(Evaluations, SloCheckExitsOneOnABreachOfWhatTheApiServed) {
+    const std::string tenant = test::new_tenant("slo");
+    db::ConnectionPool pool(test::config().database_url, 1);
+    {
+        serving::ServingStats stats(pool, std::chrono::milliseconds(0));
+        for (int i = 0; i < 100; ++i) stats.record(tenant, "3", 4.0 + i % 5, false);
+    }  // flushed when it goes
+    const auto [ok_rc, ok_out] = run_cli("slo check --tenant " + tenant);
+    EXPECT_EQ(ok_rc, 0) << ok_out;
+    EXPECT_NE(ok_out.find("api p95 latency"), std::string::npos);
+    EXPECT_NE(ok_out.find("100 forecast requests"), std::string::npos) << ok_out;
+
+    {
+        serving::ServingStats stats(pool, std::chrono::milliseconds(0));
+        for (int i = 0; i < 20; ++i) stats.record(tenant, "3", 700, true);  // slow failures
+    }
+    const auto [bad_rc, bad_out] = run_cli("slo check --tenant " + tenant);
+    EXPECT_EQ(bad_rc, 1) << bad_out;
+    EXPECT_NE(bad_out.find("BREACH"), std::string::npos);
+    auto conn = db::connect(test::config().database_url);
+    const auto w = evaluations::serving_window(conn, tenant, "3", 60);
+    EXPECT_EQ(w.requests, 120);
+    EXPECT_EQ(w.errors, 20);
+    EXPECT_EQ(w.p95_latency_ms, 1000);  // the bucket holding the 95th percentile: (500, 1000] ms
+
+    const auto [missing_rc, missing_out] = run_cli("slo check --tenant " + tenant, "VOLTEDGE_SLO=/nonexistent.json");
+    EXPECT_EQ(missing_rc, 1);
+    EXPECT_NE(missing_out.find("cannot read the SLO file"), std::string::npos) << missing_out;
+}
