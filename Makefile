@@ -5,7 +5,7 @@ SOURCE ?= data/raw/household_power_consumption.txt.xz
 BIN := build/voltedge
 STAMP := .cache/bootstrap.stamp
 
-.PHONY: bootstrap up down status migrate ingest features train promote serve index eval build test demo bench clean format llm
+.PHONY: bootstrap up down status migrate ingest features train promote serve worker index eval slo build test demo bench clean format llm
 
 # Bootstrap re-runs when its inputs change; its own checks make a re-run with nothing to do take seconds.
 $(STAMP): scripts/bootstrap scripts/mlflow-requirements.txt scripts/fuzz-requirements.txt
@@ -55,9 +55,19 @@ index: migrate
 	$(BIN) tenant create $(TENANT)
 	$(BIN) index --tenant $(TENANT)
 
-# Retrieval quality on the tenant's golden set (evaluations/golden/$(TENANT)/retrieval.jsonl), after make index.
-eval: build
-	$(BIN) eval retrieval --tenant $(TENANT)
+# The nightly evaluation of $(TENANT) as a job (forecast error of production on data after its training, drift,
+# answers and retrieval on the golden sets; results in model_eval_results): queued and waited for, or run here
+# when no worker is up. `make worker` runs one.
+eval: migrate
+	$(BIN) jobs submit --tenant $(TENANT) eval --payload '{"suite": "nightly"}' --wait
+
+# A worker in the foreground (Ctrl-C or SIGTERM stops it), with the periodic jobs of configs/schedule.json.
+worker: migrate
+	VOLTEDGE_SCHEDULE=$${VOLTEDGE_SCHEDULE:-configs/schedule.json} $(BIN) worker
+
+# Each SLO of $(TENANT) over the last day; exit 1 on a breach.
+slo: build
+	$(BIN) slo check --tenant $(TENANT)
 
 # A local LLM (llama-server + SmolLM2-135M) on VOLTEDGE_LLM_PORT (58081); not part of make demo or make test.
 llm:

@@ -85,9 +85,9 @@ std::vector<std::string> run_due(StreamQueue& queue, const std::vector<ScheduleE
             log_info("scheduled_job_queued", {{"schedule", s.name}, {"period", period}, {"job_id", id}});
             enqueued.push_back(id);
         } catch (const std::exception& e) {
-            // Give the period back so the next tick (here or on another worker) tries again.
+            // Give the period back in a minute, so a worker (this one or another) tries again without a line a second.
             try {
-                queue.redis().command({"DEL", lease});
+                queue.redis().command({"SET", lease, worker, "EX", "60"});
             } catch (const std::exception&) {
             }
             log_event("error", "scheduled_job_failed", {{"schedule", s.name}, {"period", period}, {"error", e.what()}});

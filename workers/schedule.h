@@ -24,7 +24,7 @@ std::vector<ScheduleEntry> parse_schedule(const nlohmann::json& j);
 std::vector<ScheduleEntry> load_schedule(const std::string& path);
 
 // For each entry whose current period has not run: take the lease and enqueue it. Returns the ids enqueued.
-// A job that cannot be enqueued (tenant gone, Redis down) is logged and tried again next tick.
+// A job that cannot be enqueued (tenant gone, Redis down) is logged and tried again a minute later.
 std::vector<std::string> run_due(StreamQueue& queue, const std::vector<ScheduleEntry>& schedule, const std::string& worker,
                                  long long now_seconds);
 
