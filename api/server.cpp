@@ -2,6 +2,10 @@
 
 #include <fmt/format.h>
 
+#include <condition_variable>
+#include <mutex>
+#include <thread>
+
 #include "api/routes.h"
 #include "core/log.h"
 #include "db/pool.h"
@@ -33,6 +37,7 @@ ServeOptions ServeOptions::from_config(const Config& c) {
     o.key_cache_ttl = std::chrono::seconds(c.key_cache_seconds);
     o.request_timeout = std::chrono::milliseconds(c.request_timeout_ms);
     o.model_load_timeout = std::chrono::seconds(c.model_load_timeout_seconds);
+    o.model_refresh = std::chrono::seconds(c.model_refresh_seconds);
     o.cache = c.prediction_cache;
     o.max_batch = static_cast<std::size_t>(c.max_batch);
     o.redis_ttl_seconds = c.cache_ttl_seconds;
@@ -82,6 +87,31 @@ struct ApiServer::Impl {
     serving::ServingStats serving_stats;
     http::Server http;
     int bound_port = 0;
+    // Re-reads the production aliases every options.model_refresh, so an alias moved elsewhere (a rollback, a
+    // promotion by the canary controller) is served without a /reload.
+    std::mutex refresh_mutex;
+    std::condition_variable refresh_wake;
+    bool stopping = false;
+    std::thread refresher;
+
+    void refresh_loop() {
+        std::unique_lock lock(refresh_mutex);
+        while (!refresh_wake.wait_for(lock, options.model_refresh, [this] { return stopping; })) {
+            lock.unlock();
+            try {
+                const serving::RequestContext ctx{"model-refresh", "",
+                                                  std::chrono::steady_clock::now() + options.model_load_timeout};
+                for (const auto& tenant : predictor.served_tenants())
+                    for (const auto& r : predictor.reload(ctx, tenant))
+                        if (r.changed)
+                            log_info("model_refreshed",
+                                     {{"tenant_id", r.tenant}, {"version", r.version}, {"previous_version", r.previous_version}});
+            } catch (const std::exception& e) {
+                log_event("warn", "model_refresh_failed", {{"error", e.what()}});
+            }
+            lock.lock();
+        }
+    }
 
     Impl(Config c, ServeOptions o, const ToolFactory& make_tools, jobs::Queue* queue)
         : config(std::move(c)),
@@ -124,6 +154,7 @@ void ApiServer::start() {
     // Bind first: a port in use fails at once, before minutes of model downloads.
     s.bound_port = s.http.start();
     s.predictor.start();
+    if (s.options.model_refresh.count() > 0) s.refresher = std::thread([&s] { s.refresh_loop(); });
     log_info("serving", {{"host", s.options.host},
                          {"port", s.bound_port},
                          {"threads", s.options.threads},
@@ -132,7 +163,14 @@ void ApiServer::start() {
 }
 
 void ApiServer::stop() {
-    if (impl_) impl_->http.stop();
+    if (!impl_) return;
+    {
+        std::lock_guard lock(impl_->refresh_mutex);
+        impl_->stopping = true;
+    }
+    impl_->refresh_wake.notify_all();
+    if (impl_->refresher.joinable()) impl_->refresher.join();
+    impl_->http.stop();
 }
 
 int ApiServer::port() const { return impl_->bound_port; }

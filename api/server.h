@@ -28,8 +28,9 @@ struct ServeOptions {
     std::chrono::milliseconds key_cache_ttl{10'000};
     std::chrono::milliseconds request_timeout{10'000};
     std::chrono::milliseconds model_load_timeout{30'000};
-    bool cache = true;                           // false: every prediction is computed and stored (benchmarks)
-    std::size_t max_batch = Config{}.max_batch;  // target_hours per request
+    std::chrono::milliseconds model_refresh{30'000};  // re-read the production aliases this often (0: only on /reload)
+    bool cache = true;                                // false: every prediction is computed and stored (benchmarks)
+    std::size_t max_batch = Config{}.max_batch;       // target_hours per request
     std::size_t max_body_bytes = 64 * 1024;
     int redis_ttl_seconds = 3600;
     bool preload_models = true;  // false: each tenant's model starts loading on its first request (tests)

@@ -150,6 +150,17 @@ Json promote(const Config& config, const jobs::Job& job) {
                                     job.tenant, v.tag("family").empty() ? "?" : v.tag("family"))}};
 }
 
+Json rollback(const Config& config, const jobs::Job& job) {
+    auto conn = db::connect(config.database_url);
+    registry::Mlflow mlflow(config.mlflow_tracking_uri);
+    const auto v = serving::rollback(mlflow, conn, job.tenant, config.actor, field<std::string>(job, "reason", "asked for"),
+                                     source_commit());
+    return {{"version", v.version},
+            {"summary", fmt::format("tenant {}: 'production' is back on version {} (the version it left is 'previous'); the API "
+                                    "serves it within VOLTEDGE_MODEL_REFRESH_SECONDS",
+                                    job.tenant, v.version)}};
+}
+
 // The tenant's whole index: the platform's documents and code under `root`, the data dictionary, the folders
 // given, and the tenant's generated documents (data-quality report, model cards, backtests); documents indexed
 // before but not given now are removed.
@@ -206,6 +217,9 @@ void register_job_handlers(jobs::HandlerRegistry& handlers, const Config& config
                  [&config](const jobs::Job& j) { return tune(config, j); });
     handlers.add("promote", "point a tenant's production alias at a version",
                  [&config](const jobs::Job& j) { return promote(config, j); });
+    handlers.add(
+        "rollback", "point a tenant's production alias back at its previous version",
+        [&config](const jobs::Job& j) { return rollback(config, j); }, 1);
     handlers.add("index", "(re)index a tenant's documents and code for search",
                  [&config](const jobs::Job& j) { return index(config, j); });
     handlers.add("eval", "evaluate a tenant (suite retrieval, answers, forecast or nightly); results in model_eval_results",

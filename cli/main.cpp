@@ -404,6 +404,11 @@ int main(int argc, char** argv) {
     promote_cmd->add_option("--tenant", promote_tenant, "tenant")->required();
     promote_cmd->add_option("--version", promote_version, "registered model version, or an alias (e.g. staging)")->required();
 
+    std::string rollback_tenant, rollback_reason = "asked for";
+    auto* rollback_cmd = app.add_subcommand("rollback", "Point the tenant's 'production' alias back at its previous version");
+    rollback_cmd->add_option("--tenant", rollback_tenant, "tenant")->required();
+    rollback_cmd->add_option("--reason", rollback_reason, "why, for the audit log")->capture_default_str();
+
     CLI11_PARSE(app, argc, argv);
     try {
         if (*config_show) return show_config(config);
@@ -519,6 +524,7 @@ int main(int argc, char** argv) {
                                        {"budget", tune_budget},
                                        {"max_slowdown", tune_max_slowdown},
                                        {"config_path", tune_config_path}}});
+        if (*rollback_cmd) return run_job(handlers, {"rollback", rollback_tenant, {{"reason", rollback_reason}}});
         if (*promote_cmd) return run_job(handlers, {"promote", promote_tenant, {{"version", promote_version}}});
         if (*dq_report) {
             auto conn = db::connect(config.database_url);

@@ -173,6 +173,8 @@ const std::vector<Setting>& schema() {
                 "a request's deadline from its arrival: its database statements and outgoing calls stop then (503)"),
         integer("api", "VOLTEDGE_MODEL_LOAD_TIMEOUT_SECONDS", &Config::model_load_timeout_seconds, 30, 1, 3600,
                 "one model's background load from the registry; a failed load is retried after 10 s"),
+        integer("api", "VOLTEDGE_MODEL_REFRESH_SECONDS", &Config::model_refresh_seconds, 30, 0, 86400,
+                "how often the API re-reads each tenant's production alias and swaps in a moved one (0: only on /reload)"),
         on_off("api", "VOLTEDGE_PREDICTION_CACHE", &Config::prediction_cache, true,
                "answer repeated forecasts from the in-process and Redis caches"),
         integer("api", "VOLTEDGE_MAX_BATCH", &Config::max_batch, Config{}.max_batch, 1, 10000,

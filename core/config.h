@@ -29,6 +29,7 @@ struct Config {
     int key_cache_seconds = 10;
     int request_timeout_ms = 10'000;
     int model_load_timeout_seconds = 30;
+    int model_refresh_seconds = 30;  // how often the API re-reads the production aliases (a rollback takes effect)
     bool prediction_cache = true;
     int max_batch = 168;
     int cache_ttl_seconds = 3600;

@@ -174,6 +174,12 @@ void Mlflow::set_alias(const std::string& tenant, const std::string& alias, cons
     call("POST", "registered-models/alias", {{"name", model_name(tenant)}, {"alias", alias}, {"version", version}});
 }
 
+void Mlflow::delete_alias(const std::string& tenant, const std::string& alias) {
+    if (!this->alias(tenant, alias)) return;
+    call("DELETE", "registered-models/alias?name=" + http::escape(model_name(tenant)) + "&alias=" + http::escape(alias),
+         {{"name", model_name(tenant)}, {"alias", alias}});
+}
+
 std::string Mlflow::artifact_uri(const std::string& run_id) {
     {
         std::lock_guard lock(mutex_);

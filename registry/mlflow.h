@@ -25,6 +25,7 @@ public:
     std::optional<ModelVersion> version(const std::string& tenant, const std::string& version) override;
     std::optional<ModelVersion> alias(const std::string& tenant, const std::string& alias) override;
     void set_alias(const std::string& tenant, const std::string& alias, const std::string& version) override;
+    void delete_alias(const std::string& tenant, const std::string& alias) override;
     std::string fetch(const ModelVersion& version, const std::string& path) override;
     std::vector<ModelVersion> versions(const std::string& tenant) override;
 

@@ -68,6 +68,8 @@ public:
     virtual std::optional<ModelVersion> version(const std::string& tenant, const std::string& version) = 0;
     virtual std::optional<ModelVersion> alias(const std::string& tenant, const std::string& alias) = 0;
     virtual void set_alias(const std::string& tenant, const std::string& alias, const std::string& version) = 0;
+    // Removes the alias; nothing happens when it is not set.
+    virtual void delete_alias(const std::string& tenant, const std::string& alias) = 0;
     // One file of a version's model folder, e.g. "bundle.json".
     virtual std::string fetch(const ModelVersion& version, const std::string& path) = 0;
     // Every version of the tenant's forecaster, oldest first, each with the aliases pointing at it; empty when the

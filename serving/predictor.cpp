@@ -1,5 +1,7 @@
 #include "serving/predictor.h"
 
+#include <set>
+
 #include <fmt/format.h>
 
 #include <map>
@@ -342,6 +344,12 @@ Readiness Predictor::readiness() {
     r.model_loads_pending = impl_->models.loads_pending();
     r.db_connections_replaced = impl_->pool.replaced();
     return r;
+}
+
+std::vector<std::string> Predictor::served_tenants() const {
+    std::set<std::string> tenants;
+    for (const auto& m : impl_->models.loaded()) tenants.insert(m->tenant);
+    return {tenants.begin(), tenants.end()};
 }
 
 }  // namespace voltedge::serving

@@ -111,6 +111,8 @@ public:
     // nullopt, of every tenant; drops the cache of tenants whose model changed.
     std::vector<ModelStore::ReloadResult> reload(const RequestContext& ctx, const std::optional<std::string>& tenant);
     Readiness readiness();
+    // Tenants with a model in memory (whose production alias a refresh re-reads).
+    std::vector<std::string> served_tenants() const;
     // This instance's state in Prometheus text: whether Redis is up and, with tenant_detail, the model served
     // per tenant. (Counters are process-wide, in observability::metrics().)
     std::string render_state_metrics(bool tenant_detail) const;

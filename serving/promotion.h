@@ -10,9 +10,15 @@
 namespace voltedge::serving {
 
 // Points the tenant's `alias` at `version_or_alias` (a version number, or another alias such as "staging").
-// Throws Error for an unknown tenant or version.
+// Moving `production` keeps the version it leaves as `previous` (what rollback returns to). Throws Error for an
+// unknown tenant or version.
 registry::ModelVersion move_alias(registry::ModelRegistry& registry, pqxx::connection& app_conn, const std::string& tenant,
                                   const std::string& alias, const std::string& version_or_alias, const std::string& actor,
                                   const std::string& source_commit);
+
+// Points `production` back at `previous` (and `previous` at the version it leaves), with an audit row
+// model.rollback naming `reason`. Throws Error when there is no previous production version.
+registry::ModelVersion rollback(registry::ModelRegistry& registry, pqxx::connection& app_conn, const std::string& tenant,
+                                const std::string& actor, const std::string& reason, const std::string& source_commit);
 
 }  // namespace voltedge::serving

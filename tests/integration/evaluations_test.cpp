@@ -7,8 +7,11 @@
 
 #include <filesystem>
 #include <fstream>
+#include <thread>
 
+#include "api/server.h"
 #include "cli/job_handlers.h"
+#include "core/error.h"
 #include "db/connection.h"
 #include "db/pool.h"
 #include "evaluations/forecast_eval.h"
@@ -16,6 +19,8 @@
 #include "evaluations/slo.h"
 #include "features/feature_store.h"
 #include "registry/mlflow.h"
+#include "security/tenants.h"
+#include "serving/promotion.h"
 #include "serving/serving_stats.h"
 #include "support.h"
 
@@ -127,4 +132,57 @@ TEST(Evaluations, SloCheckExitsOneOnABreachOfWhatTheApiServed) {
     const auto [missing_rc, missing_out] = run_cli("slo check --tenant " + tenant, "VOLTEDGE_SLO=/nonexistent.json");
     EXPECT_EQ(missing_rc, 1);
     EXPECT_NE(missing_out.find("cannot read the SLO file"), std::string::npos) << missing_out;
+}
+
+// Rollback: production goes back to the version it left (kept as `previous`), with an audit row, and a running
+// API serves it within its refresh interval without failing a request.
+TEST(Evaluations, RollbackReturnsProductionToThePreviousVersionAndTheApiFollows) {
+    const std::string tenant = test::new_tenant("rollback");
+    test::insert_usage(tenant, 30);
+    test::train_and_promote(tenant, "linear");  // version 1
+    auto conn = db::connect(test::config().database_url);
+    registry::Mlflow mlflow(test::config().mlflow_tracking_uri);
+    EXPECT_THROW(serving::rollback(mlflow, conn, tenant, "test", "no previous yet", "test"), Error);
+    test::train_and_promote(tenant, "linear");  // version 2; version 1 becomes previous
+    EXPECT_EQ(mlflow.alias(tenant, "previous")->version, "1");
+    mlflow.set_alias(tenant, "canary", "2");
+    mlflow.delete_alias(tenant, "canary");
+    EXPECT_FALSE(mlflow.alias(tenant, "canary"));
+    EXPECT_NO_THROW(mlflow.delete_alias(tenant, "canary"));  // not set: nothing to do
+
+    auto options = test::serve_options();
+    options.model_refresh = std::chrono::milliseconds(200);
+    api::ApiServer server(test::config(), options);
+    server.start();
+    const std::string key = security::issue_api_key(test::config().database_admin_url, tenant, false, "test");
+    const auto served_version = [&] {
+        const auto r = test::call_api(server.port(), "POST", "/predict", key, R"({"horizon_hours": 1})");
+        EXPECT_EQ(r.status == 200 || r.status == 503, true) << r.text;  // 503 only while the model first loads
+        return r.status == 200 ? r.body["model"]["version"].get<std::string>() : std::string();
+    };
+    std::string version;
+    for (int i = 0; i < 300 && version.empty(); ++i) {  // up to 30 s for the first load
+        version = served_version();
+        if (version.empty()) std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
+    EXPECT_EQ(version, "2");
+
+    const auto back = serving::rollback(mlflow, conn, tenant, "test", "a test says so", "test");
+    EXPECT_EQ(back.version, "1");
+    EXPECT_EQ(mlflow.alias(tenant, "production")->version, "1");
+    EXPECT_EQ(mlflow.alias(tenant, "previous")->version, "2");
+    EXPECT_EQ(test::count_as_app(conn, tenant,
+                                 "SELECT 1 FROM audit_log WHERE action = 'model.rollback' AND details->>'version' = '1' "
+                                 "AND details->>'reason' = 'a test says so'"),
+              1);
+    int failed = 0;
+    for (int i = 0; i < 50 && version != "1"; ++i) {
+        const auto r = test::call_api(server.port(), "POST", "/predict", key, R"({"horizon_hours": 1})");
+        failed += r.status != 200;
+        if (r.status == 200) version = r.body["model"]["version"];
+        std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
+    EXPECT_EQ(version, "1");
+    EXPECT_EQ(failed, 0);
+    server.stop();
 }

@@ -43,6 +43,7 @@ inline api::ServeOptions serve_options(int threads = 2) {
     o.port = 0;
     o.threads = threads;
     o.preload_models = false;
+    o.model_refresh = std::chrono::milliseconds(0);  // tests that need it set it
     return o;
 }
 
