@@ -11,7 +11,7 @@ namespace {
 constexpr const char* kJobExample = R"(e.g. {"kind": "features"} or {"kind": "eval", "payload": {"suite": "retrieval"}})";
 
 // Kinds that change what production serves: a tenant-admin or operator key only.
-constexpr std::array<const char*, 2> kAdminKinds = {"promote", "rollback"};
+constexpr std::array<const char*, 3> kAdminKinds = {"promote", "rollback", "canary"};
 // Payload fields that name files or folders on the server: an operator's only, or a tenant key could read the
 // server's files into its own index or tables.
 constexpr std::array<const char*, 5> kServerPathFields = {"source", "root", "paths", "config_path", "weather_csv"};

@@ -12,9 +12,11 @@ Json model_json(const std::string& name, const std::string& version, const std::
 }
 
 void predict(Services& s, const http::Request& req, http::Response& res) {
-    const std::string tenant = tenant_of(authenticate(s.keys, req));
+    const security::Principal who = authenticate(s.keys, req);
+    const std::string tenant = tenant_of(who);
     const serving::ForecastQuery query = parse_predict_request(req.body, s.options.max_batch);
-    const serving::Forecasts result = s.predictor.predict(request_context(s, req, tenant), query);
+    // The key decides canary routing, so one client sees one version while a canary runs.
+    const serving::Forecasts result = s.predictor.predict(request_context(s, req, tenant, who.key_id), query);
     current_request().model_version = result.model->version;
     current_request().cache = result.cache;
     // The database could not be asked: these are the cached forecasts of the last data it gave.

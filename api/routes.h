@@ -21,8 +21,9 @@ struct Services {
 
 // The Predictor's view of a request: its id, the tenant, and its deadline (the request timeout counted from
 // its arrival, so time spent queued for a worker counts too).
-inline serving::RequestContext request_context(const Services& s, const http::Request& req, const std::string& tenant) {
-    return {current_request().request_id, tenant, req.received + s.options.request_timeout};
+inline serving::RequestContext request_context(const Services& s, const http::Request& req, const std::string& tenant,
+                                               const std::string& sticky_key = {}) {
+    return {current_request().request_id, tenant, sticky_key, req.received + s.options.request_timeout};
 }
 
 // The tenant a key acts for; an operator key acts for none.

@@ -10,6 +10,7 @@
 #include "core/log.h"
 #include "db/pool.h"
 #include "registry/mlflow.h"
+#include "serving/canary.h"
 #include "serving/serving_stats.h"
 
 namespace voltedge::api {
@@ -99,13 +100,18 @@ struct ApiServer::Impl {
         while (!refresh_wake.wait_for(lock, options.model_refresh, [this] { return stopping; })) {
             lock.unlock();
             try {
-                const serving::RequestContext ctx{"model-refresh", "",
+                const serving::RequestContext ctx{"model-refresh", "", "",
                                                   std::chrono::steady_clock::now() + options.model_load_timeout};
-                for (const auto& tenant : predictor.served_tenants())
+                for (const auto& tenant : predictor.served_tenants()) {
+                    // The canary's version and share (serving/canary.h), as the controller last set them.
+                    const auto rollout = pool.read(
+                        [&](pqxx::connection& conn) { return serving::running_rollout(conn, tenant); });
+                    predictor.set_canary(tenant, rollout ? rollout->version : "", rollout ? rollout->share : 0);
                     for (const auto& r : predictor.reload(ctx, tenant))
                         if (r.changed)
                             log_info("model_refreshed",
                                      {{"tenant_id", r.tenant}, {"version", r.version}, {"previous_version", r.previous_version}});
+                }
             } catch (const std::exception& e) {
                 log_event("warn", "model_refresh_failed", {{"error", e.what()}});
             }

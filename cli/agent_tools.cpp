@@ -69,7 +69,7 @@ agents::Tool forecast_tool(serving::Predictor& predictor) {
              {"additionalProperties", false}},
             false,
             [&predictor](agents::ToolContext& ctx, const json& args) {
-        serving::RequestContext rc{ctx.thread_id, ctx.tenant};
+        serving::RequestContext rc{ctx.thread_id, ctx.tenant, ""};
         if (const auto left = time_left()) rc.deadline = std::chrono::steady_clock::now() + *left;
         serving::ForecastQuery query;
         query.field = "horizon_hours";
@@ -286,7 +286,7 @@ LocalPredictor::LocalPredictor(const Config& config, const std::string& tenant)
           return o;
       }()) {
     try {  // without a model (or MLflow) the forecast tool says why when asked; other questions still work
-        predictor_.reload({"cli", tenant}, tenant);
+        predictor_.reload({"cli", tenant, ""}, tenant);
     } catch (const std::exception& e) {
         log_event("warn", "forecast_tool_model_not_loaded", {{"tenant", tenant}, {"error", e.what()}});
     }

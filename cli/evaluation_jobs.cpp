@@ -4,6 +4,7 @@
 
 #include <chrono>
 #include <filesystem>
+#include <thread>
 
 #include "agents/agent.h"
 #include "cli/agent_tools.h"
@@ -12,6 +13,7 @@
 #include "core/log.h"
 #include "db/connection.h"
 #include "evaluations/answer_eval.h"
+#include "evaluations/canary.h"
 #include "evaluations/forecast_eval.h"
 #include "evaluations/results.h"
 #include "evaluations/retrieval_eval.h"
@@ -194,7 +196,8 @@ Json batch_score_job(const Config& config, const jobs::Job& job) {
     LocalPredictor local(config, job.tenant);
     serving::ForecastQuery query;
     query.horizon_hours = hours;
-    const serving::RequestContext ctx{"batch:" + job.id, job.tenant, std::chrono::steady_clock::now() + std::chrono::minutes(5)};
+    const serving::RequestContext ctx{"batch:" + job.id, job.tenant, "",
+                                      std::chrono::steady_clock::now() + std::chrono::minutes(5)};
     const auto result = local.get().predict(ctx, query);
     const auto& p = result.predictions;
     return {{"version", result.model->version},
@@ -243,6 +246,52 @@ Json retrain_job(const Config& config, const jobs::Job& job, const jobs::Handler
     result["retrained"] = true;
     result["reason"] = reason;
     result["summary"] = "retrained because " + reason + "\n" + result.value("summary", "");
+    return result;
+}
+
+Json canary_job(const Config& config, const jobs::Job& job) {
+    evaluations::CanaryOptions o;
+    o.version = text_field(job, "version", "");
+    if (o.version.empty())
+        throw Error("job canary: no version", "give the registered version to canary, e.g. {\"version\": \"7\"}");
+    if (job.payload.contains("steps")) {
+        if (!job.payload["steps"].is_array())
+            throw Error("job canary: steps must be a list of percentages, e.g. [5, 25, 50, 100]");
+        o.steps.clear();
+        for (const auto& s : job.payload["steps"]) {
+            if (!s.is_number_integer()) throw Error("job canary: steps must be whole percentages");
+            o.steps.push_back(s.get<int>());
+        }
+    }
+    if (job.payload.contains("interval_seconds")) {
+        if (!job.payload["interval_seconds"].is_number_integer() || job.payload["interval_seconds"].get<int>() < 1)
+            throw Error("job canary: interval_seconds must be a whole number of seconds, at least 1");
+        o.interval = std::chrono::seconds(job.payload["interval_seconds"].get<int>());
+    }
+    if (!config.actor.empty()) o.actor = config.actor;
+    const auto slo = evaluations::load_slo(config.slo);
+    auto conn = db::connect(config.database_url);
+    registry::Mlflow mlflow(config.mlflow_tracking_uri);
+    const auto out = evaluations::run_canary(
+        conn, mlflow, job.tenant, o, slo, [](std::chrono::seconds s) { std::this_thread::sleep_for(s); }, source_commit());
+    Json steps = Json::array();
+    for (const auto& s : out.steps)
+        steps.push_back({{"share", s.share},
+                         {"requests", s.requests},
+                         {"errors", s.errors},
+                         {"p95_latency_ms", s.p95_latency_ms},
+                         {"canary_mae", s.canary_mae},
+                         {"production_mae", s.production_mae},
+                         {"canary_scored", s.canary_scored},
+                         {"breach", s.breach}});
+    const Json result = {{"status", out.status},
+                         {"version", o.version},
+                         {"reason", out.reason},
+                         {"steps", steps},
+                         {"summary", fmt::format("canary of version {} for tenant {}: {} ({})", o.version, job.tenant, out.status,
+                                                 out.reason)}};
+    if (out.status == "rolled_back")
+        post_webhook(config.eval_webhook_url, {{"event", "canary_rolled_back"}, {"tenant", job.tenant}, {"result", result}});
     return result;
 }
 

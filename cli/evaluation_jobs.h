@@ -21,4 +21,8 @@ nlohmann::json batch_score_job(const Config& config, const jobs::Job& job);
 // data runs VOLTEDGE_RETRAIN_AFTER_DAYS past its training; otherwise says why not.
 nlohmann::json retrain_job(const Config& config, const jobs::Job& job, const jobs::HandlerRegistry& handlers);
 
+// canary {version, steps (default [5, 25, 50, 100]), interval_seconds (default 300)}: the controller of
+// evaluations/canary.h, to promotion or automatic rollback; a rollback is also posted to the webhook.
+nlohmann::json canary_job(const Config& config, const jobs::Job& job);
+
 }  // namespace voltedge::cli

@@ -26,6 +26,7 @@
 #include "security/redaction.h"
 #include "rag/search.h"
 #include "security/tenants.h"
+#include "serving/canary.h"
 
 namespace {
 
@@ -409,6 +410,23 @@ int main(int argc, char** argv) {
     rollback_cmd->add_option("--tenant", rollback_tenant, "tenant")->required();
     rollback_cmd->add_option("--reason", rollback_reason, "why, for the audit log")->capture_default_str();
 
+    std::string canary_tenant, canary_version;
+    std::vector<int> canary_steps = {5, 25, 50, 100};
+    int canary_interval = 300;
+    bool canary_wait = false;
+    auto* canary_cmd = app.add_subcommand("canary", "Model canaries: start one (a worker job), or show the latest");
+    canary_cmd->require_subcommand(1);
+    auto* canary_start = canary_cmd->add_subcommand("start",
+                                                    "canary a version: step its share up while the SLOs hold, then promote; "
+                                                    "roll back automatically on a breach");
+    canary_start->add_option("--tenant", canary_tenant, "tenant")->required();
+    canary_start->add_option("--version", canary_version, "registered version (or alias, e.g. staging)")->required();
+    canary_start->add_option("--steps", canary_steps, "shares in percent")->delimiter(',')->capture_default_str();
+    canary_start->add_option("--interval", canary_interval, "seconds at each step before it is judged")->capture_default_str();
+    canary_start->add_flag("--wait", canary_wait, "wait for the outcome (inline when no worker is up)");
+    auto* canary_status = canary_cmd->add_subcommand("status", "the tenant's latest canary rollout");
+    canary_status->add_option("--tenant", canary_tenant, "tenant")->required();
+
     CLI11_PARSE(app, argc, argv);
     try {
         if (*config_show) return show_config(config);
@@ -524,6 +542,31 @@ int main(int argc, char** argv) {
                                        {"budget", tune_budget},
                                        {"max_slowdown", tune_max_slowdown},
                                        {"config_path", tune_config_path}}});
+        if (*canary_start) {
+            cli::JobsCommand c;
+            c.action = "submit";
+            c.tenant = canary_tenant;
+            c.kind = "canary";
+            c.payload = nlohmann::json{{"version", canary_version},
+                                       {"steps", canary_steps},
+                                       {"interval_seconds", canary_interval}}
+                            .dump();
+            c.dedupe_key = "canary";
+            c.wait = canary_wait;
+            return cli::run_jobs_command(config, handlers, c);
+        }
+        if (*canary_status) {
+            auto conn = db::connect(config.database_url);
+            const auto r = serving::latest_rollout(conn, canary_tenant);
+            if (!r) {
+                std::cout << "tenant " << canary_tenant << " has had no canary\n";
+                return 0;
+            }
+            std::cout << fmt::format("rollout {}: version {} {} at {}% (step {} of {}, {} s each){}\n", r->id, r->version,
+                                     r->status, r->share, r->step + 1, r->steps.size(), r->interval_seconds,
+                                     r->reason.empty() ? "" : ": " + r->reason);
+            return 0;
+        }
         if (*rollback_cmd) return run_job(handlers, {"rollback", rollback_tenant, {{"reason", rollback_reason}}});
         if (*promote_cmd) return run_job(handlers, {"promote", promote_tenant, {{"version", promote_version}}});
         if (*dq_report) {

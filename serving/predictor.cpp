@@ -2,6 +2,8 @@
 
 #include <set>
 
+#include "serving/canary.h"
+
 #include <fmt/format.h>
 
 #include <map>
@@ -63,7 +65,14 @@ Error db_unavailable() { return Error("the database is unavailable and this fore
 
 }  // namespace
 
+struct Canary {
+    std::string version;
+    int share = 0;
+};
+
 struct Predictor::Impl {
+    std::mutex canary_mutex;
+    std::unordered_map<std::string, Canary> canaries;
     db::ConnectionPool& pool;
     std::string database_url;
     PredictorOptions options;
@@ -73,6 +82,20 @@ struct Predictor::Impl {
     std::shared_mutex tenant_data_mutex;
     std::mutex tenant_load_mutex;
     std::unordered_map<std::string, TenantData> tenant_data;
+
+    // The canary's bundle when this request is in its share and it is loaded; else null (production serves).
+    std::shared_ptr<const models::ModelBundle> canary_for(const RequestContext& ctx) {
+        Canary c;
+        {
+            std::lock_guard lock(canary_mutex);
+            const auto it = canaries.find(ctx.tenant);
+            if (it == canaries.end()) return nullptr;
+            c = it->second;
+        }
+        if (!routed_to_canary(ctx.sticky_key.empty() ? ctx.request_id : ctx.sticky_key, c.share)) return nullptr;
+        const auto found = models.version(ctx.tenant, c.version);
+        return found.state == ModelStore::State::ready ? found.bundle : nullptr;
+    }
     std::unique_ptr<db::Subscriber> data_changes;
     observability::Registry state_metrics, tenant_metrics;
 
@@ -293,6 +316,7 @@ void Predictor::start() {
 Forecasts Predictor::predict(const RequestContext& ctx, const ForecastQuery& query) {
     ScopedDeadline deadline(ctx.deadline);
     auto model = ready_model(impl_->models.production(ctx.tenant), ctx.tenant, "in production");
+    if (auto canary = impl_->canary_for(ctx)) model = std::move(canary);
     const TenantData data = impl_->data_for(ctx.tenant);
     const auto plans = Impl::plan(query, *model, data.stamp);
     return impl_->serve(ctx, std::move(model), data, plans, query.field);
@@ -344,6 +368,14 @@ Readiness Predictor::readiness() {
     r.model_loads_pending = impl_->models.loads_pending();
     r.db_connections_replaced = impl_->pool.replaced();
     return r;
+}
+
+void Predictor::set_canary(const std::string& tenant, const std::string& version, int share) {
+    std::lock_guard lock(impl_->canary_mutex);
+    if (version.empty() || share <= 0)
+        impl_->canaries.erase(tenant);
+    else
+        impl_->canaries[tenant] = {version, share};
 }
 
 std::vector<std::string> Predictor::served_tenants() const {

@@ -22,6 +22,7 @@ namespace voltedge::serving {
 // Who is asking and by when: every call runs for one tenant, under one request (or job) id.
 struct RequestContext {
     std::string request_id, tenant;
+    std::string sticky_key;  // decides canary routing (the API key's id: one client, one version); empty: request_id
     std::chrono::steady_clock::time_point deadline = std::chrono::steady_clock::time_point::max();
 };
 
@@ -113,6 +114,9 @@ public:
     Readiness readiness();
     // Tenants with a model in memory (whose production alias a refresh re-reads).
     std::vector<std::string> served_tenants() const;
+    // Serves `version` to `share` percent of the tenant's requests (serving/canary.h); share 0 or no version:
+    // production only. A canary that is not loaded yet, or fails to load, leaves its requests on production.
+    void set_canary(const std::string& tenant, const std::string& version, int share);
     // This instance's state in Prometheus text: whether Redis is up and, with tenant_detail, the model served
     // per tenant. (Counters are process-wide, in observability::metrics().)
     std::string render_state_metrics(bool tenant_detail) const;

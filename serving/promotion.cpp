@@ -54,6 +54,19 @@ registry::ModelVersion move_alias(registry::ModelRegistry& registry, pqxx::conne
                 "", source_commit);
 }
 
+void remove_alias(registry::ModelRegistry& registry, pqxx::connection& conn, const std::string& tenant, const std::string& alias,
+                  const std::string& action, const std::string& actor, const std::string& reason) {
+    db::with_tenant(conn, tenant, [&](pqxx::transaction_base& tx) {
+        const auto was = registry.alias(tenant, alias);
+        security::audit(
+            tx, tenant, actor, action,
+            {{"model", registry.model_name(tenant)}, {"alias", alias}, {"version", was ? was->version : ""}, {"reason", reason}});
+        registry.delete_alias(tenant, alias);  // last: if it fails, the audit row rolls back
+        log_info("model_alias_removed",
+                 {{"tenant_id", tenant}, {"alias", alias}, {"version", was ? was->version : ""}, {"reason", reason}});
+    });
+}
+
 registry::ModelVersion rollback(registry::ModelRegistry& registry, pqxx::connection& conn, const std::string& tenant,
                                 const std::string& actor, const std::string& reason, const std::string& source_commit) {
     if (!registry.alias(tenant, "previous"))

@@ -16,6 +16,10 @@ registry::ModelVersion move_alias(registry::ModelRegistry& registry, pqxx::conne
                                   const std::string& alias, const std::string& version_or_alias, const std::string& actor,
                                   const std::string& source_commit);
 
+// Removes the tenant's `alias` (the canary's, when it ends) with an audit row `action` naming `reason`.
+void remove_alias(registry::ModelRegistry& registry, pqxx::connection& app_conn, const std::string& tenant,
+                  const std::string& alias, const std::string& action, const std::string& actor, const std::string& reason);
+
 // Points `production` back at `previous` (and `previous` at the version it leaves), with an audit row
 // model.rollback naming `reason`. Throws Error when there is no previous production version.
 registry::ModelVersion rollback(registry::ModelRegistry& registry, pqxx::connection& app_conn, const std::string& tenant,

@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 #include <sys/wait.h>
 
+#include <atomic>
 #include <filesystem>
 #include <fstream>
 #include <thread>
@@ -14,6 +15,7 @@
 #include "core/error.h"
 #include "db/connection.h"
 #include "db/pool.h"
+#include "evaluations/canary.h"
 #include "evaluations/forecast_eval.h"
 #include "evaluations/results.h"
 #include "evaluations/slo.h"
@@ -21,7 +23,9 @@
 #include "registry/mlflow.h"
 #include "security/tenants.h"
 #include "serving/promotion.h"
+#include "serving/canary.h"
 #include "serving/serving_stats.h"
+#include "training/train.h"
 #include "support.h"
 
 using namespace voltedge;
@@ -184,5 +188,119 @@ TEST(Evaluations, RollbackReturnsProductionToThePreviousVersionAndTheApiFollows)
     }
     EXPECT_EQ(version, "1");
     EXPECT_EQ(failed, 0);
+    server.stop();
+}
+
+namespace {
+
+// A deliberately bad version: version `base`'s linear models with `offset_kw` added to every forecast,
+// registered as a new version of the tenant's forecaster.
+std::string register_offset_version(registry::Mlflow& mlflow, const std::string& tenant, const std::string& base,
+                                    double offset_kw) {
+    const auto v = *mlflow.version(tenant, base);
+    auto manifest = nlohmann::json::parse(mlflow.fetch(v, "bundle.json"));
+    const auto run = mlflow.start_run(mlflow.experiment(training::experiment_name(tenant)), "offset", "test", "test", {});
+    for (const auto& [hours, entry] : manifest["horizons"].items()) {
+        auto model = nlohmann::json::parse(mlflow.fetch(v, entry["file"].get<std::string>()));
+        model["intercept"] = model["intercept"].get<double>() + offset_kw;
+        mlflow.upload(run, "model/" + entry["file"].get<std::string>(), model.dump());
+    }
+    mlflow.upload(run, "model/bundle.json", manifest.dump());
+    mlflow.log(run, {}, {{"train_last_hour", mlflow.run(v.run_id).param("train_last_hour")}});
+    mlflow.finish(run);
+    return mlflow.create_version(tenant, run, "model", {{"family", "linear"}}).version;
+}
+
+// Traffic from several clients (keys) asking for hours already measured, so each forecast can be scored.
+struct Traffic {
+    std::atomic<bool> stop{false};
+    std::atomic<int> sent{0}, failed{0};
+    std::vector<std::thread> threads;
+    Traffic(int port, const std::vector<std::string>& keys) {
+        for (const auto& key : keys)
+            threads.emplace_back([this, port, key] {
+                for (int i = 0; !stop; ++i) {
+                    const auto hour = fmt::format("2009-01-{:02d}T{:02d}:00", 20 + i % 9, i % 24);
+                    const auto r = test::call_api(port, "POST", "/predict", key, R"({"target_hour": ")" + hour + "\"}");
+                    ++sent;
+                    if (r.status != 200) ++failed;
+                }
+            });
+    }
+    ~Traffic() {
+        stop = true;
+        for (auto& t : threads) t.join();
+    }
+};
+
+}  // namespace
+
+// A version whose forecasts are 2 kW off is canaried under real traffic: the controller sees its accuracy breach
+// the SLO, rolls it back (share 0, alias gone, production untouched, audit row naming the breach), and no request
+// fails. A sound version is then promoted through the same steps.
+TEST(Evaluations, ABadCanaryIsRolledBackUnderTrafficAndAGoodOneIsPromoted) {
+    const std::string tenant = test::new_tenant("canary");
+    test::insert_usage(tenant, 30);
+    test::train_and_promote(tenant, "linear");  // version 1
+    registry::Mlflow mlflow(test::config().mlflow_tracking_uri);
+    const std::string bad = register_offset_version(mlflow, tenant, "1", 2.0);
+
+    auto options = test::serve_options(4);
+    options.model_refresh = std::chrono::milliseconds(200);
+    options.cache = false;  // every request computes and stores its forecast
+    api::ApiServer server(test::config(), options);
+    server.start();
+    std::vector<std::string> keys;
+    for (int i = 0; i < 4; ++i) keys.push_back(security::issue_api_key(test::config().database_admin_url, tenant, false, "test"));
+    for (int i = 0; i < 300; ++i) {  // production loaded before traffic starts
+        if (test::call_api(server.port(), "POST", "/predict", keys[0], R"({"horizon_hours": 1})").status == 200) break;
+        std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
+
+    auto conn = db::connect(test::config().database_url);
+    auto slo = evaluations::load_slo(std::string(VOLTEDGE_SOURCE_DIR) + "/configs/slo.json");
+    slo.min_requests = 5;
+    evaluations::CanaryOptions o;
+    o.version = bad;
+    o.steps = {50, 100};
+    o.interval = std::chrono::seconds(4);
+    const auto sleep = [](std::chrono::seconds s) { std::this_thread::sleep_for(s); };
+    evaluations::CanaryOutcome outcome;
+    {
+        Traffic traffic(server.port(), keys);
+        outcome = evaluations::run_canary(conn, mlflow, tenant, o, slo, sleep, "test");
+        EXPECT_EQ(traffic.failed, 0) << "of " << traffic.sent;
+    }
+    EXPECT_EQ(outcome.status, "rolled_back");
+    EXPECT_NE(outcome.reason.find("accuracy"), std::string::npos) << outcome.reason;
+    ASSERT_FALSE(outcome.steps.empty());
+    EXPECT_GT(outcome.steps.back().canary_scored, 0u);
+    EXPECT_GT(outcome.steps.back().canary_mae, 1.5);
+    EXPECT_EQ(mlflow.alias(tenant, "production")->version, "1");
+    EXPECT_FALSE(mlflow.alias(tenant, "canary"));
+    EXPECT_EQ(serving::latest_rollout(conn, tenant)->status, "rolled_back");
+    EXPECT_EQ(serving::latest_rollout(conn, tenant)->share, 0);
+    EXPECT_EQ(test::count_as_app(
+                  conn, tenant,
+                  "SELECT 1 FROM audit_log WHERE action = 'model.canary_rollback' AND details->>'reason' LIKE '%accuracy%'"),
+              1);
+    EXPECT_GT(test::count_as_app(conn, tenant, "SELECT 1 FROM predictions WHERE model_version = '" + bad + "'"), 0);
+
+    // A sound version (the same model, registered again) holds every step and becomes production.
+    const std::string good = register_offset_version(mlflow, tenant, "1", 0.0);
+    o.version = good;
+    {
+        Traffic traffic(server.port(), keys);
+        outcome = evaluations::run_canary(conn, mlflow, tenant, o, slo, sleep, "test");
+        std::this_thread::sleep_for(std::chrono::milliseconds(500));  // the API picks up the promotion
+        EXPECT_EQ(traffic.failed, 0);
+        EXPECT_GT(traffic.sent, 20);
+    }
+    EXPECT_EQ(outcome.status, "promoted") << outcome.reason;
+    EXPECT_EQ(mlflow.alias(tenant, "production")->version, good);
+    EXPECT_EQ(mlflow.alias(tenant, "previous")->version, "1");
+    EXPECT_FALSE(mlflow.alias(tenant, "canary"));
+    const auto r = test::call_api(server.port(), "POST", "/predict", keys[1], R"({"horizon_hours": 1})");
+    EXPECT_EQ(r.body["model"]["version"], good);
     server.stop();
 }
