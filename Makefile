@@ -95,6 +95,9 @@ demo: ingest
 	$(MAKE) --no-print-directory index
 	$(BIN) search --tenant $(TENANT) --k 5 "how is row level security enforced"
 	scripts/ask-sample $(TENANT)
+	scripts/devstack worker
+	$(MAKE) --no-print-directory eval
+	scripts/canary-sample $(TENANT)
 
 bench: build up
 	$(BIN) migrate
@@ -103,6 +106,7 @@ bench: build up
 	build/bench/serve_bench --tenant bench-train
 	build/bench/embed_bench
 	build/bench/search_bench
+	build/bench/queue_bench 2>/dev/null
 	$(BIN) index --tenant bench-train
 	$(BIN) eval answers --tenant bench-train --golden evaluations/golden/demo/answers.jsonl
 

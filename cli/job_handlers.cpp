@@ -218,6 +218,9 @@ void register_job_handlers(jobs::HandlerRegistry& handlers, const Config& config
     handlers.add("promote", "point a tenant's production alias at a version",
                  [&config](const jobs::Job& j) { return promote(config, j); });
     handlers.add(
+        "canary", "serve a version to a growing share beside production; promote it, or roll it back on an SLO breach",
+        [&config](const jobs::Job& j) { return canary_job(config, j); }, 1);
+    handlers.add(
         "rollback", "point a tenant's production alias back at its previous version",
         [&config](const jobs::Job& j) { return rollback(config, j); }, 1);
     handlers.add("index", "(re)index a tenant's documents and code for search",

@@ -14,19 +14,19 @@ namespace voltedge::evaluations {
 namespace {
 
 // MAE and count of the forecasts `version` served in the last `seconds` whose target hour has been measured.
-std::pair<double, std::size_t> served_accuracy(pqxx::connection& conn, const std::string& tenant, const std::string& version, long seconds) {
+std::pair<double, std::size_t> served_accuracy(pqxx::connection& conn, const std::string& tenant, const std::string& version,
+                                               long seconds) {
     return db::with_tenant(conn, tenant, [&](pqxx::work& tx) {
-        const auto row = tx.exec_params1(
-            "SELECT coalesce(avg(abs(p.value_kw - u.mean_kw)), 0), count(*) FROM predictions p "
-            "JOIN usage_hourly u ON u.tenant_id = p.tenant_id AND u.hour = p.target_hour "
-            "WHERE p.model_version = $1 AND p.created_at > now() - make_interval(secs => $2)",
-            version, seconds);
+        const auto row = tx.exec_params1("SELECT coalesce(avg(abs(p.value_kw - u.mean_kw)), 0), count(*) FROM predictions p "
+                                         "JOIN usage_hourly u ON u.tenant_id = p.tenant_id AND u.hour = p.target_hour "
+                                         "WHERE p.model_version = $1 AND p.created_at > now() - make_interval(secs => $2)",
+                                         version, seconds);
         return std::pair{row[0].as<double>(), row[1].as<std::size_t>()};
     });
 }
 
-CanaryStep judge(pqxx::connection& conn, const std::string& tenant, const std::string& version, const std::string& production, int share,
-                 const CanaryOptions& o, const SloConfig& slo) {
+CanaryStep judge(pqxx::connection& conn, const std::string& tenant, const std::string& version, const std::string& production,
+                 int share, const CanaryOptions& o, const SloConfig& slo) {
     CanaryStep s;
     s.share = share;
     const int minutes = static_cast<int>(o.interval.count() / 60) + 1;  // whole minutes covering the interval
@@ -45,20 +45,23 @@ CanaryStep judge(pqxx::connection& conn, const std::string& tenant, const std::s
     std::tie(s.production_mae, s.production_scored) = served_accuracy(conn, tenant, production, o.interval.count());
     const double limit = s.production_mae * (1 + slo.margin_for("canary")) + o.mae_tolerance_kw;
     if (s.breach.empty() && s.canary_scored >= o.min_scored && s.production_scored >= o.min_scored && s.canary_mae > limit)
-        s.breach = fmt::format("accuracy: MAE {:.4f} kW > {:.4f} (production {:.4f} x (1 + {}) + {}) on {} measured hours", s.canary_mae,
-                               limit, s.production_mae, slo.margin_for("canary"), o.mae_tolerance_kw, s.canary_scored);
+        s.breach = fmt::format("accuracy: MAE {:.4f} kW > {:.4f} (production {:.4f} x (1 + {}) + {}) on {} measured hours",
+                               s.canary_mae, limit, s.production_mae, slo.margin_for("canary"), o.mae_tolerance_kw,
+                               s.canary_scored);
     return s;
 }
 
 }  // namespace
 
-CanaryOutcome run_canary(pqxx::connection& conn, registry::ModelRegistry& registry, const std::string& tenant, const CanaryOptions& o,
-                         const SloConfig& slo, const std::function<void(std::chrono::seconds)>& wait, const std::string& source_commit) {
+CanaryOutcome run_canary(pqxx::connection& conn, registry::ModelRegistry& registry, const std::string& tenant,
+                         const CanaryOptions& o, const SloConfig& slo, const std::function<void(std::chrono::seconds)>& wait,
+                         const std::string& source_commit) {
     const auto production = registry.alias(tenant, "production");
     if (!production) throw Error("tenant " + tenant + " has no production version to canary against", "promote one first");
     const auto found = registry::find_version(registry, tenant, o.version);
     if (!found) throw Error("tenant " + tenant + " has no model version '" + o.version + "'");
-    if (found->version == production->version) throw Error("version " + found->version + " is already production for tenant " + tenant);
+    if (found->version == production->version)
+        throw Error("version " + found->version + " is already production for tenant " + tenant);
     // A rollout of this version already running is resumed where it was (the job ran before and was cut off).
     auto rollout = serving::running_rollout(conn, tenant);
     if (rollout && rollout->version != found->version)
@@ -67,7 +70,8 @@ CanaryOutcome run_canary(pqxx::connection& conn, registry::ModelRegistry& regist
     const auto version = serving::move_alias(registry, conn, tenant, "canary", found->version, o.actor, source_commit);
     if (!rollout) rollout = serving::start_rollout(conn, tenant, version.version, o.steps, static_cast<int>(o.interval.count()));
     const std::size_t first_step = static_cast<std::size_t>(rollout->step);
-    log_info("canary_started", {{"tenant_id", tenant}, {"version", version.version}, {"steps", o.steps}, {"interval_s", o.interval.count()}});
+    log_info("canary_started",
+             {{"tenant_id", tenant}, {"version", version.version}, {"steps", o.steps}, {"interval_s", o.interval.count()}});
 
     CanaryOutcome out;
     for (std::size_t i = first_step; i < rollout->steps.size(); ++i) {
@@ -76,14 +80,20 @@ CanaryOutcome run_canary(pqxx::connection& conn, registry::ModelRegistry& regist
         wait(o.interval);
         out.steps.push_back(judge(conn, tenant, version.version, production->version, rollout->steps[i], o, slo));
         const auto& s = out.steps.back();
-        log_info("canary_judged", {{"tenant_id", tenant}, {"version", version.version}, {"share", s.share}, {"requests", s.requests},
-                                   {"canary_mae", s.canary_mae}, {"production_mae", s.production_mae}, {"breach", s.breach}});
+        log_info("canary_judged", {{"tenant_id", tenant},
+                                   {"version", version.version},
+                                   {"share", s.share},
+                                   {"requests", s.requests},
+                                   {"canary_mae", s.canary_mae},
+                                   {"production_mae", s.production_mae},
+                                   {"breach", s.breach}});
         if (!s.breach.empty()) {
             out.status = "rolled_back";
             out.reason = fmt::format("at {}%: {}", s.share, s.breach);
             serving::finish_rollout(conn, tenant, rollout->id, out.status, out.reason);
             serving::remove_alias(registry, conn, tenant, "canary", "model.canary_rollback", o.actor, out.reason);
-            log_event("warn", "canary_rolled_back", {{"tenant_id", tenant}, {"version", version.version}, {"reason", out.reason}});
+            log_event("warn", "canary_rolled_back",
+                      {{"tenant_id", tenant}, {"version", version.version}, {"reason", out.reason}});
             return out;
         }
     }

@@ -9,7 +9,8 @@
 namespace voltedge::serving {
 namespace {
 
-constexpr const char* kColumns = "rollout_id::text, version, status, coalesce(reason, ''), array_to_string(steps, ','), step, share, interval_seconds";
+constexpr const char* kColumns =
+    "rollout_id::text, version, status, coalesce(reason, ''), array_to_string(steps, ','), step, share, interval_seconds";
 
 Rollout from_row(const pqxx::row& r) {
     Rollout out{r[0].c_str(), r[1].c_str(), r[2].c_str(), r[3].c_str(), {}, r[5].as<int>(), r[6].as<int>(), r[7].as<int>()};
@@ -20,7 +21,8 @@ Rollout from_row(const pqxx::row& r) {
 
 std::optional<Rollout> one(pqxx::connection& conn, const std::string& tenant, const std::string& where) {
     return db::with_tenant(conn, tenant, [&](pqxx::work& tx) -> std::optional<Rollout> {
-        const auto rows = tx.exec(std::string("SELECT ") + kColumns + " FROM canary_rollouts " + where + " ORDER BY started_at DESC LIMIT 1");
+        const auto rows = tx.exec(std::string("SELECT ") + kColumns + " FROM canary_rollouts " + where +
+                                  " ORDER BY started_at DESC LIMIT 1");
         if (rows.empty()) return std::nullopt;
         return from_row(rows[0]);
     });
@@ -34,8 +36,8 @@ std::optional<Rollout> running_rollout(pqxx::connection& conn, const std::string
 
 std::optional<Rollout> latest_rollout(pqxx::connection& conn, const std::string& tenant) { return one(conn, tenant, ""); }
 
-Rollout start_rollout(pqxx::connection& conn, const std::string& tenant, const std::string& version, const std::vector<int>& steps,
-                      int interval_seconds) {
+Rollout start_rollout(pqxx::connection& conn, const std::string& tenant, const std::string& version,
+                      const std::vector<int>& steps, int interval_seconds) {
     if (steps.empty()) throw Error("a canary needs at least one step");
     std::string array = "{";
     for (std::size_t i = 0; i < steps.size(); ++i) {
@@ -47,9 +49,10 @@ Rollout start_rollout(pqxx::connection& conn, const std::string& tenant, const s
     return db::with_tenant(conn, tenant, [&](pqxx::work& tx) {
         if (!tx.exec("SELECT 1 FROM canary_rollouts WHERE status = 'running'").empty())
             throw Error("tenant " + tenant + " already has a canary running", "voltedge canary status --tenant " + tenant);
-        const auto rows = tx.exec_params(std::string("INSERT INTO canary_rollouts (tenant_id, rollout_id, version, steps, share, "
-                                                     "interval_seconds, status) VALUES ($1, $2::uuid, $3, $4::int[], $5, $6, 'running') "
-                                                     "RETURNING ") +
+        const auto rows = tx.exec_params(std::string(
+                                             "INSERT INTO canary_rollouts (tenant_id, rollout_id, version, steps, share, "
+                                             "interval_seconds, status) VALUES ($1, $2::uuid, $3, $4::int[], $5, $6, 'running') "
+                                             "RETURNING ") +
                                              kColumns,
                                          tenant, new_uuid(), version, array, steps.front(), interval_seconds);
         return from_row(rows[0]);
@@ -58,16 +61,18 @@ Rollout start_rollout(pqxx::connection& conn, const std::string& tenant, const s
 
 void set_rollout_step(pqxx::connection& conn, const std::string& tenant, const std::string& id, int step, int share) {
     db::with_tenant(conn, tenant, [&](pqxx::work& tx) {
-        tx.exec_params("UPDATE canary_rollouts SET step = $2, share = $3, updated_at = now() WHERE rollout_id = $1::uuid", id, step, share);
+        tx.exec_params("UPDATE canary_rollouts SET step = $2, share = $3, updated_at = now() WHERE rollout_id = $1::uuid", id,
+                       step, share);
     });
 }
 
 void finish_rollout(pqxx::connection& conn, const std::string& tenant, const std::string& id, const std::string& status,
                     const std::string& reason) {
     db::with_tenant(conn, tenant, [&](pqxx::work& tx) {
-        tx.exec_params("UPDATE canary_rollouts SET status = $2, reason = $3, share = CASE WHEN $2 = 'promoted' THEN 100 ELSE 0 END, "
-                       "updated_at = now() WHERE rollout_id = $1::uuid",
-                       id, status, reason);
+        tx.exec_params(
+            "UPDATE canary_rollouts SET status = $2, reason = $3, share = CASE WHEN $2 = 'promoted' THEN 100 ELSE 0 END, "
+            "updated_at = now() WHERE rollout_id = $1::uuid",
+            id, status, reason);
     });
 }
 

@@ -20,8 +20,8 @@ std::optional<Rollout> running_rollout(pqxx::connection& conn, const std::string
 // The newest rollout of the tenant, running or finished.
 std::optional<Rollout> latest_rollout(pqxx::connection& conn, const std::string& tenant);
 // Starts one at steps[0]; throws Error when the tenant already has one running.
-Rollout start_rollout(pqxx::connection& conn, const std::string& tenant, const std::string& version, const std::vector<int>& steps,
-                      int interval_seconds);
+Rollout start_rollout(pqxx::connection& conn, const std::string& tenant, const std::string& version,
+                      const std::vector<int>& steps, int interval_seconds);
 void set_rollout_step(pqxx::connection& conn, const std::string& tenant, const std::string& id, int step, int share);
 void finish_rollout(pqxx::connection& conn, const std::string& tenant, const std::string& id, const std::string& status,
                     const std::string& reason);
