@@ -105,10 +105,12 @@ int main(int argc, char** argv) {
     fmt::print("queue_bench: {} no-op jobs per burst through Redis Streams + the jobs table (2 cores, shared)\n", jobs);
     for (int workers : {1, 2}) {
         const auto burst = run(config, tenant, workers, jobs, std::chrono::milliseconds(0));
-        fmt::print("  burst,   {} worker(s): {:7.0f} jobs/s  (enqueue->start p50 {:.1f} ms, p99 {:.1f} ms: queued behind the burst)\n", workers,
-                   burst.jobs_per_second, burst.p50_ms, burst.p99_ms);
+        fmt::print(
+            "  burst,   {} worker(s): {:7.0f} jobs/s  (enqueue->start p50 {:.1f} ms, p99 {:.1f} ms: queued behind the burst)\n",
+            workers, burst.jobs_per_second, burst.p50_ms, burst.p99_ms);
     }
     const auto trickle = run(config, tenant, 1, 300, std::chrono::milliseconds(10));
-    fmt::print("  trickle, 1 worker, a job every 10 ms: enqueue->start p50 {:.2f} ms, p99 {:.2f} ms\n", trickle.p50_ms, trickle.p99_ms);
+    fmt::print("  trickle, 1 worker, a job every 10 ms: enqueue->start p50 {:.2f} ms, p99 {:.2f} ms\n", trickle.p50_ms,
+               trickle.p99_ms);
     return 0;
 }

@@ -227,6 +227,8 @@ Outcome Worker::process(const Entry& entry, bool reclaimed, const std::atomic<bo
         return settle_failure(entry, *job, e.what(), e.hint(), seconds);
     } catch (const std::exception& e) {
         return settle_failure(entry, *job, e.what(), "", seconds);
+    } catch (...) {  // not an exception type of ours: still a failed attempt, not a loop of redeliveries
+        return settle_failure(entry, *job, "the handler failed with an unknown exception", "", seconds);
     }
 }
 

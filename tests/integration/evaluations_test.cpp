@@ -304,3 +304,36 @@ TEST(Evaluations, ABadCanaryIsRolledBackUnderTrafficAndAGoodOneIsPromoted) {
     EXPECT_EQ(r.body["model"]["version"], good);
     server.stop();
 }
+
+// batch_score stores the production version's next forecasts as predictions; the nightly evaluation posts its
+// summary to the webhook (a local server stands in for the n8n flow that receives it).
+TEST(Evaluations, BatchScoringStoresForecastsAndTheNightlySummaryReachesTheWebhook) {
+    const std::string tenant = test::new_tenant("nightly");
+    test::insert_usage(tenant, 30);
+    test::train_and_promote(tenant, "linear");
+    test::RecordingServer n8n(
+        {{"POST", "/webhook/voltedge", [](const http::Request&, http::Response& res) { res.body = "{}"; }}});
+    Config config = test::config();
+    config.slo = std::string(VOLTEDGE_SOURCE_DIR) + "/configs/slo.json";
+    config.eval_webhook_url = n8n.url() + "/webhook/voltedge";
+    jobs::HandlerRegistry handlers;
+    cli::register_job_handlers(handlers, config);
+
+    jobs::Job batch("batch_score", tenant, {{"hours", 12}});
+    batch.id = "batch-1";
+    const auto scored = handlers.run(batch);
+    EXPECT_EQ(scored["predictions"], 12);
+    auto conn = db::connect(test::config().database_url);
+    EXPECT_EQ(test::count_as_app(conn, tenant, "SELECT 1 FROM predictions WHERE request_id = 'batch:batch-1'"), 12);
+    EXPECT_THROW(handlers.run({"batch_score", tenant, {{"hours", "many"}}}), Error);
+
+    // No golden sets for this tenant: nightly is the forecast evaluation (nothing measured after training yet).
+    const auto nightly = handlers.run({"eval", tenant, {{"suite", "nightly"}}});
+    EXPECT_EQ(nightly["breaches"], 0);
+    ASSERT_EQ(n8n.received().size(), 1u);
+    const auto posted = nlohmann::json::parse(n8n.received()[0].body);
+    EXPECT_EQ(posted["tenant"], tenant);
+    EXPECT_EQ(posted["suite"], "nightly");
+    EXPECT_NE(posted["summary"].get<std::string>().find("no measured hours after its training"), std::string::npos)
+        << posted.dump();
+}

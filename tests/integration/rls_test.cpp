@@ -98,6 +98,21 @@ TEST_F(RlsTest, ApplicationRoleCannotBypassPolicies) {
     }
 }
 
+// Every table that holds a tenant_id, including those later migrations add (jobs, evaluations, canaries, ...),
+// is under forced row-level security: a new table cannot be left out by forgetting to list it here.
+TEST_F(RlsTest, EveryTableWithATenantIdForcesRowLevelSecurity) {
+    pqxx::work tx(conn);
+    const auto tables = tx.exec(
+        "SELECT c.relname, c.relrowsecurity, c.relforcerowsecurity FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
+        "WHERE n.nspname = 'public' AND c.relkind IN ('r', 'p') AND EXISTS (SELECT 1 FROM pg_attribute a WHERE a.attrelid = c.oid "
+        "AND a.attname = 'tenant_id' AND NOT a.attisdropped)");
+    EXPECT_GE(tables.size(), 15u);
+    for (const auto& t : tables) {
+        EXPECT_TRUE(t[1].as<bool>()) << t[0].c_str() << " has no row-level security";
+        EXPECT_TRUE(t[2].as<bool>()) << t[0].c_str() << " does not force row-level security on its owner";
+    }
+}
+
 TEST_F(RlsTest, ApiKeysResolveThroughTheNarrowFunctionOnly) {
     const std::string secret = security::issue_api_key(test::config().database_admin_url, a, false, "test");
     const std::string admin = security::issue_api_key(test::config().database_admin_url, a, true, "test");

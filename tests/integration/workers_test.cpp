@@ -303,3 +303,34 @@ TEST(Workers, TheJobsApiKeepsEachTenantToItsOwnJobs) {
     EXPECT_EQ(test::call_api(port, "GET", "/jobs/" + by_operator.body["job_id"].get<std::string>(), key_b, "").status, 200);
     server.stop();
 }
+
+// SIGTERM with no grace left: the worker gives its attempt back (not counted) and exits at once; another worker
+// claims the job without waiting for the visibility timeout and finishes it.
+TEST(Workers, AStoppedWorkerHandsItsJobBackForAnotherToFinish) {
+    QueueFixture f;
+    cli::register_job_handlers(f.handlers, test::config());
+    f.open();
+    const std::string tenant = test::new_tenant("handback");
+    const std::string source = std::string(VOLTEDGE_SOURCE_DIR) + "/data/raw/household_power_consumption.txt.xz";
+    const auto id = f.queue->enqueue({"ingest", tenant, {{"source", source}}});
+    const pid_t first = spawn_worker(f.prefix, "stopping", "ingest", "0");
+    ASSERT_TRUE(wait_until([&] { return f.status(tenant, id).state == jobs::JobState::running; }, 30s));
+    std::this_thread::sleep_for(1s);
+    kill(first, SIGTERM);
+    int exit_status = -1;
+    waitpid(first, &exit_status, 0);
+    EXPECT_TRUE(WIFEXITED(exit_status) && WEXITSTATUS(exit_status) == 0);
+    const auto handed = f.status(tenant, id);
+    ASSERT_EQ(handed.state, jobs::JobState::queued) << "the ingest finished before the stop; it must take longer";
+    EXPECT_EQ(handed.attempts, 0);
+    EXPECT_EQ(handed.error, "handed back by a stopping worker");
+
+    const pid_t second = spawn_worker(f.prefix, "taking-over", "ingest");
+    const bool finished = wait_until([&] { return f.status(tenant, id).state == jobs::JobState::succeeded; }, 180s);
+    kill(second, SIGTERM);
+    waitpid(second, nullptr, 0);
+    ASSERT_TRUE(finished) << f.status(tenant, id).error;
+    EXPECT_EQ(f.status(tenant, id).attempts, 1);
+    EXPECT_EQ(f.status(tenant, id).worker, "taking-over");
+    EXPECT_EQ(count(tenant, "SELECT 1 FROM ingest_runs WHERE status = 'succeeded'"), 1);
+}
