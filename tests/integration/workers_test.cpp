@@ -14,6 +14,7 @@
 #include "core/uuid.h"
 #include "db/connection.h"
 #include "jobs/job_store.h"
+#include "api/openapi.h"
 #include "api/server.h"
 #include "security/tenants.h"
 #include "support.h"
@@ -302,6 +303,15 @@ TEST(Workers, TheJobsApiKeepsEachTenantToItsOwnJobs) {
     EXPECT_EQ(by_operator.body["tenant"], b);
     EXPECT_EQ(test::call_api(port, "GET", "/jobs/" + by_operator.body["job_id"].get<std::string>(), key_b, "").status, 200);
     server.stop();
+
+    // The document lists exactly the kinds the binary registers.
+    jobs::HandlerRegistry real;
+    cli::register_job_handlers(real, test::config());
+    std::vector<std::string> kinds;
+    for (const auto& [kind, description] : real.kinds()) kinds.push_back(kind);
+    EXPECT_EQ(api::openapi_document(168)["components"]["schemas"]["JobRequest"]["properties"]["kind"]["enum"]
+                  .get<std::vector<std::string>>(),
+              kinds);
 }
 
 // SIGTERM with no grace left: the worker gives its attempt back (not counted) and exits at once; another worker
