@@ -62,12 +62,23 @@ StreamQueue::StreamQueue(db::ConnectionPool& pool, db::RedisClient& redis, const
     : pool_(pool), redis_(redis), handlers_(handlers), options_(std::move(options)) {}
 
 void StreamQueue::ensure_group(const std::string& kind) {
+    {
+        std::lock_guard lock(groups_mutex_);
+        if (groups_made_.count(kind)) return;
+    }
     // From id 0, not $: entries added before the group existed are work too.
     try {
         redis_.command({"XGROUP", "CREATE", stream_key(kind), group_, "0", "MKSTREAM"});
     } catch (const Error& e) {
         if (std::string(e.what()).find("BUSYGROUP") == std::string::npos) throw;
     }
+    std::lock_guard lock(groups_mutex_);
+    groups_made_.insert(kind);
+}
+
+void StreamQueue::forget_groups() {
+    std::lock_guard lock(groups_mutex_);
+    groups_made_.clear();
 }
 
 void StreamQueue::add(const Entry& e) {

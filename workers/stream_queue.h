@@ -5,6 +5,8 @@
 // set (<prefix>:jobs:delayed, scored by when they are due); jobs out of attempts go to the dead-letter stream
 // <prefix>:jobs:dead with their last error. What each job is and where it stands is the jobs table (jobs/job_store.h).
 #include <chrono>
+#include <mutex>
+#include <set>
 #include <optional>
 #include <string>
 #include <vector>
@@ -74,7 +76,9 @@ public:
 
     // XADD of an entry for the job (also used to re-add a due retry).
     void add(const Entry& entry);
+    // Makes the kind's stream and consumer group (once per process, unless forget_groups() says Redis lost them).
     void ensure_group(const std::string& kind);
+    void forget_groups();
 
 private:
     db::ConnectionPool& pool_;
@@ -82,6 +86,8 @@ private:
     const jobs::HandlerRegistry& handlers_;
     QueueOptions options_;
     std::string group_ = "workers";
+    std::mutex groups_mutex_;
+    std::set<std::string> groups_made_;  // kinds whose stream and group this process has made sure of
 };
 
 // The fields of an XREADGROUP / XAUTOCLAIM entry ([id, [field, value, ...]]).

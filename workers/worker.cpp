@@ -64,7 +64,6 @@ struct Worker::Running {
 
 Worker::Worker(StreamQueue& queue, observability::Registry& metrics, WorkerOptions options)
     : queue_(queue),
-      metrics_(metrics),
       options_(std::move(options)),
       rng_(std::random_device{}()),
       jobs_total_(
@@ -96,6 +95,7 @@ long Worker::move_due_retries() {
 
 // Entries whose worker went silent first (XAUTOCLAIM), else new ones (XREADGROUP, blocking up to `block`).
 std::vector<std::pair<Entry, bool>> Worker::next_entries() {
+    for (const auto& kind : options_.kinds) queue_.ensure_group(kind);
     for (const auto& kind : options_.kinds) {
         const auto claimed = queue_.redis().command({"XAUTOCLAIM", queue_.stream_key(kind), queue_.group(), options_.name,
                                                      std::to_string(options_.visibility_timeout.count()), "0-0", "COUNT", "1"});
@@ -140,6 +140,8 @@ Outcome Worker::run(const std::atomic<bool>& stop) {
         } catch (const std::exception& e) {
             // Redis or Postgres away: say so, wait (doubling to 10 s), and go on; the queue is still there.
             log_event("error", "worker_loop_failed", {{"worker", options_.name}, {"error", e.what()}});
+            // A Redis that restarted empty has no groups: make them again on the next turn.
+            if (std::string(e.what()).find("NOGROUP") != std::string::npos) queue_.forget_groups();
             std::this_thread::sleep_for(pause);
             pause = std::min<std::chrono::milliseconds>(pause * 2, std::chrono::seconds(10));
         }

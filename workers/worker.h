@@ -56,7 +56,6 @@ private:
     std::chrono::milliseconds backoff(int attempt);
 
     StreamQueue& queue_;
-    observability::Registry& metrics_;
     WorkerOptions options_;
     std::mt19937_64 rng_;
     observability::CounterFamily& jobs_total_;
