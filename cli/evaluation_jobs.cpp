@@ -27,12 +27,6 @@ namespace {
 
 using Json = nlohmann::json;
 
-std::string text_field(const jobs::Job& job, const char* name, const std::string& fallback) {
-    if (!job.payload.contains(name)) return fallback;
-    if (!job.payload[name].is_string()) throw Error(fmt::format("job {}: payload field '{}' must be text", job.kind, name));
-    return job.payload[name];
-}
-
 std::string golden_path(const std::string& root, const std::string& tenant, const char* file) {
     return root + "/evaluations/golden/" + tenant + "/" + file;
 }
@@ -108,7 +102,7 @@ Json answers_suite(const Config& config, pqxx::connection& conn, const jobs::Job
 
 Json forecast_suite(const Config& config, pqxx::connection& conn, const jobs::Job& job, const evaluations::SloConfig& slo) {
     registry::Mlflow mlflow(config.mlflow_tracking_uri);
-    const std::string version = text_field(job, "version", "production");
+    const std::string version = jobs::payload_field<std::string>(job, "version", "production");
     const auto e = evaluations::evaluate_forecast(conn, mlflow, mlflow, job.tenant, version, slo.leads);
     const auto results = e.results(slo);
     evaluations::store_results(conn, {job.tenant, "model", e.version, e.stage, e.run_id, e.window_first, e.window_last, results});
@@ -152,8 +146,8 @@ void post_webhook(const std::string& url, const Json& summary) {
 }  // namespace
 
 Json evaluation_job(const Config& config, const jobs::Job& job) {
-    const std::string suite = text_field(job, "suite", "retrieval");
-    const std::string root = text_field(job, "root", ".");
+    const std::string suite = jobs::payload_field<std::string>(job, "suite", "retrieval");
+    const std::string root = jobs::payload_field<std::string>(job, "root", ".");
     const auto slo = evaluations::load_slo(config.slo);
     auto conn = db::connect(config.database_url);
     if (suite == "retrieval") return retrieval_suite(config, conn, job, root);
@@ -188,11 +182,7 @@ Json evaluation_job(const Config& config, const jobs::Job& job) {
 }
 
 Json batch_score_job(const Config& config, const jobs::Job& job) {
-    int hours = 24;
-    if (job.payload.contains("hours")) {
-        if (!job.payload["hours"].is_number_integer()) throw Error("job batch_score: hours must be a whole number");
-        hours = job.payload["hours"];
-    }
+    const int hours = jobs::payload_field<int>(job, "hours", 24);
     LocalPredictor local(config, job.tenant);
     serving::ForecastQuery query;
     query.horizon_hours = hours;
@@ -209,7 +199,7 @@ Json batch_score_job(const Config& config, const jobs::Job& job) {
 }
 
 Json retrain_job(const Config& config, const jobs::Job& job, const jobs::HandlerRegistry& handlers) {
-    const bool force = job.payload.value("force", false);
+    const bool force = jobs::payload_field<bool>(job, "force", false);
     const auto slo = evaluations::load_slo(config.slo);
     std::string reason;
     if (force) reason = "asked to (force)";
@@ -251,23 +241,13 @@ Json retrain_job(const Config& config, const jobs::Job& job, const jobs::Handler
 
 Json canary_job(const Config& config, const jobs::Job& job) {
     evaluations::CanaryOptions o;
-    o.version = text_field(job, "version", "");
+    o.version = jobs::payload_field<std::string>(job, "version", "");
     if (o.version.empty())
         throw Error("job canary: no version", "give the registered version to canary, e.g. {\"version\": \"7\"}");
-    if (job.payload.contains("steps")) {
-        if (!job.payload["steps"].is_array())
-            throw Error("job canary: steps must be a list of percentages, e.g. [5, 25, 50, 100]");
-        o.steps.clear();
-        for (const auto& s : job.payload["steps"]) {
-            if (!s.is_number_integer()) throw Error("job canary: steps must be whole percentages");
-            o.steps.push_back(s.get<int>());
-        }
-    }
-    if (job.payload.contains("interval_seconds")) {
-        if (!job.payload["interval_seconds"].is_number_integer() || job.payload["interval_seconds"].get<int>() < 1)
-            throw Error("job canary: interval_seconds must be a whole number of seconds, at least 1");
-        o.interval = std::chrono::seconds(job.payload["interval_seconds"].get<int>());
-    }
+    o.steps = jobs::payload_field<std::vector<int>>(job, "steps", o.steps);  // their range: serving::start_rollout
+    const int interval = jobs::payload_field<int>(job, "interval_seconds", static_cast<int>(o.interval.count()));
+    if (interval < 1) throw Error("job canary: interval_seconds must be at least 1");
+    o.interval = std::chrono::seconds(interval);
     if (!config.actor.empty()) o.actor = config.actor;
     const auto slo = evaluations::load_slo(config.slo);
     auto conn = db::connect(config.database_url);

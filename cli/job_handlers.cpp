@@ -22,23 +22,11 @@ namespace {
 
 using Json = nlohmann::json;
 
-// Payload fields are checked by name and type, so a malformed job fails with what to fix.
-template <class T>
-T field(const jobs::Job& job, const char* name, T fallback) {
-    if (!job.payload.contains(name)) return fallback;
-    try {
-        return job.payload.at(name).get<T>();
-    } catch (const Json::exception&) {
-        throw Error(
-            fmt::format("job {}: payload field '{}' has the wrong type ({})", job.kind, name, job.payload.at(name).dump()));
-    }
-}
-
 Json ingest(const Config& config, const jobs::Job& job) {
     ingestion::IngestOptions o;
     o.tenant = job.tenant;
-    o.source = field<std::string>(job, "source", "");
-    o.force = field<bool>(job, "force", false);
+    o.source = jobs::payload_field<std::string>(job, "source", "");
+    o.force = jobs::payload_field<bool>(job, "force", false);
     if (o.source.empty()) throw Error("job ingest: no source", "give a local file or an http(s) URL");
     auto conn = db::connect(config.database_url);
     const auto r = ingestion::ingest(conn, o);
@@ -66,8 +54,8 @@ Json ingest(const Config& config, const jobs::Job& job) {
 Json features(const Config& config, const jobs::Job& job) {
     features::FeatureOptions o;
     o.tenant = job.tenant;
-    o.with_weather = field<bool>(job, "with_weather", false);
-    o.weather_csv = field<std::string>(job, "weather_csv", config.weather_csv);
+    o.with_weather = jobs::payload_field<bool>(job, "with_weather", false);
+    o.weather_csv = jobs::payload_field<std::string>(job, "weather_csv", config.weather_csv);
     auto conn = db::connect(config.database_url);
     const auto r = features::build_features(conn, o);
     return {{"rows", r.rows},
@@ -79,7 +67,7 @@ Json features(const Config& config, const jobs::Job& job) {
 }
 
 training::TrainConfig train_config_of(const jobs::Job& job) {
-    const std::string path = field<std::string>(job, "config_path", "");
+    const std::string path = jobs::payload_field<std::string>(job, "config_path", "");
     return path.empty() ? training::TrainConfig{} : training::TrainConfig::from_json(models::read_file(path), path);
 }
 
@@ -107,7 +95,7 @@ Json train(const Config& config, const jobs::Job& job) {
 }
 
 Json ablate(const Config& config, const jobs::Job& job) {
-    const std::string family = field<std::string>(job, "family", "xgboost");
+    const std::string family = jobs::payload_field<std::string>(job, "family", "xgboost");
     auto conn = db::connect(config.database_url);
     const auto lines = training::ablate(training::load_training_rows(conn, job.tenant), job.tenant, train_config_of(job), family);
     Json variants = Json::array();
@@ -122,10 +110,10 @@ Json ablate(const Config& config, const jobs::Job& job) {
 Json tune(const Config& config, const jobs::Job& job) {
     training::TuneOptions o;
     o.tenant = job.tenant;
-    o.family = field<std::string>(job, "family", "xgboost");
-    o.budget = field<int>(job, "budget", 12);
-    o.max_slowdown = field<double>(job, "max_slowdown", 2.0);
-    o.config_path = field<std::string>(job, "config_path", "configs/training.json");
+    o.family = jobs::payload_field<std::string>(job, "family", "xgboost");
+    o.budget = jobs::payload_field<int>(job, "budget", 12);
+    o.max_slowdown = jobs::payload_field<double>(job, "max_slowdown", 2.0);
+    o.config_path = jobs::payload_field<std::string>(job, "config_path", "configs/training.json");
     auto conn = db::connect(config.database_url);
     registry::Mlflow mlflow(config.mlflow_tracking_uri);
     const auto report = training::tune(conn, mlflow, o);
@@ -141,7 +129,7 @@ Json tune(const Config& config, const jobs::Job& job) {
 }
 
 Json promote(const Config& config, const jobs::Job& job) {
-    const std::string version = field<std::string>(job, "version", "staging");
+    const std::string version = jobs::payload_field<std::string>(job, "version", "staging");
     auto conn = db::connect(config.database_url);
     registry::Mlflow mlflow(config.mlflow_tracking_uri);
     const auto v = serving::move_alias(mlflow, conn, job.tenant, "production", version, config.actor, source_commit());
@@ -153,8 +141,8 @@ Json promote(const Config& config, const jobs::Job& job) {
 Json rollback(const Config& config, const jobs::Job& job) {
     auto conn = db::connect(config.database_url);
     registry::Mlflow mlflow(config.mlflow_tracking_uri);
-    const auto v = serving::rollback(mlflow, conn, job.tenant, config.actor, field<std::string>(job, "reason", "asked for"),
-                                     source_commit());
+    const auto v = serving::rollback(mlflow, conn, job.tenant, config.actor,
+                                     jobs::payload_field<std::string>(job, "reason", "asked for"), source_commit());
     return {{"version", v.version},
             {"summary", fmt::format("tenant {}: 'production' is back on version {} (the version it left is 'previous'); the API "
                                     "serves it within VOLTEDGE_MODEL_REFRESH_SECONDS",
@@ -169,9 +157,9 @@ Json index(const Config& config, const jobs::Job& job) {
     // First: when MLflow cannot be read this throws before the index is touched; indexing without the model
     // cards would delete the ones indexed before.
     std::vector<rag::SourceDocument> docs = tenant_documents(config, conn, job.tenant);
-    for (auto& d : rag::project_documents(field<std::string>(job, "root", "."))) docs.push_back(std::move(d));
+    for (auto& d : rag::project_documents(jobs::payload_field<std::string>(job, "root", "."))) docs.push_back(std::move(d));
     docs.push_back(rag::data_dictionary());
-    for (const auto& dir : field<std::vector<std::string>>(job, "paths", {}))
+    for (const auto& dir : jobs::payload_field<std::vector<std::string>>(job, "paths", {}))
         for (auto& d : rag::folder_documents(dir)) docs.push_back(std::move(d));
     const rag::Embedder embedder = rag::Embedder::load(config.model_dir.empty() ? rag::default_model_dir() : config.model_dir);
     double last_report = 0;

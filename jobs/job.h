@@ -11,6 +11,8 @@
 #include <string>
 #include <vector>
 
+#include "core/error.h"
+
 namespace voltedge::jobs {
 
 struct Job {
@@ -26,6 +28,19 @@ struct Job {
     std::string id;           // assigned when submitted
     std::string traceparent;  // W3C trace context of whoever submitted it, carried into the handler's logs
 };
+
+// A payload field by name and type, `fallback` when absent. Throws Error naming the job kind, the field and the
+// value of the wrong type, so a malformed job fails with what to fix.
+template <class T>
+T payload_field(const Job& job, const char* name, T fallback) {
+    if (!job.payload.contains(name)) return fallback;
+    try {
+        return job.payload.at(name).get<T>();
+    } catch (const nlohmann::json::exception&) {
+        throw Error("job " + job.kind + ": payload field '" + name + "' has the wrong type (" + job.payload.at(name).dump() +
+                    ")");
+    }
+}
 
 // What a handler returns: its result as JSON, with a line for people under "summary".
 using Handler = std::function<nlohmann::json(const Job&)>;

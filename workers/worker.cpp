@@ -4,6 +4,8 @@
 #include <unistd.h>
 
 #include <future>
+#include <memory>
+#include <mutex>
 #include <thread>
 
 #include "core/error.h"
@@ -273,13 +275,26 @@ Outcome Worker::settle_failure(const Entry& entry, const jobs::JobStatus& job, c
 }
 
 void register_queue_metrics(observability::Registry& metrics, StreamQueue& queue) {
-    const auto per_stream = [&queue](auto value) {
-        return [&queue, value]() {
+    // The four per-stream gauges of one scrape share one read of the streams (a second old at most).
+    struct Snapshot {
+        std::mutex mutex;
+        std::chrono::steady_clock::time_point read_at{};
+        std::vector<StreamStats> stats;
+    };
+    const auto snapshot = std::make_shared<Snapshot>();
+    const auto per_stream = [&queue, snapshot](auto value) {
+        return [&queue, snapshot, value]() {
             observability::GaugeSamples out;
+            std::lock_guard lock(snapshot->mutex);
             try {
-                for (const auto& s : queue.stats()) out.push_back({{queue.stream_key(s.kind)}, value(s)});
+                if (Clock::now() - snapshot->read_at > std::chrono::seconds(1)) {
+                    snapshot->stats = queue.stats();
+                    snapshot->read_at = Clock::now();
+                }
             } catch (const std::exception&) {
+                return out;  // Redis cannot say: no samples rather than stale ones
             }
+            for (const auto& s : snapshot->stats) out.push_back({{queue.stream_key(s.kind)}, value(s)});
             return out;
         };
     };

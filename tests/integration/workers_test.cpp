@@ -150,6 +150,16 @@ TEST(Workers, FailedJobsRetryWithBackoffThenGoToTheDeadLetterStreamWithTheirLast
     EXPECT_EQ(f.queue->purge_dead(), 1);
     EXPECT_EQ(f.queue->dead_count(), 0);
     EXPECT_EQ(f.status(tenant, broken).state, jobs::JobState::dead);
+
+    workers::register_queue_metrics(metrics, *f.queue);
+    const std::string gauges = metrics.render();
+    EXPECT_NE(gauges.find("voltedge_queue_dead_letters 0"), std::string::npos) << gauges;
+    EXPECT_NE(gauges.find("voltedge_queue_depth{stream=\"" + f.queue->stream_key("flaky") + "\"} 0"), std::string::npos)
+        << gauges;
+    EXPECT_NE(gauges.find("voltedge_queue_pending{stream=\"" + f.queue->stream_key("broken") + "\"} 0"), std::string::npos);
+    metrics.remove("voltedge_queue_depth"), metrics.remove("voltedge_queue_pending");  // they point at this fixture's queue
+    metrics.remove("voltedge_queue_oldest_waiting_age_seconds"), metrics.remove("voltedge_queue_oldest_pending_age_seconds");
+    metrics.remove("voltedge_queue_delayed"), metrics.remove("voltedge_queue_dead_letters");
 }
 
 TEST(Workers, TheSameDedupeKeyIsNotQueuedTwiceWhileOneIsActive) {
