@@ -85,6 +85,7 @@ TEST_DB_ENV = DATABASE_URL=postgresql://voltedge_app:voltedge_app@127.0.0.1:5543
 test: build up
 	$(TEST_DB_ENV) $(BIN) migrate
 	ctest --test-dir build --output-on-failure -j2
+	scripts/scan-logs-for-secrets  # every test's output, the stack's logs and /metrics: no key, password or token
 
 # Ends with the API running in the background, a key printed, and a sample forecast and explanation.
 demo: ingest

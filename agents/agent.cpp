@@ -13,6 +13,7 @@
 #include "agents/planner.h"
 #include "core/deadline.h"
 #include "core/uuid.h"
+#include "observability/tracing.h"
 #include "rag/search.h"
 #include "security/redaction.h"
 
@@ -146,6 +147,10 @@ struct Run {
 
     void run_tool(AgentState& s, ToolCall& call, const Tool& tool) {
         ToolContext ctx{conn, tenant, s.thread_id};
+        observability::Span span("agent.tool " + call.name);
+        span.set("gen_ai.tool.name", call.name);
+        span.set("gen_ai.tool.call.id", call.id);
+        span.set("agent.tool.writes", tool.writes);
         try {
             auto out = tool.run(ctx, call.arguments);
             call.result = security::redacted_json(out.result);
@@ -161,6 +166,7 @@ struct Run {
             call.summary = security::redacted(std::string(e.what()) +
                                               (error && !error->hint().empty() ? " (" + error->hint() + ")" : ""));
             call.status = CallStatus::failed;
+            span.set_error(call.summary);
         }
     }
 

@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include "core/deadline.h"
+#include "observability/tracing.h"
 #include "core/error.h"
 
 namespace voltedge::agents {
@@ -36,6 +37,9 @@ int Graph::run(AgentState& state, const std::string& start, const Checkpoint& ch
         }
         const auto t0 = std::chrono::steady_clock::now();
         std::string next;
+        observability::Span span("agent.node " + current);
+        span.set("agent.node", current);
+        span.set("agent.step", step);
         try {
             const ScopedDeadline deadline(t0 + node->second.timeout);
             next = node->second.run(state);
@@ -44,6 +48,8 @@ int Graph::run(AgentState& state, const std::string& start, const Checkpoint& ch
         } catch (const std::exception& e) {
             fail(state, fmt::format("node '{}' failed: {}", current, e.what()));
         }
+        if (state.status == Status::failed) span.set_error(state.reason);
+        span.end();
         const auto elapsed = std::chrono::steady_clock::now() - t0;
         state.steps.push_back({current, std::chrono::duration<double, std::milli>(elapsed).count()});
         if (state.status != Status::failed && elapsed > node->second.timeout)

@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include "http/client.h"
+#include "observability/tracing.h"
 
 namespace voltedge::agents {
 
@@ -23,6 +24,11 @@ LlmReply complete_json(const LlmConfig& config, const std::vector<ChatMessage>& 
     request.headers = {"Content-Type: application/json"};
     if (!config.api_key.empty()) request.headers.push_back("Authorization: Bearer " + config.api_key);
     request.timeout_seconds = config.timeout_seconds;
+    // OpenTelemetry's generative-AI conventions; the prompt itself is never recorded (security/policy.md).
+    observability::Span span("chat " + config.model, observability::SpanKind::client);
+    span.set("gen_ai.operation.name", "chat");
+    span.set("gen_ai.request.model", config.model);
+    span.set("gen_ai.request.max_tokens", config.max_tokens);
     const auto response = http::send(request);
     if (response.status != 200)
         throw LlmError(fmt::format("the language model at {} answered {}", config.url, response.status),
@@ -42,6 +48,9 @@ LlmReply complete_json(const LlmConfig& config, const std::vector<ChatMessage>& 
     }
     reply.cost_usd = static_cast<double>(reply.prompt_tokens) / 1000 * config.usd_per_1k_prompt +
                      static_cast<double>(reply.completion_tokens) / 1000 * config.usd_per_1k_completion;
+    span.set("gen_ai.usage.input_tokens", static_cast<std::int64_t>(reply.prompt_tokens));
+    span.set("gen_ai.usage.output_tokens", static_cast<std::int64_t>(reply.completion_tokens));
+    span.set("gen_ai.response.finish_reasons", reply.finish_reason);
     return reply;
 }
 

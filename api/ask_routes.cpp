@@ -5,13 +5,43 @@
 
 #include "agents/agent.h"
 #include "agents/checkpoints.h"
+#include "agents/critic.h"
 #include "api/routes.h"
 #include "core/deadline.h"
+#include "observability/metrics.h"
 
 namespace voltedge::api {
 namespace {
 
 constexpr const char* kAskExample = R"(e.g. {"question": "how is row level security enforced"})";
+
+// What the grounding and cost SLOs watch (observability/prometheus/): answers by outcome, served sentences by
+// whether the evidence they cite supports them (the critic drops the others, so "unsupported" should stay 0),
+// and the language model's tokens and estimated cost.
+void record_answer(const agents::Answer& a) {
+    auto& m = observability::metrics();
+    static auto& answers = m.counter_family("voltedge_ask_answers_total", "/ask answers by outcome", {"outcome"});
+    static auto& sentences = m.counter_family("voltedge_ask_sentences_total",
+                                              "Sentences served by /ask, by whether the evidence they cite supports them",
+                                              {"verdict"});
+    static auto& tokens = m.counter_family("voltedge_llm_tokens_total", "Language-model tokens used by /ask", {"direction"});
+    static auto& cost = m.counter("voltedge_llm_estimated_cost_dollars_total",
+                                  "Estimated language-model cost of /ask answers (VOLTEDGE_LLM_USD_PER_1K_*)");
+    const auto& st = a.state;
+    const bool abstained = st.status == agents::Status::abstained;
+    answers.with({st.status == agents::Status::failed ? "error" : abstained ? "abstained" : "answered"}).inc();
+    for (const auto& sentence : st.sentences) {
+        const bool cited = sentence.evidence >= 0 && sentence.evidence < static_cast<int>(st.evidence.size());
+        const bool supported = cited && agents::supported_by(sentence.text, st.evidence[sentence.evidence]);
+        sentences.with({supported ? "cited" : "unsupported"}).inc();
+    }
+    tokens.with({"prompt"}).inc(static_cast<double>(st.usage.prompt_tokens));
+    tokens.with({"completion"}).inc(static_cast<double>(st.usage.completion_tokens));
+    cost.inc(st.usage.cost_usd);
+    auto& request = current_request();
+    request.token_count = static_cast<int>(st.usage.prompt_tokens + st.usage.completion_tokens + st.usage.embedded_tokens);
+    for (const auto& c : a.citations) request.doc_refs.push_back(c.chunk_id);
+}
 
 agents::AskRequest parse_ask(std::string_view body) {
     const Json j = parse_json_body(body);
@@ -121,6 +151,7 @@ void ask(Services& s, const http::Request& req, http::Response& res) {
     ScopedDeadline deadline(req.received + s.options.request_timeout);
     try {
         const auto answer = s.pool.read([&](pqxx::connection& conn) { return s.agent->ask(conn, tenant, request); });
+        record_answer(answer);
         if (answer.state.status == agents::Status::failed)
             throw ApiError(503, "", "the agent could not finish: " + answer.state.reason, "try again");
         send_json(res, 200, answer_json(answer, tenant));

@@ -10,6 +10,7 @@
 #include "core/uuid.h"
 #include "observability/log_context.h"
 #include "observability/metrics.h"
+#include "observability/tracing.h"
 #include "db/connection.h"
 #include "serving/predictor.h"
 
@@ -18,6 +19,8 @@ namespace {
 
 thread_local RequestState state;
 thread_local std::optional<observability::ScopedLogContext> log_context;
+// The request's server span: a child of the caller's traceparent when it sends a valid one.
+thread_local std::optional<observability::Span> request_span;
 
 // An incoming X-Request-ID is kept when it is a sane token; otherwise the server makes one.
 std::string request_id_for(const http::Request& req) {
@@ -42,15 +45,54 @@ int status_of(serving::ServingError::Reason reason) {
 observability::CounterFamily& requests_total() {
     static auto& f = observability::metrics().counter_family("voltedge_http_requests_total",
                                                              "HTTP requests served, by route template and status.",
-                                                             {"route", "status"});
+                                                             {"route", "status", "model_version"});
     return f;
 }
 
 observability::HistogramFamily& request_seconds() {
-    static auto& f = observability::metrics().histogram_family("voltedge_http_request_duration_seconds",
-                                                               "Time from routing to response, by route template and status.",
-                                                               {"route", "status"});
+    static auto& f = observability::metrics().histogram_family(
+        "voltedge_http_request_duration_seconds",
+        "Time from routing to response, by route template, status and the model version that answered.",
+        {"route", "status", "model_version"});
     return f;
+}
+
+// "a.md#3,b.cpp#1": the chunk ids an answer cited, for the log line and the span.
+std::string doc_refs_text() {
+    std::string out;
+    for (const auto& ref : state.doc_refs) out += (out.empty() ? "" : ",") + ref;
+    return out;
+}
+
+void start_request_span(const http::Request& req) {
+    request_span.reset();
+    const std::string route = req.route.empty() ? "unmatched" : req.route;
+    request_span.emplace(req.method + " " + route, observability::SpanKind::server,
+                         observability::parse_traceparent(req.header("traceparent")));
+    auto& span = *request_span;
+    if (!span.recording()) return;
+    span.set("http.request.method", req.method);
+    span.set("http.route", route);
+    span.set("url.path", req.path);
+    span.set("url.scheme", "http");
+    span.set("network.protocol.version", "1.1");
+    if (const auto agent = req.header("user-agent"); !agent.empty()) span.set("user_agent.original", agent);
+    span.set("http.request.body.size", static_cast<std::int64_t>(req.body.size()));
+    span.set("request.id", state.request_id);
+}
+
+void end_request_span(const http::Response& res) {
+    if (!request_span) return;
+    auto& span = *request_span;
+    span.set("http.response.status_code", res.status);
+    span.set("http.response.body.size", static_cast<std::int64_t>(res.body.size()));
+    if (!state.tenant.empty()) span.set("tenant.id", state.tenant);
+    if (!state.model_version.empty()) span.set("model.version", state.model_version);
+    if (!state.cache.empty()) span.set("cache.outcome", state.cache);
+    if (!state.doc_refs.empty()) span.set("doc.refs", doc_refs_text());
+    if (state.token_count > 0) span.set("gen_ai.usage.total_tokens", state.token_count);
+    if (res.status >= 500) span.set_error("HTTP " + std::to_string(res.status));
+    request_span.reset();
 }
 
 }  // namespace
@@ -61,8 +103,11 @@ RequestState& current_request() { return state; }
 void begin_request(const http::Request& req, http::Response& res) {
     if (state.request != &req) {
         log_context.reset();
-        state = RequestState{&req, request_id_for(req), "", "", ""};
+        state = RequestState{};
+        state.request = &req;
+        state.request_id = request_id_for(req);
         log_context.emplace(observability::LogContext{state.request_id, "", ""});
+        start_request_span(req);
     }
     res.headers.emplace_back("X-Request-ID", state.request_id);
 }
@@ -74,13 +119,16 @@ void finish_request(const http::Request& req, const http::Response& res, double 
     }
     const std::string route = req.route.empty() ? "unmatched" : req.route;
     const std::string status = std::to_string(res.status);
-    requests_total().with({route, status}).inc();
-    request_seconds().with({route, status}).observe(seconds);
+    requests_total().with({route, status, state.model_version}).inc();
+    request_seconds().with({route, status, state.model_version}).observe(seconds);
     // request_id and tenant_id come from the log context.
-    log_event_raw("info", "request",
-                  fmt::format(R"("method":{},"route":{},"status":{},"latency_ms":{:.2f},"model_version":{},"cache":{})",
-                              json_quoted(req.method), json_quoted(route), res.status, seconds * 1e3,
-                              json_quoted(state.model_version), json_quoted(state.cache)));
+    std::string line = fmt::format(R"("method":{},"route":{},"status":{},"latency_ms":{:.2f},"model_version":{},"cache":{})",
+                                   json_quoted(req.method), json_quoted(route), res.status, seconds * 1e3,
+                                   json_quoted(state.model_version), json_quoted(state.cache));
+    if (state.token_count > 0) line += fmt::format(R"(,"token_count":{})", state.token_count);
+    if (!state.doc_refs.empty()) line += R"(,"doc_refs":)" + json_quoted(doc_refs_text());
+    log_event_raw("info", "request", line);
+    end_request_span(res);
     log_context.reset();
     state.request = nullptr;
 }

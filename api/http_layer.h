@@ -5,6 +5,7 @@
 #include <functional>
 #include <nlohmann/json.hpp>
 #include <string>
+#include <vector>
 
 #include "api/api_error.h"
 #include "core/civil_time.h"
@@ -19,6 +20,9 @@ using Json = nlohmann::json;
 struct RequestState {
     const http::Request* request = nullptr;
     std::string request_id, tenant, model_version, cache;
+    std::string model_role;             // "production" or "canary" when a model answered
+    int token_count = 0;                // language-model tokens the request used (/ask)
+    std::vector<std::string> doc_refs;  // the evidence an answer cited (/ask)
 };
 RequestState& current_request();
 

@@ -72,7 +72,6 @@ void submit(Services& s, const http::Request& req, http::Response& res) {
     if (!s.queue) throw ApiError(503, "", "this server has no job queue", "start it with voltedge serve (Redis configured)");
     JobRequest r = parse_job(req.body);
     r.job.tenant = authorize(who, r);
-    r.job.traceparent = req.header("traceparent");
     std::string id;
     try {
         id = s.queue->enqueue(r.job);

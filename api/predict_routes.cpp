@@ -18,6 +18,7 @@ void predict(Services& s, const http::Request& req, http::Response& res) {
     // The key decides canary routing, so one client sees one version while a canary runs.
     const serving::Forecasts result = s.predictor.predict(request_context(s, req, tenant, who.key_id), query);
     current_request().model_version = result.model->version;
+    current_request().model_role = result.canary ? "canary" : "production";
     current_request().cache = result.cache;
     // The database could not be asked: these are the cached forecasts of the last data it gave.
     if (result.stale) res.headers.emplace_back("X-VoltEdge-Stale", "database unavailable; cached forecasts");

@@ -10,6 +10,7 @@
 #include "core/log.h"
 #include "db/pool.h"
 #include "registry/mlflow.h"
+#include "observability/metrics.h"
 #include "serving/canary.h"
 #include "serving/serving_stats.h"
 
@@ -153,8 +154,17 @@ void ApiServer::start() {
     // Forecasts served, per tenant and version, for the SLO check and the canary controller: the requests a
     // tenant's key made (client errors included, counted as requests) and the server errors among them.
     s.http.on_response([&s](const http::Request& req, const http::Response& res, double seconds) {
-        if (req.route == "/predict" && current_request().request == &req && !current_request().tenant.empty())
-            s.serving_stats.record(current_request().tenant, current_request().model_version, seconds * 1e3, res.status >= 500);
+        if (req.route == "/predict" && current_request().request == &req && !current_request().tenant.empty()) {
+            const auto& r = current_request();
+            s.serving_stats.record(r.tenant, r.model_version, seconds * 1e3, res.status >= 500);
+            // Per version and role, for the canary alerts (observability/prometheus/): no tenant label on the
+            // public /metrics.
+            static auto& predictions = observability::metrics().counter_family(
+                "voltedge_predictions_total", "Forecast requests answered, by model version, role and outcome",
+                {"model_version", "role", "outcome"});
+            if (!r.model_version.empty())
+                predictions.with({r.model_version, r.model_role, res.status >= 500 ? "error" : "ok"}).inc();
+        }
         finish_request(req, res, seconds);
     });
     // Bind first: a port in use fails at once, before minutes of model downloads.

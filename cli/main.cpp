@@ -15,6 +15,8 @@
 #include "core/config.h"
 #include "core/error.h"
 #include "core/log.h"
+#include "http/client.h"
+#include "observability/tracing.h"
 #include "db/connection.h"
 #include "db/migrate.h"
 #include "evaluations/answer_eval.h"
@@ -183,6 +185,31 @@ int run_approve(const Config& config, const jobs::HandlerRegistry& handlers, con
     print_answer(answer);
     return answer.state.status == agents::Status::failed ? 1 : 0;
 }
+
+// Exports this process's spans to the configured collector (nothing when OTEL_EXPORTER_OTLP_ENDPOINT is unset) and
+// flushes them when the command ends.
+class TracingSession {
+public:
+    TracingSession(const Config& config, std::string service) {
+        observability::TracingOptions options;
+        options.endpoint = config.otlp_endpoint;
+        options.sample_ratio = config.trace_sample_ratio;
+        options.service_name = std::move(service);
+        options.service_version = source_commit();
+        observability::start_tracing(std::move(options), [](const std::string& url, const std::string& body) {
+            http::ClientRequest request;
+            request.method = "POST";
+            request.url = url;
+            request.body = body;
+            request.headers = {"Content-Type: application/json"};
+            request.timeout_seconds = 10;
+            return http::send(request).status;
+        });
+    }
+    ~TracingSession() { observability::stop_tracing(); }
+    TracingSession(const TracingSession&) = delete;
+    TracingSession& operator=(const TracingSession&) = delete;
+};
 
 }  // namespace
 
@@ -428,6 +455,8 @@ int main(int argc, char** argv) {
     canary_status->add_option("--tenant", canary_tenant, "tenant")->required();
 
     CLI11_PARSE(app, argc, argv);
+    const TracingSession tracing(config, *serve_cmd ? "voltedge-api" : *worker_cmd ? "voltedge-worker" : "voltedge-cli");
+    rag::set_ann_recall_sample_ratio(config.ann_recall_sample_ratio);
     try {
         if (*config_show) return show_config(config);
         if (*migrate) return run_migrate(config);

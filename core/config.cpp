@@ -229,6 +229,14 @@ const std::vector<Setting>& schema() {
                "price of 1,000 prompt tokens, for the cost estimate of each answer"),
         number("agent", "VOLTEDGE_LLM_USD_PER_1K_COMPLETION", &Config::llm_usd_per_1k_completion, 0, 0, 1000,
                "price of 1,000 completion tokens"),
+        url("observability", "OTEL_EXPORTER_OTLP_ENDPOINT", &Config::otlp_endpoint, "",
+            "OTLP/HTTP collector (Jaeger: http://127.0.0.1:54318); spans go to <url>/v1/traces; empty: no tracing",
+            {"http", "https"}),
+        number("observability", "VOLTEDGE_TRACE_SAMPLE_RATIO", &Config::trace_sample_ratio, 1, 0, 1,
+               "share of new traces recorded (a caller's traceparent decision is followed)"),
+        number("retrieval", "VOLTEDGE_ANN_RECALL_SAMPLE_RATIO", &Config::ann_recall_sample_ratio, 0.02, 0, 1,
+               "share of vector searches also run exactly, to measure the ANN index's recall (metric "
+               "voltedge_search_ann_recall_ratio)"),
         text("identity", "VOLTEDGE_ACTOR", &Config::actor, "",
              "who the audit log names for command-line actions (default cli:$USER)"),
     };

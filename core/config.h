@@ -58,6 +58,10 @@ struct Config {
     int llm_max_tokens = 256;
     double llm_usd_per_1k_prompt = 0, llm_usd_per_1k_completion = 0;
     std::string actor;  // who the audit log names for command-line actions
+    // observability
+    std::string otlp_endpoint;              // OTLP/HTTP collector base URL; empty: no traces exported
+    double trace_sample_ratio = 1.0;        // share of new traces recorded
+    double ann_recall_sample_ratio = 0.02;  // share of vector searches also run exactly to measure recall
 
     // Where each setting's value came from: "default" or "environment", by variable name.
     std::map<std::string, std::string> sources;

@@ -17,6 +17,7 @@ namespace {
 
 // Rendered once when set, so each line pays one append for it.
 thread_local std::string context_fields;
+thread_local std::string trace_fields;
 LogFilter line_filter = nullptr;
 
 }  // namespace
@@ -27,12 +28,16 @@ void set_log_context(std::string fields) { context_fields = std::move(fields); }
 
 const std::string& log_context() { return context_fields; }
 
+void set_log_trace(std::string fields) { trace_fields = std::move(fields); }
+
+const std::string& log_trace() { return trace_fields; }
+
 void log_event_raw(std::string_view level, std::string_view event, std::string_view fields) {
     static std::mutex mutex;
     const auto now = std::chrono::time_point_cast<std::chrono::milliseconds>(std::chrono::system_clock::now());
-    std::string line = fmt::format("{{\"ts\":\"{:%FT%T}Z\",\"level\":{},\"event\":{}{}{}{}{}}}\n", now, json_quoted(level),
+    std::string line = fmt::format("{{\"ts\":\"{:%FT%T}Z\",\"level\":{},\"event\":{}{}{}{}{}{}{}}}\n", now, json_quoted(level),
                                    json_quoted(event), context_fields.empty() ? "" : ",", context_fields,
-                                   fields.empty() ? "" : ",", fields);
+                                   trace_fields.empty() ? "" : ",", trace_fields, fields.empty() ? "" : ",", fields);
     if (line_filter) line = line_filter(line);
     std::lock_guard lock(mutex);
     std::fwrite(line.data(), 1, line.size(), stderr);

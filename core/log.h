@@ -25,6 +25,10 @@ std::string json_quoted(std::string_view text);
 // would have them twice.
 void set_log_context(std::string fields);
 const std::string& log_context();
+// The thread's current span as "\"trace_id\":..,\"span_id\":.." (empty: none), written after the context fields.
+// Set by observability::Span.
+void set_log_trace(std::string fields);
+const std::string& log_trace();
 
 inline void log_info(std::string_view event, nlohmann::json fields = nlohmann::json::object()) {
     log_event("info", event, std::move(fields));

@@ -6,6 +6,7 @@
 #include "core/error.h"
 #include "core/log.h"
 #include "core/url.h"
+#include "observability/metrics.h"
 
 namespace voltedge::db {
 namespace {
@@ -67,7 +68,29 @@ void enter_tenant(pqxx::transaction_base& tx, const std::string& tenant_id) {
         throw Error("unknown tenant '" + tenant_id + "'", "create it with 'voltedge tenant create " + tenant_id + "'");
 }
 
+QuerySpan::QuerySpan(pqxx::connection& conn, const char* operation)
+    : span_(std::string("db ") + operation, observability::SpanKind::client),
+      operation_(operation),
+      start_(std::chrono::steady_clock::now()),
+      exceptions_(std::uncaught_exceptions()) {
+    if (!span_.recording()) return;
+    span_.set("db.system", "postgresql");
+    span_.set("db.operation.name", operation);
+    if (const char* name = conn.dbname()) span_.set("db.namespace", name);
+    if (const char* host = conn.hostname()) span_.set("server.address", host);
+    if (const char* port = conn.port()) span_.set("server.port", std::string_view(port));
+}
+
+QuerySpan::~QuerySpan() {
+    static auto& seconds = observability::metrics().histogram_family("voltedge_db_transaction_duration_seconds",
+                                                                     "Time of database transactions and statements, by operation",
+                                                                     {"operation"});
+    seconds.with({operation_}).observe(std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count());
+    if (std::uncaught_exceptions() > exceptions_) span_.set_error("the database work failed (see the request's log)");
+}
+
 void exec_as_tenant(pqxx::connection& conn, const std::string& tenant_id, const std::string& sql) {
+    QuerySpan span(conn, "tenant_batch");
     pqxx::nontransaction tx(conn);
     try {
         const std::string timeout = timeout_setting();

@@ -1,9 +1,12 @@
 #pragma once
 // Connections and tenant-scoped transactions. Tenant context lives only inside a transaction
 // (set_config(..., true) == SET LOCAL), so a connection reused for another tenant never inherits it.
+#include <chrono>
 #include <memory>
 #include <pqxx/pqxx>
 #include <string>
+
+#include "observability/tracing.h"
 
 namespace voltedge::db {
 
@@ -49,9 +52,31 @@ private:
     bool held_ = false;
 };
 
+// A client span (db.system postgresql, db.namespace, db.operation.name, server.*) and a sample of
+// voltedge_db_transaction_duration_seconds{operation} for one transaction or statement; the span is marked
+// failed when the scope is left by an exception. `operation` is a fixed name for what the work does
+// ("predict.usage"), never text a user chose: it is a metric label.
+class QuerySpan {
+public:
+    QuerySpan(pqxx::connection& conn, const char* operation);
+    ~QuerySpan();
+    QuerySpan(const QuerySpan&) = delete;
+    QuerySpan& operator=(const QuerySpan&) = delete;
+    void fail(std::string_view message) { span_.set_error(message); }
+    observability::Span& span() { return span_; }
+
+private:
+    observability::Span span_;
+    const char* operation_;
+    std::chrono::steady_clock::time_point start_;
+    int exceptions_;  // in flight when made: one more at destruction means the work threw
+};
+
 // Runs fn(tx) in one transaction with the tenant set; commits when fn returns, rolls back if it throws.
 template <class Fn>
 auto with_tenant(pqxx::connection& conn, const std::string& tenant_id, Fn&& fn) {
+    QuerySpan span(conn, "tenant_transaction");
+    if (span.span().recording()) span.span().set("tenant.id", tenant_id);
     pqxx::work tx(conn);
     enter_tenant(tx, tenant_id);
     if constexpr (std::is_void_v<decltype(fn(tx))>) {

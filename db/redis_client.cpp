@@ -7,6 +7,7 @@
 #include "core/error.h"
 #include "core/log.h"
 #include "core/url.h"
+#include "observability/tracing.h"
 
 namespace voltedge::db {
 namespace {
@@ -58,6 +59,15 @@ bool send(redisContext* ctx, const std::vector<std::string>& args) {
 }
 
 std::string first_word(const std::vector<std::string>& args) { return args.empty() ? "(empty)" : args[0]; }
+
+// The command's name only: its keys and values hold tenant ids and cached data.
+void annotate(observability::Span& span, std::string_view command, const std::string& host, int port) {
+    if (!span.recording()) return;
+    span.set("db.system", "redis");
+    span.set("db.operation.name", command);
+    span.set("server.address", host);
+    span.set("server.port", port);
+}
 }  // namespace
 
 RedisClient::RedisClient(const std::string& url, std::size_t connections) {
@@ -147,6 +157,8 @@ void RedisClient::give_back(redisContext* ctx, bool healthy) {
 std::vector<std::optional<std::string>> RedisClient::mget(const std::vector<std::string>& keys) {
     std::vector<std::optional<std::string>> values(keys.size());
     if (keys.empty()) return values;
+    observability::Span span("redis MGET", observability::SpanKind::client);
+    annotate(span, "MGET", host_, port_);
     redisContext* ctx = take();
     if (!ctx) return values;
     std::vector<const char*> argv{"MGET"};
@@ -166,6 +178,8 @@ std::vector<std::optional<std::string>> RedisClient::mget(const std::vector<std:
 
 void RedisClient::set_all(const std::vector<std::pair<std::string, std::string>>& items, int ttl_seconds) {
     if (items.empty()) return;
+    observability::Span span("redis SET", observability::SpanKind::client);
+    annotate(span, "SET", host_, port_);
     redisContext* ctx = take();
     if (!ctx) return;
     const std::string ttl = std::to_string(ttl_seconds);
@@ -211,7 +225,12 @@ std::vector<RedisValue> RedisClient::transaction(const std::vector<std::vector<s
 // so the connection stays in step and goes back to the pool.
 std::vector<RedisValue> RedisClient::exchange(const std::vector<std::vector<std::string>>& commands,
                                               std::chrono::milliseconds timeout) {
+    const std::string command = first_word(commands.front());
+    observability::Span span("redis " + command, observability::SpanKind::client);
+    annotate(span, command, host_, port_);
+    if (commands.size() > 1) span.set("db.operation.batch.size", static_cast<std::int64_t>(commands.size()));
     redisContext* ctx = take();
+    if (!ctx) span.set_error("Redis is unreachable");
     if (!ctx)
         throw Error(fmt::format("Redis at {}:{} is unreachable ({})", host_, port_, first_word(commands.front())),
                     "start it (make up) or check REDIS_URL");

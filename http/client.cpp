@@ -11,11 +11,33 @@
 
 #include "core/deadline.h"
 #include "core/url.h"
+#include "observability/tracing.h"
 
 namespace voltedge::http {
 namespace {
 
 using CurlHandle = std::unique_ptr<CURL, decltype(&curl_easy_cleanup)>;
+
+bool has_header(const std::vector<std::string>& headers, std::string_view lowercase_name) {
+    return std::any_of(headers.begin(), headers.end(), [&](const std::string& h) {
+        if (h.size() <= lowercase_name.size() || h[lowercase_name.size()] != ':') return false;
+        for (std::size_t i = 0; i < lowercase_name.size(); ++i)
+            if (std::tolower(static_cast<unsigned char>(h[i])) != lowercase_name[i]) return false;
+        return true;
+    });
+}
+
+// OpenTelemetry's HTTP client attributes. The query string is left out: it may carry tokens.
+void annotate_client_span(observability::Span& span, const ClientRequest& request) {
+    if (!span.recording()) return;
+    span.set("http.request.method", request.method);
+    if (const auto url = parse_url(request.url)) {
+        span.set("server.address", url->host);
+        span.set("server.port", static_cast<std::int64_t>(url->port ? url->port : url->scheme == "https" ? 443 : 80));
+        span.set("url.full", redact_url(request.url.substr(0, request.url.find('?'))));
+    }
+    span.set("http.request.body.size", static_cast<std::int64_t>(request.body.size()));
+}
 
 CurlHandle new_handle() {
     // curl_global_init is not thread-safe; the first handle made initialises it, once, for the process.
@@ -61,10 +83,16 @@ std::string ClientResponse::header(std::string_view lowercase_name) const {
 }
 
 ClientResponse send(const ClientRequest& request) {
+    observability::Span span(request.method, observability::SpanKind::client);
+    annotate_client_span(span, request);
     CurlHandle curl = new_handle();
     ClientResponse response;
     curl_slist* headers = nullptr;
     for (const auto& h : request.headers) headers = curl_slist_append(headers, h.c_str());
+    // The callee continues this trace (W3C trace context), unless the caller set a traceparent itself.
+    const std::string traceparent = "traceparent: " + observability::format_traceparent(span.context());
+    if (span.context().valid() && !has_header(request.headers, "traceparent"))
+        headers = curl_slist_append(headers, traceparent.c_str());
     std::unique_ptr<curl_slist, decltype(&curl_slist_free_all)> header_list(headers, curl_slist_free_all);
     char error[CURL_ERROR_SIZE] = "";
     curl_easy_setopt(curl.get(), CURLOPT_URL, request.url.c_str());
@@ -89,10 +117,15 @@ ClientResponse send(const ClientRequest& request) {
     curl_easy_setopt(curl.get(), CURLOPT_CONNECTTIMEOUT_MS, connect_ms);
     curl_easy_setopt(curl.get(), CURLOPT_TIMEOUT_MS, total_ms);
     const CURLcode rc = curl_easy_perform(curl.get());
-    if (rc != CURLE_OK)
-        throw Unreachable(
-            fmt::format("{} {}: {}", request.method, redact_url(request.url), *error ? error : curl_easy_strerror(rc)));
+    if (rc != CURLE_OK) {
+        const std::string message = fmt::format("{} {}: {}", request.method, redact_url(request.url),
+                                                *error ? error : curl_easy_strerror(rc));
+        span.set_error(message);
+        throw Unreachable(message);
+    }
     curl_easy_getinfo(curl.get(), CURLINFO_RESPONSE_CODE, &response.status);
+    span.set("http.response.status_code", static_cast<std::int64_t>(response.status));
+    if (response.status >= 500) span.set_error("HTTP " + std::to_string(response.status));
     return response;
 }
 

@@ -6,6 +6,7 @@
 #include "core/log.h"
 #include "core/uuid.h"
 #include "observability/log_context.h"
+#include "observability/tracing.h"
 
 namespace voltedge::jobs {
 
@@ -35,10 +36,25 @@ nlohmann::json HandlerRegistry::run(Job job) const {
     const Entry& e = entry(job.kind);
     if (job.id.empty()) job.id = new_uuid();
     observability::ScopedLogContext context({"", job.tenant, job.id});
+    // A queued job continues the trace of whoever submitted it; a job run inline is part of the current span.
+    const auto submitter = observability::parse_traceparent(job.traceparent);
+    const auto* current = observability::current_trace_context();
+    observability::Span span("job " + job.kind, submitter ? observability::SpanKind::consumer : observability::SpanKind::internal,
+                             submitter ? submitter
+                             : current ? std::optional(*current)
+                                       : std::nullopt);
+    span.set("job.id", job.id);
+    span.set("job.kind", job.kind);
+    span.set("tenant.id", job.tenant);
     log_info("job_started", {{"kind", job.kind}});
-    nlohmann::json result = e.handler(job);
-    log_info("job_finished", {{"kind", job.kind}});
-    return result;
+    try {
+        nlohmann::json result = e.handler(job);
+        log_info("job_finished", {{"kind", job.kind}});
+        return result;
+    } catch (const std::exception& ex) {
+        span.set_error(ex.what());
+        throw;
+    }
 }
 
 std::string InlineQueue::enqueue(Job job) {

@@ -1,5 +1,6 @@
 #include "rag/encoder.h"
 
+#include <chrono>
 #include <Eigen/Core>
 #include <unsupported/Eigen/SpecialFunctions>
 
@@ -12,6 +13,8 @@
 #include <thread>
 
 #include "core/error.h"
+#include "observability/metrics.h"
+#include "observability/tracing.h"
 #include "rag/safetensors.h"
 
 // CMake adds -mavx2 -mfma when this machine has them; then Eigen must really use them, or the speed is lost.
@@ -342,7 +345,17 @@ std::string Embedder::simd() {
     return s;
 }
 
-std::vector<float> Embedder::embed(std::string_view text) const { return embed_ids(tokenize(text)); }
+std::vector<float> Embedder::embed(std::string_view text) const {
+    static auto& seconds = observability::metrics().histogram("voltedge_embedding_duration_seconds",
+                                                              "Time to embed one text (a query) in process");
+    observability::Span span("embed", observability::SpanKind::internal);
+    const auto start = std::chrono::steady_clock::now();
+    const auto ids = tokenize(text);
+    span.set("embedding.tokens", static_cast<std::int64_t>(ids.size()));
+    auto vector = embed_ids(ids);
+    seconds.observe(std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
+    return vector;
+}
 
 std::vector<float> Embedder::embed_ids(const std::vector<int32_t>& ids) const {
     model_->check(ids);

@@ -4,15 +4,48 @@
 #include <fmt/ranges.h>
 
 #include <algorithm>
+#include <atomic>
+#include <chrono>
 #include <future>
+#include <random>
 #include <map>
+#include <set>
 #include <tuple>
 
 #include "db/connection.h"
+#include "observability/metrics.h"
+#include "observability/tracing.h"
 #include "rag/index.h"
 
 namespace voltedge::rag {
 namespace {
+
+std::atomic<double> recall_sample_ratio{0.0};
+
+// A span and a sample of voltedge_search_stage_duration_seconds{stage} for one stage of a search.
+class Stage {
+public:
+    explicit Stage(const char* name, const std::optional<observability::TraceContext>& parent = std::nullopt)
+        : span_(std::string("search.") + name, observability::SpanKind::internal, parent ? parent : current()),
+          name_(name),
+          start_(std::chrono::steady_clock::now()) {}
+    ~Stage() {
+        static auto& seconds = observability::metrics().histogram_family(
+            "voltedge_search_stage_duration_seconds", "Time of each stage of a hybrid search (embed, fts, ann, fusion, rerank)",
+            {"stage"});
+        seconds.with({name_}).observe(std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count());
+    }
+    observability::Span& span() { return span_; }
+
+private:
+    static std::optional<observability::TraceContext> current() {
+        const auto* c = observability::current_trace_context();
+        return c ? std::optional(*c) : std::nullopt;
+    }
+    observability::Span span_;
+    const char* name_;
+    std::chrono::steady_clock::time_point start_;
+};
 
 constexpr double kRrfK = 60;
 constexpr int kEfSearch = 200;            // search_bench: recall@10 against exact per tenant size
@@ -292,16 +325,59 @@ void validate(const SearchQuery& q) {
 
 namespace {
 
+// A share of searches (set_ann_recall_sample_ratio) run their vector stage a second time by an exact scan; the
+// overlap of the two top-k lists is the ANN index's recall on real traffic (voltedge_search_ann_recall_ratio,
+// alerted on in observability/prometheus/). For a tenant without its own index both scans are exact: recall 1.
+void sample_ann_recall(pqxx::transaction_base& tx, const std::string& tenant, const SearchQuery& query,
+                       const std::string& embedding, const std::vector<Candidate>& approximate) {
+    thread_local std::mt19937_64 rng{std::random_device{}()};
+    const double ratio = recall_sample_ratio.load(std::memory_order_relaxed);
+    if (ratio <= 0 || std::uniform_real_distribution<double>(0, 1)(rng) >= ratio) return;
+    Stage stage("ann_exact");
+    SearchQuery exact_query = query;
+    exact_query.exact = true;
+    const auto exact = vector_candidates(tx, tenant, exact_query, embedding);
+    const std::size_t k = std::min<std::size_t>(static_cast<std::size_t>(query.k), exact.size());
+    if (k == 0) return;
+    std::set<Key> truth;
+    for (std::size_t i = 0; i < k; ++i) truth.insert({exact[i].doc_path, exact[i].ordinal});
+    std::size_t found = 0;
+    for (std::size_t i = 0; i < std::min(k, approximate.size()); ++i)
+        found += truth.count({approximate[i].doc_path, approximate[i].ordinal});
+    static auto& recall = observability::metrics().histogram(
+        "voltedge_search_ann_recall_ratio", "Sampled share of the exact top-k vector neighbours the ANN search also found",
+        {0.5, 0.6, 0.7, 0.8, 0.85, 0.9, 0.95, 0.99, 1.0});
+    const double r = static_cast<double>(found) / static_cast<double>(k);
+    recall.observe(r);
+    stage.span().set("search.recall", r);
+}
+
 // `embedding` is waited for only once the full-text candidates are in (an embedding computed meanwhile on
 // another thread overlaps the database's work).
 std::vector<Hit> run(pqxx::connection& conn, const std::string& tenant, const SearchQuery& query,
                      std::future<std::vector<float>> embedding) {
     return db::with_tenant(conn, tenant, [&](pqxx::transaction_base& tx) {
-        const auto fts = query.mode == Mode::vector ? std::vector<Candidate>() : fts_candidates(tx, tenant, query);
-        const auto vec = query.mode == Mode::fts ? std::vector<Candidate>()
-                                                 : vector_candidates(tx, tenant, query, vector_literal(embedding.get()));
-        auto hits = fuse(query, fts, vec);
+        std::vector<Candidate> fts, vec;
+        if (query.mode != Mode::vector) {
+            Stage stage("fts");
+            fts = fts_candidates(tx, tenant, query);
+            stage.span().set("search.candidates", static_cast<std::int64_t>(fts.size()));
+        }
+        if (query.mode != Mode::fts) {
+            const std::string literal = vector_literal(embedding.get());
+            Stage stage("ann");
+            vec = vector_candidates(tx, tenant, query, literal);
+            stage.span().set("search.candidates", static_cast<std::int64_t>(vec.size()));
+            stage.span().set("search.exact", query.exact);
+            if (!query.exact) sample_ann_recall(tx, tenant, query, literal, vec);
+        }
+        std::vector<Hit> hits;
+        {
+            Stage stage("fusion");
+            hits = fuse(query, fts, vec);
+        }
         if (query.rerank) {
+            Stage stage("rerank");
             lexical_rerank(tx, tenant, query, hits);
             hits.resize(std::min(hits.size(), static_cast<std::size_t>(query.k)));
         }
@@ -315,8 +391,15 @@ std::vector<Hit> run(pqxx::connection& conn, const std::string& tenant, const Se
 std::vector<Hit> search(pqxx::connection& conn, const std::string& tenant, const SearchQuery& query, const Embedder& embedder) {
     validate(query);
     if (query.mode == Mode::fts) return search(conn, tenant, query, std::vector<float>());
-    return run(conn, tenant, query, std::async(std::launch::async, [&] { return embedder.embed(query.text); }));
+    const auto* trace = observability::current_trace_context();
+    const std::optional<observability::TraceContext> parent = trace ? std::optional(*trace) : std::nullopt;
+    return run(conn, tenant, query, std::async(std::launch::async, [&] {
+                   Stage stage("embed", parent);  // on another thread: the caller's span is passed in
+                   return embedder.embed(query.text);
+               }));
 }
+
+void set_ann_recall_sample_ratio(double ratio) { recall_sample_ratio.store(std::clamp(ratio, 0.0, 1.0)); }
 
 std::vector<Hit> search(pqxx::connection& conn, const std::string& tenant, const SearchQuery& query,
                         const std::vector<float>& query_embedding) {

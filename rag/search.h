@@ -53,6 +53,10 @@ void validate(const SearchQuery& query);
 
 std::vector<Hit> search(pqxx::connection& conn, const std::string& tenant, const SearchQuery& query, const Embedder& embedder);
 
+// The share of searches whose vector stage also runs exactly to measure the ANN index's recall (0: none). Set
+// once at start-up (VOLTEDGE_ANN_RECALL_SAMPLE_RATIO).
+void set_ann_recall_sample_ratio(double ratio);
+
 // The same with the query's embedding given (the text still drives full text and snippets).
 std::vector<Hit> search(pqxx::connection& conn, const std::string& tenant, const SearchQuery& query,
                         const std::vector<float>& query_embedding);

@@ -8,6 +8,8 @@
 
 #include "core/error.h"
 #include "http/client.h"
+#include "observability/metrics.h"
+#include "observability/tracing.h"
 
 namespace voltedge::registry {
 namespace {
@@ -80,6 +82,16 @@ std::string artifact_path(const std::string& artifact_uri) {
     return p;
 }
 
+// The metric label of a REST path: "registered-models/get" from "/api/2.0/mlflow/registered-models/get?name=..";
+// artifact transfers (whose paths name runs) are one label.
+std::string endpoint_of(const std::string& path) {
+    constexpr std::string_view kApi = "/api/2.0/mlflow/";
+    const std::string without_query = path.substr(0, path.find('?'));
+    if (without_query.rfind(kApi, 0) == 0) return without_query.substr(kApi.size());
+    if (without_query.find("mlflow-artifacts") != std::string::npos) return "artifacts";
+    return "other";
+}
+
 }  // namespace
 
 Mlflow::Mlflow(std::string tracking_uri) : base_(std::move(tracking_uri)) {
@@ -88,10 +100,23 @@ Mlflow::Mlflow(std::string tracking_uri) : base_(std::move(tracking_uri)) {
 
 Mlflow::Response Mlflow::request(const std::string& method, const std::string& path, const std::string& body,
                                  const std::string& content_type) const {
+    const std::string endpoint = endpoint_of(path);
+    observability::Span span("mlflow " + endpoint, observability::SpanKind::client);
+    span.set("rpc.system", "mlflow");
+    span.set("rpc.method", endpoint);
+    const auto start = std::chrono::steady_clock::now();
+    const auto observe = [&](const std::string& status) {
+        static auto& seconds = observability::metrics().histogram_family("voltedge_mlflow_request_duration_seconds",
+                                                                         "Time of MLflow REST calls, by endpoint and HTTP status",
+                                                                         {"endpoint", "status"});
+        seconds.with({endpoint, status}).observe(std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
+    };
     try {
         const auto r = http::send({method, base_ + path, body, {"Content-Type: " + content_type}, 5, 120});
+        observe(std::to_string(r.status));
         return {r.status, r.body};
     } catch (const http::Unreachable& e) {
+        observe("unreachable");
         throw Error(fmt::format("MLflow server {} unreachable: {}", base_, e.what()),
                     "start it with 'make up' or set MLFLOW_TRACKING_URI to a running server");
     }

@@ -26,6 +26,7 @@ std::optional<Principal> KeyResolver::resolve(const std::string& secret) {
     pqxx::result rows;
     try {
         rows = pool_.read([&](pqxx::connection& conn) {
+            db::QuerySpan span(conn, "resolve_key");
             pqxx::read_transaction tx(conn);
             db::bound_by_deadline(tx);
             auto r = tx.exec_params("SELECT tenant_id, key_id, scope FROM resolve_key($1)", hash);

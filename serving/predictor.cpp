@@ -167,6 +167,7 @@ struct Predictor::Impl {
 
     bool tenant_exists(const std::string& tenant) {
         return pool.read([&](pqxx::connection& conn) {
+            db::QuerySpan span(conn, "tenant_exists");
             pqxx::read_transaction tx(conn);
             db::set_tenant(tx, tenant);
             return !tx.exec_params("SELECT 1 FROM tenants WHERE tenant_id = $1", tenant).empty();
@@ -297,6 +298,14 @@ Predictor::Predictor(db::ConnectionPool& pool, registry::ModelRegistry& registry
                                             out.push_back({{m->tenant, m->name, m->version, m->family}, 1});
                                         return out;
                                     });
+    s.tenant_metrics.gauge_callback("voltedge_canary_share", "Share (0..1) of a tenant's forecasts routed to its canary version.",
+                                    {"tenant", "version"}, [&s] {
+                                        observability::GaugeSamples out;
+                                        std::lock_guard lock(s.canary_mutex);
+                                        for (const auto& [tenant, c] : s.canaries)
+                                            out.push_back({{tenant, c.version}, c.share / 100.0});
+                                        return out;
+                                    });
 }
 
 std::string Predictor::render_state_metrics(bool tenant_detail) const {
@@ -316,10 +325,13 @@ void Predictor::start() {
 Forecasts Predictor::predict(const RequestContext& ctx, const ForecastQuery& query) {
     ScopedDeadline deadline(ctx.deadline);
     auto model = ready_model(impl_->models.production(ctx.tenant), ctx.tenant, "in production");
-    if (auto canary = impl_->canary_for(ctx)) model = std::move(canary);
+    auto canary = impl_->canary_for(ctx);
+    if (canary) model = canary;
     const TenantData data = impl_->data_for(ctx.tenant);
     const auto plans = Impl::plan(query, *model, data.stamp);
-    return impl_->serve(ctx, std::move(model), data, plans, query.field);
+    Forecasts out = impl_->serve(ctx, std::move(model), data, plans, query.field);
+    out.canary = canary != nullptr;
+    return out;
 }
 
 ExplainedPrediction Predictor::explain(const RequestContext& ctx, const std::string& id) {

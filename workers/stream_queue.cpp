@@ -7,6 +7,7 @@
 #include "core/error.h"
 #include "core/log.h"
 #include "jobs/job_store.h"
+#include "observability/tracing.h"
 
 namespace voltedge::workers {
 namespace {
@@ -90,6 +91,12 @@ void StreamQueue::add(const Entry& e) {
 std::string StreamQueue::enqueue(jobs::Job job) {
     const int max_attempts = handlers_.max_attempts(job.kind);
     if (job.tenant.empty()) throw FieldError("tenant", "a job needs a tenant");
+    observability::Span span("enqueue " + job.kind, observability::SpanKind::producer);
+    span.set("messaging.system", "redis");
+    span.set("messaging.destination.name", stream_key(job.kind));
+    span.set("tenant.id", job.tenant);
+    // The worker continues the submitter's trace (W3C trace context in the job's record and stream entry).
+    if (job.traceparent.empty() && span.context().valid()) job.traceparent = observability::format_traceparent(span.context());
     jobs::Submission submitted;
     {
         auto lease = pool_.acquire();

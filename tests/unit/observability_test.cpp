@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <latch>
 #include <limits>
+#include <mutex>
 #include <nlohmann/json.hpp>
 #include <sstream>
 #include <stdexcept>
@@ -15,7 +16,9 @@
 
 #include "core/log.h"
 #include "observability/log_context.h"
+#include "jobs/job.h"
 #include "observability/metrics.h"
+#include "observability/tracing.h"
 
 using voltedge::observability::current_log_context;
 using voltedge::observability::GaugeSamples;
@@ -370,4 +373,283 @@ TEST(LogContext, NestedScopesInheritAndRestore) {
     EXPECT_EQ(current_log_context().request_id, "");
     EXPECT_EQ(current_log_context().tenant_id, "");
     EXPECT_EQ(voltedge::log_context(), "");
+}
+
+// ---- traces ----
+
+namespace {
+
+using voltedge::observability::current_trace_context;
+using voltedge::observability::format_traceparent;
+using voltedge::observability::parse_traceparent;
+using voltedge::observability::Span;
+using voltedge::observability::SpanKind;
+using voltedge::observability::TracingOptions;
+
+// The OTLP bodies the exporter posted while tracing ran, parsed. The post function stands in for the HTTP client
+// the binary gives (the integration test Tracing.* sends to a real Jaeger).
+class CapturedTraces {
+public:
+    explicit CapturedTraces(double ratio = 1.0, std::size_t queue_limit = 16384, long status = 200) {
+        TracingOptions options;
+        options.endpoint = "http://collector.invalid:4318/";
+        options.sample_ratio = ratio;
+        options.service_name = "voltedge-test";
+        options.queue_limit = queue_limit;
+        voltedge::observability::start_tracing(options, [this, status](const std::string& url, const std::string& body) {
+            std::lock_guard lock(mutex_);
+            urls_.push_back(url);
+            bodies_.push_back(nlohmann::json::parse(body));
+            return status;
+        });
+    }
+    ~CapturedTraces() { voltedge::observability::stop_tracing(); }
+
+    // Every exported span, flattened, after a flush.
+    std::vector<nlohmann::json> spans() {
+        voltedge::observability::flush_traces();
+        std::lock_guard lock(mutex_);
+        std::vector<nlohmann::json> out;
+        for (const auto& body : bodies_)
+            for (const auto& rs : body["resourceSpans"])
+                for (const auto& ss : rs["scopeSpans"])
+                    for (const auto& s : ss["spans"]) out.push_back(s);
+        return out;
+    }
+    std::vector<std::string> urls() {
+        std::lock_guard lock(mutex_);
+        return urls_;
+    }
+    nlohmann::json first_body() {
+        voltedge::observability::flush_traces();
+        std::lock_guard lock(mutex_);
+        return bodies_.at(0);
+    }
+
+private:
+    std::mutex mutex_;
+    std::vector<std::string> urls_;
+    std::vector<nlohmann::json> bodies_;
+};
+
+nlohmann::json span_named(const std::vector<nlohmann::json>& spans, const std::string& name) {
+    for (const auto& s : spans)
+        if (s["name"] == name) return s;
+    ADD_FAILURE() << "no span named " << name;
+    return nlohmann::json::object();
+}
+
+nlohmann::json attribute(const nlohmann::json& span, const std::string& key) {
+    for (const auto& a : span["attributes"])
+        if (a["key"] == key) return a["value"];
+    return nullptr;
+}
+
+}  // namespace
+
+TEST(Tracing, ParsesAndFormatsW3CTraceparent) {
+    const std::string header = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01";
+    const auto c = parse_traceparent(header);
+    ASSERT_TRUE(c);
+    EXPECT_EQ(c->trace_id_hex(), "4bf92f3577b34da6a3ce929d0e0e4736");
+    EXPECT_EQ(c->span_id_hex(), "00f067aa0ba902b7");
+    EXPECT_TRUE(c->sampled);
+    EXPECT_EQ(format_traceparent(*c), header);
+    EXPECT_FALSE(parse_traceparent("00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-00")->sampled);
+    // A later version may append fields; version 00 may not.
+    EXPECT_TRUE(parse_traceparent("01-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01-extra"));
+    for (const char* bad :
+         {"", "garbage", "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01-extra",
+          "ff-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01",  // version ff is invalid
+          "00-00000000000000000000000000000000-00f067aa0ba902b7-01",  // zero trace id
+          "00-4bf92f3577b34da6a3ce929d0e0e4736-0000000000000000-01",  // zero span id
+          "00-4BF92F3577B34DA6A3CE929D0E0E4736-00f067aa0ba902b7-01",  // upper case
+          "00-4bf92f3577b34da6a3ce929d0e0e473g-00f067aa0ba902b7-01",  // not hex
+          "00-4bf92f3577b34da6a3ce929d0e0e4736_00f067aa0ba902b7-01", "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-0\n"})
+        EXPECT_FALSE(parse_traceparent(bad)) << bad;
+}
+
+TEST(Tracing, NothingIsRecordedWhenTracingIsOff) {
+    Span span("off");
+    EXPECT_FALSE(span.recording());
+    EXPECT_FALSE(span.context().valid());
+    EXPECT_EQ(current_trace_context(), nullptr);
+    EXPECT_EQ(voltedge::observability::current_traceparent(), "");
+}
+
+TEST(Tracing, ExportsNestedSpansAsOtlpJson) {
+    CapturedTraces traces;
+    std::string root_trace, root_span;
+    {
+        Span root("POST /predict", SpanKind::server);
+        root.set("http.route", "/predict");
+        root.set("http.response.status_code", 200);
+        root.set("sampled.share", 0.5);
+        root.set("cache.hit", true);
+        root_trace = root.context().trace_id_hex();
+        root_span = root.context().span_id_hex();
+        ASSERT_EQ(current_trace_context(), &root.context());
+        {
+            Span child("db tenant_transaction", SpanKind::client);
+            child.add_event("retry", "once");
+            child.set_error("connection reset");
+            EXPECT_EQ(child.context().trace_id_hex(), root_trace);
+        }
+        EXPECT_EQ(current_trace_context(), &root.context());
+    }
+    EXPECT_EQ(current_trace_context(), nullptr);
+    const auto spans = traces.spans();
+    ASSERT_EQ(spans.size(), 2u);
+    EXPECT_EQ(traces.urls().at(0), "http://collector.invalid:4318/v1/traces");
+
+    const auto root = span_named(spans, "POST /predict"), child = span_named(spans, "db tenant_transaction");
+    EXPECT_EQ(root["traceId"], root_trace);
+    EXPECT_EQ(root["spanId"], root_span);
+    EXPECT_FALSE(root.contains("parentSpanId"));
+    EXPECT_EQ(root["kind"], 2);
+    EXPECT_EQ(attribute(root, "http.route"), (nlohmann::json{{"stringValue", "/predict"}}));
+    EXPECT_EQ(attribute(root, "http.response.status_code"), (nlohmann::json{{"intValue", "200"}}));
+    EXPECT_EQ(attribute(root, "sampled.share"), (nlohmann::json{{"doubleValue", 0.5}}));
+    EXPECT_EQ(attribute(root, "cache.hit"), (nlohmann::json{{"boolValue", true}}));
+    EXPECT_EQ(root["status"]["code"], 0);
+    EXPECT_LE(std::stoll(root["startTimeUnixNano"].get<std::string>()), std::stoll(root["endTimeUnixNano"].get<std::string>()));
+
+    EXPECT_EQ(child["traceId"], root_trace);
+    EXPECT_EQ(child["parentSpanId"], root_span);
+    EXPECT_EQ(child["kind"], 3);
+    EXPECT_EQ(child["status"]["code"], 2);
+    EXPECT_EQ(child["status"]["message"], "connection reset");
+    ASSERT_EQ(child["events"].size(), 2u);
+    EXPECT_EQ(child["events"][0]["name"], "retry");
+    EXPECT_EQ(child["events"][1]["name"], "exception");
+    EXPECT_EQ(child["events"][1]["attributes"][0]["key"], "exception.message");
+
+    const auto body = traces.first_body();
+    const auto& resource = body["resourceSpans"][0]["resource"]["attributes"];
+    EXPECT_EQ(resource[0]["key"], "service.name");
+    EXPECT_EQ(resource[0]["value"]["stringValue"], "voltedge-test");
+    EXPECT_EQ(body["resourceSpans"][0]["scopeSpans"][0]["scope"]["name"], "voltedge.observability");
+}
+
+TEST(Tracing, ContinuesARemoteParentAndFollowsItsSamplingDecision) {
+    CapturedTraces traces(0.0);  // new traces are never sampled ...
+    const auto sampled = parse_traceparent("00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01");
+    {
+        Span server("GET /search", SpanKind::server, sampled);  // ... but a sampled caller's trace is
+        EXPECT_TRUE(server.recording());
+        Span inner("search.fts");
+        EXPECT_TRUE(inner.recording());
+    }
+    {
+        Span unsampled("GET /healthz", SpanKind::server, std::nullopt);
+        EXPECT_FALSE(unsampled.recording());
+        // Not recorded, yet its context still travels so a downstream service sees one trace.
+        EXPECT_TRUE(unsampled.context().valid());
+        EXPECT_FALSE(unsampled.context().sampled);
+        EXPECT_EQ(voltedge::observability::current_traceparent(), format_traceparent(unsampled.context()));
+    }
+    const auto spans = traces.spans();
+    ASSERT_EQ(spans.size(), 2u);
+    const auto server = span_named(spans, "GET /search");
+    EXPECT_EQ(server["traceId"], "4bf92f3577b34da6a3ce929d0e0e4736");
+    EXPECT_EQ(server["parentSpanId"], "00f067aa0ba902b7");
+    EXPECT_EQ(span_named(spans, "search.fts")["parentSpanId"], server["spanId"]);
+}
+
+TEST(Tracing, RatioSamplesAboutThatShareOfNewTraces) {
+    CapturedTraces traces(0.25);
+    for (int i = 0; i < 4000; ++i) Span root("root");
+    const auto n = static_cast<double>(traces.spans().size());
+    EXPECT_GT(n, 4000 * 0.25 * 0.8);
+    EXPECT_LT(n, 4000 * 0.25 * 1.2);
+}
+
+TEST(Tracing, LogLinesCarryTheCurrentSpansIds) {
+    CapturedTraces traces;
+    std::string trace_id, span_id;
+    const auto lines = logged_lines([&] {
+        ScopedLogContext request({"req-1", "tenant-a", ""});
+        Span span("POST /ask", SpanKind::server);
+        trace_id = span.context().trace_id_hex();
+        span_id = span.context().span_id_hex();
+        voltedge::log_info("inside");
+        span.end();
+        voltedge::log_info("after");
+    });
+    ASSERT_EQ(lines.size(), 2u);
+    EXPECT_EQ(lines[0]["request_id"], "req-1");
+    EXPECT_EQ(lines[0]["trace_id"], trace_id);
+    EXPECT_EQ(lines[0]["span_id"], span_id);
+    EXPECT_FALSE(lines[1].contains("trace_id"));
+}
+
+TEST(Tracing, AFullQueueDropsSpansInsteadOfBlocking) {
+    std::latch release(1);
+    std::atomic<int> posts{0};
+    TracingOptions options;
+    options.endpoint = "http://collector.invalid:4318";
+    options.queue_limit = 10;
+    options.batch_size = 5;
+    voltedge::observability::start_tracing(options, [&](const std::string&, const std::string&) {
+        ++posts;
+        release.wait();  // a collector that hangs
+        return 200L;
+    });
+    for (int i = 0; i < 100; ++i) Span span("s");  // never waits for the hung export
+    const auto stats = voltedge::observability::tracing_stats();
+    EXPECT_GE(stats.dropped, 80u);
+    release.count_down();
+    voltedge::observability::stop_tracing();
+    const auto after = voltedge::observability::tracing_stats();
+    EXPECT_EQ(after.exported, 0u);  // stopped: stats are gone with the exporter
+}
+
+TEST(Tracing, AFailingCollectorIsCountedNotFatal) {
+    CapturedTraces traces(1.0, 16384, 503);
+    { Span span("s"); }
+    traces.spans();
+    const auto stats = voltedge::observability::tracing_stats();
+    EXPECT_EQ(stats.failed, 1u);
+    EXPECT_EQ(stats.exported, 0u);
+    EXPECT_NE(stats.last_error.find("503"), std::string::npos);
+}
+
+TEST(Tracing, SuppressedThreadsRecordNothing) {
+    CapturedTraces traces;
+    {
+        voltedge::observability::SuppressTracing quiet;
+        Span span("the exporter's own HTTP call");
+        EXPECT_FALSE(span.recording());
+    }
+    EXPECT_TRUE(traces.spans().empty());
+}
+
+TEST(Tracing, SpansFromManyThreadsAreAllExported) {
+    CapturedTraces traces;
+    std::vector<std::thread> threads;
+    for (int t = 0; t < 8; ++t)
+        threads.emplace_back([] {
+            for (int i = 0; i < 500; ++i) {
+                Span outer("outer");
+                Span inner("inner");
+            }
+        });
+    for (auto& t : threads) t.join();
+    EXPECT_EQ(traces.spans().size(), 8000u);
+}
+
+TEST(Tracing, AJobContinuesTheTraceOfItsSubmitter) {
+    CapturedTraces traces;
+    voltedge::jobs::HandlerRegistry handlers;
+    handlers.add("echo", "returns its payload", [](const voltedge::jobs::Job& job) { return job.payload; });
+    voltedge::jobs::Job job("echo", "tenant-a");
+    job.traceparent = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01";  // what the API's span wrote
+    handlers.run(job);
+    const auto spans = traces.spans();
+    ASSERT_EQ(spans.size(), 1u);
+    EXPECT_EQ(spans[0]["name"], "job echo");
+    EXPECT_EQ(spans[0]["traceId"], "4bf92f3577b34da6a3ce929d0e0e4736");
+    EXPECT_EQ(spans[0]["parentSpanId"], "00f067aa0ba902b7");
+    EXPECT_EQ(spans[0]["kind"], 5);
+    EXPECT_EQ(attribute(spans[0], "tenant.id"), (nlohmann::json{{"stringValue", "tenant-a"}}));
 }
