@@ -17,6 +17,7 @@
 
 #include <atomic>
 #include <cstdio>
+#include <cstdlib>
 #include <fstream>
 #include <sstream>
 #include <nlohmann/json.hpp>
@@ -40,11 +41,20 @@ namespace {
 class Server {
 public:
     // Ready when the tenant of `key` is served (models load in the background, so /readyz is not enough).
-    Server(const std::string& bin, int port, bool cache, const std::string& log, const std::string& key) : port_(port) {
+    // `otlp_endpoint`: where its spans go, every request sampled; empty: tracing off.
+    Server(const std::string& bin, int port, bool cache, const std::string& log, const std::string& key,
+           const std::string& otlp_endpoint = "")
+        : port_(port) {
         pid_ = fork();
         if (pid_ == 0) {
             setenv("VOLTEDGE_API_PORT", std::to_string(port).c_str(), 1);
             setenv("VOLTEDGE_PREDICTION_CACHE", cache ? "on" : "off", 1);
+            if (otlp_endpoint.empty()) {
+                unsetenv("OTEL_EXPORTER_OTLP_ENDPOINT");
+            } else {
+                setenv("OTEL_EXPORTER_OTLP_ENDPOINT", otlp_endpoint.c_str(), 1);
+                setenv("VOLTEDGE_TRACE_SAMPLE_RATIO", "1", 1);
+            }
             freopen(log.c_str(), "w", stderr);
             execl(bin.c_str(), bin.c_str(), "serve", nullptr);
             _exit(127);
@@ -222,6 +232,43 @@ int run(int argc, char** argv) {
         Server server(bin, port, true, log, key);
         run_wrk(script, port, connections, 2);  // warm: connections open, forecast cached
         print("cached", run_wrk(script, port, connections, seconds, "/predict", server.pid()));
+
+        // Tracing's cost on the cheapest request: the same load with every request's spans exported to Jaeger,
+        // alternated with tracing off; the machine is shared and noisy, so each pair is compared as a ratio.
+        const char* endpoint_env = std::getenv("OTEL_EXPORTER_OTLP_ENDPOINT");
+        const std::string endpoint = endpoint_env && *endpoint_env ? endpoint_env : "http://127.0.0.1:54318";
+        bool collector_up = false;
+        try {
+            collector_up =
+                http::send({"POST", endpoint + "/v1/traces", R"({"resourceSpans":[]})", {"Content-Type: application/json"}, 2, 5})
+                    .status == 200;
+        } catch (const http::Unreachable&) {
+        }
+        if (!collector_up) {
+            fmt::print("  {:<40} skipped: no OTLP collector at {} (scripts/devstack up starts Jaeger)\n", "tracing overhead",
+                       endpoint);
+        } else {
+            std::vector<double> ratios;
+            for (int round = 0; round < 2; ++round) {
+                Load off, on;
+                {
+                    Server plain(bin, port + 1, true, log, key);
+                    run_wrk(script, port + 1, connections, 1);
+                    off = run_wrk(script, port + 1, connections, seconds, "/predict", plain.pid());
+                }
+                {
+                    Server traced(bin, port + 1, true, log, key, endpoint);
+                    run_wrk(script, port + 1, connections, 1);
+                    on = run_wrk(script, port + 1, connections, seconds, "/predict", traced.pid());
+                }
+                print(fmt::format("cached, tracing off (round {})", round + 1), off);
+                print(fmt::format("cached, 100 % traced to Jaeger (round {})", round + 1), on);
+                ratios.push_back(on.rps / off.rps);
+            }
+            fmt::print(
+                "  {:<40} throughput traced / untraced: {:.3f} and {:.3f} (overhead {:.1f} % and {:.1f} %; target < 5 %)\n",
+                "tracing overhead", ratios[0], ratios[1], (1 - ratios[0]) * 100, (1 - ratios[1]) * 100);
+        }
 
         // New versions promoted and swapped in while the load runs.
         Config config = Config::load();

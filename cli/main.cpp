@@ -2,6 +2,7 @@
 #include <CLI/CLI.hpp>
 #include <fmt/format.h>
 #include <algorithm>
+#include <cmath>
 #include <iostream>
 
 #include <csignal>
@@ -81,11 +82,44 @@ int run_job(const jobs::HandlerRegistry& handlers, jobs::Job job) {
 }
 
 // Each objective, its value over the window and whether it holds; 1 when any is breached.
+// The platform-wide objectives, read from Prometheus' query API; none when it is not configured or not up (the
+// tenant's own objectives from the database are judged either way).
+std::vector<evaluations::SloResult> prometheus_slos(const std::string& url, const evaluations::SloConfig& slo) {
+    std::vector<evaluations::SloResult> out;
+    if (url.empty()) return out;
+    for (const auto& o : evaluations::prometheus_objectives(slo)) {
+        http::ClientRequest request;
+        request.url = url + "/api/v1/query?query=" + http::escape(o.query);
+        request.timeout_seconds = 10;
+        http::ClientResponse response;
+        try {
+            response = http::send(request);
+        } catch (const http::Unreachable& e) {
+            std::cerr << "Prometheus at " << url << " is not reachable (" << e.what()
+                      << "): the platform-wide objectives are skipped (scripts/devstack up starts it)\n";
+            return {};
+        }
+        const auto j = nlohmann::json::parse(response.body, nullptr, false);
+        if (response.status != 200 || !j.is_object() || j.value("status", "") != "success")
+            throw Error("Prometheus at " + url + " refused the query for '" + o.name + "' (HTTP " +
+                        std::to_string(response.status) + "): " + response.body.substr(0, 300));
+        evaluations::SloResult r{o.name, o.unit, o.comparison, std::nullopt, o.threshold, "Prometheus: " + o.query};
+        const auto& result = j["data"]["result"];
+        if (result.is_array() && !result.empty()) {
+            const double v = std::strtod(result[0]["value"][1].get<std::string>().c_str(), nullptr);
+            if (std::isfinite(v)) r.value = v * o.scale;  // NaN: no traffic in the window
+        }
+        out.push_back(std::move(r));
+    }
+    return out;
+}
+
 int run_slo_check(const Config& config, const std::string& tenant, int window_hours) {
     auto slo = evaluations::load_slo(config.slo);
     if (window_hours > 0) slo.window_hours = window_hours;
     auto conn = db::connect(config.database_url);
-    const auto results = evaluations::check_slos(conn, tenant, slo);
+    auto results = evaluations::check_slos(conn, tenant, slo);
+    for (auto& r : prometheus_slos(config.prometheus_url, slo)) results.push_back(std::move(r));
     std::size_t breached = 0;
     std::cout << fmt::format("SLOs of tenant {} over the last {} h ({})\n", tenant, slo.window_hours, config.slo);
     for (const auto& r : results) {

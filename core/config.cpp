@@ -232,6 +232,10 @@ const std::vector<Setting>& schema() {
         url("observability", "OTEL_EXPORTER_OTLP_ENDPOINT", &Config::otlp_endpoint, "",
             "OTLP/HTTP collector (Jaeger: http://127.0.0.1:54318); spans go to <url>/v1/traces; empty: no tracing",
             {"http", "https"}),
+        url("observability", "VOLTEDGE_PROMETHEUS_URL", &Config::prometheus_url, "http://127.0.0.1:59090",
+            "Prometheus whose query API 'voltedge slo check' reads the platform-wide objectives from; not reachable: "
+            "those are skipped",
+            {"http", "https"}),
         number("observability", "VOLTEDGE_TRACE_SAMPLE_RATIO", &Config::trace_sample_ratio, 1, 0, 1,
                "share of new traces recorded (a caller's traceparent decision is followed)"),
         number("retrieval", "VOLTEDGE_ANN_RECALL_SAMPLE_RATIO", &Config::ann_recall_sample_ratio, 0.02, 0, 1,

@@ -61,6 +61,7 @@ struct Config {
     // observability
     std::string otlp_endpoint;              // OTLP/HTTP collector base URL; empty: no traces exported
     double trace_sample_ratio = 1.0;        // share of new traces recorded
+    std::string prometheus_url;             // Prometheus query API for the platform-wide SLOs (slo check)
     double ann_recall_sample_ratio = 0.02;  // share of vector searches also run exactly to measure recall
 
     // Where each setting's value came from: "default" or "environment", by variable name.

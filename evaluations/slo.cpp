@@ -79,6 +79,30 @@ SloConfig load_slo(const std::string& path) {
     }
 }
 
+std::vector<PrometheusObjective> prometheus_objectives(const SloConfig& slo) {
+    const std::string w = "[" + std::to_string(slo.window_hours) + "h]";
+    const auto p95 = [&](const std::string& route) {
+        return "histogram_quantile(0.95, sum by (le) (increase(voltedge_http_request_duration_seconds_bucket{route=\"" + route +
+               "\"}" + w + ")))";
+    };
+    const std::string asks = "sum(increase(voltedge_ask_answers_total" + w + "))";
+    return {
+        {"api p95 latency of /predict (platform)", "ms", "<=", slo.api_p95_latency_ms, p95("/predict"), 1000},
+        {"api error rate (platform)", "share", "<=", slo.api_error_rate,
+         "sum(increase(voltedge_http_requests_total{status=~\"5..\"}" + w + ")) / sum(increase(voltedge_http_requests_total" + w +
+             "))"},
+        {"answer p95 latency of /ask (platform)", "ms", "<=", slo.answer_p95_latency_ms, p95("/ask"), 1000},
+        {"answer grounding (platform)", "share", ">=", slo.grounding_min,
+         "sum(increase(voltedge_ask_sentences_total{verdict=\"cited\"}" + w + ")) / sum(increase(voltedge_ask_sentences_total" +
+             w + "))"},
+        {"unsupported sentences served (platform)", "share", "<=", slo.hallucination_max,
+         "sum(increase(voltedge_ask_sentences_total{verdict=\"unsupported\"}" + w +
+             ")) / sum(increase(voltedge_ask_sentences_total" + w + "))"},
+        {"answer cost per request (platform)", "usd", "<=", slo.cost_per_request_usd_max,
+         "sum(increase(voltedge_llm_estimated_cost_dollars_total" + w + ")) / " + asks},
+    };
+}
+
 bool SloResult::breached() const {
     if (!value) return false;
     return comparison == "<=" ? *value > threshold : *value < threshold;

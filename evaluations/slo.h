@@ -47,4 +47,15 @@ ServingWindow serving_window(pqxx::connection& conn, const std::string& tenant, 
 // evaluations within it. An objective without data in the window is reported, not breached.
 std::vector<SloResult> check_slos(pqxx::connection& conn, const std::string& tenant, const SloConfig& slo);
 
+// An objective Prometheus measures for the whole platform (every tenant's traffic, from the API's /metrics) over
+// the SLO window: `voltedge slo check` runs `query` against Prometheus' query API when it is up, and reports the
+// result times `scale` beside the tenant's own objectives.
+struct PrometheusObjective {
+    std::string name, unit, comparison;
+    double threshold = 0;
+    std::string query;  // PromQL, one scalar-like result
+    double scale = 1;
+};
+std::vector<PrometheusObjective> prometheus_objectives(const SloConfig& slo);
+
 }  // namespace voltedge::evaluations

@@ -4,7 +4,9 @@
 #include <gtest/gtest.h>
 
 #include <chrono>
+#include <cstdio>
 #include <cstdlib>
+#include <memory>
 #include <nlohmann/json.hpp>
 #include <random>
 #include <thread>
@@ -12,6 +14,7 @@
 #include "api/server.h"
 #include "core/hex.h"
 #include "db/connection.h"
+#include "evaluations/slo.h"
 #include "http/client.h"
 #include "observability/tracing.h"
 #include "rag/encoder.h"
@@ -195,4 +198,30 @@ TEST(Tracing, PredictAndAskTracesReachJaegerWithTheirChildSpans) {
         EXPECT_NE(std::find(ask_children.begin(), ask_children.end(), expected), ask_children.end())
             << expected << " is not under POST /ask: " << Json(ask_children).dump();
     observability::stop_tracing();
+}
+
+// `voltedge slo check` reads the platform-wide objectives from the real Prometheus of the local stack; each
+// query must be one Prometheus accepts.
+TEST(Slo, CheckReadsThePlatformObjectivesFromPrometheus) {
+    const std::string prometheus = env_or("VOLTEDGE_PROMETHEUS_URL", "http://127.0.0.1:59090");
+    for (const auto& o : evaluations::prometheus_objectives(evaluations::SloConfig{})) {
+        http::ClientRequest request;
+        request.url = prometheus + "/api/v1/query?query=" + http::escape(o.query);
+        http::ClientResponse r;
+        ASSERT_NO_THROW(r = http::send(request)) << "Prometheus at " << prometheus << ": run scripts/devstack up";
+        EXPECT_EQ(r.status, 200) << o.name << ": " << r.body;
+        EXPECT_EQ(Json::parse(r.body)["status"], "success") << o.query;
+    }
+    const std::string t = test::new_tenant("slo-prom");
+    const std::string command = std::string("VOLTEDGE_PROMETHEUS_URL=") + prometheus + " " VOLTEDGE_BIN " slo check --tenant " +
+                                t + " 2>&1";
+    std::unique_ptr<FILE, int (*)(FILE*)> pipe(popen(command.c_str(), "r"), pclose);
+    ASSERT_TRUE(pipe);
+    std::string output;
+    char buffer[4096];
+    while (const auto n = fread(buffer, 1, sizeof buffer, pipe.get())) output.append(buffer, n);
+    for (const auto& o : evaluations::prometheus_objectives(evaluations::SloConfig{}))
+        EXPECT_NE(output.find(o.name), std::string::npos) << output;
+    EXPECT_NE(output.find("Prometheus: "), std::string::npos) << output;
+    EXPECT_EQ(output.find("not reachable"), std::string::npos) << output;
 }
