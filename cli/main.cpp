@@ -9,6 +9,7 @@
 
 #include "api/server.h"
 #include "cli/dq_report.h"
+#include "cli/governance.h"
 #include "cli/job_handlers.h"
 #include "cli/worker_commands.h"
 #include "workers/stream_queue.h"
@@ -222,6 +223,14 @@ int main(int argc, char** argv) {
     auto* tenant_revoke = tenant->add_subcommand("revoke", "Revoke an API key by its id (the 8 hex digits after 've_')");
     tenant_revoke->add_option("ID", tenant_id, "tenant id")->required();
     tenant_revoke->add_option("KEY_ID", revoke_key_id, "key id")->required();
+
+    std::string audit_tenant;
+    auto* audit_cmd = app.add_subcommand("audit", "The tamper-evident audit log (administrative login)");
+    audit_cmd->require_subcommand(1);
+    auto* audit_verify = audit_cmd->add_subcommand(
+        "verify", "Recompute every tenant's audit hash chain and check it against its head; exit 1 naming the first "
+                  "broken row of each broken chain");
+    audit_verify->add_option("--tenant", audit_tenant, "only this tenant's chain");
 
     auto* operator_cmd = app.add_subcommand("operator", "Platform-operator API keys (administrative login only)");
     operator_cmd->require_subcommand(1);
@@ -459,6 +468,8 @@ int main(int argc, char** argv) {
             std::cerr << "key " << revoke_key_id << " of tenant " << tenant_id << " revoked\n";
             return 0;
         }
+        if (*audit_verify)
+            return cli::run_audit_verify(config, audit_tenant.empty() ? std::nullopt : std::optional(audit_tenant), std::cout);
         if (*operator_key) {
             std::cout << security::issue_operator_key(config.database_admin_url, config.actor) << std::endl;
             std::cerr << "this key is shown once; only its hash is stored\n";
