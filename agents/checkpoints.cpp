@@ -22,8 +22,15 @@ std::string claim_for_approval(pqxx::connection& conn, const std::string& tenant
                             "WHERE tenant_id = $1 AND thread_id = $2 AND status = 'awaiting_approval' RETURNING 1",
                             tenant, thread_id)
                  .empty()) {
+            // The calls decided on, from the thread's last checkpoint: what the reviewer let through (or stopped).
+            const auto calls = tx.exec_params1(
+                "SELECT coalesce(jsonb_agg(jsonb_build_object('id', c->'id', 'tool', c->'name', 'arguments', c->'arguments')), "
+                "'[]')::text FROM (SELECT state FROM agent_checkpoints WHERE tenant_id = $1 AND thread_id = $2 "
+                "ORDER BY step DESC LIMIT 1) s, jsonb_array_elements(s.state->'tool_calls') c "
+                "WHERE c->>'status' = 'awaiting_approval'",
+                tenant, thread_id);
             security::audit(tx, tenant, reviewer, approve ? "agent_action_approved" : "agent_action_rejected",
-                            {{"thread_id", thread_id}});
+                            {{"thread_id", thread_id}, {"tool_calls", nlohmann::json::parse(calls[0].c_str())}});
             return "awaiting_approval";
         }
         const auto row = tx.exec_params("SELECT status FROM agent_threads WHERE tenant_id = $1 AND thread_id = $2", tenant,

@@ -10,6 +10,7 @@
 
 #include "api/server.h"
 #include "cli/dq_report.h"
+#include "cli/governance.h"
 #include "cli/job_handlers.h"
 #include "cli/worker_commands.h"
 #include "workers/stream_queue.h"
@@ -28,6 +29,7 @@
 #include "cli/agent_tools.h"
 #include "security/redaction.h"
 #include "rag/search.h"
+#include "security/offboarding.h"
 #include "security/tenants.h"
 #include "serving/canary.h"
 
@@ -284,6 +286,28 @@ int main(int argc, char** argv) {
     tenant_revoke->add_option("ID", tenant_id, "tenant id")->required();
     tenant_revoke->add_option("KEY_ID", revoke_key_id, "key id")->required();
 
+    std::string export_dir, delete_confirm;
+    auto* tenant_export = tenant->add_subcommand(
+        "export", "Write the tenant's rows (every tenant table, audit log included) to a new or empty folder: one "
+                  "<table>.jsonl per table and manifest.json (row counts, export time), from one snapshot");
+    tenant_export->add_option("ID", tenant_id, "tenant id")->required();
+    tenant_export->add_option("--out", export_dir, "folder to create (or an empty one)")->required();
+    auto* tenant_delete = tenant->add_subcommand(
+        "delete", "Delete a tenant: revoke its keys, refuse new work, delete its rows in every tenant table, its MLflow "
+                  "model and experiment and its cached predictions; safe to rerun. Its audit log is KEPT as the "
+                  "governance record (ending with tenant.deleted) and its tenants row stays as a tombstone, so the id "
+                  "is never reused. Export first if the data is wanted");
+    tenant_delete->add_option("ID", tenant_id, "tenant id")->required();
+    tenant_delete->add_option("--confirm", delete_confirm, "the tenant id again")->required();
+
+    std::string audit_tenant;
+    auto* audit_cmd = app.add_subcommand("audit", "The tamper-evident audit log (administrative login)");
+    audit_cmd->require_subcommand(1);
+    auto* audit_verify = audit_cmd->add_subcommand(
+        "verify", "Recompute every tenant's audit hash chain and check it against its head; exit 1 naming the first "
+                  "broken row of each broken chain");
+    audit_verify->add_option("--tenant", audit_tenant, "only this tenant's chain");
+
     auto* operator_cmd = app.add_subcommand("operator", "Platform-operator API keys (administrative login only)");
     operator_cmd->require_subcommand(1);
     auto* operator_key = operator_cmd->add_subcommand(
@@ -522,6 +546,24 @@ int main(int argc, char** argv) {
             std::cerr << "key " << revoke_key_id << " of tenant " << tenant_id << " revoked\n";
             return 0;
         }
+        if (*tenant_export) {
+            const auto e = security::export_tenant(config.database_admin_url, tenant_id, export_dir, config.actor);
+            long rows = 0;
+            for (const auto& t : e.tables) {
+                std::cout << fmt::format("  {:<22} {:>10} rows  {}\n", t.table, t.rows, t.file);
+                rows += t.rows;
+            }
+            std::cout << fmt::format("tenant {} exported to {} ({} tables, {} rows, as of {})\n", tenant_id, e.dir,
+                                     e.tables.size(), rows, e.exported_at);
+            return 0;
+        }
+        if (*tenant_delete) {
+            const auto d = cli::delete_tenant(config, tenant_id, delete_confirm);
+            cli::print_deletion(tenant_id, d, std::cout);
+            return 0;
+        }
+        if (*audit_verify)
+            return cli::run_audit_verify(config, audit_tenant.empty() ? std::nullopt : std::optional(audit_tenant), std::cout);
         if (*operator_key) {
             std::cout << security::issue_operator_key(config.database_admin_url, config.actor) << std::endl;
             std::cerr << "this key is shown once; only its hash is stored\n";

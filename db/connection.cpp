@@ -64,8 +64,12 @@ bool is_deadline_cancel(const pqxx::sql_error& e) { return e.sqlstate() == "5701
 
 void enter_tenant(pqxx::transaction_base& tx, const std::string& tenant_id) {
     set_tenant(tx, tenant_id);
-    if (tx.exec_params("SELECT 1 FROM tenants WHERE tenant_id = $1", tenant_id).empty())
+    const auto row = tx.exec_params("SELECT deleting_at IS NOT NULL FROM tenants WHERE tenant_id = $1", tenant_id);
+    if (row.empty())
         throw Error("unknown tenant '" + tenant_id + "'", "create it with 'voltedge tenant create " + tenant_id + "'");
+    if (row[0][0].as<bool>())
+        throw TenantClosed("tenant '" + tenant_id + "' is being deleted or was deleted: it accepts no new work",
+                           "its id cannot be used again; create a tenant with another id");
 }
 
 QuerySpan::QuerySpan(pqxx::connection& conn, const char* operation)

@@ -6,6 +6,7 @@
 #include <pqxx/pqxx>
 #include <string>
 
+#include "core/error.h"
 #include "observability/tracing.h"
 
 namespace voltedge::db {
@@ -24,7 +25,14 @@ void bound_by_deadline(pqxx::transaction_base& tx);
 // Whether a statement was cancelled by its statement_timeout (SQLSTATE 57014).
 bool is_deadline_cancel(const pqxx::sql_error& e);
 
-// Sets the tenant and checks that it exists (visible under its own policy); throws Error otherwise.
+// A tenant that is being deleted, or was (tenants.deleting_at is set): it accepts no new work.
+class TenantClosed : public Error {
+public:
+    using Error::Error;
+};
+
+// Sets the tenant and checks that it exists (visible under its own policy) and is not being deleted; throws
+// Error for an unknown tenant, TenantClosed for one being deleted or deleted.
 void enter_tenant(pqxx::transaction_base& tx, const std::string& tenant_id);
 
 // Runs `sql` (one or more statements) as one transaction with the tenant set for it alone, in a single round

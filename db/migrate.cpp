@@ -49,7 +49,7 @@ void ensure_role(pqxx::work& tx, const std::string& role, const std::string& att
 void refuse_privileged_app_login(pqxx::work& tx, const Login& app_login) {
     const auto row = tx.exec_params(
         "SELECT rolname = current_user OR rolsuper OR rolcreaterole OR "
-        "rolname IN ('voltedge_owner', 'voltedge_key_resolver', 'voltedge_searcher') FROM pg_roles WHERE rolname = $1",
+        "rolname IN ('voltedge_owner', 'voltedge_key_resolver', 'voltedge_searcher', 'voltedge_auditor') FROM pg_roles WHERE rolname = $1",
         app_login.user);
     if (!row.empty() && row[0][0].as<bool>())
         throw Error("DATABASE_URL logs in as " + app_login.user + ", a privileged role; migrate would strip its privileges",
@@ -61,6 +61,7 @@ void ensure_roles(pqxx::work& tx, const Login& app_login) {
     ensure_role(tx, "voltedge_owner", "NOLOGIN NOSUPERUSER NOBYPASSRLS");
     ensure_role(tx, "voltedge_key_resolver", "NOLOGIN NOSUPERUSER BYPASSRLS");
     ensure_role(tx, "voltedge_searcher", "NOLOGIN NOSUPERUSER BYPASSRLS");
+    ensure_role(tx, "voltedge_auditor", "NOLOGIN NOSUPERUSER BYPASSRLS");
     const bool app_is_group = app_login.user == "voltedge_app";
     ensure_role(tx, "voltedge_app",
                 app_is_group ? "LOGIN NOSUPERUSER NOBYPASSRLS PASSWORD " + tx.quote(app_login.password)
@@ -72,9 +73,10 @@ void ensure_roles(pqxx::work& tx, const Login& app_login) {
     const std::string db = tx.quote_name(tx.exec1("SELECT current_database()")[0].as<std::string>());
     tx.exec("GRANT CONNECT ON DATABASE " + db + " TO voltedge_app");
     tx.exec("GRANT USAGE, CREATE ON SCHEMA public TO voltedge_owner");
-    tx.exec("GRANT USAGE ON SCHEMA public TO voltedge_app, voltedge_key_resolver");
-    // A non-superuser admin needs membership to act as the owner; for a superuser this is a no-op grant.
-    tx.exec("GRANT voltedge_owner TO CURRENT_USER");
+    tx.exec("GRANT USAGE ON SCHEMA public TO voltedge_app, voltedge_key_resolver, voltedge_auditor");
+    // A non-superuser admin needs membership to act as the owner, and as the auditor to read every tenant's
+    // audit chain (voltedge audit verify); for a superuser these are no-op grants.
+    tx.exec("GRANT voltedge_owner, voltedge_auditor TO CURRENT_USER");
     // Extensions need the admin (a superuser, or a cloud database's admin role); the migrations use them.
     tx.exec("CREATE EXTENSION IF NOT EXISTS vector");
     tx.exec("CREATE EXTENSION IF NOT EXISTS pg_trgm");
@@ -111,6 +113,13 @@ void hand_text_search_to_its_role(pqxx::work& tx) {
     tx.exec("ALTER FUNCTION rag_text_candidates(tsquery, tsquery, text, text, int, int) OWNER TO voltedge_searcher");
 }
 
+// audit_chain_link (017) links each new audit row to its tenant's chain whoever inserts it, so it runs as
+// voltedge_auditor (BYPASSRLS; reads audit_log, writes audit_heads, nothing else).
+void hand_audit_chain_to_its_role(pqxx::work& tx) {
+    if (!tx.exec("SELECT to_regprocedure('audit_chain_link()') IS NOT NULL")[0][0].as<bool>()) return;
+    tx.exec("ALTER FUNCTION audit_chain_link() OWNER TO voltedge_auditor");
+}
+
 }  // namespace
 
 MigrationReport migrate(const std::string& admin_url, const std::string& app_url) {
@@ -143,6 +152,7 @@ MigrationReport migrate(const std::string& admin_url, const std::string& app_url
         tx.exec("RESET ROLE");
         hand_resolver_to_its_role(tx);
         hand_text_search_to_its_role(tx);
+        hand_audit_chain_to_its_role(tx);
         tx.commit();
         report.applied.push_back(m.version);
         log_info("migration_applied", {{"version", m.version}});

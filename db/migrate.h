@@ -19,7 +19,8 @@ struct MigrationReport {
 
 // Connects with admin_url (a login allowed to create roles) and makes sure the roles exist:
 // voltedge_owner (NOLOGIN, owns every object), voltedge_app (no BYPASSRLS; the login named in app_url is
-// it or a member of it) and voltedge_key_resolver (owns the key resolver function only). Then applies pending
+// it or a member of it), voltedge_key_resolver (owns the key resolver function only), voltedge_searcher (the
+// full-text candidates function) and voltedge_auditor (the audit chain's trigger). Then applies pending
 // migrations as voltedge_owner. Safe to run concurrently: an advisory lock serialises runners.
 MigrationReport migrate(const std::string& admin_url, const std::string& app_url);
 

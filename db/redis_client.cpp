@@ -221,6 +221,35 @@ std::vector<RedisValue> RedisClient::transaction(const std::vector<std::vector<s
     return std::move(replies.back().elements);
 }
 
+namespace {
+
+// `prefix` as a SCAN MATCH pattern: its own glob characters escaped, then '*'.
+std::string prefix_pattern(const std::string& prefix) {
+    std::string pattern;
+    for (char c : prefix) {
+        if (c == '*' || c == '?' || c == '[' || c == ']' || c == '\\') pattern += '\\';
+        pattern += c;
+    }
+    return pattern + '*';
+}
+
+}  // namespace
+
+long long RedisClient::delete_by_prefix(const std::string& prefix) {
+    const std::string pattern = prefix_pattern(prefix);
+    long long deleted = 0;
+    std::string cursor = "0";
+    do {
+        const RedisValue page = command({"SCAN", cursor, "MATCH", pattern, "COUNT", "1000"});
+        if (page.elements.size() != 2) throw Error("Redis answered SCAN with something other than a cursor and keys");
+        cursor = page.elements[0].str;
+        std::vector<std::string> unlink{"UNLINK"};
+        for (const auto& key : page.elements[1].elements) unlink.push_back(key.str);
+        if (unlink.size() > 1) deleted += command(unlink).integer;
+    } while (cursor != "0");
+    return deleted;
+}
+
 // Sends the commands in one round trip and reads every reply; an error reply is thrown after all are read,
 // so the connection stays in step and goes back to the pool.
 std::vector<RedisValue> RedisClient::exchange(const std::vector<std::vector<std::string>>& commands,

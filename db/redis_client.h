@@ -42,6 +42,9 @@ public:
     RedisValue command(const std::vector<std::string>& args, std::chrono::milliseconds timeout = std::chrono::seconds(2));
     // Runs the commands atomically (MULTI ... EXEC) and returns their replies in order; throws like command().
     std::vector<RedisValue> transaction(const std::vector<std::vector<std::string>>& commands);
+    // Deletes every key that starts with `prefix` and returns how many went. Walks the key space with SCAN (never
+    // KEYS, which blocks the server for as long as it takes); throws like command().
+    long long delete_by_prefix(const std::string& prefix);
     bool up() const { return up_.load(); }
 
 private:

@@ -68,14 +68,15 @@ CanaryOutcome run_canary(pqxx::connection& conn, registry::ModelRegistry& regist
         throw Error("tenant " + tenant + " already has a canary of version " + rollout->version + " running",
                     "wait for it, or let it roll back");
     const auto version = serving::move_alias(registry, conn, tenant, "canary", found->version, o.actor, source_commit);
-    if (!rollout) rollout = serving::start_rollout(conn, tenant, version.version, o.steps, static_cast<int>(o.interval.count()));
+    if (!rollout)
+        rollout = serving::start_rollout(conn, tenant, version.version, o.steps, static_cast<int>(o.interval.count()), o.actor);
     const std::size_t first_step = static_cast<std::size_t>(rollout->step);
     log_info("canary_started",
              {{"tenant_id", tenant}, {"version", version.version}, {"steps", o.steps}, {"interval_s", o.interval.count()}});
 
     CanaryOutcome out;
     for (std::size_t i = first_step; i < rollout->steps.size(); ++i) {
-        serving::set_rollout_step(conn, tenant, rollout->id, static_cast<int>(i), rollout->steps[i]);
+        serving::set_rollout_step(conn, tenant, *rollout, static_cast<int>(i), o.actor);
         log_info("canary_step", {{"tenant_id", tenant}, {"version", version.version}, {"share", rollout->steps[i]}});
         wait(o.interval);
         out.steps.push_back(judge(conn, tenant, version.version, production->version, rollout->steps[i], o, slo));
@@ -90,7 +91,7 @@ CanaryOutcome run_canary(pqxx::connection& conn, registry::ModelRegistry& regist
         if (!s.breach.empty()) {
             out.status = "rolled_back";
             out.reason = fmt::format("at {}%: {}", s.share, s.breach);
-            serving::finish_rollout(conn, tenant, rollout->id, out.status, out.reason);
+            serving::finish_rollout(conn, tenant, *rollout, out.status, out.reason, o.actor);
             serving::remove_alias(registry, conn, tenant, "canary", "model.canary_rollback", o.actor, out.reason);
             log_event("warn", "canary_rolled_back",
                       {{"tenant_id", tenant}, {"version", version.version}, {"reason", out.reason}});
@@ -100,7 +101,7 @@ CanaryOutcome run_canary(pqxx::connection& conn, registry::ModelRegistry& regist
     serving::move_alias(registry, conn, tenant, "production", version.version, o.actor, source_commit);
     out.status = "promoted";
     out.reason = fmt::format("held every SLO at {} steps up to {}%", rollout->steps.size(), rollout->steps.back());
-    serving::finish_rollout(conn, tenant, rollout->id, out.status, out.reason);
+    serving::finish_rollout(conn, tenant, *rollout, out.status, out.reason, o.actor);
     serving::remove_alias(registry, conn, tenant, "canary", "model.canary_promoted", o.actor, out.reason);
     log_info("canary_promoted", {{"tenant_id", tenant}, {"version", version.version}});
     return out;

@@ -398,6 +398,25 @@ std::optional<std::string> Mlflow::download(const Run& run, const std::string& p
                 "check the MLflow server's artifact store");
 }
 
+bool Mlflow::delete_registered_model(const std::string& tenant) {
+    const std::string name = model_name(tenant);
+    if (!get_or_absent("registered-models/get?name=" + http::escape(name))) return false;
+    call("DELETE", "registered-models/delete", {{"name", name}});
+    return true;
+}
+
+bool Mlflow::experiment_active(const std::string& name) {
+    const auto j = get_or_absent("experiments/get-by-name?experiment_name=" + http::escape(name));
+    return j && (*j)["experiment"].value("lifecycle_stage", "active") == "active";
+}
+
+bool Mlflow::delete_experiment(const std::string& name) {
+    const auto j = get_or_absent("experiments/get-by-name?experiment_name=" + http::escape(name));
+    if (!j || (*j)["experiment"].value("lifecycle_stage", "active") != "active") return false;
+    call("POST", "experiments/delete", {{"experiment_id", (*j)["experiment"]["experiment_id"]}});
+    return true;
+}
+
 void Mlflow::delete_by_prefix(const std::string& experiment_prefix, const std::string& model_prefix) {
     for (const auto& name : registered_models(model_prefix)) call("DELETE", "registered-models/delete", {{"name", name}});
     std::string page_token;

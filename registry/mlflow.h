@@ -48,6 +48,14 @@ public:
     std::vector<RunRecord> finished_runs(const std::string& experiment_id) override;
     std::optional<std::string> download(const Run& run, const std::string& path) override;
 
+    // Deletes the tenant's registered model, its versions and aliases with it; false when it has none.
+    bool delete_registered_model(const std::string& tenant);
+    // Deletes the experiment called `name`; false when there is no active one. MLflow keeps a deleted experiment
+    // and its runs (lifecycle_stage "deleted", name still taken) until `mlflow gc` removes them for good.
+    bool delete_experiment(const std::string& name);
+    // Whether an experiment called `name` exists and is not deleted.
+    bool experiment_active(const std::string& name);
+
     // Deletes experiments and registered models whose names start with `prefix` (test clean-up).
     void delete_by_prefix(const std::string& experiment_prefix, const std::string& model_prefix);
 

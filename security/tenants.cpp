@@ -10,14 +10,14 @@
 #include "security/audit.h"
 
 namespace voltedge::security {
-namespace {
-
 void check_tenant_id(const std::string& tenant_id) {
     static const std::regex kValid("^[a-z0-9][a-z0-9_-]{0,62}$");
     if (!std::regex_match(tenant_id, kValid))
         throw Error("invalid tenant id '" + tenant_id + "'",
                     "use 1-63 characters: lowercase letters, digits, '_' or '-', starting with a letter or digit");
 }
+
+namespace {
 
 // An owner transaction scoped to one tenant: FORCE'd row-level security applies to the owner as well.
 void act_as_owner(pqxx::work& tx, const std::string& tenant_id) {
@@ -47,6 +47,9 @@ bool create_tenant(const std::string& admin_url, const std::string& tenant_id, c
     act_as_owner(tx, tenant_id);
     const bool created =
         tx.exec_params("INSERT INTO tenants (tenant_id) VALUES ($1) ON CONFLICT DO NOTHING RETURNING 1", tenant_id).size() == 1;
+    if (!created && !tx.exec_params("SELECT 1 FROM tenants WHERE tenant_id = $1 AND deleting_at IS NOT NULL", tenant_id).empty())
+        throw Error("tenant id '" + tenant_id + "' belonged to a tenant that was deleted; ids are never reused",
+                    "choose another id (the old tenant's audit log is kept under this one)");
     if (created) audit(tx, tenant_id, actor, "tenant.create", nlohmann::json::object());
     tx.commit();
     return created;

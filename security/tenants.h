@@ -4,7 +4,11 @@
 
 namespace voltedge::security {
 
-// Creates the tenant; returns false if it already existed. Throws Error for an invalid id.
+// Throws Error unless `tenant_id` is 1-63 lowercase letters, digits, '_' or '-', starting with a letter or digit.
+void check_tenant_id(const std::string& tenant_id);
+
+// Creates the tenant; returns false if it already existed. Throws Error for an invalid id, and for the id of a
+// deleted tenant (its row stays as a tombstone: an id is never given to a second tenant).
 bool create_tenant(const std::string& admin_url, const std::string& tenant_id, const std::string& actor);
 
 // Issues a new API key for an existing tenant and returns the secret (shown once, never stored).

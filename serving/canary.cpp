@@ -5,6 +5,7 @@
 #include "core/error.h"
 #include "core/uuid.h"
 #include "db/connection.h"
+#include "security/audit.h"
 
 namespace voltedge::serving {
 namespace {
@@ -37,7 +38,7 @@ std::optional<Rollout> running_rollout(pqxx::connection& conn, const std::string
 std::optional<Rollout> latest_rollout(pqxx::connection& conn, const std::string& tenant) { return one(conn, tenant, ""); }
 
 Rollout start_rollout(pqxx::connection& conn, const std::string& tenant, const std::string& version,
-                      const std::vector<int>& steps, int interval_seconds) {
+                      const std::vector<int>& steps, int interval_seconds, const std::string& actor) {
     if (steps.empty()) throw Error("a canary needs at least one step");
     std::string array = "{";
     for (std::size_t i = 0; i < steps.size(); ++i) {
@@ -55,24 +56,34 @@ Rollout start_rollout(pqxx::connection& conn, const std::string& tenant, const s
                                              "RETURNING ") +
                                              kColumns,
                                          tenant, new_uuid(), version, array, steps.front(), interval_seconds);
-        return from_row(rows[0]);
+        Rollout r = from_row(rows[0]);
+        security::audit(
+            tx, tenant, actor, "canary.start",
+            {{"rollout_id", r.id}, {"version", r.version}, {"steps", r.steps}, {"interval_seconds", interval_seconds}});
+        return r;
     });
 }
 
-void set_rollout_step(pqxx::connection& conn, const std::string& tenant, const std::string& id, int step, int share) {
+void set_rollout_step(pqxx::connection& conn, const std::string& tenant, const Rollout& rollout, int step,
+                      const std::string& actor) {
+    const int share = rollout.steps.at(static_cast<std::size_t>(step));
     db::with_tenant(conn, tenant, [&](pqxx::work& tx) {
-        tx.exec_params("UPDATE canary_rollouts SET step = $2, share = $3, updated_at = now() WHERE rollout_id = $1::uuid", id,
-                       step, share);
+        tx.exec_params("UPDATE canary_rollouts SET step = $2, share = $3, updated_at = now() WHERE rollout_id = $1::uuid",
+                       rollout.id, step, share);
+        security::audit(tx, tenant, actor, "canary.step",
+                        {{"rollout_id", rollout.id}, {"version", rollout.version}, {"step", step}, {"share", share}});
     });
 }
 
-void finish_rollout(pqxx::connection& conn, const std::string& tenant, const std::string& id, const std::string& status,
-                    const std::string& reason) {
+void finish_rollout(pqxx::connection& conn, const std::string& tenant, const Rollout& rollout, const std::string& status,
+                    const std::string& reason, const std::string& actor) {
     db::with_tenant(conn, tenant, [&](pqxx::work& tx) {
         tx.exec_params(
             "UPDATE canary_rollouts SET status = $2, reason = $3, share = CASE WHEN $2 = 'promoted' THEN 100 ELSE 0 END, "
             "updated_at = now() WHERE rollout_id = $1::uuid",
-            id, status, reason);
+            rollout.id, status, reason);
+        security::audit(tx, tenant, actor, "canary.finish",
+                        {{"rollout_id", rollout.id}, {"version", rollout.version}, {"status", status}, {"reason", reason}});
     });
 }
 

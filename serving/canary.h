@@ -19,12 +19,15 @@ struct Rollout {
 std::optional<Rollout> running_rollout(pqxx::connection& conn, const std::string& tenant);
 // The newest rollout of the tenant, running or finished.
 std::optional<Rollout> latest_rollout(pqxx::connection& conn, const std::string& tenant);
+// Each change below is an audit row by `actor` in the same transaction (canary.start, canary.step, canary.finish),
+// naming the rollout, the model version and the share.
 // Starts one at steps[0]; throws Error when the tenant already has one running.
 Rollout start_rollout(pqxx::connection& conn, const std::string& tenant, const std::string& version,
-                      const std::vector<int>& steps, int interval_seconds);
-void set_rollout_step(pqxx::connection& conn, const std::string& tenant, const std::string& id, int step, int share);
-void finish_rollout(pqxx::connection& conn, const std::string& tenant, const std::string& id, const std::string& status,
-                    const std::string& reason);
+                      const std::vector<int>& steps, int interval_seconds, const std::string& actor);
+void set_rollout_step(pqxx::connection& conn, const std::string& tenant, const Rollout& rollout, int step,
+                      const std::string& actor);
+void finish_rollout(pqxx::connection& conn, const std::string& tenant, const Rollout& rollout, const std::string& status,
+                    const std::string& reason, const std::string& actor);
 
 // Whether `sticky_key` is in the canary's `share` percent (a stable hash: the same key, the same answer).
 bool routed_to_canary(const std::string& sticky_key, int share);

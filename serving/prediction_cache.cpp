@@ -24,8 +24,10 @@ PredictionCache::PredictionCache(std::shared_ptr<db::RedisClient> redis, std::si
       misses_(observability::metrics().counter("voltedge_prediction_cache_misses_total",
                                                "Predictions computed because no cache had them.")) {}
 
+std::string PredictionCache::tenant_key_prefix(const std::string& tenant) { return "voltedge:prediction:" + tenant + ":"; }
+
 std::string PredictionCache::key(const CacheScope& scope, Minute target_hour) {
-    return fmt::format("voltedge:prediction:{}:{}:{}:{}", scope.tenant, scope.model_version, scope.feature_build, target_hour);
+    return fmt::format("{}{}:{}:{}", tenant_key_prefix(scope.tenant), scope.model_version, scope.feature_build, target_hour);
 }
 
 std::vector<PredictionCache::Lookup> PredictionCache::get(const CacheScope& scope, const std::vector<Minute>& target_hours) {

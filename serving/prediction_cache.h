@@ -45,6 +45,8 @@ public:
     std::vector<Lookup> get(const CacheScope& scope, const std::vector<Minute>& target_hours);
     void put(const CacheScope& scope, const std::vector<CachedPrediction>& predictions);
     void drop_tenant(const std::string& tenant);  // the tenant's in-process entries
+    // Every Redis key of the tenant's entries starts with this (tenant ids have no ':'); offboarding deletes by it.
+    static std::string tenant_key_prefix(const std::string& tenant);
 
 private:
     static std::string key(const CacheScope& scope, Minute target_hour);

@@ -10,6 +10,7 @@
 
 #include "core/error.h"
 #include "core/log.h"
+#include "db/connection.h"
 #include "jobs/job_store.h"
 
 namespace voltedge::workers {
@@ -155,9 +156,14 @@ Outcome Worker::run(const std::atomic<bool>& stop) {
 Outcome Worker::process(const Entry& entry, bool reclaimed, const std::atomic<bool>& stop) {
     const auto ack = [&] { queue_.redis().command({"XACK", entry.stream, queue_.group(), entry.entry_id}); };
     std::optional<jobs::JobStatus> job;
-    {
+    try {
         auto lease = queue_.pool().acquire();
         job = jobs::start_attempt(*lease, entry.tenant, entry.job_id, options_.name, reclaimed);
+    } catch (const db::TenantClosed& e) {
+        // The tenant is being deleted (voltedge tenant delete): its queued work is dropped, not retried forever.
+        log_info("job_dropped", {{"job_id", entry.job_id}, {"tenant", entry.tenant}, {"reason", e.what()}});
+        ack();
+        return Outcome::skipped;
     }
     if (!job) {
         // Finished already (a redelivery after the worker crashed between recording and acknowledging), or
