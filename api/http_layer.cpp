@@ -12,6 +12,7 @@
 #include "observability/metrics.h"
 #include "observability/tracing.h"
 #include "db/connection.h"
+#include "security/api_keys.h"
 #include "serving/predictor.h"
 
 namespace voltedge::api {
@@ -214,6 +215,10 @@ security::Principal authenticate(security::KeyResolver& keys, const http::Reques
     const std::string key = presented_key(req.header("authorization"), req.header("x-api-key"));
     if (key.empty())
         throw ApiError(401, "Authorization", "no API key", "send 'Authorization: Bearer <key>' or 'X-API-Key: <key>'");
+    // Refused before any lookup: garbage keys cost no database round trip.
+    if (!security::is_well_formed_key(key))
+        throw ApiError(401, "Authorization", "malformed API key",
+                       "a key is 've_' + 8 + '_' + 64 lower-case hex digits, as 'voltedge tenant key TENANT' prints it");
     const auto who = keys.resolve(key);
     if (!who)
         throw ApiError(401, "Authorization", "unknown or revoked API key",

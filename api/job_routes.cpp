@@ -4,6 +4,7 @@
 #include <algorithm>
 
 #include "api/routes.h"
+#include "jobs/job_store.h"
 
 namespace voltedge::api {
 namespace {
@@ -12,6 +13,8 @@ constexpr const char* kJobExample = R"(e.g. {"kind": "features"} or {"kind": "ev
 
 // Kinds that change what production serves: a tenant-admin or operator key only.
 constexpr std::array<const char*, 3> kAdminKinds = {"promote", "rollback", "canary"};
+// Kinds that change what every tenant gets: `tune` rewrites the shared training configuration. An operator's only.
+constexpr std::array<const char*, 1> kOperatorKinds = {"tune"};
 // Payload fields that name files or folders on the server: an operator's only, or a tenant key could read the
 // server's files into its own index or tables.
 constexpr std::array<const char*, 5> kServerPathFields = {"source", "root", "paths", "config_path", "weather_csv"};
@@ -54,6 +57,10 @@ std::string authorize(const security::Principal& who, const JobRequest& r) {
         if (!r.tenant) throw ApiError(422, "tenant", "an operator key names the tenant the job runs for");
         return *r.tenant;
     }
+    if (std::find(kOperatorKinds.begin(), kOperatorKinds.end(), r.job.kind) != kOperatorKinds.end())
+        throw ApiError(403, "kind",
+                       "a " + r.job.kind + " job changes the training configuration of every tenant; only an operator key may",
+                       "ask an operator (voltedge operator key)");
     if (r.tenant && *r.tenant != who.tenant)
         throw ApiError(403, "tenant", "a tenant's key submits jobs for its own tenant only", "omit tenant, or name your own");
     if (who.scope == security::Scope::tenant &&
@@ -72,6 +79,13 @@ void submit(Services& s, const http::Request& req, http::Response& res) {
     if (!s.queue) throw ApiError(503, "", "this server has no job queue", "start it with voltedge serve (Redis configured)");
     JobRequest r = parse_job(req.body);
     r.job.tenant = authorize(who, r);
+    // A queue flood from one tenant must not starve the others: each may have a bounded number of active jobs.
+    const long active = s.pool.read([&](pqxx::connection& conn) { return jobs::count_active_jobs(conn, r.job.tenant); });
+    if (active >= s.options.max_active_jobs) {
+        res.headers.emplace_back("Retry-After", "30");
+        throw ApiError(429, "", fmt::format("the tenant already has {} jobs queued or running (the limit)", active),
+                       "wait for some to finish (GET /jobs/{id}), or reuse a dedupe_key for repeated work");
+    }
     std::string id;
     try {
         id = s.queue->enqueue(r.job);

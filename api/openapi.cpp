@@ -176,7 +176,7 @@ constexpr const char* kDocument = R"json({
         "type": "object", "additionalProperties": false, "required": ["kind"],
         "properties": {
           "kind": {"type": "string", "enum": ["ablate", "batch_score", "canary", "eval", "features", "index", "ingest", "promote", "retrain", "rollback", "train", "tune"],
-                   "description": "The job kind (voltedge jobs kinds). promote, rollback and canary need a tenant-admin key."},
+                   "description": "The job kind (voltedge jobs kinds). promote, rollback and canary need a tenant-admin key; tune (it rewrites the training configuration every tenant shares) an operator key."},
           "payload": {"type": "object", "description": "Handed to the job's handler. Fields naming server paths (source, root, paths, config_path, weather_csv) need an operator key."},
           "dedupe_key": {"type": "string", "minLength": 1, "maxLength": 200, "description": "While a job of the tenant with this key is queued, running or waiting to retry, the same job is returned instead of a new one."},
           "tenant": {"type": "string", "description": "Required with an operator key; a tenant's key may name only its own."}}
@@ -330,7 +330,11 @@ constexpr const char* kDocument = R"json({
           "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Job"}}}},
         "400": {"$ref": "#/components/responses/BadRequest"}, "401": {"$ref": "#/components/responses/Unauthorized"},
         "403": {"$ref": "#/components/responses/Forbidden"}, "413": {"$ref": "#/components/responses/TooLarge"},
-        "422": {"$ref": "#/components/responses/Unprocessable"}, "503": {"$ref": "#/components/responses/Unavailable"}}}},
+        "422": {"$ref": "#/components/responses/Unprocessable"},
+        "429": {"description": "The tenant already has VOLTEDGE_MAX_ACTIVE_JOBS jobs queued or running; retry after Retry-After seconds.",
+          "headers": {"Retry-After": {"description": "seconds", "schema": {"type": "integer"}}},
+          "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}},
+        "503": {"$ref": "#/components/responses/Unavailable"}}}},
     "/jobs/{id}": {"get": {"summary": "A job's state, attempts, last error and result. Another tenant's job is 404.",
       "parameters": [{"name": "id", "in": "path", "required": true, "description": "As POST /jobs returned it.",
         "schema": {"type": "string", "pattern": "^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"}}],

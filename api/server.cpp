@@ -42,6 +42,7 @@ ServeOptions ServeOptions::from_config(const Config& c) {
     o.model_refresh = std::chrono::seconds(c.model_refresh_seconds);
     o.cache = c.prediction_cache;
     o.max_batch = static_cast<std::size_t>(c.max_batch);
+    o.max_active_jobs = c.max_active_jobs;
     o.redis_ttl_seconds = c.cache_ttl_seconds;
     return o;
 }

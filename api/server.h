@@ -31,6 +31,7 @@ struct ServeOptions {
     std::chrono::milliseconds model_refresh{30'000};  // re-read the production aliases this often (0: only on /reload)
     bool cache = true;                                // false: every prediction is computed and stored (benchmarks)
     std::size_t max_batch = Config{}.max_batch;       // target_hours per request
+    long max_active_jobs = Config{}.max_active_jobs;  // per tenant: POST /jobs answers 429 beyond
     std::size_t max_body_bytes = 64 * 1024;
     int redis_ttl_seconds = 3600;
     bool preload_models = true;  // false: each tenant's model starts loading on its first request (tests)

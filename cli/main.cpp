@@ -688,7 +688,12 @@ int main(int argc, char** argv) {
         if (!e.hint().empty()) std::cerr << "hint: " << e.hint() << '\n';
         return 1;
     } catch (const pqxx::sql_error& e) {
-        std::cerr << "error: database: " << e.what() << "query: " << e.query() << '\n';
+        // A statement that sets a role's password (migrate's role set-up) is not shown: stderr goes to logs.
+        std::string query = e.query();
+        std::string lower(query.size(), ' ');
+        std::transform(query.begin(), query.end(), lower.begin(), [](unsigned char c) { return std::tolower(c); });
+        if (lower.find("password") != std::string::npos) query = "(not shown: it sets a password)";
+        std::cerr << "error: database: " << e.what() << "query: " << security::redacted(query) << '\n';
         return 1;
     } catch (const std::exception& e) {
         std::cerr << "error: " << e.what() << '\n';

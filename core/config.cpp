@@ -197,6 +197,9 @@ const std::vector<Setting>& schema() {
                 "after SIGTERM, how long a worker's current job may finish before it is handed back"),
         integer("workers", "VOLTEDGE_JOB_BACKOFF_MS", &Config::job_backoff_ms, 2000, 1, 3'600'000,
                 "ceiling of the first retry's random delay; it doubles with each attempt, up to 10 minutes"),
+        integer("workers", "VOLTEDGE_MAX_ACTIVE_JOBS", &Config::max_active_jobs, Config{}.max_active_jobs, 1, 1'000'000,
+                "jobs a tenant may have queued or running at once; POST /jobs answers 429 beyond (a flood from one "
+                "tenant cannot starve the others)"),
         text("workers", "VOLTEDGE_SCHEDULE", &Config::schedule, "",
              "JSON file of periodic jobs (e.g. configs/schedule.json); each period runs once across all workers"),
         text("evaluations", "VOLTEDGE_SLO", &Config::slo, "configs/slo.json",

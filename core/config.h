@@ -44,6 +44,7 @@ struct Config {
     int job_visibility_seconds = 300;  // a running job's entry silent this long is taken over by another worker
     int worker_grace_seconds = 30;     // after SIGTERM, how long the current job may finish before it is handed back
     int job_backoff_ms = 2000;         // first retry's delay ceiling (doubling, full jitter)
+    int max_active_jobs = 100;         // per tenant, queued or running: POST /jobs answers 429 beyond
     std::string schedule;              // JSON schedule of periodic jobs (workers/schedule.h); empty: none
     // evaluations
     std::string slo = "configs/slo.json";  // the SLOs (evaluations/slo.h)

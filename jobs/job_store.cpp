@@ -70,6 +70,12 @@ std::optional<JobStatus> load_job(pqxx::connection& conn, const std::string& ten
     });
 }
 
+long count_active_jobs(pqxx::connection& conn, const std::string& tenant) {
+    return db::with_tenant(conn, tenant, [&](pqxx::work& tx) {
+        return tx.exec("SELECT count(*) FROM jobs WHERE state IN ('queued', 'running', 'retrying')")[0][0].as<long>();
+    });
+}
+
 std::vector<JobStatus> list_jobs(pqxx::connection& conn, const std::string& tenant, const std::string& state, int limit) {
     if (!state.empty()) job_state_from(state);
     return db::with_tenant(conn, tenant, [&](pqxx::work& tx) {

@@ -24,6 +24,9 @@ Submission insert_job(pqxx::connection& conn, const Job& job, int max_attempts);
 std::optional<JobStatus> load_job(pqxx::connection& conn, const std::string& tenant, const std::string& id);
 
 // The tenant's newest jobs, newest first; `state` empty for all.
+// The tenant's jobs that are queued, running or waiting to retry.
+long count_active_jobs(pqxx::connection& conn, const std::string& tenant);
+
 std::vector<JobStatus> list_jobs(pqxx::connection& conn, const std::string& tenant, const std::string& state, int limit);
 
 // A worker starts an attempt: the job becomes running with one more attempt, by `worker`. A job already running

@@ -68,6 +68,11 @@ std::shared_ptr<const ModelBundle> load_bundle(const BundleId& id, const BundleF
     ScratchDir scratch;
     for (const auto& [hours, entry] : manifest["horizons"].items()) {
         const std::string file = entry["file"];
+        // A tampered manifest must not write outside the scratch folder: a plain file name only.
+        if (file.empty() || file.find('/') != std::string::npos || file.find('\\') != std::string::npos || file == "." ||
+            file == "..")
+            throw Error(what + " names a horizon file '" + file + "' that is not a plain file name",
+                        "the bundle was not written by voltedge train: retrain, or check the registry for tampering");
         const fs::path path = scratch.path / file;
         write_file(path.string(), fetch(file));
         HorizonModel h{std::stoi(hours), load_model(path.string()), entry.value("global_importance", Json::object())};

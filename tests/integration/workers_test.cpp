@@ -312,7 +312,25 @@ TEST(Workers, TheJobsApiKeepsEachTenantToItsOwnJobs) {
     ASSERT_EQ(by_operator.status, 202) << by_operator.text;
     EXPECT_EQ(by_operator.body["tenant"], b);
     EXPECT_EQ(test::call_api(port, "GET", "/jobs/" + by_operator.body["job_id"].get<std::string>(), key_b, "").status, 200);
+    // tune rewrites the training configuration every tenant shares: not even a tenant admin may queue it.
+    EXPECT_EQ(refused(admin_a, R"({"kind": "tune"})").status, 403);
     server.stop();
+
+    // A flood from one tenant stops at its cap of active jobs (429 with Retry-After); another tenant still gets in.
+    api::ServeOptions capped = test::serve_options();
+    capped.max_active_jobs = 3;
+    api::ApiServer small(test::config(), capped, {}, f.queue.get());
+    small.start();
+    const std::string c = test::new_tenant("jobs-c");
+    const std::string key_c = security::issue_api_key(admin_url, c, false, "test");
+    for (int i = 0; i < 3; ++i)
+        EXPECT_EQ(test::call_api(small.port(), "POST", "/jobs", key_c, R"({"kind": "features"})").status, 202);
+    const auto flooded = test::call_api(small.port(), "POST", "/jobs", key_c, R"({"kind": "features"})");
+    EXPECT_EQ(flooded.status, 429) << flooded.text;
+    EXPECT_EQ(flooded.header("retry-after"), "30");
+    EXPECT_NE(flooded.body["error"]["message"].get<std::string>().find("3 jobs"), std::string::npos) << flooded.text;
+    EXPECT_EQ(test::call_api(small.port(), "POST", "/jobs", key_b, R"({"kind": "features"})").status, 202);
+    small.stop();
 
     // The document lists exactly the kinds the binary registers.
     jobs::HandlerRegistry real;
