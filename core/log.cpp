@@ -24,6 +24,8 @@ LogFilter line_filter = nullptr;
 
 void set_log_filter(LogFilter filter) { line_filter = filter; }
 
+std::string filtered(std::string_view text) { return line_filter ? line_filter(text) : std::string(text); }
+
 void set_log_context(std::string fields) { context_fields = std::move(fields); }
 
 const std::string& log_context() { return context_fields; }

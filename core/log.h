@@ -15,6 +15,9 @@ void log_event_raw(std::string_view level, std::string_view event, std::string_v
 // before threads start; null (the default) writes lines as they are.
 using LogFilter = std::string (*)(std::string_view line);
 void set_log_filter(LogFilter filter);
+// `text` through the installed filter (unchanged when none): for text that leaves the process by another way than
+// a log line, such as a span's error message exported to a trace collector.
+std::string filtered(std::string_view text);
 
 // `text` as a JSON string literal, quotes included.
 std::string json_quoted(std::string_view text);

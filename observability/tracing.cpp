@@ -361,17 +361,17 @@ void Span::add_event(std::string_view name, std::string_view detail) {
     auto& e = record_->events.emplace_back();
     e.time_ns = now_ns();
     e.name = std::string(name);
-    e.detail = std::string(detail);
+    e.detail = filtered(detail);  // free text may quote a user's input: the log filter masks secrets in it
 }
 
 void Span::set_error(std::string_view message) {
     if (!record_) return;
     record_->error = true;
-    record_->status_message = std::string(message);
+    record_->status_message = filtered(message);  // error text may name a URL or quote input: masked like a log line
     auto& e = record_->events.emplace_back();
     e.time_ns = now_ns();
     e.name = "exception";
-    e.detail = std::string(message);
+    e.detail = record_->status_message;
 }
 
 const TraceContext* current_trace_context() { return current_span ? &current_span->context() : nullptr; }

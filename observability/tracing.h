@@ -123,7 +123,8 @@ public:
     void set(std::string_view key, double value);
     void set(std::string_view key, bool value);
     void add_event(std::string_view name, std::string_view detail = {});
-    // Marks the span failed with `message` (status ERROR, and an "exception" event).
+    // Marks the span failed with `message` (status ERROR, and an "exception" event). Messages and event details
+    // pass through the log filter (core/log.h: secrets masked) before they leave the process.
     void set_error(std::string_view message);
 
 private:

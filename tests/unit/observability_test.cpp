@@ -653,3 +653,22 @@ TEST(Tracing, AJobContinuesTheTraceOfItsSubmitter) {
     EXPECT_EQ(spans[0]["kind"], 5);
     EXPECT_EQ(attribute(spans[0], "tenant.id"), (nlohmann::json{{"stringValue", "tenant-a"}}));
 }
+
+TEST(Tracing, ErrorMessagesPassThroughTheLogFilter) {
+    voltedge::set_log_filter([](std::string_view line) {
+        std::string s(line);
+        for (auto at = s.find("hunter2"); at != std::string::npos; at = s.find("hunter2")) s.replace(at, 7, "***");
+        return s;
+    });
+    CapturedTraces traces;
+    {
+        Span span("connect");
+        span.set_error("cannot connect with password hunter2");
+        span.add_event("retry", "hunter2 again");
+    }
+    const auto spans = traces.spans();
+    voltedge::set_log_filter(nullptr);
+    ASSERT_EQ(spans.size(), 1u);
+    EXPECT_EQ(spans[0]["status"]["message"], "cannot connect with password ***");
+    EXPECT_EQ(spans[0].dump().find("hunter2"), std::string::npos) << spans[0].dump();
+}

@@ -2,12 +2,17 @@
 // jobs handler registry.
 #include <gtest/gtest.h>
 
+#include <filesystem>
+#include <nlohmann/json.hpp>
+
 #include "core/config.h"
 #include "core/error.h"
 #include "core/hex.h"
 #include "core/url.h"
 #include "jobs/job.h"
+#include "models/bundle.h"
 #include "models/families.h"
+#include "models/feature_spec.h"
 
 using namespace voltedge;
 
@@ -142,4 +147,27 @@ TEST(Jobs, HandlersRunInlineAndRecordTheirOutcome) {
     } catch (const Error& e) {
         EXPECT_NE(e.hint().find("double, fail"), std::string::npos);
     }
+}
+
+// A tampered bundle.json must not make the loader write outside its scratch folder.
+TEST(Bundle, AHorizonFileOutsideTheBundleIsRefused) {
+    nlohmann::json features = nlohmann::json::array();
+    for (const auto& f : voltedge::models::model_features({})) features.push_back({{"name", f.name}, {"type", f.type}});
+    for (const char* file : {"../../../tmp/voltedge-escaped", "/tmp/voltedge-escaped", "..", "sub/model.json", ""}) {
+        const nlohmann::json manifest = {{"family", "linear"}, {"features", features}, {"horizons", {{"1", {{"file", file}}}}}};
+        bool fetched_model = false;
+        const voltedge::models::BundleFetch fetch = [&](const std::string& path) {
+            if (path == "bundle.json") return manifest.dump();
+            fetched_model = true;
+            return std::string("{}");
+        };
+        try {
+            voltedge::models::load_bundle({"t", "voltedge-t", "1"}, fetch);
+            ADD_FAILURE() << "loaded a bundle naming " << file;
+        } catch (const voltedge::Error& e) {
+            EXPECT_NE(std::string(e.what()).find("not a plain file name"), std::string::npos) << e.what();
+        }
+        EXPECT_FALSE(fetched_model) << file;
+    }
+    EXPECT_FALSE(std::filesystem::exists("/tmp/voltedge-escaped"));
 }
