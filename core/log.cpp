@@ -1,5 +1,7 @@
 #include "core/log.h"
 
+#include "core/hex.h"
+
 #include <chrono>
 #include <cstdio>
 #include <mutex>
@@ -17,7 +19,7 @@ namespace {
 
 // Rendered once when set, so each line pays one append for it.
 thread_local std::string context_fields;
-thread_local std::string trace_fields;
+thread_local LogTraceIds trace_ids;
 LogFilter line_filter = nullptr;
 
 }  // namespace
@@ -30,16 +32,20 @@ void set_log_context(std::string fields) { context_fields = std::move(fields); }
 
 const std::string& log_context() { return context_fields; }
 
-void set_log_trace(std::string fields) { trace_fields = std::move(fields); }
+void set_log_trace(LogTraceIds ids) { trace_ids = ids; }
 
-const std::string& log_trace() { return trace_fields; }
+LogTraceIds log_trace() { return trace_ids; }
 
 void log_event_raw(std::string_view level, std::string_view event, std::string_view fields) {
     static std::mutex mutex;
     const auto now = std::chrono::time_point_cast<std::chrono::milliseconds>(std::chrono::system_clock::now());
-    std::string line = fmt::format("{{\"ts\":\"{:%FT%T}Z\",\"level\":{},\"event\":{}{}{}{}{}{}{}}}\n", now, json_quoted(level),
-                                   json_quoted(event), context_fields.empty() ? "" : ",", context_fields,
-                                   trace_fields.empty() ? "" : ",", trace_fields, fields.empty() ? "" : ",", fields);
+    const std::string trace_fields = trace_ids.trace_id
+                                         ? fmt::format(R"(,"trace_id":"{}","span_id":"{}")", to_hex(trace_ids.trace_id, 16),
+                                                       to_hex(trace_ids.span_id, 8))
+                                         : std::string();
+    std::string line = fmt::format("{{\"ts\":\"{:%FT%T}Z\",\"level\":{},\"event\":{}{}{}{}{}{}}}\n", now, json_quoted(level),
+                                   json_quoted(event), context_fields.empty() ? "" : ",", context_fields, trace_fields,
+                                   fields.empty() ? "" : ",", fields);
     if (line_filter) line = line_filter(line);
     std::lock_guard lock(mutex);
     std::fwrite(line.data(), 1, line.size(), stderr);

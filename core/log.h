@@ -28,10 +28,15 @@ std::string json_quoted(std::string_view text);
 // would have them twice.
 void set_log_context(std::string fields);
 const std::string& log_context();
-// The thread's current span as "\"trace_id\":..,\"span_id\":.." (empty: none), written after the context fields.
-// Set by observability::Span.
-void set_log_trace(std::string fields);
-const std::string& log_trace();
+// The thread's current span, whose ids each line written on this thread carries as "trace_id" and "span_id"
+// after the context fields. Pointers to the span's 16- and 8-byte ids, rendered only when a line is written, so a
+// span costs no formatting; the span must keep them alive while installed. Set by observability::Span.
+struct LogTraceIds {
+    const unsigned char* trace_id = nullptr;  // null: no span
+    const unsigned char* span_id = nullptr;
+};
+void set_log_trace(LogTraceIds ids);
+LogTraceIds log_trace();
 
 inline void log_info(std::string_view event, nlohmann::json fields = nlohmann::json::object()) {
     log_event("info", event, std::move(fields));

@@ -176,12 +176,38 @@ bool sample(const TraceContext& c) {
     return static_cast<double>(x) < ratio * 18446744073709551616.0;
 }
 
+// `text` as a JSON string. Exporting is the tracer's hot loop, so plain ASCII (nearly every attribute) is escaped
+// here in one pass; text with other bytes goes through json_quoted, which also repairs invalid UTF-8 (one bad
+// byte would make the collector refuse the whole batch).
+void append_quoted(std::string& out, std::string_view text) {
+    for (const char c : text)
+        if (static_cast<unsigned char>(c) >= 0x80) {
+            out += json_quoted(text);
+            return;
+        }
+    out += '"';
+    for (const char c : text) {
+        if (c == '"' || c == '\\') {
+            out += '\\';
+            out += c;
+        } else if (static_cast<unsigned char>(c) < 0x20) {
+            out += fmt::format("\\u{:04x}", static_cast<int>(c));
+        } else {
+            out += c;
+        }
+    }
+    out += '"';
+}
+
 void append_attribute(std::string& out, const SpanAttribute& a) {
     out += R"({"key":)";
-    out += json_quoted(a.key);
+    append_quoted(out, a.key);
     out += R"(,"value":{)";
     switch (a.type) {
-        case SpanAttribute::Type::text: out += R"("stringValue":)" + json_quoted(a.text); break;
+        case SpanAttribute::Type::text:
+            out += R"("stringValue":)";
+            append_quoted(out, a.text);
+            break;
         case SpanAttribute::Type::integer: out += fmt::format(R"("intValue":"{}")", a.integer); break;
         case SpanAttribute::Type::real:
             // JSON has no NaN or infinity; OTLP/JSON would want them as strings, which collectors read poorly.
@@ -313,15 +339,15 @@ void Span::begin(std::string_view name, SpanKind kind, const TraceContext* paren
     outer_ = current_span;
     current_span = this;
     active_ = true;
-    outer_log_fields_ = log_trace();
-    set_log_trace(fmt::format(R"("trace_id":"{}","span_id":"{}")", context_.trace_id_hex(), context_.span_id_hex()));
+    outer_log_ids_ = log_trace();
+    set_log_trace({context_.trace_id.data(), context_.span_id.data()});
 }
 
 void Span::end() {
     if (!active_) return;
     active_ = false;
     current_span = outer_;
-    set_log_trace(std::move(outer_log_fields_));
+    set_log_trace(outer_log_ids_);
     if (!record_) return;
     record_->end_ns = now_ns();
     enqueue(std::move(*record_));
@@ -403,8 +429,10 @@ std::string otlp_json(const std::vector<SpanRecord>& spans, const TracingOptions
         if (i) out += ',';
         out += fmt::format(R"({{"traceId":"{}","spanId":"{}",)", s.context.trace_id_hex(), s.context.span_id_hex());
         if (!all_zero(s.parent_span_id)) out += fmt::format(R"("parentSpanId":"{}",)", hex(s.parent_span_id));
-        out += fmt::format(R"("name":{},"kind":{},"startTimeUnixNano":"{}","endTimeUnixNano":"{}","attributes":)",
-                           json_quoted(s.name), static_cast<int>(s.kind), s.start_ns, s.end_ns);
+        out += R"("name":)";
+        append_quoted(out, s.name);
+        out += fmt::format(R"(,"kind":{},"startTimeUnixNano":"{}","endTimeUnixNano":"{}","attributes":)",
+                           static_cast<int>(s.kind), s.start_ns, s.end_ns);
         append_attributes(out, s.attributes);
         out += R"(,"events":[)";
         for (std::size_t j = 0; j < s.events.size(); ++j) {

@@ -18,6 +18,8 @@
 #include <string_view>
 #include <vector>
 
+#include "core/log.h"
+
 namespace voltedge::observability {
 
 // The W3C trace context a span passes to its children and to other processes (the traceparent header).
@@ -133,7 +135,7 @@ private:
     TraceContext context_;
     std::unique_ptr<SpanRecord> record_;  // null when not recording
     Span* outer_ = nullptr;               // the thread's current span before this one
-    std::string outer_log_fields_;
+    LogTraceIds outer_log_ids_;
     bool active_ = false;  // installed as the thread's current span and not yet ended
 };
 

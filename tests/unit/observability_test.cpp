@@ -672,3 +672,17 @@ TEST(Tracing, ErrorMessagesPassThroughTheLogFilter) {
     EXPECT_EQ(spans[0]["status"]["message"], "cannot connect with password ***");
     EXPECT_EQ(spans[0].dump().find("hunter2"), std::string::npos) << spans[0].dump();
 }
+
+TEST(Tracing, AttributeTextIsEscapedIntoValidJson) {
+    CapturedTraces traces;
+    {
+        Span span("quote \" backslash \\ newline \n tab \t");
+        span.set("bytes", std::string_view("caf\xc3\xa9 and a bad byte \xff"));
+        span.set("control", std::string_view("\x01\x1f", 2));
+    }
+    const auto spans = traces.spans();  // parsed: the body is valid JSON
+    ASSERT_EQ(spans.size(), 1u);
+    EXPECT_EQ(spans[0]["name"], "quote \" backslash \\ newline \n tab \t");
+    EXPECT_EQ(attribute(spans[0], "control")["stringValue"], std::string("\x01\x1f", 2));
+    EXPECT_EQ(attribute(spans[0], "bytes")["stringValue"].get<std::string>().rfind("caf\xc3\xa9 and a bad byte ", 0), 0u);
+}
