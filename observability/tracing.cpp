@@ -6,6 +6,8 @@
 #include <atomic>
 #include <cmath>
 #include <condition_variable>
+#include <iterator>
+#include <cstring>
 #include <mutex>
 #include <random>
 #include <stdexcept>
@@ -46,6 +48,15 @@ bool all_zero(const std::array<std::uint8_t, N>& bytes) {
 template <std::size_t N>
 std::string hex(const std::array<std::uint8_t, N>& bytes) {
     return to_hex(bytes.data(), N);
+}
+
+template <std::size_t N>
+void append_hex(std::string& out, const std::array<std::uint8_t, N>& bytes) {
+    static constexpr char kDigits[] = "0123456789abcdef";
+    for (const std::uint8_t b : bytes) {
+        out += kDigits[b >> 4];
+        out += kDigits[b & 15];
+    }
 }
 
 int hex_digit(char c) {  // lower case only, as the W3C spec requires
@@ -208,7 +219,7 @@ void append_attribute(std::string& out, const SpanAttribute& a) {
             out += R"("stringValue":)";
             append_quoted(out, a.text);
             break;
-        case SpanAttribute::Type::integer: out += fmt::format(R"("intValue":"{}")", a.integer); break;
+        case SpanAttribute::Type::integer: fmt::format_to(std::back_inserter(out), R"("intValue":"{}")", a.integer); break;
         case SpanAttribute::Type::real:
             // JSON has no NaN or infinity; OTLP/JSON would want them as strings, which collectors read poorly.
             out += std::isfinite(a.real) ? fmt::format(R"("doubleValue":{})", a.real) : R"("stringValue":"NaN")";
@@ -227,11 +238,11 @@ void append_attributes(std::string& out, const std::vector<SpanAttribute>& attri
     out += ']';
 }
 
-SpanAttribute& attribute(SpanRecord& r, std::string_view key) {
+SpanAttribute& attribute(SpanRecord& r, const char* key) {
     for (auto& a : r.attributes)
-        if (a.key == key) return a;
+        if (a.key == key || std::strcmp(a.key, key) == 0) return a;
     auto& a = r.attributes.emplace_back();
-    a.key = std::string(key);
+    a.key = key;
     return a;
 }
 
@@ -330,6 +341,7 @@ void Span::begin(std::string_view name, SpanKind kind, const TraceContext* paren
     fill_random(context_.span_id);
     if (context_.sampled) {
         record_ = std::make_unique<SpanRecord>();
+        record_->attributes.reserve(12);  // a request's span has about ten: no regrowth
         record_->context = context_;
         if (parent) record_->parent_span_id = parent->span_id;
         record_->name = std::string(name);
@@ -354,29 +366,25 @@ void Span::end() {
     record_.reset();
 }
 
-void Span::set(std::string_view key, std::string_view value) {
-    if (!record_) return;
+void Span::set_text(const char* key, std::string_view value) {
     auto& a = attribute(*record_, key);
     a.type = SpanAttribute::Type::text;
-    a.text = std::string(value);
+    a.text.assign(value);
 }
 
-void Span::set(std::string_view key, std::int64_t value) {
-    if (!record_) return;
+void Span::set_integer(const char* key, std::int64_t value) {
     auto& a = attribute(*record_, key);
     a.type = SpanAttribute::Type::integer;
     a.integer = value;
 }
 
-void Span::set(std::string_view key, double value) {
-    if (!record_) return;
+void Span::set_real(const char* key, double value) {
     auto& a = attribute(*record_, key);
     a.type = SpanAttribute::Type::real;
     a.real = value;
 }
 
-void Span::set(std::string_view key, bool value) {
-    if (!record_) return;
+void Span::set_boolean(const char* key, bool value) {
     auto& a = attribute(*record_, key);
     a.type = SpanAttribute::Type::boolean;
     a.boolean = value;
@@ -427,12 +435,18 @@ std::string otlp_json(const std::vector<SpanRecord>& spans, const TracingOptions
     for (std::size_t i = 0; i < spans.size(); ++i) {
         const SpanRecord& s = spans[i];
         if (i) out += ',';
-        out += fmt::format(R"({{"traceId":"{}","spanId":"{}",)", s.context.trace_id_hex(), s.context.span_id_hex());
-        if (!all_zero(s.parent_span_id)) out += fmt::format(R"("parentSpanId":"{}",)", hex(s.parent_span_id));
-        out += R"("name":)";
+        out += R"({"traceId":")";
+        append_hex(out, s.context.trace_id);
+        out += R"(","spanId":")";
+        append_hex(out, s.context.span_id);
+        if (!all_zero(s.parent_span_id)) {
+            out += R"(","parentSpanId":")";
+            append_hex(out, s.parent_span_id);
+        }
+        out += R"(","name":)";
         append_quoted(out, s.name);
-        out += fmt::format(R"(,"kind":{},"startTimeUnixNano":"{}","endTimeUnixNano":"{}","attributes":)",
-                           static_cast<int>(s.kind), s.start_ns, s.end_ns);
+        fmt::format_to(std::back_inserter(out), R"(,"kind":{},"startTimeUnixNano":"{}","endTimeUnixNano":"{}","attributes":)",
+                       static_cast<int>(s.kind), s.start_ns, s.end_ns);
         append_attributes(out, s.attributes);
         out += R"(,"events":[)";
         for (std::size_t j = 0; j < s.events.size(); ++j) {

@@ -16,6 +16,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <type_traits>
 #include <vector>
 
 #include "core/log.h"
@@ -42,7 +43,7 @@ enum class SpanKind { internal = 1, server = 2, client = 3, producer = 4, consum
 
 struct SpanAttribute {
     enum class Type { text, integer, real, boolean };
-    std::string key;
+    const char* key = "";  // a string literal
     Type type = Type::text;
     std::string text;
     std::int64_t integer = 0;
@@ -78,7 +79,7 @@ struct TracingOptions {
     std::string service_name = "voltedge";
     std::string service_version;
     std::size_t queue_limit = 16384;  // spans waiting for export beyond this are dropped
-    std::size_t batch_size = 512;
+    std::size_t batch_size = 2048;    // spans per OTLP request (about 1 MB of JSON)
     std::chrono::milliseconds flush_interval{1000};
 };
 
@@ -117,13 +118,19 @@ public:
 
     // Attributes follow the OpenTelemetry semantic conventions (http.*, db.*, server.*) plus ours
     // (tenant.id, model.version, doc.refs). Setting a key again replaces its value.
-    void set(std::string_view key, std::string_view value);
-    void set(std::string_view key, const char* value) { set(key, std::string_view(value)); }
-    void set(std::string_view key, const std::string& value) { set(key, std::string_view(value)); }
-    void set(std::string_view key, std::int64_t value);
-    void set(std::string_view key, int value) { set(key, static_cast<std::int64_t>(value)); }
-    void set(std::string_view key, double value);
-    void set(std::string_view key, bool value);
+    // `key` is a string literal: it is kept by pointer, not copied (attributes are set on every request).
+    template <std::size_t N, class Value>
+    void set(const char (&key)[N], const Value& value) {
+        if (!record_) return;
+        if constexpr (std::is_same_v<Value, bool>)
+            set_boolean(key, value);
+        else if constexpr (std::is_integral_v<Value>)
+            set_integer(key, static_cast<std::int64_t>(value));
+        else if constexpr (std::is_floating_point_v<Value>)
+            set_real(key, static_cast<double>(value));
+        else
+            set_text(key, std::string_view(value));
+    }
     void add_event(std::string_view name, std::string_view detail = {});
     // Marks the span failed with `message` (status ERROR, and an "exception" event). Messages and event details
     // pass through the log filter (core/log.h: secrets masked) before they leave the process.
@@ -131,6 +138,10 @@ public:
 
 private:
     void begin(std::string_view name, SpanKind kind, const TraceContext* parent);
+    void set_text(const char* key, std::string_view value);
+    void set_integer(const char* key, std::int64_t value);
+    void set_real(const char* key, double value);
+    void set_boolean(const char* key, bool value);
 
     TraceContext context_;
     std::unique_ptr<SpanRecord> record_;  // null when not recording
