@@ -52,7 +52,7 @@ constexpr int kEfSearch = 200;            // search_bench: recall@10 against exa
 constexpr std::size_t kRerankDepth = 30;  // fused hits the lexical re-rank reorders
 constexpr double kRerankWeight = 0.1;     // per exact match (best fused score = 1); golden set: 0.1 beat 0.05, 0.2
 constexpr long kRankBudget = 400;         // chunks to rank per text-search configuration (see informative_words)
-constexpr long kRankCap = 3000;           // chunks ranked at most; a tenant this small ranks every word
+constexpr long kRankCap = 6000;           // chunks ranked at most; a tenant this small ranks every word
 
 struct Candidate {
     std::string doc_path;

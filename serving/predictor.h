@@ -67,10 +67,10 @@ struct Forecasts {
     std::shared_ptr<const models::ModelBundle> model;
     std::vector<ServedPrediction> predictions;  // in the order asked
     std::string cache;                          // "hit", "miss", "partial" or "off"
-    bool canary = false;                        // served by the tenant's canary version (serving/canary.h)
     // Served from the tenant's last known data because the database could not be asked (every prediction
     // came from the cache; an uncached one would have failed).
     bool stale = false;
+    bool canary = false;  // served by the tenant's canary version (serving/canary.h)
 };
 
 struct ExplainedPrediction {
