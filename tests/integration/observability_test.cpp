@@ -213,9 +213,10 @@ TEST(Slo, CheckReadsThePlatformObjectivesFromPrometheus) {
         EXPECT_EQ(Json::parse(r.body)["status"], "success") << o.query;
     }
     const std::string t = test::new_tenant("slo-prom");
-    // ctest runs this in the build tree: the SLO file is named by its full path.
-    const std::string command = std::string("VOLTEDGE_SLO=" VOLTEDGE_SOURCE_DIR "/configs/slo.json VOLTEDGE_PROMETHEUS_URL=") +
-                                prometheus + " " VOLTEDGE_BIN " slo check --tenant " + t + " 2>&1";
+    // ctest runs this in the build tree: the SLO file is named by its full path, the test database by its URL.
+    const std::string command = "DATABASE_URL='" + test::config().database_url +
+                                "' VOLTEDGE_SLO=" VOLTEDGE_SOURCE_DIR "/configs/slo.json VOLTEDGE_PROMETHEUS_URL=" + prometheus +
+                                " " VOLTEDGE_BIN " slo check --tenant " + t + " 2>&1";
     std::unique_ptr<FILE, int (*)(FILE*)> pipe(popen(command.c_str(), "r"), pclose);
     ASSERT_TRUE(pipe);
     std::string output;
