@@ -67,6 +67,7 @@ std::string doc_refs_text() {
 
 void start_request_span(const http::Request& req) {
     request_span.reset();
+    if (!observability::tracing_enabled()) return;  // no name to build, no header to look up
     const std::string route = req.route.empty() ? "unmatched" : req.route;
     request_span.emplace(req.method + " " + route, observability::SpanKind::server,
                          observability::parse_traceparent(req.header("traceparent")));

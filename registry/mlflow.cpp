@@ -248,9 +248,14 @@ std::vector<ModelVersion> Mlflow::versions(const std::string& tenant) {
 
 // ---- experiment tracker ----
 
+std::optional<Json> Mlflow::experiment_by_name(const std::string& name) const {
+    const auto j = get_or_absent("experiments/get-by-name?experiment_name=" + http::escape(name));
+    if (!j) return std::nullopt;
+    return (*j)["experiment"];
+}
+
 std::string Mlflow::experiment(const std::string& name) {
-    if (const auto j = get_or_absent("experiments/get-by-name?experiment_name=" + http::escape(name)))
-        return (*j)["experiment"]["experiment_id"];
+    if (const auto e = experiment_by_name(name)) return (*e)["experiment_id"];
     return call("POST", "experiments/create", {{"name", name}})["experiment_id"];
 }
 
@@ -349,9 +354,9 @@ std::string Mlflow::run_status(const std::string& run_id) {
 }
 
 std::optional<std::string> Mlflow::find_experiment(const std::string& name) {
-    const auto j = get_or_absent("experiments/get-by-name?experiment_name=" + http::escape(name));
-    if (!j) return std::nullopt;
-    return (*j)["experiment"]["experiment_id"].get<std::string>();
+    const auto e = experiment_by_name(name);
+    if (!e) return std::nullopt;
+    return (*e)["experiment_id"].get<std::string>();
 }
 
 RunRecord Mlflow::run(const std::string& run_id) {
@@ -406,14 +411,14 @@ bool Mlflow::delete_registered_model(const std::string& tenant) {
 }
 
 bool Mlflow::experiment_active(const std::string& name) {
-    const auto j = get_or_absent("experiments/get-by-name?experiment_name=" + http::escape(name));
-    return j && (*j)["experiment"].value("lifecycle_stage", "active") == "active";
+    const auto e = experiment_by_name(name);
+    return e && e->value("lifecycle_stage", "active") == "active";
 }
 
 bool Mlflow::delete_experiment(const std::string& name) {
-    const auto j = get_or_absent("experiments/get-by-name?experiment_name=" + http::escape(name));
-    if (!j || (*j)["experiment"].value("lifecycle_stage", "active") != "active") return false;
-    call("POST", "experiments/delete", {{"experiment_id", (*j)["experiment"]["experiment_id"]}});
+    const auto e = experiment_by_name(name);
+    if (!e || e->value("lifecycle_stage", "active") != "active") return false;
+    call("POST", "experiments/delete", {{"experiment_id", (*e)["experiment_id"]}});
     return true;
 }
 

@@ -67,7 +67,8 @@ private:
     Response request(const std::string& method, const std::string& path, const std::string& body,
                      const std::string& content_type = "application/json") const;
     nlohmann::json call(const std::string& method, const std::string& path, const nlohmann::json& body) const;
-    std::optional<nlohmann::json> get_or_absent(const std::string& path) const;  // nullopt on 404/400
+    std::optional<nlohmann::json> get_or_absent(const std::string& path) const;       // nullopt on 404/400
+    std::optional<nlohmann::json> experiment_by_name(const std::string& name) const;  // its "experiment" object
     void end_run(const Run& run, const std::string& status);
     std::string artifact_uri(const std::string& run_id);  // cached: it never changes
     std::vector<std::string> registered_models(const std::string& name_prefix);
