@@ -8,7 +8,7 @@ STAMP := .cache/bootstrap.stamp
 .PHONY: bootstrap up down status migrate ingest features train promote serve worker index eval slo build test demo bench clean format llm
 
 # Bootstrap re-runs when its inputs change; its own checks make a re-run with nothing to do take seconds.
-$(STAMP): scripts/bootstrap scripts/mlflow-requirements.txt scripts/fuzz-requirements.txt
+$(STAMP): scripts/bootstrap scripts/mlflow-requirements.txt scripts/fuzz-requirements.txt $(wildcard scripts/bootstrap.d/*)
 	scripts/bootstrap
 	@mkdir -p .cache && touch $@
 
