@@ -7,19 +7,27 @@
 # Go tools: built in a throwaway module with `go get -tool` (as install_jaeger does), reusing the default Go caches.
 ACTIONLINT_VERSION=1.7.12
 ACT_VERSION=0.2.89
+GO_TOOLCHAIN=1.26.8  # only where the installed Go is older than 1.25
 
 # install_go_tool NAME VERSION PACKAGE [LDFLAGS]: $ROOT/.cache/tools/NAME-VERSION/NAME, built from PACKAGE@vVERSION.
 install_go_tool() {
   local name=$1 version=$2 package=$3 ldflags=${4:-}
   local dest=$ROOT/.cache/tools/$name-$version
   [ -x "$dest/$name" ] && { log "$name $version present"; return; }
-  command -v go >/dev/null || { log "no Go toolchain: $name not built (make bootstrap needs Go 1.25+ for it)"; return 1; }
+  command -v go >/dev/null || { log "no Go toolchain: $name not built (make bootstrap needs Go for it)"; return 1; }
+  # Both modules ask for Go 1.25 (and `go get -tool` needs 1.24): an older Go (a CI runner's) fetches the pinned
+  # toolchain from the module proxy instead.
+  local gover go=(go); gover=$(go env GOVERSION | sed 's/^go//')
+  if ! printf '%s\n' 1.25 "$gover" | sort -V -C; then
+    go=(env "GOTOOLCHAIN=go$GO_TOOLCHAIN" go)
+    log "Go $gover is older than 1.25: building $name with go$GO_TOOLCHAIN"
+  fi
   log "building $name $version from its Go module"
   local tmp=$CACHE/$name-build
   rm -rf "$tmp" && mkdir -p "$tmp" "$dest"
-  (cd "$tmp" && go mod init "voltedge-$name-build" >/dev/null 2>&1 \
-    && go get -tool "$package@v$version" \
-    && go build -ldflags "$ldflags" -o "$dest/$name.tmp" "$package")
+  (cd "$tmp" && "${go[@]}" mod init "voltedge-$name-build" >/dev/null 2>&1 \
+    && "${go[@]}" get -tool "$package@v$version" \
+    && "${go[@]}" build -ldflags "$ldflags" -o "$dest/$name.tmp" "$package")
   mv -f "$dest/$name.tmp" "$dest/$name"
   rm -rf "$tmp"
   log "$name in $dest"
