@@ -43,7 +43,7 @@ enum class SpanKind { internal = 1, server = 2, client = 3, producer = 4, consum
 
 struct SpanAttribute {
     enum class Type { text, integer, real, boolean };
-    const char* key = "";  // a string literal
+    std::string_view key;  // a string literal's text (kept by reference)
     Type type = Type::text;
     std::string text;
     std::int64_t integer = 0;
@@ -123,13 +123,13 @@ public:
     void set(const char (&key)[N], const Value& value) {
         if (!record_) return;
         if constexpr (std::is_same_v<Value, bool>)
-            set_boolean(key, value);
+            set_boolean({key, N - 1}, value);
         else if constexpr (std::is_integral_v<Value>)
-            set_integer(key, static_cast<std::int64_t>(value));
+            set_integer({key, N - 1}, static_cast<std::int64_t>(value));
         else if constexpr (std::is_floating_point_v<Value>)
-            set_real(key, static_cast<double>(value));
+            set_real({key, N - 1}, static_cast<double>(value));
         else
-            set_text(key, std::string_view(value));
+            set_text({key, N - 1}, std::string_view(value));
     }
     void add_event(std::string_view name, std::string_view detail = {});
     // Marks the span failed with `message` (status ERROR, and an "exception" event). Messages and event details
@@ -138,10 +138,10 @@ public:
 
 private:
     void begin(std::string_view name, SpanKind kind, const TraceContext* parent);
-    void set_text(const char* key, std::string_view value);
-    void set_integer(const char* key, std::int64_t value);
-    void set_real(const char* key, double value);
-    void set_boolean(const char* key, bool value);
+    void set_text(std::string_view key, std::string_view value);
+    void set_integer(std::string_view key, std::int64_t value);
+    void set_real(std::string_view key, double value);
+    void set_boolean(std::string_view key, bool value);
 
     TraceContext context_;
     std::unique_ptr<SpanRecord> record_;  // null when not recording
