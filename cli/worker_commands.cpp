@@ -132,6 +132,7 @@ int run_worker(const Config& config, const jobs::HandlerRegistry& handlers, cons
     workers::register_queue_metrics(metrics, stack.queue);
 
     http::ServerOptions server_options;
+    server_options.host = config.worker_metrics_host;
     server_options.port = config.worker_metrics_port;
     server_options.workers = 2;
     http::Server server(server_options);

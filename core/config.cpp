@@ -189,6 +189,8 @@ const std::vector<Setting>& schema() {
                 "chunks from which a tenant's vector search uses its own HNSW index instead of an exact scan"),
         text("workers", "VOLTEDGE_QUEUE_PREFIX", &Config::queue_prefix, "voltedge",
              "prefix of the job queue's Redis keys (<prefix>:jobs:<kind>, :delayed, :dead)"),
+        text("workers", "VOLTEDGE_WORKER_METRICS_HOST", &Config::worker_metrics_host, "127.0.0.1",
+             "address a worker's /metrics and /healthz listen on (0.0.0.0 in a container)"),
         integer("workers", "VOLTEDGE_WORKER_METRICS_PORT", &Config::worker_metrics_port, 58090, 0, 65535,
                 "port of a worker's /metrics and /healthz (0: any free port)"),
         integer("workers", "VOLTEDGE_JOB_VISIBILITY_SECONDS", &Config::job_visibility_seconds, 300, 1, 86400,
