@@ -92,7 +92,7 @@ private:
 struct Load {
     double rps = 0, p50 = 0, p95 = 0, p99 = 0;
     long requests = 0, errors = 0;
-    double server_cpu = 0, wrk_cpu = 0;  // share of the machine's cores each used during the run (1 = all of them)
+    double server_cpu = 0, wrk_cpu = 0;    // share of the machine's cores each used during the run (1 = all of them)
     double server_cpu_us_per_request = 0;  // the server's CPU time over the requests it answered
 };
 
