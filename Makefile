@@ -117,3 +117,9 @@ format:
 
 clean:
 	rm -rf build build-asan
+
+# dist/: the binary, its CycloneDX SBOM (voltedge.cdx.json), cosign signatures with the key COSIGN_KEY (else a
+# local pair generated in .cache/release/, password COSIGN_PASSWORD), SHA256SUMS; all verified (scripts/release).
+.PHONY: release
+release: $(STAMP)
+	scripts/release
