@@ -112,3 +112,12 @@ format:
 
 clean:
 	rm -rf build build-asan
+
+# Bootstrap re-runs when the image part's pinned tools change too (a prerequisite added, no recipe).
+$(STAMP): scripts/image-requirements.txt
+
+# dist/: the binary, its CycloneDX SBOM (voltedge.cdx.json), cosign signatures with the key COSIGN_KEY (else a
+# local pair generated in .cache/release/, password COSIGN_PASSWORD), SHA256SUMS; all verified (scripts/release).
+.PHONY: release
+release: $(STAMP)
+	scripts/release
