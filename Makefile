@@ -106,6 +106,19 @@ bench: build up
 	$(BIN) index --tenant bench-train
 	$(BIN) eval answers --tenant bench-train --golden evaluations/golden/demo/answers.jsonl
 
+# n8n, the optional glue (n8n/: evaluation summary to chat, promotion announcement, push to main -> index rebuild):
+# installs n8n 1.123.81 into .n8n/ (npm ci, pinned; ~20 min and 1.8 GB the first time), imports and activates the
+# flows and runs it on 127.0.0.1:55678, where Alertmanager's webhook points. scripts/n8n stop|status|start.
+.PHONY: n8n
+n8n:
+	scripts/n8n up
+
+# Each flow triggered against the local API, a local receiver standing in for Slack/Teams; not part of make test.
+.PHONY: test-n8n
+test-n8n: build up
+	scripts/n8n install
+	scripts/test-n8n
+
 # Rewrites every C++ file as .clang-format says (the check_format test fails until it is).
 format:
 	scripts/check-format --fix
