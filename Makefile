@@ -107,7 +107,7 @@ bench: build up
 	$(BIN) eval answers --tenant bench-train --golden evaluations/golden/demo/answers.jsonl
 
 # n8n, the optional glue (n8n/: evaluation summary to chat, promotion announcement, push to main -> index rebuild):
-# installs n8n 1.123.81 into .n8n/ (npm ci, pinned; ~20 min and 1.8 GB the first time), imports and activates the
+# installs n8n 1.123.81 into .n8n/ (npm ci, pinned; 1.7 GB and 6-16 min the first time), imports and activates the
 # flows and runs it on 127.0.0.1:55678, where Alertmanager's webhook points. scripts/n8n stop|status|start.
 .PHONY: n8n
 n8n:
