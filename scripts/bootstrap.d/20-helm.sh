@@ -28,28 +28,28 @@ helm_go_ok() {
   command -v go >/dev/null || { log "no Go toolchain: $1 not built (scripts/check-helm will say it is missing)"; return 1; }
 }
 
-install_helm() {
-  local dest=$ROOT/.cache/tools/helm-$HELM_VERSION
-  [ -x "$dest/helm" ] && { log "helm $HELM_VERSION present"; return; }
-  helm_go_ok helm || return 0
-  log "building helm $HELM_VERSION from its Go module"
+# go_install NAME VERSION LDFLAGS PACKAGE: $ROOT/.cache/tools/NAME-VERSION/NAME by `go install PACKAGE@vVERSION`
+# (these modules have no replace directives). LDFLAGS set the version string their release builds carry.
+go_install() {
+  local name=$1 version=$2 ldflags=$3 package=$4
+  local dest=$ROOT/.cache/tools/$name-$version
+  [ -x "$dest/$name" ] && { log "$name $version present"; return; }
+  helm_go_ok "$name" || return 0
+  log "building $name $version from its Go module"
   mkdir -p "$dest"
-  # The version string is what helm's Makefile sets for a tagged build (go install leaves it empty).
-  GOBIN=$dest go install -trimpath \
-    -ldflags "-s -w -X helm.sh/helm/v3/internal/version.version=v$HELM_VERSION -X helm.sh/helm/v3/internal/version.metadata= $(helm_ldflags_k8s)" \
-    "helm.sh/helm/v3/cmd/helm@v$HELM_VERSION"
-  log "helm in $dest"
+  GOBIN=$dest go install -trimpath -ldflags "-s -w $ldflags" "$package@v$version"
+  log "$name in $dest"
+}
+
+install_helm() {
+  go_install helm "$HELM_VERSION" \
+    "-X helm.sh/helm/v3/internal/version.version=v$HELM_VERSION -X helm.sh/helm/v3/internal/version.metadata= $(helm_ldflags_k8s)" \
+    helm.sh/helm/v3/cmd/helm
 }
 
 install_kubeconform() {
-  local dest=$ROOT/.cache/tools/kubeconform-$KUBECONFORM_VERSION
-  [ -x "$dest/kubeconform" ] && { log "kubeconform $KUBECONFORM_VERSION present"; return; }
-  helm_go_ok kubeconform || return 0
-  log "building kubeconform $KUBECONFORM_VERSION from its Go module"
-  mkdir -p "$dest"
-  GOBIN=$dest go install -trimpath -ldflags "-s -w -X main.version=v$KUBECONFORM_VERSION" \
-    "github.com/yannh/kubeconform/cmd/kubeconform@v$KUBECONFORM_VERSION"
-  log "kubeconform in $dest"
+  go_install kubeconform "$KUBECONFORM_VERSION" "-X main.version=v$KUBECONFORM_VERSION" \
+    github.com/yannh/kubeconform/cmd/kubeconform
 }
 
 # helm-unittest's go.mod replaces github.com/vmware-labs/yaml-jsonpath with its own fork, and `go install` refuses
