@@ -42,11 +42,12 @@ std::string quoted(const std::string& s) {  // for a POSIX shell
 
 // Which tracked files are documents, and of which kind ("" = not indexed). Data is left out: test inputs, the
 // Grafana dashboards and their schema (thousands of lines of panel JSON whose words, "latency", "tenant",
-// "queue", outrank the prose that explains them), and promtool's input series.
+// "queue", outrank the prose that explains them), promtool's input series, and npm's lock file (25,000 lines
+// of package names and hashes, which matched questions as "code").
 std::string kind_of(const std::string& path) {
     if (path.starts_with("tests/data/") || path.starts_with("data/") || path.starts_with("observability/dashboards/") ||
         path.starts_with("observability/prometheus/tests/") || path.ends_with(".jsonl") || path.ends_with(".csv") ||
-        path.ends_with(".xz") || path.ends_with(".png"))
+        path.ends_with(".xz") || path.ends_with(".png") || path.ends_with("package-lock.json"))
         return "";
     if (path.ends_with(".md")) return "doc";
     static const std::regex kCode(

@@ -376,6 +376,8 @@ TEST(RagSources, ProjectDocumentsAndTheDataDictionary) {
     EXPECT_TRUE(has("db/migrations/001_tenancy.sql", "code"));
     EXPECT_TRUE(has("scripts/devstack", "code"));
     EXPECT_FALSE(has("tests/data/kaggle-head.csv", "code"));
+    EXPECT_TRUE(has("n8n/nightly-evaluation.json", "code"));
+    EXPECT_FALSE(has("n8n/package-lock.json", "code"));  // npm's lock file is data, not something to cite
     for (const auto& d : docs) EXPECT_TRUE(d.revision.size() == 40 || d.revision == "uncommitted") << d.path;
     const auto dictionary = rag::data_dictionary();
     EXPECT_NE(dictionary.content.find("## Table rag_chunks"), std::string::npos);
