@@ -68,7 +68,10 @@ void search(Services& s, const http::Request& req, http::Response& res) {
     if (!s.embedder)
         throw ApiError(503, "", "search is unavailable: the embedding model is not installed", "operators: run make bootstrap");
     ScopedDeadline deadline(req.received + s.options.request_timeout);
-    const auto hits = s.pool.read([&](pqxx::connection& conn) { return rag::search(conn, tenant, query, *s.embedder); });
+    const auto hits = s.pool.read([&](pqxx::connection& conn) {
+        const auto second = s.pool.try_acquire();  // none free: the vector stage runs after the full-text one
+        return rag::search(conn, tenant, query, *s.embedder, second ? &**second : nullptr);
+    });
     Json out = Json::array();
     for (const auto& h : hits)
         out.push_back({{"doc_path", h.doc_path},

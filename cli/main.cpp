@@ -514,7 +514,6 @@ int main(int argc, char** argv) {
 
     CLI11_PARSE(app, argc, argv);
     const TracingSession tracing(config, *serve_cmd ? "voltedge-api" : *worker_cmd ? "voltedge-worker" : "voltedge-cli");
-    rag::set_ann_recall_sample_ratio(config.ann_recall_sample_ratio);
     try {
         if (*config_show) return show_config(config);
         if (*migrate) return run_migrate(config);

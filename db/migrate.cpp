@@ -102,15 +102,22 @@ void hand_resolver_to_its_role(pqxx::work& tx) {
     tx.exec(std::string("ALTER FUNCTION ") + function + " OWNER TO voltedge_key_resolver");
 }
 
-// rag_text_candidates (008) reads one tenant's chunks with row-level security bypassed, so that its full-text
+// rag_text_candidates (008, 019) reads one tenant's chunks with row-level security bypassed, so that its full-text
 // match can use the GIN indexes; it filters by the calling transaction's tenant itself. Its role may read
 // rag_chunks and nothing else.
 void hand_text_search_to_its_role(pqxx::work& tx) {
-    if (!tx.exec("SELECT to_regprocedure('rag_text_candidates(tsquery, tsquery, text, text, int, int)') IS NOT NULL")[0][0]
-             .as<bool>())
-        return;
+    const std::string function = "rag_text_candidates(tsquery, tsquery, tsquery, tsquery, text, text, int, int)";
+    if (!tx.exec("SELECT to_regprocedure(" + tx.quote(function) + ") IS NOT NULL")[0][0].as<bool>()) return;
     tx.exec("GRANT SELECT ON rag_chunks TO voltedge_searcher");
-    tx.exec("ALTER FUNCTION rag_text_candidates(tsquery, tsquery, text, text, int, int) OWNER TO voltedge_searcher");
+    tx.exec("ALTER FUNCTION " + function + " OWNER TO voltedge_searcher");
+}
+
+// The functions handed to the narrow roles above go back to voltedge_owner while a migration runs, so that a
+// migration can replace or drop them (019 replaces rag_text_candidates); the hand_* steps give them back after.
+void take_back_handed_functions(pqxx::work& tx) {
+    for (const auto& row : tx.exec("SELECT p.oid::regprocedure::text FROM pg_proc p JOIN pg_roles r ON r.oid = p.proowner "
+                                   "WHERE r.rolname IN ('voltedge_key_resolver', 'voltedge_searcher', 'voltedge_auditor')"))
+        tx.exec("ALTER FUNCTION " + row[0].as<std::string>() + " OWNER TO voltedge_owner");
 }
 
 // audit_chain_link (017) links each new audit row to its tenant's chain whoever inserts it, so it runs as
@@ -142,6 +149,7 @@ MigrationReport migrate(const std::string& admin_url, const std::string& app_url
             report.already.push_back(m.version);
             continue;
         }
+        take_back_handed_functions(tx);
         tx.exec("SET LOCAL ROLE voltedge_owner");
         try {
             tx.exec(m.sql);

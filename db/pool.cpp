@@ -47,6 +47,21 @@ ConnectionPool::Lease ConnectionPool::acquire() {
             slot = *me.slot;
         }
     }
+    return ready(slot);
+}
+
+std::optional<ConnectionPool::Lease> ConnectionPool::try_acquire() {
+    std::size_t slot;
+    {
+        std::lock_guard lock(mutex_);
+        if (free_.empty() || !waiters_.empty()) return std::nullopt;
+        slot = free_.back();
+        free_.pop_back();
+    }
+    return ready(slot);
+}
+
+ConnectionPool::Lease ConnectionPool::ready(std::size_t slot) {
     Lease lease(*this, slot);  // returns the slot even if connecting throws
     auto& conn = slots_[slot];
     if (conn && !usable(*conn)) {

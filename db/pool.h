@@ -42,6 +42,9 @@ public:
     // Waits for a free connection; replaces it if it is closed or broken. Throws Error when the database is
     // unreachable (refused at once, or after the connect timeout of 2 s or the thread's deadline).
     Lease acquire();
+    // A free connection without waiting, or none when every one is leased or others wait (a request that already
+    // holds one must not wait for a second: two such requests could each hold what the other waits for).
+    std::optional<Lease> try_acquire();
 
     // Runs the read-only fn(pqxx::connection&) and returns its result. When the connection breaks under it,
     // runs it once more on a new connection: a read is safe to repeat, a write that broke may have committed.
@@ -69,6 +72,7 @@ private:
         std::condition_variable ready;
         std::optional<std::size_t> slot;
     };
+    Lease ready(std::size_t slot);  // the slot's connection, replaced when closed or broken, connected when none
     void release(std::size_t slot);
     std::string url_;
     std::vector<std::unique_ptr<pqxx::connection>> slots_;

@@ -4,14 +4,17 @@
 #include <fmt/ranges.h>
 
 #include <algorithm>
-#include <atomic>
 #include <chrono>
+#include <condition_variable>
 #include <future>
-#include <random>
 #include <map>
+#include <mutex>
+#include <random>
 #include <set>
+#include <thread>
 #include <tuple>
 
+#include "core/log.h"
 #include "db/connection.h"
 #include "observability/metrics.h"
 #include "observability/tracing.h"
@@ -20,7 +23,12 @@
 namespace voltedge::rag {
 namespace {
 
-std::atomic<double> recall_sample_ratio{0.0};
+observability::Histogram& recall_histogram() {
+    static auto& recall = observability::metrics().histogram(
+        "voltedge_search_ann_recall_ratio", "Sampled share of the exact top-k vector neighbours the ANN search also found",
+        {0.5, 0.6, 0.7, 0.8, 0.85, 0.9, 0.95, 0.99, 1.0});
+    return recall;
+}
 
 // A span and a sample of voltedge_search_stage_duration_seconds{stage} for one stage of a search.
 class Stage {
@@ -30,10 +38,13 @@ public:
           name_(name),
           start_(std::chrono::steady_clock::now()) {}
     ~Stage() {
-        static auto& seconds = observability::metrics().histogram_family(
+        seconds().with({name_}).observe(std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count());
+    }
+    static observability::HistogramFamily& seconds() {
+        static auto& family = observability::metrics().histogram_family(
             "voltedge_search_stage_duration_seconds", "Time of each stage of a hybrid search (embed, fts, ann, fusion, rerank)",
             {"stage"});
-        seconds.with({name_}).observe(std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count());
+        return family;
     }
     observability::Span& span() { return span_; }
 
@@ -51,8 +62,8 @@ constexpr double kRrfK = 60;
 constexpr int kEfSearch = 200;            // search_bench: recall@10 against exact per tenant size
 constexpr std::size_t kRerankDepth = 30;  // fused hits the lexical re-rank reorders
 constexpr double kRerankWeight = 0.1;     // per exact match (best fused score = 1); golden set: 0.1 beat 0.05, 0.2
-constexpr long kRankBudget = 400;         // chunks to rank per text-search configuration (see informative_words)
-constexpr long kRankCap = 6000;           // chunks ranked at most; a tenant this small ranks every word
+constexpr long kMatchBudget = 1000;       // chunks a query's rarest words may match, per configuration (informative_words)
+constexpr long kRankCap = 2000;           // chunks ranked at most, whatever the words match
 
 struct Candidate {
     std::string doc_path;
@@ -82,49 +93,61 @@ std::string quoted_lexeme(const std::string& lexeme) {
     return out + "'";
 }
 
+// tsquery texts per text-search configuration; empty: no word of the query in that configuration.
 struct FullTextQuery {
-    std::string english, simple;  // tsquery text, ORed lexemes; empty: no word of the query in that configuration
+    std::string match_english, match_simple;  // which chunks are read: the rarest words, ORed (or the two rarest ANDed)
+    std::string rank_english, rank_simple;    // how they are ranked: every word of the query the tenant has, ORed
 };
 
-// The query's words that are worth ranking by, per configuration. Every chunk holding any chosen word is read
-// and ranked. A tenant of at most kRankCap chunks takes every word (common ones like "how" and "the" in the
-// simple configuration help rank phrases: dropping them cost 0.03 recall@10 on the golden set). A larger one
-// takes the words rarest first (rag_terms counts the tenant's chunks holding each, as IDF would weigh them)
-// while the chunks they hold stay within kRankBudget; the rarest is always taken. Words in none of the
-// tenant's chunks match nothing and are left out.
+// The query's words that choose the chunks to rank, and those that rank them, per configuration. rag_terms
+// counts the tenant's chunks holding each word (as IDF would weigh them). The match takes the words rarest first
+// while the chunks they hold stay within kMatchBudget, the rarest always; when even the rarest alone holds more,
+// the chunks holding both of the two rarest are read instead. The ranking takes every word: common ones like
+// "how" and "the" in the simple configuration help rank phrases (leaving them out cost 0.03 recall@10 on the
+// golden set), but reading every chunk holding them cost 17 ms of 20 for a tenant of 5,000 chunks. Words in none
+// of the tenant's chunks match nothing and are left out.
 FullTextQuery informative_words(pqxx::transaction_base& tx, const std::string& tenant, const std::string& text) {
-    const auto rows =
-        tx.exec_params("SELECT config, lexeme, chunks, (SELECT sum(chunk_count) FROM rag_documents WHERE tenant_id = $1) "
-                       "FROM rag_terms WHERE tenant_id = $1 AND ("
-                       "(config = 'english' AND lexeme = ANY(tsvector_to_array(to_tsvector('english', $2)))) OR "
-                       "(config = 'simple' AND lexeme = ANY(tsvector_to_array(to_tsvector('simple', $2))))) "
-                       "ORDER BY config, chunks, lexeme",
-                       tenant, text);
+    const auto rows = tx.exec_params("SELECT config, lexeme, chunks FROM rag_terms WHERE tenant_id = $1 AND ("
+                                     "(config = 'english' AND lexeme = ANY(tsvector_to_array(to_tsvector('english', $2)))) OR "
+                                     "(config = 'simple' AND lexeme = ANY(tsvector_to_array(to_tsvector('simple', $2))))) "
+                                     "ORDER BY config, chunks, lexeme",
+                                     tenant, text);
+    struct Word {
+        std::string lexeme;
+        long chunks;
+    };
+    std::map<std::string, std::vector<Word>> by_config;  // rarest first
+    for (const auto& r : rows)
+        by_config[r[0].as<std::string>()].push_back({quoted_lexeme(r[1].as<std::string>()), r[2].as<long>()});
     FullTextQuery out;
-    long english_chunks = 0, simple_chunks = 0;
-    for (const auto& r : rows) {
-        const bool english = r[0].as<std::string>() == "english";
-        std::string& words = english ? out.english : out.simple;
-        long& chunks = english ? english_chunks : simple_chunks;
-        chunks += r[2].as<long>();
-        if (!words.empty() && chunks > kRankBudget && r[3].as<long>() > kRankCap) continue;
-        words += (words.empty() ? "" : " | ") + quoted_lexeme(r[1].as<std::string>());
+    for (const auto& [config, words] : by_config) {
+        const bool english = config == "english";
+        std::string& match = english ? out.match_english : out.match_simple;
+        std::string& rank = english ? out.rank_english : out.rank_simple;
+        long chunks = 0;
+        for (const auto& w : words) {
+            rank += (rank.empty() ? "" : " | ") + w.lexeme;
+            chunks += w.chunks;
+            if (match.empty() || chunks <= kMatchBudget) match += (match.empty() ? "" : " | ") + w.lexeme;
+        }
+        if (words.size() >= 2 && words[0].chunks > kMatchBudget) match = words[0].lexeme + " & " + words[1].lexeme;
     }
     return out;
 }
 
-// Any of the chosen words, not all of them: a question rarely contains every word of its answer. ts_rank_cd
-// ranks chunks holding more of them, closer together, higher. At most kRankCap chunks are ranked (reached only
-// when even the rarest word is that common), so the cost stays bounded in any tenant. The query runs in
-// rag_text_candidates (db/migrations/008): under row-level security no GIN index could serve it.
+// Full-text candidates: ts_rank picks the best q.candidates of the chunks the match words choose (at most
+// kRankCap of them, so the cost stays bounded in any tenant) and ts_rank_cd orders those, ranking chunks that
+// hold more of the words, closer together, higher. The query runs in rag_text_candidates (db/migrations/008,
+// 019): under row-level security no GIN index could serve it.
 std::vector<Candidate> fts_candidates(pqxx::transaction_base& tx, const std::string& tenant, const SearchQuery& q) {
     const FullTextQuery words = informative_words(tx, tenant, q.text);
-    if (words.english.empty() && words.simple.empty()) return {};
+    if (words.match_english.empty() && words.match_simple.empty()) return {};
     const auto or_null = [](const std::string& s) { return s.empty() ? std::nullopt : std::optional<std::string>(s); };
     std::vector<Candidate> out;
     for (const auto& row :
-         tx.exec_params("SELECT doc_path, ordinal, score FROM rag_text_candidates($1, $2, $3, $4, $5, $6)",
-                        or_null(words.english), or_null(words.simple), q.kind, q.path_prefix, kRankCap, q.candidates))
+         tx.exec_params("SELECT doc_path, ordinal, score FROM rag_text_candidates($1, $2, $3, $4, $5, $6, $7, $8)",
+                        or_null(words.match_english), or_null(words.match_simple), or_null(words.rank_english),
+                        or_null(words.rank_simple), q.kind, q.path_prefix, kRankCap, q.candidates))
         out.push_back({row[0].as<std::string>(), row[1].as<int>(), row[2].as<double>()});
     return out;
 }
@@ -325,37 +348,123 @@ void validate(const SearchQuery& q) {
 
 namespace {
 
-// A share of searches (set_ann_recall_sample_ratio) run their vector stage a second time by an exact scan; the
+// A share of searches (start_ann_recall_sampling) run their vector stage a second time by an exact scan; the
 // overlap of the two top-k lists is the ANN index's recall on real traffic (voltedge_search_ann_recall_ratio,
 // alerted on in observability/prometheus/). For a tenant without its own index both scans are exact: recall 1.
-void sample_ann_recall(pqxx::transaction_base& tx, const std::string& tenant, const SearchQuery& query,
-                       const std::string& embedding, const std::vector<Candidate>& approximate) {
-    thread_local std::mt19937_64 rng{std::random_device{}()};
-    const double ratio = recall_sample_ratio.load(std::memory_order_relaxed);
-    if (ratio <= 0 || std::uniform_real_distribution<double>(0, 1)(rng) >= ratio) return;
-    Stage stage("ann_exact");
-    SearchQuery exact_query = query;
-    exact_query.exact = true;
-    const auto exact = vector_candidates(tx, tenant, exact_query, embedding);
-    const std::size_t k = std::min<std::size_t>(static_cast<std::size_t>(query.k), exact.size());
-    if (k == 0) return;
-    std::set<Key> truth;
-    for (std::size_t i = 0; i < k; ++i) truth.insert({exact[i].doc_path, exact[i].ordinal});
-    std::size_t found = 0;
-    for (std::size_t i = 0; i < std::min(k, approximate.size()); ++i)
-        found += truth.count({approximate[i].doc_path, approximate[i].ordinal});
-    static auto& recall = observability::metrics().histogram(
-        "voltedge_search_ann_recall_ratio", "Sampled share of the exact top-k vector neighbours the ANN search also found",
-        {0.5, 0.6, 0.7, 0.8, 0.85, 0.9, 0.95, 0.99, 1.0});
-    const double r = static_cast<double>(found) / static_cast<double>(k);
-    recall.observe(r);
-    stage.span().set("search.recall", r);
+// The exact scans run on a thread and a connection of their own, after the search that drew them has answered:
+// at 100,000 chunks one takes 350-400 ms (search_bench), which no request should wait for. That is also CPU the
+// searches share, so samples are at least kSampleInterval apart (the recall alert needs 10 in 30 minutes); one
+// drawn sooner is dropped.
+class RecallSampler {
+public:
+    RecallSampler(double ratio, std::string database_url)
+        : ratio_(ratio), url_(std::move(database_url)), thread_([this] { loop(); }) {}
+    ~RecallSampler() {
+        {
+            std::lock_guard lock(mutex_);
+            stopping_ = true;
+        }
+        wake_.notify_one();
+        thread_.join();
+    }
+
+    void offer(const std::string& tenant, const SearchQuery& query, const std::string& embedding,
+               const std::vector<Candidate>& approximate) {
+        thread_local std::mt19937_64 rng{std::random_device{}()};
+        if (std::uniform_real_distribution<double>(0, 1)(rng) >= ratio_) return;
+        const auto now = std::chrono::steady_clock::now();
+        std::lock_guard lock(mutex_);
+        if (waiting_ || now - last_ < kSampleInterval) return;
+        last_ = now;
+        waiting_ = Sample{tenant, query, embedding, approximate};
+        wake_.notify_one();
+    }
+
+private:
+    static constexpr std::chrono::seconds kSampleInterval{10};
+    struct Sample {
+        std::string tenant;
+        SearchQuery query;
+        std::string embedding;
+        std::vector<Candidate> approximate;
+    };
+
+    void loop() {
+        std::unique_ptr<pqxx::connection> conn;
+        for (;;) {
+            Sample sample;
+            {
+                std::unique_lock lock(mutex_);
+                wake_.wait(lock, [&] { return stopping_ || waiting_; });
+                if (stopping_) return;
+                sample = std::move(*waiting_);
+                waiting_.reset();
+            }
+            try {
+                if (!conn) conn = db::connect_shared(url_);
+                measure(*conn, sample);
+            } catch (const std::exception& e) {
+                conn.reset();  // reconnect for the next sample
+                log_event("warn", "ann_recall_sample_failed", {{"tenant", sample.tenant}, {"error", e.what()}});
+            }
+        }
+    }
+
+    static void measure(pqxx::connection& conn, const Sample& sample) {
+        Stage stage("ann_exact", std::nullopt);
+        SearchQuery exact_query = sample.query;
+        exact_query.exact = true;
+        const auto exact = db::with_tenant(conn, sample.tenant, [&](pqxx::transaction_base& tx) {
+            return vector_candidates(tx, sample.tenant, exact_query, sample.embedding);
+        });
+        const std::size_t k = std::min<std::size_t>(static_cast<std::size_t>(sample.query.k), exact.size());
+        if (k == 0) return;
+        std::set<Key> truth;
+        for (std::size_t i = 0; i < k; ++i) truth.insert({exact[i].doc_path, exact[i].ordinal});
+        std::size_t found = 0;
+        for (std::size_t i = 0; i < std::min(k, sample.approximate.size()); ++i)
+            found += truth.count({sample.approximate[i].doc_path, sample.approximate[i].ordinal});
+        const double r = static_cast<double>(found) / static_cast<double>(k);
+        recall_histogram().observe(r);
+        stage.span().set("search.recall", r);
+    }
+
+    const double ratio_;
+    const std::string url_;
+    std::mutex mutex_;
+    std::condition_variable wake_;
+    std::optional<Sample> waiting_;
+    std::chrono::steady_clock::time_point last_{};
+    bool stopping_ = false;
+    std::thread thread_;  // last: starts once the members it uses are made
+};
+
+std::unique_ptr<RecallSampler>& recall_sampler() {  // none: sampling is off
+    static std::unique_ptr<RecallSampler> sampler;
+    return sampler;
 }
 
-// `embedding` is waited for only once the full-text candidates are in (an embedding computed meanwhile on
-// another thread overlaps the database's work).
-std::vector<Hit> run(pqxx::connection& conn, const std::string& tenant, const SearchQuery& query,
-                     std::future<std::vector<float>> embedding) {
+// The vector stage: the candidates nearest the query's embedding, and now and then a recall sample.
+std::vector<Candidate> ann_stage(pqxx::transaction_base& tx, const std::string& tenant, const SearchQuery& query,
+                                 const std::vector<float>& embedding, const std::optional<observability::TraceContext>& parent) {
+    const std::string literal = vector_literal(embedding);
+    Stage stage("ann", parent);
+    auto vec = vector_candidates(tx, tenant, query, literal);
+    stage.span().set("search.candidates", static_cast<std::int64_t>(vec.size()));
+    stage.span().set("search.exact", query.exact);
+    if (!query.exact && recall_sampler()) recall_sampler()->offer(tenant, query, literal, vec);
+    return vec;
+}
+
+// Where the vector candidates come from: the query's embedding, for the vector stage to run in the search's own
+// transaction once the full-text candidates are in; or the candidates themselves, found meanwhile on a second
+// connection. Either is computed on another thread while the full-text stage runs.
+struct VectorSource {
+    std::future<std::vector<float>> embedding;
+    std::future<std::vector<Candidate>> candidates;
+};
+
+std::vector<Hit> run(pqxx::connection& conn, const std::string& tenant, const SearchQuery& query, VectorSource vectors) {
     return db::with_tenant(conn, tenant, [&](pqxx::transaction_base& tx) {
         std::vector<Candidate> fts, vec;
         if (query.mode != Mode::vector) {
@@ -363,14 +472,9 @@ std::vector<Hit> run(pqxx::connection& conn, const std::string& tenant, const Se
             fts = fts_candidates(tx, tenant, query);
             stage.span().set("search.candidates", static_cast<std::int64_t>(fts.size()));
         }
-        if (query.mode != Mode::fts) {
-            const std::string literal = vector_literal(embedding.get());
-            Stage stage("ann");
-            vec = vector_candidates(tx, tenant, query, literal);
-            stage.span().set("search.candidates", static_cast<std::int64_t>(vec.size()));
-            stage.span().set("search.exact", query.exact);
-            if (!query.exact) sample_ann_recall(tx, tenant, query, literal, vec);
-        }
+        if (query.mode != Mode::fts)
+            vec = vectors.candidates.valid() ? vectors.candidates.get()
+                                             : ann_stage(tx, tenant, query, vectors.embedding.get(), std::nullopt);
         std::vector<Hit> hits;
         {
             Stage stage("fusion");
@@ -382,31 +486,48 @@ std::vector<Hit> run(pqxx::connection& conn, const std::string& tenant, const Se
             hits.resize(std::min(hits.size(), static_cast<std::size_t>(query.k)));
         }
         add_details(tx, tenant, query, hits);
+        // A chunk the vector stage found in its own transaction may have been re-indexed away since: no details.
+        std::erase_if(hits, [](const Hit& h) { return h.revision.empty(); });
         return hits;
     });
 }
 
 }  // namespace
 
-std::vector<Hit> search(pqxx::connection& conn, const std::string& tenant, const SearchQuery& query, const Embedder& embedder) {
+std::vector<Hit> search(pqxx::connection& conn, const std::string& tenant, const SearchQuery& query, const Embedder& embedder,
+                        pqxx::connection* vector_conn) {
     validate(query);
     if (query.mode == Mode::fts) return search(conn, tenant, query, std::vector<float>());
     const auto* trace = observability::current_trace_context();
     const std::optional<observability::TraceContext> parent = trace ? std::optional(*trace) : std::nullopt;
-    return run(conn, tenant, query, std::async(std::launch::async, [&] {
-                   Stage stage("embed", parent);  // on another thread: the caller's span is passed in
-                   return embedder.embed(query.text);
-               }));
+    const auto embed = [&] {
+        Stage stage("embed", parent);  // on another thread: the caller's span is passed in
+        return embedder.embed(query.text);
+    };
+    VectorSource vectors;
+    if (vector_conn)
+        vectors.candidates = std::async(std::launch::async, [&] {
+            const auto embedding = embed();
+            return db::with_tenant(*vector_conn, tenant,
+                                   [&](pqxx::transaction_base& tx) { return ann_stage(tx, tenant, query, embedding, parent); });
+        });
+    else
+        vectors.embedding = std::async(std::launch::async, embed);
+    return run(conn, tenant, query, std::move(vectors));
 }
 
-void set_ann_recall_sample_ratio(double ratio) { recall_sample_ratio.store(std::clamp(ratio, 0.0, 1.0)); }
+void start_ann_recall_sampling(double ratio, const std::string& database_url) {
+    recall_histogram();  // the metrics its thread writes are made first, so that they outlive it at exit
+    Stage::seconds();
+    recall_sampler() = ratio > 0 ? std::make_unique<RecallSampler>(std::min(ratio, 1.0), database_url) : nullptr;
+}
 
 std::vector<Hit> search(pqxx::connection& conn, const std::string& tenant, const SearchQuery& query,
                         const std::vector<float>& query_embedding) {
     validate(query);
     std::promise<std::vector<float>> given;
     given.set_value(query_embedding);
-    return run(conn, tenant, query, given.get_future());
+    return run(conn, tenant, query, {given.get_future(), {}});
 }
 
 }  // namespace voltedge::rag

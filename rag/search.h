@@ -51,11 +51,16 @@ struct Hit {
 // Throws BadQuery for an empty or too long query, k out of range, an unknown kind or a negative weight.
 void validate(const SearchQuery& query);
 
-std::vector<Hit> search(pqxx::connection& conn, const std::string& tenant, const SearchQuery& query, const Embedder& embedder);
+// `vector_conn`, when given, is a second connection: the vector stage runs on it, in a transaction of its own,
+// while the full-text stage runs on `conn` (search_bench: a third off a search's time). Without it the stages run
+// one after the other on `conn`.
+std::vector<Hit> search(pqxx::connection& conn, const std::string& tenant, const SearchQuery& query, const Embedder& embedder,
+                        pqxx::connection* vector_conn = nullptr);
 
-// The share of searches whose vector stage also runs exactly to measure the ANN index's recall (0: none). Set
-// once at start-up (VOLTEDGE_ANN_RECALL_SAMPLE_RATIO).
-void set_ann_recall_sample_ratio(double ratio);
+// From now on a share `ratio` of searches (0: none) also run their vector stage exactly, on a thread and a
+// connection of their own, to measure the ANN index's recall. Called once by the API at start-up
+// (VOLTEDGE_ANN_RECALL_SAMPLE_RATIO).
+void start_ann_recall_sampling(double ratio, const std::string& database_url);
 
 // The same with the query's embedding given (the text still drives full text and snippets).
 std::vector<Hit> search(pqxx::connection& conn, const std::string& tenant, const SearchQuery& query,

@@ -2,10 +2,13 @@
 // with the real embedding model.
 #include <gtest/gtest.h>
 
+#include <thread>
+
 #include "api/server.h"
 #include "db/connection.h"
 #include "evaluations/retrieval_eval.h"
 #include "http/client.h"
+#include "observability/metrics.h"
 #include "security/tenants.h"
 #include "rag/index.h"
 #include "rag/search.h"
@@ -147,20 +150,25 @@ TEST_F(RagTest, ATenantsChunksAreInvisibleToAnother) {
                  pqxx::sql_error);
 }
 
-// Full-text candidates come from rag_text_candidates (db/migrations/008), which bypasses row-level security to
+// Full-text candidates come from rag_text_candidates (db/migrations/008, 019), which bypasses row-level security to
 // use the GIN indexes: it must filter by the calling transaction's tenant itself, and its role read nothing but
 // the chunks.
 TEST_F(RagTest, FullTextCandidatesComeOnlyFromTheCallingTenant) {
     const std::string a = test::new_tenant("rag-fts-a"), b = test::new_tenant("rag-fts-b");
     index(a, {{"private/plan.md", "tenant_doc", "r1", "# Plan\nThe zanzibar substation upgrade is scheduled for March.\n"}});
     index(b, kDocs);
-    const std::string zanzibar = "SELECT * FROM rag_text_candidates('zanzibar', 'zanzibar', NULL, '', 100, 10)";
+    const std::string zanzibar = "SELECT * FROM rag_text_candidates('zanzibar', 'zanzibar', NULL, NULL, NULL, '', 100, 10)";
     EXPECT_EQ(test::count_as_app(conn, a, zanzibar), 1);
     EXPECT_EQ(test::count_as_app(conn, b, zanzibar), 0);
     EXPECT_THROW(test::count_as_app(conn, "", zanzibar), pqxx::sql_error);  // no tenant set: refused
-    EXPECT_EQ(test::count_as_app(conn, a, "SELECT * FROM rag_text_candidates('zanzibar', NULL, 'code', '', 100, 10)"), 0);
-    EXPECT_EQ(test::count_as_app(conn, a, "SELECT * FROM rag_text_candidates(NULL, 'zanzibar', NULL, 'public/', 100, 10)"), 0);
-    EXPECT_EQ(test::count_as_app(conn, a, "SELECT * FROM rag_text_candidates(NULL, NULL, NULL, '', 100, 10)"), 0);
+    EXPECT_EQ(test::count_as_app(conn, a, "SELECT * FROM rag_text_candidates('zanzibar', NULL, NULL, NULL, 'code', '', 100, 10)"),
+              0);
+    EXPECT_EQ(test::count_as_app(conn, a,
+                                 "SELECT * FROM rag_text_candidates(NULL, 'zanzibar', NULL, NULL, NULL, 'public/', 100, 10)"),
+              0);
+    EXPECT_EQ(test::count_as_app(conn, a,
+                                 "SELECT * FROM rag_text_candidates(NULL, NULL, 'zanzibar', 'zanzibar', NULL, '', 100, 10)"),
+              0);
 
     rag::SearchQuery q;
     q.text = "zanzibar substation";
@@ -246,6 +254,33 @@ TEST_F(RagTest, SearchApiSeesOnlyTheKeysTenant) {
     }
     EXPECT_EQ(get(key_a, "q=x&q=y").status, 400);  // given twice
     EXPECT_EQ(get(key_a, "q=%zz").status, 400);    // a bad escape
+}
+
+// With VOLTEDGE_ANN_RECALL_SAMPLE_RATIO 1 every search is drawn for a recall sample, but the exact scan runs after
+// the answer, on the sampler's own connection, and at most one every 10 s: two searches, one sample, of recall 1
+// here (a tenant this small has no ANN index, so both scans are exact).
+TEST_F(RagTest, AnnRecallIsSampledAfterTheAnswer) {
+    const std::string t = test::new_tenant("rag-recall");
+    index(t, kDocs);
+    const std::string key = security::issue_api_key(test::config().database_admin_url, t, false, "test");
+    const auto metric = [](const std::string& name) {  // a sample without labels, 0 before the first
+        const std::string text = observability::metrics().render(), line = "\n" + name + " ";
+        const auto at = text.find(line);
+        return at == std::string::npos ? 0.0 : std::stod(text.substr(at + line.size()));
+    };
+    const auto samples = [&] { return metric("voltedge_search_ann_recall_ratio_count"); };
+    const auto recall_sum = [&] { return metric("voltedge_search_ann_recall_ratio_sum"); };
+    Config config = test::config();
+    config.ann_recall_sample_ratio = 1;
+    api::ApiServer server(config, test::serve_options());
+    server.start();
+    const double before = samples(), sum_before = recall_sum();
+    for (int i = 0; i < 2; ++i)
+        ASSERT_EQ(test::call_api(server.port(), "GET", "/search?q=substation+feeder&k=3", key).status, 200);
+    for (int i = 0; i < 100 && samples() == before; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+    EXPECT_EQ(samples() - before, 1);
+    EXPECT_DOUBLE_EQ(recall_sum() - sum_before, 1.0);
 }
 
 // A tenant past the ANN threshold gets its own partial HNSW index, whose graph search finds the same nearest
