@@ -10,6 +10,7 @@
 #include <fmt/format.h>
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <sched.h>
 #include <signal.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
@@ -43,12 +44,18 @@ namespace {
 class Server {
 public:
     // Ready when the tenant of `key` is served (models load in the background, so /readyz is not enough).
-    // `otlp_endpoint`: where its spans go, every request sampled; empty: tracing off.
+    // `otlp_endpoint`: where its spans go, every request sampled; empty: tracing off. `cpu` >= 0: the server
+    // runs on that core only.
     Server(const std::string& bin, int port, bool cache, const std::string& log, const std::string& key,
-           const std::string& otlp_endpoint = "")
+           const std::string& otlp_endpoint = "", int cpu = -1)
         : port_(port) {
         pid_ = fork();
         if (pid_ == 0) {
+            if (cpu >= 0) {
+                cpu_set_t only{};
+                CPU_SET(cpu, &only);
+                sched_setaffinity(0, sizeof only, &only);
+            }
             setenv("VOLTEDGE_API_PORT", std::to_string(port).c_str(), 1);
             setenv("VOLTEDGE_PREDICTION_CACHE", cache ? "on" : "off", 1);
             if (otlp_endpoint.empty()) {
@@ -116,11 +123,12 @@ double children_cpu_seconds() {  // of the children reaped so far (wrk, once pcl
 // With `server` given, also how much CPU the server and wrk each used: on a shared 2-core machine the load
 // generator competes with the server, and its share says how much of the latency is its doing.
 Load run_wrk(const std::string& script, int port, int connections, int seconds, const std::string& path = "/predict",
-             pid_t server = 0) {
+             pid_t server = 0, int wrk_cpu = -1) {
     const double server_before = server ? cpu_seconds_of(server) : 0, wrk_before = children_cpu_seconds();
     const auto started = std::chrono::steady_clock::now();
-    const std::string out = bench::output_of(fmt::format("wrk -t1 -c{} -d{}s --timeout 5s -s {} http://127.0.0.1:{}{} 2>&1",
-                                                         connections, seconds, script, port, path));
+    const std::string pin = wrk_cpu >= 0 ? fmt::format("taskset -c {} ", wrk_cpu) : "";
+    const std::string out = bench::output_of(fmt::format("{}wrk -t1 -c{} -d{}s --timeout 5s -s {} http://127.0.0.1:{}{} 2>&1",
+                                                         pin, connections, seconds, script, port, path));
     Load l;
     std::smatch m;
     if (std::regex_search(out, m, std::regex(R"(Requests/sec:\s+([\d.]+))"))) l.rps = std::stod(m[1]);
@@ -242,6 +250,43 @@ void print(const std::string& name, const Load& l) {
     fmt::print("\n");
 }
 
+// The same comparison with the collector off the server's core, as in a deployment where it runs elsewhere: the
+// server alone on core 0, wrk and the real Jaeger (all its threads) on core 1. While the server's core is busy
+// all the time in both runs, the throughput ratio is what tracing costs the server. Jaeger's affinity is put back.
+void pinned_tracing_overhead(const std::string& bin, int port, const std::string& log, const std::string& key,
+                             const std::string& script, int connections, int seconds, const std::string& endpoint) {
+    std::ifstream pid_file(std::string(VOLTEDGE_SOURCE_DIR) + "/.devstack/jaeger/jaeger.pid");
+    long jaeger = 0;
+    if (std::thread::hardware_concurrency() < 2 || !(pid_file >> jaeger) || kill(static_cast<pid_t>(jaeger), 0) != 0) {
+        fmt::print("  {:<40} skipped: needs 2 cores and devstack's Jaeger (.devstack/jaeger/jaeger.pid)\n", "tracing, pinned");
+        return;
+    }
+    const auto pin_jaeger = [&](const std::string& cpus) {
+        bench::output_of(fmt::format("taskset -a -pc {} {} 2>&1", cpus, jaeger));
+    };
+    pin_jaeger("1");
+    const auto run_with = [&](const std::string& otlp) {
+        Server server(bin, port, true, log, key, otlp, 0);
+        run_wrk(script, port, connections, 1, "/predict", 0, 1);
+        return run_wrk(script, port, connections, seconds, "/predict", server.pid(), 1);
+    };
+    const double cores = static_cast<double>(std::thread::hardware_concurrency());
+    std::vector<double> ratio;
+    for (int round = 1; round <= 3; ++round) {
+        const Load off = run_with(""), traced = run_with(endpoint);
+        print(fmt::format("pinned, tracing off (round {})", round), off);
+        print(fmt::format("pinned, 100 % traced to Jaeger (round {})", round), traced);
+        fmt::print("  {:<40} server core busy {:.0f} % untraced, {:.0f} % traced\n", "", 100 * off.server_cpu * cores,
+                   100 * traced.server_cpu * cores);
+        ratio.push_back(traced.rps / off.rps);
+    }
+    pin_jaeger(fmt::format("0-{}", static_cast<int>(cores) - 1));
+    std::sort(ratio.begin(), ratio.end());
+    fmt::print("  {:<40} throughput traced / untraced, server on its own core, Jaeger and wrk on the other (median of 3): "
+               "{:.3f} (target: overhead < 5 %)\n",
+               "tracing overhead, pinned", ratio[1]);
+}
+
 }  // namespace
 
 int run(int argc, char** argv) {
@@ -347,6 +392,7 @@ int run(int argc, char** argv) {
             fmt::print("  {:<40} server CPU per request traced / untraced (median of 3): to Jaeger {:.3f}, to a null collector "
                        "{:.3f} (target: overhead < 5 %)\n",
                        "", median(cpu_jaeger), median(cpu_sink));
+            pinned_tracing_overhead(bin, port + 2, log, key, script, connections, seconds, endpoint);
         }
 
         if (tracing_only) return 0;

@@ -244,7 +244,7 @@ const std::vector<Setting>& schema() {
         number("observability", "VOLTEDGE_TRACE_SAMPLE_RATIO", &Config::trace_sample_ratio, 1, 0, 1,
                "share of new traces recorded (a caller's traceparent decision is followed)"),
         number("retrieval", "VOLTEDGE_ANN_RECALL_SAMPLE_RATIO", &Config::ann_recall_sample_ratio, 0.02, 0, 1,
-               "share of vector searches also run exactly, in the background and at most one every 10 s, to measure "
+               "share of vector searches also run exactly, in the background and at most one a minute, to measure "
                "the ANN index's recall (metric voltedge_search_ann_recall_ratio)"),
         text("identity", "VOLTEDGE_ACTOR", &Config::actor, "",
              "who the audit log names for command-line actions (default cli:$USER)"),

@@ -257,7 +257,7 @@ TEST_F(RagTest, SearchApiSeesOnlyTheKeysTenant) {
 }
 
 // With VOLTEDGE_ANN_RECALL_SAMPLE_RATIO 1 every search is drawn for a recall sample, but the exact scan runs after
-// the answer, on the sampler's own connection, and at most one every 10 s: two searches, one sample, of recall 1
+// the answer, on the sampler's own connection, and at most one a minute: two searches, one sample, of recall 1
 // here (a tenant this small has no ANN index, so both scans are exact).
 TEST_F(RagTest, AnnRecallIsSampledAfterTheAnswer) {
     const std::string t = test::new_tenant("rag-recall");
