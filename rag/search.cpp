@@ -439,9 +439,20 @@ private:
     std::thread thread_;  // last: starts once the members it uses are made
 };
 
-std::unique_ptr<RecallSampler>& recall_sampler() {  // none: sampling is off
-    static std::unique_ptr<RecallSampler> sampler;
-    return sampler;
+// The sampler in use (none: sampling is off). Each API server start replaces it, while other servers of the
+// process (tests run several) may be searching: they hold a reference while they use it.
+struct SamplerSlot {
+    std::mutex mutex;
+    std::shared_ptr<RecallSampler> in_use;
+};
+SamplerSlot& sampler_slot() {
+    static SamplerSlot slot;
+    return slot;
+}
+
+std::shared_ptr<RecallSampler> recall_sampler() {
+    std::lock_guard lock(sampler_slot().mutex);
+    return sampler_slot().in_use;
 }
 
 // The vector stage: the candidates nearest the query's embedding, and now and then a recall sample.
@@ -452,7 +463,7 @@ std::vector<Candidate> ann_stage(pqxx::transaction_base& tx, const std::string& 
     auto vec = vector_candidates(tx, tenant, query, literal);
     stage.span().set("search.candidates", static_cast<std::int64_t>(vec.size()));
     stage.span().set("search.exact", query.exact);
-    if (!query.exact && recall_sampler()) recall_sampler()->offer(tenant, query, literal, vec);
+    if (const auto sampler = query.exact ? nullptr : recall_sampler()) sampler->offer(tenant, query, literal, vec);
     return vec;
 }
 
@@ -517,9 +528,11 @@ std::vector<Hit> search(pqxx::connection& conn, const std::string& tenant, const
 }
 
 void start_ann_recall_sampling(double ratio, const std::string& database_url) {
-    recall_histogram();  // the metrics its thread writes are made first, so that they outlive it at exit
+    recall_histogram();  // the metrics its thread writes are made before the slot, so that they outlive it at exit
     Stage::seconds();
-    recall_sampler() = ratio > 0 ? std::make_unique<RecallSampler>(std::min(ratio, 1.0), database_url) : nullptr;
+    auto sampler = ratio > 0 ? std::make_shared<RecallSampler>(std::min(ratio, 1.0), database_url) : nullptr;
+    std::lock_guard lock(sampler_slot().mutex);
+    sampler_slot().in_use.swap(sampler);  // the one replaced stops once no search holds it
 }
 
 std::vector<Hit> search(pqxx::connection& conn, const std::string& tenant, const SearchQuery& query,
