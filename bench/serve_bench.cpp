@@ -250,6 +250,15 @@ void print(const std::string& name, const Load& l) {
     fmt::print("\n");
 }
 
+// One cached-/predict load on a fresh server whose spans go to `otlp` (empty: tracing off), after a second of
+// warm-up; `server_cpu` / `wrk_cpu` >= 0 pin the server / wrk to that core.
+Load traced_load(const std::string& bin, int port, const std::string& log, const std::string& key, const std::string& script,
+                 int connections, int seconds, const std::string& otlp, int server_cpu = -1, int wrk_cpu = -1) {
+    Server server(bin, port, true, log, key, otlp, server_cpu);
+    run_wrk(script, port, connections, 1, "/predict", 0, wrk_cpu);
+    return run_wrk(script, port, connections, seconds, "/predict", server.pid(), wrk_cpu);
+}
+
 // The same comparison with the collector off the server's core, as in a deployment where it runs elsewhere: the
 // server alone on core 0, wrk and the real Jaeger (all its threads) on core 1. While the server's core is busy
 // all the time in both runs, the throughput ratio is what tracing costs the server. Jaeger's affinity is put back.
@@ -266,9 +275,7 @@ void pinned_tracing_overhead(const std::string& bin, int port, const std::string
     };
     pin_jaeger("1");
     const auto run_with = [&](const std::string& otlp) {
-        Server server(bin, port, true, log, key, otlp, 0);
-        run_wrk(script, port, connections, 1, "/predict", 0, 1);
-        return run_wrk(script, port, connections, seconds, "/predict", server.pid(), 1);
+        return traced_load(bin, port, log, key, script, connections, seconds, otlp, 0, 1);
     };
     const double cores = static_cast<double>(std::thread::hardware_concurrency());
     std::vector<double> ratio;
@@ -361,9 +368,7 @@ int run(int argc, char** argv) {
             sink.route("POST", "/v1/traces", [](const http::Request&, http::Response& res) { res.body = "{}"; });
             const std::string sink_endpoint = fmt::format("http://127.0.0.1:{}", sink.start());
             const auto run_with = [&](const std::string& otlp) {
-                Server server(bin, port + 1, true, log, key, otlp);
-                run_wrk(script, port + 1, connections, 1);
-                return run_wrk(script, port + 1, connections, seconds, "/predict", server.pid());
+                return traced_load(bin, port + 1, log, key, script, connections, seconds, otlp);
             };
             // Throughput on two shared cores also moves with whatever else runs; the server's CPU time per request
             // moves less, and is the tracer's cost to the process itself (the collector's own work excluded).
