@@ -102,7 +102,7 @@ void hand_resolver_to_its_role(pqxx::work& tx) {
     tx.exec(std::string("ALTER FUNCTION ") + function + " OWNER TO voltedge_key_resolver");
 }
 
-// rag_text_candidates (008, 019) reads one tenant's chunks with row-level security bypassed, so that its full-text
+// rag_text_candidates (008, 019, 020) reads one tenant's chunks with row-level security bypassed, so that its full-text
 // match can use the GIN indexes; it filters by the calling transaction's tenant itself. Its role may read
 // rag_chunks and nothing else.
 void hand_text_search_to_its_role(pqxx::work& tx) {
@@ -113,7 +113,7 @@ void hand_text_search_to_its_role(pqxx::work& tx) {
 }
 
 // The functions handed to the narrow roles above go back to voltedge_owner while a migration runs, so that a
-// migration can replace or drop them (019 replaces rag_text_candidates); the hand_* steps give them back after.
+// migration can replace or drop them (019 and 020 replace rag_text_candidates); the hand_* steps give them back after.
 void take_back_handed_functions(pqxx::work& tx) {
     for (const auto& row : tx.exec("SELECT p.oid::regprocedure::text FROM pg_proc p JOIN pg_roles r ON r.oid = p.proowner "
                                    "WHERE r.rolname IN ('voltedge_key_resolver', 'voltedge_searcher', 'voltedge_auditor')"))

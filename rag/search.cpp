@@ -19,6 +19,7 @@
 #include "observability/metrics.h"
 #include "observability/tracing.h"
 #include "rag/index.h"
+#include "rag/snippet.h"
 
 namespace voltedge::rag {
 namespace {
@@ -65,15 +66,31 @@ constexpr double kRerankWeight = 0.1;     // per exact match (best fused score =
 constexpr long kMatchBudget = 1000;       // chunks a query's rarest words may match, per configuration (informative_words)
 constexpr long kRankCap = 2000;           // chunks ranked at most, whatever the words match
 
+// A chunk one stage found, with what its hit shows: both stages read it with the candidate, in the stage's own
+// transaction, so a hit needs no further query and is consistent with the chunk as it was found.
 struct Candidate {
     std::string doc_path;
     int ordinal = 0;
     double score = 0;
+    std::string revision, kind, section, content;
+    int line_start = 0, line_end = 0;
 };
 
-// The query's words ORed, as a tsquery (for the snippets' highlighting).
-std::string any_word(const char* config) {
-    return fmt::format("replace(plainto_tsquery('{}', $1)::text, ' & ', ' | ')::tsquery", config);
+// The columns after doc_path, ordinal and score that both stages' queries return.
+constexpr const char* kDetailColumns = "revision, kind, line_start, line_end, section, content";
+
+Candidate candidate_of(const pqxx::row& row) {
+    Candidate c;
+    c.doc_path = row[0].as<std::string>();
+    c.ordinal = row[1].as<int>();
+    c.score = row[2].as<double>();
+    c.revision = row[3].as<std::string>();
+    c.kind = row[4].as<std::string>();
+    c.line_start = row[5].as<int>();
+    c.line_end = row[6].as<int>();
+    c.section = row[7].as<std::string>();
+    c.content = row[8].as<std::string>();
+    return c;
 }
 
 std::string filters(pqxx::transaction_base& tx, const SearchQuery& q) {
@@ -144,11 +161,12 @@ std::vector<Candidate> fts_candidates(pqxx::transaction_base& tx, const std::str
     if (words.match_english.empty() && words.match_simple.empty()) return {};
     const auto or_null = [](const std::string& s) { return s.empty() ? std::nullopt : std::optional<std::string>(s); };
     std::vector<Candidate> out;
-    for (const auto& row :
-         tx.exec_params("SELECT doc_path, ordinal, score FROM rag_text_candidates($1, $2, $3, $4, $5, $6, $7, $8)",
-                        or_null(words.match_english), or_null(words.match_simple), or_null(words.rank_english),
-                        or_null(words.rank_simple), q.kind, q.path_prefix, kRankCap, q.candidates))
-        out.push_back({row[0].as<std::string>(), row[1].as<int>(), row[2].as<double>()});
+    for (const auto& row : tx.exec_params(
+             fmt::format("SELECT doc_path, ordinal, score, {} FROM rag_text_candidates($1, $2, $3, $4, $5, $6, $7, $8)",
+                         kDetailColumns),
+             or_null(words.match_english), or_null(words.match_simple), or_null(words.rank_english), or_null(words.rank_simple),
+             q.kind, q.path_prefix, kRankCap, q.candidates))
+        out.push_back(candidate_of(row));
     return out;
 }
 
@@ -163,13 +181,12 @@ std::vector<Candidate> vector_candidates(pqxx::transaction_base& tx, const std::
                    "set_config('enable_indexscan', $2, true)",
                    std::to_string(std::max(kEfSearch, q.candidates)), q.exact ? "off" : "on");
     // No tie-break in ORDER BY: an HNSW scan can only serve `ORDER BY distance LIMIT n`. Ties are broken below.
-    const std::string sql =
-        fmt::format("SELECT doc_path, ordinal, 1 - (embedding <=> $1::vector) AS score FROM rag_chunks WHERE tenant_id = $2{} "
-                    "ORDER BY embedding <=> $1::vector LIMIT $3",
-                    filters(tx, q));
+    const std::string sql = fmt::format(
+        "SELECT doc_path, ordinal, 1 - (embedding <=> $1::vector) AS score, {} FROM rag_chunks WHERE tenant_id = $2{} "
+        "ORDER BY embedding <=> $1::vector LIMIT $3",
+        kDetailColumns, filters(tx, q));
     std::vector<Candidate> out;
-    for (const auto& row : tx.exec_params(sql, embedding, tenant, q.candidates))
-        out.push_back({row[0].as<std::string>(), row[1].as<int>(), row[2].as<double>()});
+    for (const auto& row : tx.exec_params(sql, embedding, tenant, q.candidates)) out.push_back(candidate_of(row));
     std::stable_sort(out.begin(), out.end(), [](const Candidate& a, const Candidate& b) {
         return a.score != b.score ? a.score > b.score : std::tie(a.doc_path, a.ordinal) < std::tie(b.doc_path, b.ordinal);
     });
@@ -189,17 +206,30 @@ std::map<Key, double> normalised(const std::vector<Candidate>& cs) {
     return out;
 }
 
+// A candidate's details on its hit (the first stage to find a chunk gives them).
+void describe(Hit& h, const Candidate& c) {
+    if (!h.revision.empty()) return;
+    h.revision = c.revision;
+    h.kind = c.kind;
+    h.section = c.section;
+    h.content = c.content;
+    h.line_start = c.line_start;
+    h.line_end = c.line_end;
+}
+
 std::vector<Hit> fuse(const SearchQuery& q, const std::vector<Candidate>& fts, const std::vector<Candidate>& vec) {
     std::map<Key, Hit> hits;
     for (std::size_t i = 0; i < fts.size(); ++i) {
         Hit& h = hits[{fts[i].doc_path, fts[i].ordinal}];
         h.fts_score = fts[i].score;
         h.fts_rank = static_cast<int>(i + 1);
+        describe(h, fts[i]);
     }
     for (std::size_t i = 0; i < vec.size(); ++i) {
         Hit& h = hits[{vec[i].doc_path, vec[i].ordinal}];
         h.vector_score = vec[i].score;
         h.vector_rank = static_cast<int>(i + 1);
+        describe(h, vec[i]);
     }
     const auto fts_norm = normalised(fts), vec_norm = normalised(vec);
     std::vector<std::pair<Key, Hit>> ranked(hits.begin(), hits.end());
@@ -224,30 +254,6 @@ std::vector<Hit> fuse(const SearchQuery& q, const std::vector<Candidate>& fts, c
         out.push_back(std::move(h));
     }
     return out;
-}
-
-// "{\"a\",\"b\"}": a text[] literal.
-std::string text_array(const std::vector<std::string>& items) {
-    std::string out = "{";
-    for (const auto& item : items) {
-        out += out.size() > 1 ? ",\"" : "\"";
-        for (char c : item) {
-            if (c == '"' || c == '\\') out += '\\';
-            out += c;
-        }
-        out += '"';
-    }
-    return out + "}";
-}
-
-// The hits' chunks as two text[] literals, doc paths and ordinals, for `unnest($a::text[], $b::int[])`.
-std::pair<std::string, std::string> chunk_keys(const std::vector<Hit>& hits) {
-    std::vector<std::string> paths, ordinals;
-    for (const auto& h : hits) {
-        paths.push_back(h.doc_path);
-        ordinals.push_back(std::to_string(h.ordinal));
-    }
-    return {text_array(paths), text_array(ordinals)};
 }
 
 // The query's words as written, lower-cased, split at anything but letters, digits and '_' (so identifiers
@@ -290,41 +296,20 @@ int lexical_matches(const std::vector<std::string>& words, const std::string& do
 // Re-rank (plan T-72). No cross-encoder's weights can be had from a registry here, so this is the cheap lexical
 // kind: the top kRerankDepth fused hits, each scored by its fused score relative to the best one plus
 // kRerankWeight per exact match (lexical_matches). `voltedge eval retrieval` measures what it does.
-void lexical_rerank(pqxx::transaction_base& tx, const std::string& tenant, const SearchQuery& q, std::vector<Hit>& hits) {
+void lexical_rerank(const SearchQuery& q, std::vector<Hit>& hits) {
     if (hits.empty()) return;
-    const auto [paths, ordinals] = chunk_keys(hits);
-    std::map<Key, std::string> content;
-    for (const auto& row : tx.exec_params("SELECT c.doc_path, c.ordinal, c.content FROM rag_chunks c "
-                                          "JOIN unnest($2::text[], $3::int[]) AS h(doc_path, ordinal) USING (doc_path, ordinal) "
-                                          "WHERE c.tenant_id = $1",
-                                          tenant, paths, ordinals))
-        content[{row[0].as<std::string>(), row[1].as<int>()}] = row[2].as<std::string>();
     const auto words = query_words(q.text);
     const double best = hits.front().score > 0 ? hits.front().score : 1;
-    for (auto& h : hits)
-        h.score = h.score / best + kRerankWeight * lexical_matches(words, h.doc_path, content[{h.doc_path, h.ordinal}]);
+    for (auto& h : hits) h.score = h.score / best + kRerankWeight * lexical_matches(words, h.doc_path, h.content);
     std::stable_sort(hits.begin(), hits.end(), [](const Hit& a, const Hit& b) { return a.score > b.score; });
 }
 
-// Path, revision, span, section and a snippet with the query's words marked, for the hits only: one query.
-void add_details(pqxx::transaction_base& tx, const std::string& tenant, const SearchQuery& query, std::vector<Hit>& hits) {
-    if (hits.empty()) return;
-    const auto [paths, ordinals] = chunk_keys(hits);
-    const std::string sql = "SELECT h.i, revision, kind, line_start, line_end, section, ts_headline('english', content, " +
-                            any_word("english") +
-                            ", 'StartSel=«, StopSel=», MaxWords=35, MinWords=12, MaxFragments=2, FragmentDelimiter=\" … \"') "
-                            ", CASE WHEN $5 THEN content ELSE '' END "
-                            "FROM unnest($2::text[], $3::int[]) WITH ORDINALITY AS h(doc_path, ordinal, i) "
-                            "JOIN rag_chunks c ON c.tenant_id = $4 AND c.doc_path = h.doc_path AND c.ordinal = h.ordinal";
-    for (const auto& row : tx.exec_params(sql, query.text, paths, ordinals, tenant, query.with_content)) {
-        Hit& h = hits.at(row[0].as<std::size_t>() - 1);
-        h.revision = row[1].as<std::string>();
-        h.kind = row[2].as<std::string>();
-        h.line_start = row[3].as<int>();
-        h.line_end = row[4].as<int>();
-        h.section = row[5].as<std::string>();
-        h.snippet = row[6].as<std::string>();
-        h.content = row[7].as<std::string>();
+// Each hit's snippet: its text around the query's words, marked (rag/snippet.h); the whole text only if asked.
+void add_snippets(const SearchQuery& query, std::vector<Hit>& hits) {
+    const SnippetQuery words(query.text);
+    for (auto& h : hits) {
+        h.snippet = snippet(h.content, words);
+        if (!query.with_content) h.content.clear();
     }
 }
 
@@ -493,12 +478,10 @@ std::vector<Hit> run(pqxx::connection& conn, const std::string& tenant, const Se
         }
         if (query.rerank) {
             Stage stage("rerank");
-            lexical_rerank(tx, tenant, query, hits);
+            lexical_rerank(query, hits);
             hits.resize(std::min(hits.size(), static_cast<std::size_t>(query.k)));
         }
-        add_details(tx, tenant, query, hits);
-        // A chunk the vector stage found in its own transaction may have been re-indexed away since: no details.
-        std::erase_if(hits, [](const Hit& h) { return h.revision.empty(); });
+        add_snippets(query, hits);
         return hits;
     });
 }

@@ -18,6 +18,7 @@
 #include "core/error.h"
 #include "rag/encoder.h"
 #include "rag/safetensors.h"
+#include "rag/snippet.h"
 #include "rag/tokenizer.h"
 
 using namespace voltedge;
@@ -277,4 +278,37 @@ TEST(RagEmbedder, LoadErrorsSayWhatToDo) {
     } catch (const Error& err) {
         EXPECT_NE(err.hint().find("make bootstrap"), std::string::npos);
     }
+}
+
+TEST(RagSnippet, MarksTheQuerysWordsAndTheirFormsButNotStopWords) {
+    const rag::SnippetQuery q("How is the tenant set for transactions?");
+    EXPECT_EQ(rag::snippet("Each transaction sets the tenant: SELECT set_config('app.tenant_id', $1, true).", q),
+              "Each «transaction» «sets» the «tenant»: SELECT «set»_config('app.«tenant»_id', $1, true).");
+    EXPECT_EQ(rag::snippet("Setting tenants is transactional.", q), "«Setting» «tenants» is «transactional».");
+    EXPECT_EQ(rag::snippet("nothing here matches", q), "nothing here matches");
+    EXPECT_EQ(rag::snippet("", q), "");
+    EXPECT_EQ(rag::snippet("Only the words the and is.", rag::SnippetQuery("the is")), "Only the words the and is.");
+}
+
+TEST(RagSnippet, ShowsAtMostTwoPassagesWhereTheWordsAreDensest) {
+    std::string text;  // w0 … w99, with "canary" after w10, w80 and w82
+    for (int i = 0; i < 100; ++i) text += "w" + std::to_string(i) + (i == 10 || i == 80 || i == 82 ? " canary " : " ");
+    const std::string s = rag::snippet(text, rag::SnippetQuery("canary rollout"));
+    // Each passage starts three words before a match and has at most 35 words; they are shown in text order.
+    const auto joint = s.find(" … ");
+    ASSERT_NE(joint, std::string::npos) << s;
+    EXPECT_EQ(s.substr(0, joint), "w8 w9 w10 «canary» w11 w12 w13 w14 w15 w16 w17 w18 w19 w20 w21 w22 w23 w24 w25 w26 w27 "
+                                  "w28 w29 w30 w31 w32 w33 w34 w35 w36 w37 w38 w39 w40 w41");
+    EXPECT_EQ(s.substr(joint + std::string(" … ").size()),
+              "w78 w79 w80 «canary» w81 w82 «canary» w83 w84 w85 w86 w87 w88 w89 w90 w91 w92 w93 w94 w95 w96 w97 w98 w99");
+    // Without a match: the first 35 words, unmarked.
+    const std::string plain = rag::snippet(text, rag::SnippetQuery("zanzibar"));
+    EXPECT_EQ(plain.find("w0 w1 "), 0u);
+    EXPECT_EQ(plain.find("«"), std::string::npos);
+    EXPECT_EQ(std::count(plain.begin(), plain.end(), ' '), 34) << plain;
+}
+
+TEST(RagSnippet, KeepsTextThatIsNotAsciiWhole) {
+    EXPECT_EQ(rag::snippet("Die Zählerstände, kWh — Größe", rag::SnippetQuery("zählerstände")),
+              "Die «Zählerstände», kWh — Größe");
 }
