@@ -501,6 +501,8 @@ std::vector<Hit> search(pqxx::connection& conn, const std::string& tenant, const
     VectorSource vectors;
     if (vector_conn)
         vectors.candidates = std::async(std::launch::async, [&] {
+            // This thread's spans (the transaction's) belong to the search's trace, not to one of their own.
+            observability::Span vector_stage("search.vector", observability::SpanKind::internal, parent);
             const auto embedding = embed();
             return db::with_tenant(*vector_conn, tenant,
                                    [&](pqxx::transaction_base& tx) { return ann_stage(tx, tenant, query, embedding, parent); });
