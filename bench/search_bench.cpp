@@ -262,7 +262,7 @@ int main(int argc, char** argv) {
     CLI::App app{"Retrieval benchmark: index build, ANN recall against exact search per tenant size, /search latency"};
     std::string golden_file = std::string(VOLTEDGE_SOURCE_DIR) + "/evaluations/golden/demo/retrieval.jsonl";
     std::size_t largest = 100'000, api_rounds = 3;
-    int port = 58190;
+    int port = 28190;  // below the ephemeral port range (see serve_bench)
     bool keep_database = false;
     app.add_option("--golden", golden_file, "questions used as queries");
     app.add_option("--largest", largest, "chunks of the largest tenant (the others scale down from it)");
