@@ -2,6 +2,10 @@
 
 #include "core/hex.h"
 
+#include <sys/uio.h>
+#include <unistd.h>
+
+#include <cerrno>
 #include <chrono>
 #include <cstdio>
 #include <mutex>
@@ -16,6 +20,27 @@ void log_event(std::string_view level, std::string_view event, nlohmann::json fi
 }
 
 namespace {
+
+// Writes both parts, in order, with one system call nearly always (a partial write goes on where it stopped).
+// stderr is unbuffered, so nothing written through it can be waiting to go out before these bytes.
+void write_all(int fd, std::string_view first, std::string_view second) {
+    iovec parts[2] = {{const_cast<char*>(first.data()), first.size()}, {const_cast<char*>(second.data()), second.size()}};
+    iovec* next = parts;
+    int count = 2;
+    while (count > 0) {
+        const ssize_t written = ::writev(fd, next, count);
+        if (written < 0) {
+            if (errno == EINTR) continue;
+            return;  // nowhere left to say it
+        }
+        auto left = static_cast<std::size_t>(written);
+        for (; count > 0 && left >= next->iov_len; ++next, --count) left -= next->iov_len;
+        if (count > 0) {
+            next->iov_base = static_cast<char*>(next->iov_base) + left;
+            next->iov_len -= left;
+        }
+    }
+}
 
 // Rendered once when set, so each line pays one append for it.
 thread_local std::string context_fields;
@@ -43,18 +68,27 @@ void log_event_raw(std::string_view level, std::string_view event, std::string_v
                                    json_quoted(event), context_fields.empty() ? "" : ",", context_fields,
                                    fields.empty() ? "" : ",", fields);
     if (line_filter) line = line_filter(line);
-    // The trace ids are ours (hex), after the filter: it has nothing to find in them, and scanning them cost a
-    // traced request's log line about 1 % of the request (serve_bench, perf).
+    // The trace ids are ours (hex) and go after the filter: it has nothing to find in them, and scanning them cost
+    // a traced request's log line about 1 % of the request (serve_bench, perf). Written beside the line, not
+    // appended to it (a copy of the line per request).
+    char end[80];
+    std::size_t end_size = 0;
+    const auto put = [&](std::string_view text) {
+        text.copy(end + end_size, text.size());
+        end_size += text.size();
+    };
     if (trace_ids.trace_id) {
-        line += R"(,"trace_id":")";
-        line += to_hex(trace_ids.trace_id, 16);
-        line += R"(","span_id":")";
-        line += to_hex(trace_ids.span_id, 8);
-        line += '"';
+        put(R"(,"trace_id":")");
+        write_hex(end + end_size, trace_ids.trace_id, 16);
+        end_size += 32;
+        put(R"(","span_id":")");
+        write_hex(end + end_size, trace_ids.span_id, 8);
+        end_size += 16;
+        put("\"");
     }
-    line += "}\n";
+    put("}\n");
     std::lock_guard lock(mutex);
-    std::fwrite(line.data(), 1, line.size(), stderr);
+    write_all(STDERR_FILENO, line, std::string_view(end, end_size));
 }
 
 std::string json_quoted(std::string_view text) {

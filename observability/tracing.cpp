@@ -52,12 +52,8 @@ std::string hex(const std::array<std::uint8_t, N>& bytes) {
 
 template <std::size_t N>
 void append_hex(std::string& out, const std::array<std::uint8_t, N>& bytes) {
-    static constexpr char kDigits[] = "0123456789abcdef";
     char text[2 * N];
-    for (std::size_t i = 0; i < N; ++i) {
-        text[2 * i] = kDigits[bytes[i] >> 4];
-        text[2 * i + 1] = kDigits[bytes[i] & 15];
-    }
+    write_hex(text, bytes.data(), N);
     out.append(text, 2 * N);
 }
 
