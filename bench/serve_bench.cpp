@@ -212,7 +212,7 @@ double tracer_us_per_request_span(int spans) {
     obs::TracingOptions options;
     options.endpoint = "http://discard.invalid";
     options.service_name = "voltedge-bench";
-    obs::start_tracing(options, [&](const std::string&, const std::string& body) {
+    obs::start_tracing(options, [&](const std::string&, const std::string& body, const std::string&) {
         bytes += body.size();
         return 200L;
     });

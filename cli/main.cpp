@@ -229,15 +229,18 @@ public:
     TracingSession(const Config& config, std::string service) {
         observability::TracingOptions options;
         options.endpoint = config.otlp_endpoint;
+        options.protocol = config.otlp_protocol == "http/json" ? observability::OtlpProtocol::json
+                                                               : observability::OtlpProtocol::protobuf;
         options.sample_ratio = config.trace_sample_ratio;
         options.service_name = std::move(service);
         options.service_version = source_commit();
-        observability::start_tracing(std::move(options), [](const std::string& url, const std::string& body) {
+        observability::start_tracing(std::move(options),
+                                     [](const std::string& url, const std::string& body, const std::string& content_type) {
             http::ClientRequest request;
             request.method = "POST";
             request.url = url;
             request.body = body;
-            request.headers = {"Content-Type: application/json"};
+            request.headers = {"Content-Type: " + content_type};
             request.timeout_seconds = 10;
             return http::send(request).status;
         });

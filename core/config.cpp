@@ -237,6 +237,8 @@ const std::vector<Setting>& schema() {
         url("observability", "OTEL_EXPORTER_OTLP_ENDPOINT", &Config::otlp_endpoint, "",
             "OTLP/HTTP collector (Jaeger: http://127.0.0.1:54318); spans go to <url>/v1/traces; empty: no tracing",
             {"http", "https"}),
+        choice("observability", "OTEL_EXPORTER_OTLP_PROTOCOL", &Config::otlp_protocol, "http/protobuf",
+               {"http/protobuf", "http/json"}, "encoding of the exported spans (protobuf: about a third of JSON's bytes)"),
         url("observability", "VOLTEDGE_PROMETHEUS_URL", &Config::prometheus_url, "http://127.0.0.1:59090",
             "Prometheus whose query API 'voltedge slo check' reads the platform-wide objectives from; not reachable: "
             "those are skipped",

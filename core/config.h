@@ -61,10 +61,11 @@ struct Config {
     double llm_usd_per_1k_prompt = 0, llm_usd_per_1k_completion = 0;
     std::string actor;  // who the audit log names for command-line actions
     // observability
-    std::string otlp_endpoint;              // OTLP/HTTP collector base URL; empty: no traces exported
-    double trace_sample_ratio = 1.0;        // share of new traces recorded
-    std::string prometheus_url;             // Prometheus query API for the platform-wide SLOs (slo check)
-    double ann_recall_sample_ratio = 0.02;  // share of vector searches also run exactly to measure recall
+    std::string otlp_endpoint;                    // OTLP/HTTP collector base URL; empty: no traces exported
+    std::string otlp_protocol = "http/protobuf";  // or http/json
+    double trace_sample_ratio = 1.0;              // share of new traces recorded
+    std::string prometheus_url;                   // Prometheus query API for the platform-wide SLOs (slo check)
+    double ann_recall_sample_ratio = 0.02;        // share of vector searches also run exactly to measure recall
 
     // Where each setting's value came from: "default" or "environment", by variable name.
     std::map<std::string, std::string> sources;

@@ -16,6 +16,7 @@
 #include "core/hex.h"
 #include "core/log.h"
 #include "observability/metrics.h"
+#include "observability/otlp.h"
 
 namespace voltedge::observability {
 namespace {
@@ -86,7 +87,7 @@ thread_local bool suppressed = false;
 std::atomic<bool> enabled{false};
 std::atomic<double> sample_ratio{1.0};
 
-// Ended spans, already in their OTLP/JSON form (comma-separated span objects): a span is serialised on the
+// Ended spans, already encoded (otlp.h; a batch is wrapped at export): a span is serialised on the
 // thread that ends it, into a buffer that thread reuses, and appended to the batch being filled. Nothing is
 // allocated per span once a thread is warm. (Queued as records, each span cost a request about 1.3 kB of heap
 // for its attributes, allocated on the request's thread and freed on the export thread; with the record
@@ -100,7 +101,6 @@ struct Batch {
 struct Exporter {
     TracingOptions options;
     OtlpPost post;
-    std::string body_head, body_tail;  // around a batch's spans: the resource and scope
     std::mutex mutex;
     std::condition_variable wake, flushed_cv;
     std::vector<Batch> full;  // of options.batch_size spans each
@@ -124,16 +124,10 @@ std::mutex lifecycle;  // start/stop/flush
 
 void Exporter::send(std::vector<Batch>& batches) {
     const std::string url = options.endpoint + "/v1/traces";
-    std::string body;
     for (const Batch& batch : batches) {
-        body.clear();
-        body.reserve(body_head.size() + batch.spans.size() + body_tail.size());
-        body += body_head;
-        body += batch.spans;
-        body += body_tail;
         std::string error;
         try {
-            const long status = post(url, body);
+            const long status = post(url, otlp::body(batch.spans, options), content_type(options.protocol));
             if (status < 200 || status >= 300) error = fmt::format("{} answered HTTP {}", url, status);
         } catch (const std::exception& e) {
             error = e.what();
@@ -179,14 +173,12 @@ void Exporter::run() {
     }
 }
 
-void append_span(std::string& out, const SpanRecord& s);
-
 // What a thread keeps for its spans: records to reuse (one per span open at once) and the buffer a span is
 // serialised into. A span may end during thread exit, after this is gone (a thread_local span destroyed later):
 // `spares_gone` (trivially destructible, so still readable) says so, and the span then allocates as before.
 struct ThreadSpares {
     std::vector<std::unique_ptr<SpanRecord>> records;
-    std::string json;
+    std::string encoded;
     ~ThreadSpares();
 };
 thread_local bool spares_gone = false;
@@ -210,9 +202,9 @@ void enqueue(const SpanRecord& record) {
     Exporter* e = exporter.load();
     if (!e) return;
     std::string local;
-    std::string& json = spares_gone ? local : spares.json;
-    json.clear();
-    append_span(json, record);  // outside the lock
+    std::string& encoded = spares_gone ? local : spares.encoded;
+    encoded.clear();
+    otlp::append_span(encoded, record, e->options.protocol);  // outside the lock
     std::unique_lock lock(e->mutex);
     if (e->queued >= e->options.queue_limit) {
         ++e->stats.dropped;
@@ -224,8 +216,8 @@ void enqueue(const SpanRecord& record) {
     if (batch.count == 0)
         batch.spans.reserve(e->batch_capacity);
     else
-        batch.spans += ',';
-    batch.spans += json;
+        batch.spans += otlp::separator(e->options.protocol);
+    batch.spans += encoded;
     ++e->queued;
     if (++batch.count < e->options.batch_size) return;
     e->batch_capacity = batch.spans.size() + batch.spans.size() / 8;
@@ -241,61 +233,6 @@ bool sample(const TraceContext& c) {
     std::uint64_t x = 0;
     for (std::size_t i = 8; i < 16; ++i) x = (x << 8) | c.trace_id[i];
     return static_cast<double>(x) < ratio * 18446744073709551616.0;
-}
-
-// `text` as a JSON string. Exporting is the tracer's hot loop, so plain ASCII (nearly every attribute) is escaped
-// here in one pass; text with other bytes goes through json_quoted, which also repairs invalid UTF-8 (one bad
-// byte would make the collector refuse the whole batch).
-void append_quoted(std::string& out, std::string_view text) {
-    for (const char c : text)
-        if (static_cast<unsigned char>(c) >= 0x80) {
-            out += json_quoted(text);
-            return;
-        }
-    out += '"';
-    std::size_t run = 0;  // start of the characters not yet appended: they need no escaping, and go in at once
-    for (std::size_t i = 0; i < text.size(); ++i) {
-        const char c = text[i];
-        if (c != '"' && c != '\\' && static_cast<unsigned char>(c) >= 0x20) continue;
-        out.append(text.data() + run, i - run);
-        run = i + 1;
-        if (c == '"' || c == '\\') {
-            out += '\\';
-            out += c;
-        } else {
-            out += fmt::format("\\u{:04x}", static_cast<int>(c));
-        }
-    }
-    out.append(text.data() + run, text.size() - run);
-    out += '"';
-}
-
-void append_attribute(std::string& out, const SpanAttribute& a) {
-    out += R"({"key":)";
-    append_quoted(out, a.key);
-    out += R"(,"value":{)";
-    switch (a.type) {
-        case SpanAttribute::Type::text:
-            out += R"("stringValue":)";
-            append_quoted(out, a.text);
-            break;
-        case SpanAttribute::Type::integer: fmt::format_to(std::back_inserter(out), R"("intValue":"{}")", a.integer); break;
-        case SpanAttribute::Type::real:
-            // JSON has no NaN or infinity; OTLP/JSON would want them as strings, which collectors read poorly.
-            out += std::isfinite(a.real) ? fmt::format(R"("doubleValue":{})", a.real) : R"("stringValue":"NaN")";
-            break;
-        case SpanAttribute::Type::boolean: out += a.boolean ? R"("boolValue":true)" : R"("boolValue":false)"; break;
-    }
-    out += "}}";
-}
-
-void append_attributes(std::string& out, const std::vector<SpanAttribute>& attributes) {
-    out += '[';
-    for (std::size_t i = 0; i < attributes.size(); ++i) {
-        if (i) out += ',';
-        append_attribute(out, attributes[i]);
-    }
-    out += ']';
 }
 
 SpanAttribute& attribute(SpanRecord& r, std::string_view key) {
@@ -342,10 +279,6 @@ void start_tracing(TracingOptions options, OtlpPost post) {
     auto* e = new Exporter{};
     e->options = std::move(options);
     e->post = std::move(post);
-    const std::string empty = otlp_json({}, e->options);  // a body without spans: the head and tail of every body
-    const std::size_t spans_at = empty.rfind("[]") + 1;
-    e->body_head = empty.substr(0, spans_at);
-    e->body_tail = empty.substr(spans_at);
     e->thread = std::thread([e] { e->run(); });
     exporter.store(e);
     enabled.store(true);
@@ -483,66 +416,17 @@ std::string current_traceparent() { return current_span ? format_traceparent(cur
 SuppressTracing::SuppressTracing() : previous_(std::exchange(suppressed, true)) {}
 SuppressTracing::~SuppressTracing() { suppressed = previous_; }
 
-namespace {
-
-void append_span(std::string& out, const SpanRecord& s) {
-    out += R"({"traceId":")";
-    append_hex(out, s.context.trace_id);
-    out += R"(","spanId":")";
-    append_hex(out, s.context.span_id);
-    if (!all_zero(s.parent_span_id)) {
-        out += R"(","parentSpanId":")";
-        append_hex(out, s.parent_span_id);
-    }
-    out += R"(","name":)";
-    append_quoted(out, s.name);
-    fmt::format_to(std::back_inserter(out), R"(,"kind":{},"startTimeUnixNano":"{}","endTimeUnixNano":"{}","attributes":)",
-                   static_cast<int>(s.kind), s.start_ns, s.end_ns);
-    append_attributes(out, s.attributes);
-    out += R"(,"events":[)";
-    for (std::size_t j = 0; j < s.events.size(); ++j) {
-        const SpanEvent& e = s.events[j];
-        if (j) out += ',';
-        out += fmt::format(R"({{"timeUnixNano":"{}","name":{},"attributes":)", e.time_ns, json_quoted(e.name));
-        std::vector<SpanAttribute> detail;
-        if (!e.detail.empty()) {
-            auto& a = detail.emplace_back();
-            a.key = e.name == "exception" ? "exception.message" : "message";
-            a.text = e.detail;
-        }
-        append_attributes(out, detail);
-        out += '}';
-    }
-    out += R"(],"status":)";
-    out += s.error ? R"({"code":2,"message":)" + json_quoted(s.status_message) + "}" : R"({"code":0})";
-    out += '}';
+std::string content_type(OtlpProtocol protocol) {
+    return protocol == OtlpProtocol::protobuf ? "application/x-protobuf" : "application/json";
 }
 
-}  // namespace
-
-std::string otlp_json(const std::vector<SpanRecord>& spans, const TracingOptions& options) {
-    std::string out;
-    out.reserve(512 + spans.size() * 400);
-    out += R"({"resourceSpans":[{"resource":{"attributes":)";
-    std::vector<SpanAttribute> resource(2);
-    resource[0].key = "service.name";
-    resource[0].text = options.service_name;
-    resource[1].key = "telemetry.sdk.language";
-    resource[1].text = "cpp";
-    if (!options.service_version.empty()) {
-        auto& version = resource.emplace_back();
-        version.key = "service.version";
-        version.text = options.service_version;
-    }
-    append_attributes(out, resource);
-    out += R"(},"scopeSpans":[{"scope":{"name":"voltedge.observability","version":)" + json_quoted(options.service_version) +
-           R"(},"spans":[)";
+std::string otlp_body(const std::vector<SpanRecord>& spans, const TracingOptions& options) {
+    std::string joined;
     for (std::size_t i = 0; i < spans.size(); ++i) {
-        if (i) out += ',';
-        append_span(out, spans[i]);
+        if (i) joined += otlp::separator(options.protocol);
+        otlp::append_span(joined, spans[i], options.protocol);
     }
-    out += "]}]}]}";
-    return out;
+    return otlp::body(joined, options);
 }
 
 }  // namespace voltedge::observability

@@ -1,5 +1,5 @@
 #pragma once
-// Distributed traces: spans with W3C trace context, exported over OTLP/HTTP (JSON) to any OpenTelemetry
+// Distributed traces: spans with W3C trace context, exported over OTLP/HTTP (protobuf or JSON) to any OpenTelemetry
 // collector (Jaeger in the local stack). opentelemetry-cpp is not obtainable on our build machines, so this is a
 // small exporter of our own that keeps to the OTLP trace model: resource, scope, spans with kind, attributes,
 // events and status.
@@ -69,17 +69,22 @@ struct SpanRecord {
     std::string status_message;
 };
 
-// Posts an OTLP/JSON body to `url` and returns the HTTP status; throws on a transport failure. The binary
-// passes its HTTP client in (observability sits below http/ in the architecture).
-using OtlpPost = std::function<long(const std::string& url, const std::string& body)>;
+// Posts an OTLP body of `content_type` to `url` and returns the HTTP status; throws on a transport failure. The
+// binary passes its HTTP client in (observability sits below http/ in the architecture).
+using OtlpPost = std::function<long(const std::string& url, const std::string& body, const std::string& content_type)>;
+
+// OTEL_EXPORTER_OTLP_PROTOCOL: http/protobuf (the OTLP default) or http/json.
+enum class OtlpProtocol { protobuf, json };
+std::string content_type(OtlpProtocol protocol);  // application/x-protobuf or application/json
 
 struct TracingOptions {
-    std::string endpoint;       // OTLP/HTTP base URL, e.g. http://127.0.0.1:54318; spans go to <endpoint>/v1/traces
+    std::string endpoint;  // OTLP/HTTP base URL, e.g. http://127.0.0.1:54318; spans go to <endpoint>/v1/traces
+    OtlpProtocol protocol = OtlpProtocol::protobuf;
     double sample_ratio = 1.0;  // share of new traces recorded; a remote parent's decision is followed
     std::string service_name = "voltedge";
     std::string service_version;
     std::size_t queue_limit = 16384;  // spans waiting for export beyond this are dropped
-    std::size_t batch_size = 2048;    // spans per OTLP request (about 1 MB of JSON)
+    std::size_t batch_size = 2048;    // spans per OTLP request (about 0.5 MB of protobuf, 1.4 MB of JSON)
     std::chrono::milliseconds flush_interval{1000};
 };
 
@@ -167,8 +172,8 @@ private:
     bool previous_;
 };
 
-// One OTLP ExportTraceServiceRequest in its JSON encoding (ids in hex, 64-bit integers as strings), for
-// `spans` ended under `options`' resource. Exposed for tests.
-std::string otlp_json(const std::vector<SpanRecord>& spans, const TracingOptions& options);
+// One OTLP ExportTraceServiceRequest in `options.protocol`'s encoding (JSON: ids in hex, 64-bit integers as
+// strings), for `spans` ended under `options`' resource. Exposed for tests.
+std::string otlp_body(const std::vector<SpanRecord>& spans, const TracingOptions& options);
 
 }  // namespace voltedge::observability

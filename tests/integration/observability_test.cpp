@@ -139,12 +139,12 @@ TEST(Tracing, PredictAndAskTracesReachJaegerWithTheirChildSpans) {
     options.endpoint = kOtlpEndpoint;
     options.service_name = "voltedge-test-" + t;
     options.flush_interval = std::chrono::milliseconds(200);
-    observability::start_tracing(options, [](const std::string& url, const std::string& body) {
+    observability::start_tracing(options, [](const std::string& url, const std::string& body, const std::string& content_type) {
         http::ClientRequest r;
         r.method = "POST";
         r.url = url;
         r.body = body;
-        r.headers = {"Content-Type: application/json"};
+        r.headers = {"Content-Type: " + content_type};  // protobuf, the default: the real Jaeger decodes it
         return http::send(r).status;
     });
     api::ApiServer server(test::config(), test::serve_options());

@@ -5,6 +5,9 @@
 #include <chrono>
 #include <cmath>
 #include <cstdint>
+#include <cstring>
+#include <iterator>
+#include <map>
 #include <latch>
 #include <limits>
 #include <mutex>
@@ -396,7 +399,9 @@ public:
         options.sample_ratio = ratio;
         options.service_name = "voltedge-test";
         options.queue_limit = queue_limit;
-        voltedge::observability::start_tracing(options, [this, status](const std::string& url, const std::string& body) {
+        options.protocol = voltedge::observability::OtlpProtocol::json;  // parsed here; protobuf: Tracing.Protobuf*
+        voltedge::observability::start_tracing(options, [this, status](const std::string& url, const std::string& body,
+                                                                       const std::string&) {
             std::lock_guard lock(mutex_);
             urls_.push_back(url);
             bodies_.push_back(nlohmann::json::parse(body));
@@ -590,7 +595,7 @@ TEST(Tracing, AFullQueueDropsSpansInsteadOfBlocking) {
     options.endpoint = "http://collector.invalid:4318";
     options.queue_limit = 10;
     options.batch_size = 5;
-    voltedge::observability::start_tracing(options, [&](const std::string&, const std::string&) {
+    voltedge::observability::start_tracing(options, [&](const std::string&, const std::string&, const std::string&) {
         ++posts;
         release.wait();  // a collector that hangs
         return 200L;
@@ -685,4 +690,172 @@ TEST(Tracing, AttributeTextIsEscapedIntoValidJson) {
     EXPECT_EQ(spans[0]["name"], "quote \" backslash \\ newline \n tab \t");
     EXPECT_EQ(attribute(spans[0], "control")["stringValue"], std::string("\x01\x1f", 2));
     EXPECT_EQ(attribute(spans[0], "bytes")["stringValue"].get<std::string>().rfind("caf\xc3\xa9 and a bad byte ", 0), 0u);
+}
+
+// A protobuf message read back field by field (enough wire format for OTLP: varints, fixed64, length-delimited).
+struct ProtoField {
+    int number = 0, wire = 0;
+    std::uint64_t number_value = 0;  // varint or fixed64
+    std::string bytes;               // length-delimited
+};
+
+std::vector<ProtoField> proto_fields(std::string_view message) {
+    std::vector<ProtoField> out;
+    std::size_t i = 0;
+    const auto varint = [&] {
+        std::uint64_t v = 0;
+        for (int shift = 0;; shift += 7) {
+            if (i >= message.size() || shift > 63) throw std::runtime_error("truncated varint");
+            const auto b = static_cast<unsigned char>(message[i++]);
+            v |= static_cast<std::uint64_t>(b & 0x7f) << shift;
+            if (!(b & 0x80)) return v;
+        }
+    };
+    while (i < message.size()) {
+        ProtoField f;
+        const std::uint64_t key = varint();
+        f.number = static_cast<int>(key >> 3);
+        f.wire = static_cast<int>(key & 7);
+        if (f.wire == 0) {
+            f.number_value = varint();
+        } else if (f.wire == 1) {
+            if (i + 8 > message.size()) throw std::runtime_error("truncated fixed64");
+            for (int b = 0; b < 8; ++b)
+                f.number_value |= static_cast<std::uint64_t>(static_cast<unsigned char>(message[i + b])) << (8 * b);
+            i += 8;
+        } else if (f.wire == 2) {
+            const std::uint64_t n = varint();
+            if (i + n > message.size()) throw std::runtime_error("length past the end");
+            f.bytes = std::string(message.substr(i, n));
+            i += n;
+        } else {
+            throw std::runtime_error("unexpected wire type " + std::to_string(f.wire));
+        }
+        out.push_back(f);
+    }
+    return out;
+}
+
+std::vector<ProtoField> proto_all(const std::vector<ProtoField>& fields, int number) {
+    std::vector<ProtoField> out;
+    std::copy_if(fields.begin(), fields.end(), std::back_inserter(out), [&](const ProtoField& f) { return f.number == number; });
+    return out;
+}
+
+ProtoField proto_one(const std::vector<ProtoField>& fields, int number) {
+    const auto all = proto_all(fields, number);
+    if (all.size() != 1)
+        throw std::runtime_error("field " + std::to_string(number) + " appears " + std::to_string(all.size()) + " times");
+    return all[0];
+}
+
+// KeyValue list -> key: AnyValue fields
+std::map<std::string, std::vector<ProtoField>> proto_attributes(const std::vector<ProtoField>& fields, int number) {
+    std::map<std::string, std::vector<ProtoField>> out;
+    for (const auto& kv : proto_all(fields, number)) {
+        const auto pair = proto_fields(kv.bytes);
+        out[proto_one(pair, 1).bytes] = proto_fields(proto_one(pair, 2).bytes);
+    }
+    return out;
+}
+
+TEST(Tracing, ProtobufBodiesFollowTheOtlpSchema) {
+    using voltedge::observability::SpanRecord;
+    TracingOptions options;
+    options.service_name = "voltedge-test";
+    options.service_version = "abc123";
+    options.protocol = voltedge::observability::OtlpProtocol::protobuf;
+    SpanRecord parent, child;
+    parent.context.trace_id = {1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16};
+    parent.context.span_id = {1, 1, 1, 1, 1, 1, 1, 1};
+    parent.name = "POST /predict";
+    parent.kind = SpanKind::server;
+    parent.start_ns = 1'700'000'000'000'000'000;
+    parent.end_ns = parent.start_ns + 54'000;
+    const auto add = [](SpanRecord& r, std::string_view key, auto setter) {
+        auto& a = r.attributes.emplace_back();
+        a.key = key;
+        setter(a);
+    };
+    add(parent, "http.route", [](auto& a) { a.text = "/predict"; });
+    add(parent, "http.response.status_code",
+        [](auto& a) { a.type = voltedge::observability::SpanAttribute::Type::integer, a.integer = -7; });
+    add(parent, "cache.hit", [](auto& a) { a.type = voltedge::observability::SpanAttribute::Type::boolean, a.boolean = true; });
+    add(parent, "search.recall", [](auto& a) { a.type = voltedge::observability::SpanAttribute::Type::real, a.real = 0.75; });
+    add(parent, "bytes", [](auto& a) { a.text = "caf\xc3\xa9 \xff end"; });
+    add(parent, "long", [](auto& a) { a.text = std::string(300, 'x'); });  // lengths past one varint byte
+    child = parent;
+    child.context.span_id = {2, 2, 2, 2, 2, 2, 2, 2};
+    child.parent_span_id = parent.context.span_id;
+    child.name = "db tenant_transaction";
+    child.kind = SpanKind::client;
+    child.attributes.clear();
+    child.error = true;
+    child.status_message = "connection refused";
+    child.events.push_back({child.start_ns + 1, "exception", "connection refused"});
+
+    const std::string body = voltedge::observability::otlp_body({parent, child}, options);
+    EXPECT_EQ(voltedge::observability::content_type(options.protocol), "application/x-protobuf");
+    const auto request = proto_fields(body);
+    const auto resource_spans = proto_fields(proto_one(request, 1).bytes);
+    const auto resource = proto_attributes(proto_fields(proto_one(resource_spans, 1).bytes), 1);
+    EXPECT_EQ(proto_one(resource.at("service.name"), 1).bytes, "voltedge-test");
+    EXPECT_EQ(proto_one(resource.at("service.version"), 1).bytes, "abc123");
+    const auto scope_spans = proto_fields(proto_one(resource_spans, 2).bytes);
+    const auto scope = proto_fields(proto_one(scope_spans, 1).bytes);
+    EXPECT_EQ(proto_one(scope, 1).bytes, "voltedge.observability");
+    const auto spans = proto_all(scope_spans, 2);
+    ASSERT_EQ(spans.size(), 2u);
+
+    const auto p = proto_fields(spans[0].bytes);
+    EXPECT_EQ(proto_one(p, 1).bytes, std::string("\x01\x02\x03\x04\x05\x06\x07\x08\x09\x0a\x0b\x0c\x0d\x0e\x0f\x10", 16));
+    EXPECT_EQ(proto_one(p, 2).bytes, std::string(8, '\x01'));
+    EXPECT_TRUE(proto_all(p, 4).empty());  // a root: no parent
+    EXPECT_EQ(proto_one(p, 5).bytes, "POST /predict");
+    EXPECT_EQ(proto_one(p, 6).number_value, 2u);  // SPAN_KIND_SERVER
+    EXPECT_EQ(proto_one(p, 7).wire, 1);
+    EXPECT_EQ(proto_one(p, 7).number_value, 1'700'000'000'000'000'000u);
+    EXPECT_EQ(proto_one(p, 8).number_value - proto_one(p, 7).number_value, 54'000u);
+    const auto attributes = proto_attributes(p, 9);
+    EXPECT_EQ(proto_one(attributes.at("http.route"), 1).bytes, "/predict");
+    EXPECT_EQ(static_cast<std::int64_t>(proto_one(attributes.at("http.response.status_code"), 3).number_value), -7);
+    EXPECT_EQ(proto_one(attributes.at("cache.hit"), 2).number_value, 1u);
+    double recall = 0;
+    const std::uint64_t bits = proto_one(attributes.at("search.recall"), 4).number_value;
+    std::memcpy(&recall, &bits, sizeof recall);
+    EXPECT_EQ(recall, 0.75);
+    EXPECT_EQ(proto_one(attributes.at("bytes"), 1).bytes, "caf\xc3\xa9 \xef\xbf\xbd end");  // the bad byte replaced
+    EXPECT_EQ(proto_one(attributes.at("long"), 1).bytes, std::string(300, 'x'));
+    EXPECT_TRUE(proto_all(p, 15).empty());  // status unset
+
+    const auto c = proto_fields(spans[1].bytes);
+    EXPECT_EQ(proto_one(c, 4).bytes, std::string(8, '\x01'));
+    EXPECT_EQ(proto_one(c, 6).number_value, 3u);  // SPAN_KIND_CLIENT
+    const auto status = proto_fields(proto_one(c, 15).bytes);
+    EXPECT_EQ(proto_one(status, 3).number_value, 2u);  // STATUS_CODE_ERROR
+    EXPECT_EQ(proto_one(status, 2).bytes, "connection refused");
+    const auto event = proto_fields(proto_one(c, 11).bytes);
+    EXPECT_EQ(proto_one(event, 2).bytes, "exception");
+    EXPECT_EQ(proto_one(proto_attributes(event, 3).at("exception.message"), 1).bytes, "connection refused");
+}
+
+TEST(Tracing, TheExporterPostsProtobufByDefault) {
+    std::mutex mutex;
+    std::vector<std::pair<std::string, std::string>> posted;  // content type, body
+    TracingOptions options;
+    options.endpoint = "http://collector.invalid:4318";
+    voltedge::observability::start_tracing(options, [&](const std::string&, const std::string& body, const std::string& type) {
+        std::lock_guard lock(mutex);
+        posted.emplace_back(type, body);
+        return 200L;
+    });
+    for (int i = 0; i < 3; ++i) Span span("s" + std::to_string(i));
+    voltedge::observability::flush_traces();
+    voltedge::observability::stop_tracing();
+    ASSERT_EQ(posted.size(), 1u);
+    EXPECT_EQ(posted[0].first, "application/x-protobuf");
+    const auto scope_spans = proto_fields(proto_one(proto_fields(proto_one(proto_fields(posted[0].second), 1).bytes), 2).bytes);
+    const auto spans = proto_all(scope_spans, 2);
+    ASSERT_EQ(spans.size(), 3u);
+    for (int i = 0; i < 3; ++i) EXPECT_EQ(proto_one(proto_fields(spans[i].bytes), 5).bytes, "s" + std::to_string(i));
 }
