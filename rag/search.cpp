@@ -152,10 +152,10 @@ FullTextQuery informative_words(pqxx::transaction_base& tx, const std::string& t
     return out;
 }
 
-// Full-text candidates: ts_rank picks the best q.candidates of the chunks the match words choose (at most
-// kRankCap of them, so the cost stays bounded in any tenant) and ts_rank_cd orders those, ranking chunks that
-// hold more of the words, closer together, higher. The query runs in rag_text_candidates (db/migrations/008,
-// 019): under row-level security no GIN index could serve it.
+// Full-text candidates: ts_rank over the English words picks the best q.candidates of the chunks the match
+// words choose (at most kRankCap of them, so the cost stays bounded in any tenant) and ts_rank_cd over both
+// configurations orders those, ranking chunks that hold more of the words, closer together, higher. The query
+// runs in rag_text_candidates (db/migrations/008, 019, 021): under row-level security no GIN index could serve it.
 std::vector<Candidate> fts_candidates(pqxx::transaction_base& tx, const std::string& tenant, const SearchQuery& q) {
     const FullTextQuery words = informative_words(tx, tenant, q.text);
     if (words.match_english.empty() && words.match_simple.empty()) return {};
