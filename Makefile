@@ -69,19 +69,19 @@ worker: migrate
 slo: build
 	$(BIN) slo check --tenant $(TENANT)
 
-# A local LLM (llama-server + SmolLM2-135M) on VOLTEDGE_LLM_PORT (58081); not part of make demo or make test.
+# A local LLM (llama-server + SmolLM2-135M) on VOLTEDGE_LLM_PORT (28081); not part of make demo or make test.
 llm:
 	scripts/llm install
 	scripts/llm serve
 
-# The prediction API in the foreground (Ctrl-C stops it); port VOLTEDGE_API_PORT (58080).
+# The prediction API in the foreground (Ctrl-C stops it); port VOLTEDGE_API_PORT (28080).
 serve: migrate
 	$(BIN) serve
 
 # Tests run against the database voltedge_test (tests/integration/support.h) and delete what they create in
 # MLflow, so the demo's data, registry and UI stay as they were.
-TEST_DB_ENV = DATABASE_URL=postgresql://voltedge_app:voltedge_app@127.0.0.1:55432/voltedge_test \
-              DATABASE_ADMIN_URL=postgresql://postgres:voltedge_admin@127.0.0.1:55432/voltedge_test
+TEST_DB_ENV = DATABASE_URL=postgresql://voltedge_app:voltedge_app@127.0.0.1:25432/voltedge_test \
+              DATABASE_ADMIN_URL=postgresql://postgres:voltedge_admin@127.0.0.1:25432/voltedge_test
 test: build up
 	$(TEST_DB_ENV) $(BIN) migrate
 	ctest --test-dir build --output-on-failure -j2
@@ -108,7 +108,7 @@ bench: build up
 
 # n8n, the optional glue (n8n/: evaluation summary to chat, promotion announcement, push to main -> index rebuild):
 # installs n8n 1.123.81 into .n8n/ (npm ci, pinned; 1.7 GB and 6-16 min the first time), imports and activates the
-# flows and runs it on 127.0.0.1:55678, where Alertmanager's webhook points. scripts/n8n stop|status|start.
+# flows and runs it on 127.0.0.1:25678, where Alertmanager's webhook points. scripts/n8n stop|status|start.
 .PHONY: n8n
 n8n:
 	scripts/n8n up

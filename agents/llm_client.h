@@ -11,7 +11,7 @@
 namespace voltedge::agents {
 
 struct LlmConfig {
-    std::string url;  // base URL up to /v1, e.g. http://127.0.0.1:58081/v1
+    std::string url;  // base URL up to /v1, e.g. http://127.0.0.1:28081/v1
     std::string model = "smollm2";
     std::string api_key;                                      // sent as a bearer token when set
     int max_tokens = 256;                                     // the completion budget per request

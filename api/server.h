@@ -18,7 +18,7 @@ namespace voltedge::api {
 
 struct ServeOptions {
     std::string host = "127.0.0.1";
-    int port = 58080;                      // 0: any free port (tests)
+    int port = 28080;                      // 0: any free port (tests)
     int threads = 16;                      // handler threads (they block on Postgres and Redis)
     int io_threads = 2;                    // connections are served asynchronously by these
     std::size_t queue_limit = 256;         // requests waiting for a handler thread; beyond, 503 + Retry-After

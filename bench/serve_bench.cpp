@@ -348,7 +348,7 @@ int run(int argc, char** argv) {
         // Tracing's cost on the cheapest request: the same load with every request's spans exported to Jaeger,
         // alternated with tracing off; the machine is shared and noisy, so each pair is compared as a ratio.
         const char* endpoint_env = std::getenv("OTEL_EXPORTER_OTLP_ENDPOINT");
-        const std::string endpoint = endpoint_env && *endpoint_env ? endpoint_env : "http://127.0.0.1:54318";
+        const std::string endpoint = endpoint_env && *endpoint_env ? endpoint_env : "http://127.0.0.1:24318";
         bool collector_up = false;
         try {
             collector_up =

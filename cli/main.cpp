@@ -322,7 +322,7 @@ int main(int argc, char** argv) {
     int serve_port = 0;
     auto* serve_cmd = app.add_subcommand("serve", "Run the prediction API (predict, explain, reload, metrics, docs)");
     serve_cmd->add_option("--host", serve_host, "address to listen on (default VOLTEDGE_API_HOST)");
-    serve_cmd->add_option("--port", serve_port, "port (default VOLTEDGE_API_PORT or 58080)");
+    serve_cmd->add_option("--port", serve_port, "port (default VOLTEDGE_API_PORT or 28080)");
 
     std::vector<std::string> worker_kinds;
     std::string worker_name;

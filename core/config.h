@@ -21,7 +21,7 @@ struct Config {
     std::string mlflow_tracking_uri;
     // api
     std::string api_host = "127.0.0.1";
-    int api_port = 58080;
+    int api_port = 28080;
     int api_threads = 16;
     int api_io_threads = 2;
     int api_queue = 256;
@@ -41,7 +41,7 @@ struct Config {
     // workers
     std::string queue_prefix = "voltedge";          // Redis keys of the job streams (workers/stream_queue.h)
     std::string worker_metrics_host = "127.0.0.1";  // 0.0.0.0 in a container: probes and Prometheus come from outside
-    int worker_metrics_port = 58090;
+    int worker_metrics_port = 28090;
     int job_visibility_seconds = 300;  // a running job's entry silent this long is taken over by another worker
     int worker_grace_seconds = 30;     // after SIGTERM, how long the current job may finish before it is handed back
     int job_backoff_ms = 2000;         // first retry's delay ceiling (doubling, full jitter)

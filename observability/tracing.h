@@ -78,7 +78,7 @@ enum class OtlpProtocol { protobuf, json };
 std::string content_type(OtlpProtocol protocol);  // application/x-protobuf or application/json
 
 struct TracingOptions {
-    std::string endpoint;  // OTLP/HTTP base URL, e.g. http://127.0.0.1:54318; spans go to <endpoint>/v1/traces
+    std::string endpoint;  // OTLP/HTTP base URL, e.g. http://127.0.0.1:24318; spans go to <endpoint>/v1/traces
     OtlpProtocol protocol = OtlpProtocol::protobuf;
     double sample_ratio = 1.0;  // share of new traces recorded; a remote parent's decision is followed
     std::string service_name = "voltedge";

@@ -6,8 +6,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 BIN=${1:?usage: tests/tenant_backup_test.sh path/to/voltedge}
-APP_URL=${DATABASE_URL:-postgresql://voltedge_app:voltedge_app@127.0.0.1:55432/voltedge_test}
-ADMIN_URL=${DATABASE_ADMIN_URL:-postgresql://postgres:voltedge_admin@127.0.0.1:55432/voltedge_test}
+APP_URL=${DATABASE_URL:-postgresql://voltedge_app:voltedge_app@127.0.0.1:25432/voltedge_test}
+ADMIN_URL=${DATABASE_ADMIN_URL:-postgresql://postgres:voltedge_admin@127.0.0.1:25432/voltedge_test}
 SCRATCH=voltedge_restore_test
 SCRATCH_ADMIN=${ADMIN_URL%/*}/$SCRATCH SCRATCH_APP=${APP_URL%/*}/$SCRATCH
 A=backup-a-$$ B=backup-b-$$

@@ -33,8 +33,8 @@ std::string env_or(const char* name, const char* fallback) {
 }
 
 // scripts/devstack's ports.
-const std::string kOtlpEndpoint = env_or("OTEL_EXPORTER_OTLP_ENDPOINT", "http://127.0.0.1:54318");
-const std::string kJaegerQuery = env_or("VOLTEDGE_JAEGER_QUERY_URL", "http://127.0.0.1:56686");
+const std::string kOtlpEndpoint = env_or("OTEL_EXPORTER_OTLP_ENDPOINT", "http://127.0.0.1:24318");
+const std::string kJaegerQuery = env_or("VOLTEDGE_JAEGER_QUERY_URL", "http://127.0.0.1:26686");
 
 std::string random_hex(std::size_t bytes) {
     std::random_device device;
@@ -203,7 +203,7 @@ TEST(Tracing, PredictAndAskTracesReachJaegerWithTheirChildSpans) {
 // `voltedge slo check` reads the platform-wide objectives from the real Prometheus of the local stack; each
 // query must be one Prometheus accepts.
 TEST(Slo, CheckReadsThePlatformObjectivesFromPrometheus) {
-    const std::string prometheus = env_or("VOLTEDGE_PROMETHEUS_URL", "http://127.0.0.1:59090");
+    const std::string prometheus = env_or("VOLTEDGE_PROMETHEUS_URL", "http://127.0.0.1:29090");
     for (const auto& o : evaluations::prometheus_objectives(evaluations::SloConfig{})) {
         http::ClientRequest request;
         request.url = prometheus + "/api/v1/query?query=" + http::escape(o.query);

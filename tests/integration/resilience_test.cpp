@@ -165,7 +165,7 @@ TEST_F(ResilienceTest, CachedForecastsOutliveADatabaseOutage) {
     const Reply unknown_key = predict("ve_0123abcd_" + std::string(64, 'e'), cached, 10);
     for (const Reply& r : {uncached, unknown_key}) {
         EXPECT_EQ(r.status, 503) << r.text;
-        for (const char* secret : {"127.0.0.1", "55432", "voltedge_app", "postgres", "SELECT"})
+        for (const char* secret : {"127.0.0.1", "25432", "voltedge_app", "postgres", "SELECT"})
             EXPECT_EQ(r.text.find(secret), std::string::npos) << secret << " in " << r.text;
     }
 

@@ -40,13 +40,13 @@ TEST(FamilyRegistry, OneTableDescribesEveryFamily) {
 }
 
 TEST(Url, ParsesTheFormsWeUse) {
-    const auto db = parse_url("postgresql://voltedge_app:p@ss:w@127.0.0.1:55432/voltedge?sslmode=disable");
+    const auto db = parse_url("postgresql://voltedge_app:p@ss:w@127.0.0.1:25432/voltedge?sslmode=disable");
     ASSERT_TRUE(db);
     EXPECT_EQ(db->scheme, "postgresql");
     EXPECT_EQ(db->user, "voltedge_app");
     EXPECT_EQ(db->password, "p@ss:w");  // the last '@' ends the credentials
     EXPECT_EQ(db->host, "127.0.0.1");
-    EXPECT_EQ(db->port, 55432);
+    EXPECT_EQ(db->port, 25432);
     EXPECT_EQ(db->path, "/voltedge");
     EXPECT_EQ(db->query, "sslmode=disable");
     const auto redis = parse_url("redis://:secret@cache/2");
@@ -84,7 +84,7 @@ TEST(Config, ReadsEverySettingOnceWithDefaultsAndSources) {
     EXPECT_EQ(c.database_url, "postgresql://a:pw@db:5432/v");
     EXPECT_FALSE(c.prediction_cache);
     EXPECT_EQ(c.actor, "cli:ana");
-    EXPECT_EQ(c.redis_url, "redis://127.0.0.1:56379/0");  // the local stack's
+    EXPECT_EQ(c.redis_url, "redis://127.0.0.1:26379/0");  // the local stack's
     bool shown_port = false, shown_db = false;
     for (const auto& s : c.show()) {
         if (s.env == "VOLTEDGE_API_PORT") {
