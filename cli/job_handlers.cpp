@@ -22,11 +22,17 @@ namespace {
 
 using Json = nlohmann::json;
 
+// A job may take over from a worker that has just handed it back or died. That worker's Postgres session can
+// hold the tenant's ingest or training lock a moment longer (the server notices a gone client only when its
+// statement ends), so a job waits for the lock instead of spending an attempt on "already being ingested".
+constexpr std::chrono::seconds kJobLockWait{30};
+
 Json ingest(const Config& config, const jobs::Job& job) {
     ingestion::IngestOptions o;
     o.tenant = job.tenant;
     o.source = jobs::payload_field<std::string>(job, "source", "");
     o.force = jobs::payload_field<bool>(job, "force", false);
+    o.lock_wait = kJobLockWait;
     if (o.source.empty()) throw Error("job ingest: no source", "give a local file or an http(s) URL");
     auto conn = db::connect(config.database_url);
     const auto r = ingestion::ingest(conn, o);
@@ -75,7 +81,7 @@ Json train(const Config& config, const jobs::Job& job) {
     const auto train_config = train_config_of(job);
     auto conn = db::connect(config.database_url);
     registry::Mlflow mlflow(config.mlflow_tracking_uri);
-    const auto report = training::train(conn, mlflow, mlflow, job.tenant, train_config);
+    const auto report = training::train(conn, mlflow, mlflow, job.tenant, train_config, kJobLockWait);
     std::string summary = fmt::format(
         "backtest of tenant {} ({}, {} window; all folds pooled; skill = MAE reduction vs persistence)\n{}", job.tenant,
         train_config.backtest.describe(), train_config.backtest.window, training::format_backtest_table(report));

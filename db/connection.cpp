@@ -1,6 +1,7 @@
 #include "db/connection.h"
 
 #include <algorithm>
+#include <thread>
 
 #include "core/deadline.h"
 #include "core/error.h"
@@ -115,9 +116,21 @@ void notify_data_changed(pqxx::transaction_base& tx, const std::string& tenant_i
     tx.exec_params("SELECT pg_notify($1, $2)", kDataChannel, tenant_id);
 }
 
-SessionLock::SessionLock(pqxx::connection& conn, const std::string& name) : conn_(conn), name_(name) {
-    pqxx::nontransaction tx(conn_);
-    held_ = tx.exec_params1("SELECT pg_try_advisory_lock(hashtextextended($1, 0))", name_)[0].as<bool>();
+SessionLock::SessionLock(pqxx::connection& conn, const std::string& name, std::chrono::milliseconds wait)
+    : conn_(conn), name_(name) {
+    // Polled rather than pg_advisory_lock under a lock_timeout: nothing is left set on the session.
+    const auto until = std::chrono::steady_clock::now() + wait;
+    bool waiting = false;
+    for (;;) {
+        {
+            pqxx::nontransaction tx(conn_);
+            held_ = tx.exec_params1("SELECT pg_try_advisory_lock(hashtextextended($1, 0))", name_)[0].as<bool>();
+        }
+        if (held_ || std::chrono::steady_clock::now() >= until) return;
+        if (!waiting) log_info("lock_wait", {{"lock", name_}, {"up_to_ms", wait.count()}});
+        waiting = true;
+        std::this_thread::sleep_for(std::chrono::milliseconds(200));
+    }
 }
 
 SessionLock::~SessionLock() {

@@ -43,12 +43,12 @@ void exec_as_tenant(pqxx::connection& conn, const std::string& tenant_id, const 
 inline constexpr const char* kDataChannel = "voltedge_data";
 void notify_data_changed(pqxx::transaction_base& tx, const std::string& tenant_id);
 
-// A session-level advisory lock named `name`, tried once. It belongs to the connection, so a process that
-// dies releases it; whoever holds it knows no live process is doing the same work (e.g. ingesting or
-// training the same tenant), and may clean up what a dead one left behind.
+// A session-level advisory lock named `name`, tried until `wait` has passed (once when it is zero). It belongs
+// to the connection, so a process that dies releases it; whoever holds it knows no live process is doing the
+// same work (e.g. ingesting or training the same tenant), and may clean up what a dead one left behind.
 class SessionLock {
 public:
-    SessionLock(pqxx::connection& conn, const std::string& name);
+    SessionLock(pqxx::connection& conn, const std::string& name, std::chrono::milliseconds wait = {});
     ~SessionLock();
     SessionLock(const SessionLock&) = delete;
     SessionLock& operator=(const SessionLock&) = delete;

@@ -98,7 +98,7 @@ IngestReport ingest(pqxx::connection& conn, const IngestOptions& o) {
     const auto started = Clock::now();
     // One ingest per tenant at a time. The lock is the connection's: a killed ingest releases it, so a run
     // still marked running while we hold it was abandoned.
-    const db::SessionLock lock(conn, "voltedge.ingest." + o.tenant);
+    const db::SessionLock lock(conn, "voltedge.ingest." + o.tenant, o.lock_wait);
     if (!lock.held())
         throw Error("tenant " + o.tenant + " is already being ingested by another process", "wait for it to finish");
     fail_abandoned_runs(conn, o.tenant);

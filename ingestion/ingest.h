@@ -1,5 +1,6 @@
 #pragma once
 // `voltedge ingest`: read -> parse -> validate -> impute -> resample -> load, one transaction per run.
+#include <chrono>
 #include <pqxx/pqxx>
 #include <string>
 #include <vector>
@@ -29,6 +30,8 @@ struct IngestOptions {
     std::string source;
     bool force = false;
     std::string download_dir = "data/raw/downloads";
+    // How long to wait for another ingest of the tenant to finish; zero refuses at once (the CLI).
+    std::chrono::seconds lock_wait{0};
     ValidationOptions validation;
 };
 

@@ -893,12 +893,12 @@ void TrainConfig::check_ensemble() const {
 std::string experiment_name(const std::string& tenant) { return "voltedge/" + tenant; }
 
 TrainReport train(pqxx::connection& conn, registry::ExperimentTracker& tracker, registry::ModelRegistry& registry,
-                  const std::string& tenant, const TrainConfig& config) {
+                  const std::string& tenant, const TrainConfig& config, std::chrono::seconds lock_wait) {
     config.validate();
     const auto rows = load_training_rows(conn, tenant);
     // One training run per tenant at a time. The lock is the connection's, so a killed process releases it,
     // and whoever takes it next may treat runs still marked running as abandoned.
-    const db::SessionLock lock(conn, "voltedge.train." + tenant);
+    const db::SessionLock lock(conn, "voltedge.train." + tenant, lock_wait);
     if (!lock.held()) throw Error("tenant " + tenant + " is already being trained by another process", "wait for it to finish");
     return Trainer(&tracker, &registry, tenant, config, rows).run();
 }

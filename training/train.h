@@ -4,6 +4,7 @@
 // list, backtest tables, plots), and register the champion (lowest MAE over every lead, weighted 1/lead) with
 // alias `staging`.
 #include <pqxx/pqxx>
+#include <chrono>
 #include <cmath>
 #include <map>
 #include <nlohmann/json.hpp>
@@ -74,9 +75,10 @@ struct TrainReport {
 std::string experiment_name(const std::string& tenant);
 
 // Runs left running by a killed training process are marked failed first (the tenant's training lock
-// tells that no process owns them). Throws Error when another process is training the tenant.
+// tells that no process owns them). Throws Error when another process is still training the tenant after
+// `lock_wait`.
 TrainReport train(pqxx::connection& app_conn, registry::ExperimentTracker& tracker, registry::ModelRegistry& registry,
-                  const std::string& tenant, const TrainConfig& config);
+                  const std::string& tenant, const TrainConfig& config, std::chrono::seconds lock_wait = {});
 
 // The tenant's feature rows; an Error saying what to run when there are none.
 std::vector<features::FeatureRow> load_training_rows(pqxx::connection& app_conn, const std::string& tenant);

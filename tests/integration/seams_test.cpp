@@ -5,6 +5,9 @@
 #include <nlohmann/json.hpp>
 #include <sys/wait.h>
 
+#include <future>
+#include <thread>
+
 #include "core/error.h"
 #include "db/connection.h"
 #include "db/pool.h"
@@ -81,6 +84,28 @@ TEST(AbandonedWork, ALiveIngestIsNotMistakenForAKilledOne) {
         EXPECT_NE(std::string(e.what()).find("already being ingested"), std::string::npos);
     }
     EXPECT_EQ(test::count_as_app(conn, tenant, "SELECT 1 FROM ingest_runs"), 0);
+}
+
+// A job's ingest waits for the lock: the holder here goes away the way a worker that handed a job back does,
+// its connection closed while it held the lock, and the waiting ingest then runs once, as the only run.
+TEST(AbandonedWork, AnIngestGivenTimeWaitsForTheHolderToGo) {
+    const std::string tenant = test::new_tenant("wait-ingest");
+    std::promise<std::chrono::steady_clock::time_point> locked;
+    std::thread going([&] {
+        auto holder = db::connect(test::config().database_url);
+        pqxx::nontransaction(holder).exec_params("SELECT pg_advisory_lock(hashtextextended($1, 0))", "voltedge.ingest." + tenant);
+        locked.set_value(std::chrono::steady_clock::now());
+        std::this_thread::sleep_for(std::chrono::seconds(1));
+    });  // the connection closes as the thread ends, the lock still held
+    const auto started = locked.get_future().get();
+    auto conn = db::connect(test::config().database_url);
+    auto options = ingest_options(tenant);
+    options.lock_wait = std::chrono::seconds(30);
+    const auto report = ingestion::ingest(conn, options);
+    going.join();
+    EXPECT_EQ(report.status, "succeeded");
+    EXPECT_GE(std::chrono::steady_clock::now() - started, std::chrono::seconds(1));  // the lock was held that long
+    EXPECT_EQ(test::count_as_app(conn, tenant, "SELECT 1 FROM ingest_runs"), 1);
 }
 
 // Runs a killed `voltedge train` left RUNNING in MLflow are marked FAILED, with the reason, by the next train;
