@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <cmath>
 
 #include "core/error.h"
@@ -25,8 +26,10 @@ std::pair<double, std::size_t> served_accuracy(pqxx::connection& conn, const std
     });
 }
 
+// `rollout_seconds`: how long the rollout has run, for production's baseline when it served too little in the
+// interval (at 100 % it serves nothing).
 CanaryStep judge(pqxx::connection& conn, const std::string& tenant, const std::string& version, const std::string& production,
-                 int share, const CanaryOptions& o, const SloConfig& slo) {
+                 int share, long rollout_seconds, const CanaryOptions& o, const SloConfig& slo) {
     CanaryStep s;
     s.share = share;
     const int minutes = static_cast<int>(o.interval.count() / 60) + 1;  // whole minutes covering the interval
@@ -42,12 +45,20 @@ CanaryStep judge(pqxx::connection& conn, const std::string& tenant, const std::s
             s.breach = fmt::format("p95 latency {} ms > {} ms", w.p95_latency_ms, slo.api_p95_latency_ms);
     }
     std::tie(s.canary_mae, s.canary_scored) = served_accuracy(conn, tenant, version, o.interval.count());
-    std::tie(s.production_mae, s.production_scored) = served_accuracy(conn, tenant, production, o.interval.count());
+    s.production_window_seconds = o.interval.count();
+    std::tie(s.production_mae, s.production_scored) = served_accuracy(conn, tenant, production, s.production_window_seconds);
+    if (s.production_scored < o.min_scored) {
+        // Production served too little beside the canary: its baseline is what it served over the whole rollout
+        // and the interval before it began, so a bad canary is still judged against something measured.
+        s.production_window_seconds = rollout_seconds + o.interval.count();
+        std::tie(s.production_mae, s.production_scored) = served_accuracy(conn, tenant, production, s.production_window_seconds);
+    }
     const double limit = s.production_mae * (1 + slo.margin_for("canary")) + o.mae_tolerance_kw;
     if (s.breach.empty() && s.canary_scored >= o.min_scored && s.production_scored >= o.min_scored && s.canary_mae > limit)
-        s.breach = fmt::format("accuracy: MAE {:.4f} kW > {:.4f} (production {:.4f} x (1 + {}) + {}) on {} measured hours",
-                               s.canary_mae, limit, s.production_mae, slo.margin_for("canary"), o.mae_tolerance_kw,
-                               s.canary_scored);
+        s.breach = fmt::format(
+            "accuracy: MAE {:.4f} kW > {:.4f} (production {:.4f} over the last {} s x (1 + {}) + {}) on {} measured hours",
+            s.canary_mae, limit, s.production_mae, s.production_window_seconds, slo.margin_for("canary"), o.mae_tolerance_kw,
+            s.canary_scored);
     return s;
 }
 
@@ -75,18 +86,26 @@ CanaryOutcome run_canary(pqxx::connection& conn, registry::ModelRegistry& regist
              {{"tenant_id", tenant}, {"version", version.version}, {"steps", o.steps}, {"interval_s", o.interval.count()}});
 
     CanaryOutcome out;
+    const auto began = std::chrono::steady_clock::now() -
+                       o.interval * static_cast<long>(first_step);  // a resumed rollout ran that long
     for (std::size_t i = first_step; i < rollout->steps.size(); ++i) {
         serving::set_rollout_step(conn, tenant, *rollout, static_cast<int>(i), o.actor);
         log_info("canary_step", {{"tenant_id", tenant}, {"version", version.version}, {"share", rollout->steps[i]}});
         wait(o.interval);
-        out.steps.push_back(judge(conn, tenant, version.version, production->version, rollout->steps[i], o, slo));
+        const long rollout_seconds =
+            std::chrono::duration_cast<std::chrono::seconds>(std::chrono::steady_clock::now() - began).count();
+        out.steps.push_back(
+            judge(conn, tenant, version.version, production->version, rollout->steps[i], rollout_seconds, o, slo));
         const auto& s = out.steps.back();
         log_info("canary_judged", {{"tenant_id", tenant},
                                    {"version", version.version},
                                    {"share", s.share},
                                    {"requests", s.requests},
                                    {"canary_mae", s.canary_mae},
+                                   {"canary_scored", s.canary_scored},
                                    {"production_mae", s.production_mae},
+                                   {"production_scored", s.production_scored},
+                                   {"production_window_s", s.production_window_seconds},
                                    {"breach", s.breach}});
         if (!s.breach.empty()) {
             out.status = "rolled_back";
@@ -100,7 +119,12 @@ CanaryOutcome run_canary(pqxx::connection& conn, registry::ModelRegistry& regist
     }
     serving::move_alias(registry, conn, tenant, "production", version.version, o.actor, source_commit);
     out.status = "promoted";
-    out.reason = fmt::format("held every SLO at {} steps up to {}%", rollout->steps.size(), rollout->steps.back());
+    const auto judged = std::count_if(out.steps.begin(), out.steps.end(), [&](const CanaryStep& s) {
+        return s.canary_scored >= o.min_scored && s.production_scored >= o.min_scored;
+    });
+    // Said, not hidden: a canary that served no measured hours was promoted on errors and latency alone.
+    out.reason = fmt::format("held every SLO at {} steps up to {}% (accuracy judged at {} of them)", rollout->steps.size(),
+                             rollout->steps.back(), judged);
     serving::finish_rollout(conn, tenant, *rollout, out.status, out.reason, o.actor);
     serving::remove_alias(registry, conn, tenant, "canary", "model.canary_promoted", o.actor, out.reason);
     log_info("canary_promoted", {{"tenant_id", tenant}, {"version", version.version}});

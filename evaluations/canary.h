@@ -3,7 +3,9 @@
 // of the tenant's requests step by step (serving/canary.h; the API reads the share), and after each interval
 // holds it to the SLOs on what it served in that interval: server error rate and p95 latency (serving_minutes,
 // once it served min_requests), and accuracy (the MAE of its forecasts whose hour has been measured, against
-// production's on the same interval, within the canary margin). When every step holds it is promoted (production
+// production's on the same interval, within the canary margin; when production served fewer than min_scored of
+// them there, as at 100 %, against production's over the rollout so far and the interval before it). When every step holds it is
+// promoted (production
 // -> version, the old production kept as previous); at the first breach it is rolled back (share 0, alias
 // removed, production untouched). Each move is an audit row.
 #include <chrono>
@@ -32,7 +34,8 @@ struct CanaryStep {
     double p95_latency_ms = 0;
     std::size_t canary_scored = 0, production_scored = 0;
     double canary_mae = 0, production_mae = 0;
-    std::string breach;  // empty: held
+    long production_window_seconds = 0;  // the interval, or the rollout so far and the interval before it
+    std::string breach;                  // empty: held
 };
 
 struct CanaryOutcome {

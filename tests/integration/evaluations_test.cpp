@@ -313,6 +313,66 @@ TEST(Evaluations, ABadCanaryIsRolledBackUnderTrafficAndAGoodOneIsPromoted) {
     server.stop();
 }
 
+// A canary that takes every request at once leaves production nothing to be compared on in the interval; the
+// controller then compares it with what production served before the rollout, and a bad one is rolled back
+// (it used to be promoted unjudged).
+TEST(Evaluations, ACanaryAtAFullShareIsJudgedAgainstProductionBeforeIt) {
+    const std::string tenant = test::new_tenant("canary-full");
+    test::insert_usage(tenant, 30);
+    test::train_and_promote(tenant, "linear");
+    registry::Mlflow mlflow(test::config().mlflow_tracking_uri);
+    const std::string bad = register_offset_version(mlflow, tenant, "1", 2.0);
+    auto options = test::serve_options(4);
+    options.model_refresh = std::chrono::milliseconds(200);
+    options.cache = false;
+    api::ApiServer server(test::config(), options);
+    server.start();
+    std::vector<std::string> keys;
+    for (int i = 0; i < 2; ++i) keys.push_back(security::issue_api_key(test::config().database_admin_url, tenant, false, "test"));
+    auto conn = db::connect(test::config().database_url);
+    const auto production_scored = [&] {
+        return test::count_as_app(conn, tenant,
+                                  "SELECT 1 FROM predictions p JOIN usage_hourly u ON u.tenant_id = p.tenant_id AND "
+                                  "u.hour = p.target_hour WHERE p.model_version = '1'");
+    };
+    {
+        Traffic before(server.port(), keys);  // production's served record before the rollout
+        for (int i = 0; i < 300 && production_scored() < 20; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
+    ASSERT_GE(production_scored(), 20);
+
+    auto slo = evaluations::load_slo(std::string(VOLTEDGE_SOURCE_DIR) + "/configs/slo.json");
+    slo.min_requests = 5;
+    evaluations::CanaryOptions o;
+    o.version = bad;
+    o.steps = {100};
+    o.interval = std::chrono::seconds(4);
+    // The interval starts once the API serves the canary (until it has loaded it, production answers), so in the
+    // judged interval production serves nothing at all.
+    const auto wait = [&](std::chrono::seconds s) {
+        for (int i = 0; i < 300; ++i) {
+            if (test::call_api(server.port(), "POST", "/predict", keys[0], R"({"horizon_hours": 1})").body["model"]["version"] ==
+                bad)
+                break;
+            std::this_thread::sleep_for(std::chrono::milliseconds(100));
+        }
+        std::this_thread::sleep_for(s);
+    };
+    evaluations::CanaryOutcome outcome;
+    {
+        Traffic traffic(server.port(), keys);
+        outcome = evaluations::run_canary(conn, mlflow, tenant, o, slo, wait, "test");
+        EXPECT_EQ(traffic.failed, 0) << "of " << traffic.sent;
+    }
+    server.stop();
+    EXPECT_EQ(outcome.status, "rolled_back") << outcome.reason;
+    EXPECT_NE(outcome.reason.find("accuracy"), std::string::npos) << outcome.reason;
+    ASSERT_EQ(outcome.steps.size(), 1u);
+    EXPECT_GE(outcome.steps[0].production_scored, o.min_scored);
+    EXPECT_GT(outcome.steps[0].production_window_seconds, o.interval.count());
+    EXPECT_EQ(mlflow.alias(tenant, "production")->version, "1");
+}
+
 // batch_score stores the production version's next forecasts as predictions; the nightly evaluation posts its
 // summary to the webhook (a local server stands in for the n8n flow that receives it).
 TEST(Evaluations, BatchScoringStoresForecastsAndTheNightlySummaryReachesTheWebhook) {
