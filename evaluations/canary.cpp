@@ -123,7 +123,7 @@ CanaryOutcome run_canary(pqxx::connection& conn, registry::ModelRegistry& regist
         return s.canary_scored >= o.min_scored && s.production_scored >= o.min_scored;
     });
     // Said, not hidden: a canary that served no measured hours was promoted on errors and latency alone.
-    out.reason = fmt::format("held every SLO at {} steps up to {}% (accuracy judged at {} of them)", rollout->steps.size(),
+    out.reason = fmt::format("held every SLO at {} steps up to {}%; accuracy judged at {} of them", rollout->steps.size(),
                              rollout->steps.back(), judged);
     serving::finish_rollout(conn, tenant, *rollout, out.status, out.reason, o.actor);
     serving::remove_alias(registry, conn, tenant, "canary", "model.canary_promoted", o.actor, out.reason);
