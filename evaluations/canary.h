@@ -4,10 +4,9 @@
 // holds it to the SLOs on what it served in that interval: server error rate and p95 latency (serving_minutes,
 // once it served min_requests), and accuracy (the MAE of its forecasts whose hour has been measured, against
 // production's on the same interval, within the canary margin; when production served fewer than min_scored of
-// them there, as at 100 %, against production's over the rollout so far and the interval before it). When every step holds it is
-// promoted (production
-// -> version, the old production kept as previous); at the first breach it is rolled back (share 0, alias
-// removed, production untouched). Each move is an audit row.
+// them there, as at 100 %, against production's over the rollout so far and the interval before it). When every
+// step holds it is promoted (production -> version, the old production kept as previous); at the first breach it
+// is rolled back (share 0, alias removed, production untouched). Each move is an audit row.
 #include <chrono>
 #include <functional>
 #include <pqxx/pqxx>
