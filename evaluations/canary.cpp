@@ -54,7 +54,8 @@ CanaryStep judge(pqxx::connection& conn, const std::string& tenant, const std::s
         std::tie(s.production_mae, s.production_scored) = served_accuracy(conn, tenant, production, s.production_window_seconds);
     }
     const double limit = s.production_mae * (1 + slo.margin_for("canary")) + o.mae_tolerance_kw;
-    if (s.breach.empty() && s.canary_scored >= o.min_scored && s.production_scored >= o.min_scored && s.canary_mae > limit)
+    s.accuracy_judged = s.canary_scored >= o.min_scored && s.production_scored >= o.min_scored;
+    if (s.breach.empty() && s.accuracy_judged && s.canary_mae > limit)
         s.breach = fmt::format(
             "accuracy: MAE {:.4f} kW > {:.4f} (production {:.4f} over the last {} s x (1 + {}) + {}) on {} measured hours",
             s.canary_mae, limit, s.production_mae, s.production_window_seconds, slo.margin_for("canary"), o.mae_tolerance_kw,
@@ -119,9 +120,7 @@ CanaryOutcome run_canary(pqxx::connection& conn, registry::ModelRegistry& regist
     }
     serving::move_alias(registry, conn, tenant, "production", version.version, o.actor, source_commit);
     out.status = "promoted";
-    const auto judged = std::count_if(out.steps.begin(), out.steps.end(), [&](const CanaryStep& s) {
-        return s.canary_scored >= o.min_scored && s.production_scored >= o.min_scored;
-    });
+    const auto judged = std::count_if(out.steps.begin(), out.steps.end(), [](const CanaryStep& s) { return s.accuracy_judged; });
     // Said, not hidden: a canary that served no measured hours was promoted on errors and latency alone.
     out.reason = fmt::format("held every SLO at {} steps up to {}%; accuracy judged at {} of them", rollout->steps.size(),
                              rollout->steps.back(), judged);

@@ -34,6 +34,7 @@ struct CanaryStep {
     std::size_t canary_scored = 0, production_scored = 0;
     double canary_mae = 0, production_mae = 0;
     long production_window_seconds = 0;  // the interval, or the rollout so far and the interval before it
+    bool accuracy_judged = false;        // both versions had min_scored measured forecasts
     std::string breach;                  // empty: held
 };
 

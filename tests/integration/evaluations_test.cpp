@@ -368,6 +368,7 @@ TEST(Evaluations, ACanaryAtAFullShareIsJudgedAgainstProductionBeforeIt) {
     EXPECT_EQ(outcome.status, "rolled_back") << outcome.reason;
     EXPECT_NE(outcome.reason.find("accuracy"), std::string::npos) << outcome.reason;
     ASSERT_EQ(outcome.steps.size(), 1u);
+    EXPECT_TRUE(outcome.steps[0].accuracy_judged);
     EXPECT_GE(outcome.steps[0].production_scored, o.min_scored);
     EXPECT_GT(outcome.steps[0].production_window_seconds, o.interval.count());
     EXPECT_EQ(mlflow.alias(tenant, "production")->version, "1");
