@@ -5,14 +5,19 @@
 
 namespace voltedge::models {
 
+// Tree models fit the log of the load unless configured with target "kw" (models/tree_models.cpp).
+constexpr std::string_view kTreeMethod =
+    "exact TreeSHAP (XGBoost pred_contribs); for a model fitted on log(load + 0.05), the default, TreeSHAP on that scale with "
+    "every contribution multiplied by one common factor, so that they sum to the forecast in kW";
+
 const std::vector<Family>& families() {
     static const std::vector<Family> table = {
         {"linear", Task::regression, false, "coefficient x centred value (mean of the training inputs as reference)", make_linear,
          load_linear},
         {"logistic", Task::classification, false, "coefficient x centred value on the log-odds scale", make_logistic,
          load_logistic},
-        {"random_forest", Task::regression, true, "exact TreeSHAP (XGBoost pred_contribs)", make_random_forest, load_tree_model},
-        {"xgboost", Task::regression, true, "exact TreeSHAP (XGBoost pred_contribs)", make_xgboost, load_tree_model},
+        {"random_forest", Task::regression, true, kTreeMethod, make_random_forest, load_tree_model},
+        {"xgboost", Task::regression, true, kTreeMethod, make_xgboost, load_tree_model},
         {"mlp", Task::regression, false,
          "Shapley values by sampled permutations (32, fixed seed; sums exactly to the prediction)", make_mlp, load_mlp},
         {"ensemble", Task::regression, false, "mean of the members' explanations (each as its family explains)", make_ensemble,

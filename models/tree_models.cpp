@@ -2,9 +2,18 @@
 // ("random_forest": XGBoost's forest mode, one round of bagged trees with per-node feature sampling and
 // learning rate 1, i.e. Breiman's forest grown with XGBoost's histogram splitter). Explanations are exact
 // TreeSHAP values from XGBoost's contribution prediction.
+//
+// Both fit the log of the load by default (target "log"): household load is skewed (short spikes far above a
+// low base), squared error on kW chases the spikes, and the exponential of a log-scale forecast sits nearer the
+// typical hour. On the demo data's default backtest (xgboost, 2026-12-04) that took the MAE from 0.2680 to
+// 0.2588 kW at 1 h, 0.4189 to 0.4046 at 24 h, and the lead-weighted MAE from 0.3819 to 0.3695. TreeSHAP is exact
+// on the log scale; each contribution is then multiplied by one common factor so that base + contributions is
+// the forecast in kW (see explain). Target "kw" fits the load itself, as versions trained before this did.
 #include <xgboost/c_api.h>
 
 #include <fmt/format.h>
+
+#include <cmath>
 #include <utility>
 
 #include "core/error.h"
@@ -59,10 +68,18 @@ private:
     BoosterHandle handle_ = nullptr;
 };
 
+enum class Target { kw, log };
+
+// The log target fits log(load + kLogOffsetKw): the offset keeps an hour of zero load finite.
+constexpr double kLogOffsetKw = 0.05;
+
 struct Params {
     int rounds;
-    std::vector<std::pair<std::string, std::string>> values;
+    std::vector<std::pair<std::string, std::string>> values;  // XGBoost's own parameters
+    Target target = Target::log;
 };
+
+std::string_view target_name(Target t) { return t == Target::log ? "log" : "kw"; }
 
 Params defaults_for(const std::string& family, std::uint64_t seed) {
     const std::string s = std::to_string(seed);
@@ -102,6 +119,14 @@ Params params_for(const std::string& family, std::uint64_t seed, const nlohmann:
     if (!overrides.is_object()) throw Error(family + " parameters must be a JSON object (got " + overrides.dump() + ")");
     for (const auto& [key, value] : overrides.items()) {
         const std::string text = value.is_string() ? value.get<std::string>() : value.dump();
+        if (key == "target") {
+            if (text != "log" && text != "kw")
+                throw Error(family +
+                            " parameter target must be \"log\" (fit the log of the load) or \"kw\" (fit the load) (got " + text +
+                            ")");
+            p.target = text == "log" ? Target::log : Target::kw;
+            continue;
+        }
         if (key == "rounds") {
             if (!value.is_number_integer() || value.get<int>() < 1 || value.get<int>() > 5000)
                 throw Error(family + " parameter rounds must be an integer 1..5000 (got " + text + ")");
@@ -111,7 +136,7 @@ Params params_for(const std::string& family, std::uint64_t seed, const nlohmann:
         const auto it = std::find_if(p.values.begin(), p.values.end(), [&](const auto& kv) { return kv.first == key; });
         if (it == p.values.end() || key == "booster" || key == "objective" || key == "seed" || key == "nthread" ||
             key == "tree_method") {
-            std::string known = "rounds";
+            std::string known = "rounds, target";
             for (const auto& [k, v] : p.values)
                 if (k != "booster" && k != "objective" && k != "seed" && k != "nthread" && k != "tree_method") known += ", " + k;
             throw Error("unknown " + family + " parameter '" + key + "'", "settable: " + known);
@@ -131,16 +156,29 @@ public:
     std::string family() const override { return family_; }
 
     void fit(const Matrix& X, const Vector& y) override {
+        const Params p = params_for(family_, seed_, overrides_);
         DMatrix d(X);
-        const std::vector<float> label(y.data(), y.data() + y.size());
+        std::vector<float> label(y.size());
+        for (Eigen::Index i = 0; i < y.size(); ++i) {
+            if (p.target == Target::log && !(y[i] > -kLogOffsetKw))
+                throw Error(fmt::format("{} with target \"log\" cannot fit a load of {} kW (row {}): it fits log(load + {})",
+                                        family_, y[i], i, kLogOffsetKw),
+                            "set params." + family_ + ".target to \"kw\" in the training config for such data");
+            label[static_cast<std::size_t>(i)] = static_cast<float>(p.target == Target::log ? std::log(y[i] + kLogOffsetKw)
+                                                                                            : y[i]);
+        }
         check(XGDMatrixSetFloatInfo(d.handle, "label", label.data(), label.size()), "set labels");
         Booster booster = Booster::create(&d.handle, 1);
-        const Params p = params_for(family_, seed_, overrides_);
         for (const auto& [k, v] : p.values) check(XGBoosterSetParam(booster.get(), k.c_str(), v.c_str()), "set parameter");
         for (int round = 0; round < p.rounds; ++round) check(XGBoosterUpdateOneIter(booster.get(), round, d.handle), "training");
         check(XGBoosterSetAttr(booster.get(), "voltedge_family", family_.c_str()), "set attribute");
+        check(XGBoosterSetAttr(booster.get(), "voltedge_target", std::string(target_name(p.target)).c_str()), "set attribute");
         booster_ = std::move(booster);
+        target_ = p.target;
     }
+
+    // A forecast in kW from the booster's output (its margin).
+    double from_margin(double margin) const { return target_ == Target::log ? std::exp(margin) - kLogOffsetKw : margin; }
 
     // In-place prediction straight from the row-major doubles: no DMatrix to build, which is most of the cost
     // of predicting a few rows (the API's case). XGBoost makes it thread-safe.
@@ -155,7 +193,7 @@ public:
         const float* result = nullptr;
         check(XGBoosterPredictFromDense(booster_.get(), values.c_str(), config, nullptr, &shape, &dim, &result), "predict");
         Vector out(X.rows());
-        for (Eigen::Index i = 0; i < X.rows(); ++i) out[i] = result[i];
+        for (Eigen::Index i = 0; i < X.rows(); ++i) out[i] = from_margin(result[i]);
         return out;
     }
 
@@ -175,14 +213,28 @@ public:
             const float* row = values + r * width;
             out[r].contributions.assign(row, row + width - 1);
             out[r].base = row[width - 1];
+            if (target_ == Target::log) to_kw(out[r]);
         }
         return out;
+    }
+
+    // TreeSHAP on the log scale gives base b and contributions phi with b + sum(phi) = log(forecast + offset).
+    // In kW the base is exp(b) - offset, and the forecast exceeds it by exp(b) (exp(S) - 1), S = sum(phi). Each
+    // phi is multiplied by the same factor exp(b) (exp(S) - 1) / S, so the kW contributions keep their signs and
+    // proportions and sum exactly to the forecast (at S = 0 the factor is exp(b), its limit).
+    static void to_kw(Explanation& e) {
+        double sum = 0;
+        for (double c : e.contributions) sum += c;
+        const double scale = std::exp(e.base) * (std::abs(sum) < 1e-12 ? 1.0 : std::expm1(sum) / sum);
+        for (double& c : e.contributions) c *= scale;
+        e.base = std::exp(e.base) - kLogOffsetKw;
     }
 
     std::vector<std::pair<std::string, std::string>> params() const override {
         const Params p = params_for(family_, seed_, overrides_);
         auto out = p.values;
         out.emplace_back("rounds", std::to_string(p.rounds));
+        out.emplace_back("target", std::string(target_name(p.target)));
         return out;
     }
 
@@ -202,6 +254,9 @@ public:
         check(XGBoosterGetAttr(booster.get(), "voltedge_family", &family, &found), "get attribute");
         auto m = std::make_unique<TreeModel>(found ? family : "xgboost", 0);
         m->booster_ = std::move(booster);
+        const char* target = nullptr;
+        check(XGBoosterGetAttr(m->booster_.get(), "voltedge_target", &target, &found), "get attribute");
+        m->target_ = found && std::string_view(target) == "log" ? Target::log : Target::kw;  // older versions fit kW
         return m;
     }
 
@@ -210,6 +265,7 @@ private:
     std::uint64_t seed_;
     nlohmann::json overrides_;
     Booster booster_;
+    Target target_ = Target::kw;  // what the booster fitted (set by fit or load)
 };
 
 }  // namespace

@@ -245,6 +245,53 @@ TEST_P(EveryFamily, DeterministicRoundTripAndAdditiveExplanations) {
 INSTANTIATE_TEST_SUITE_P(Training, EveryFamily,
                          ::testing::Values("linear", "logistic", "random_forest", "xgboost", "mlp", "ensemble"));
 
+// Tree models fit log(load + 0.05) by default and kW on request; either way the explanation sums to the kW
+// forecast, the file remembers which (a file without the attribute, as versions before it wrote, is kW), and
+// a load the log cannot take is an error naming the setting.
+TEST(Models, TreeTargetsLogAndKw) {
+    const Design d = build_design(features::build_feature_rows(synthetic_loads(24 * 30)), {1, 1}, kEveryLead, {});
+    const Matrix some = d.X.topRows(20);
+    for (const std::string family : {"xgboost", "random_forest"}) {
+        auto log = make_model(family, 5), kw = make_model(family, 5, {{"target", "kw"}});
+        log->fit(d.X, d.y);
+        kw->fit(d.X, d.y);
+        const Vector pl = log->predict(some), pk = kw->predict(some);
+        EXPECT_FALSE(pl.isApprox(pk, 1e-6)) << family << ": the two targets made the same model";
+        EXPECT_LT((pl - d.y.head(20)).cwiseAbs().mean(), 0.15) << family << " on the log scale did not learn the pattern";
+        for (const auto* m : {log.get(), kw.get()}) {
+            const auto e = m->explain(some);
+            const Vector p = m->predict(some);
+            for (Eigen::Index r = 0; r < some.rows(); ++r) {
+                double sum = e[r].base;
+                for (double c : e[r].contributions) sum += c;
+                EXPECT_NEAR(sum, p[r], 1e-4) << family << " row " << r;
+            }
+        }
+        const std::string path = ::testing::TempDir() + "/tree-target-" + std::to_string(getpid()) + ".json";
+        kw->save(path);
+        auto file = nlohmann::json::parse(std::ifstream(path));
+        auto& attributes = file["learner"]["attributes"];
+        ASSERT_EQ(attributes.value("voltedge_target", ""), "kw");
+        attributes.erase("voltedge_target");
+        std::ofstream(path) << file.dump();
+        EXPECT_EQ(load_model(path)->predict(some), pk) << family << ": a file without the target attribute is not read as kW";
+        log->save(path);
+        EXPECT_EQ(load_model(path)->predict(some), pl) << family << ": the log target was lost in the file";
+        std::filesystem::remove(path);
+    }
+    Vector negative = d.y;
+    negative[3] = -0.2;
+    try {
+        make_model("xgboost", 1)->fit(d.X, negative);
+        FAIL() << "a -0.2 kW load was fitted on the log scale";
+    } catch (const Error& e) {
+        EXPECT_NE(std::string(e.what()).find("-0.2"), std::string::npos) << e.what();
+        EXPECT_NE(e.hint().find("\"kw\""), std::string::npos) << e.hint();
+    }
+    EXPECT_NO_THROW(make_model("xgboost", 1, {{"target", "kw"}})->fit(d.X, negative));
+    EXPECT_THROW(make_model("xgboost", 1, {{"target", "sqrt"}}), Error);
+}
+
 // The ensemble is the plain mean of its members; members must be other regression families.
 TEST(Models, EnsembleIsTheMeanOfItsMembers) {
     const Design d = build_design(features::build_feature_rows(synthetic_loads(24 * 30)), {1, 1}, kEveryLead, {});
