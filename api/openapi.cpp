@@ -97,7 +97,7 @@ constexpr const char* kDocument = R"json({
           "horizon_hours": {"type": "integer"},
           "value_kw": {"type": "number"},
           "model": {"$ref": "#/components/schemas/Model"},
-          "method": {"type": "string", "description": "Exact TreeSHAP for tree models, coefficient x centred value for linear, sampled-permutation Shapley for the MLP."},
+          "method": {"type": "string", "description": "TreeSHAP for tree models (exact on the log scale they fit, scaled by one common factor so the contributions sum to the kW forecast), coefficient x centred value for linear, sampled-permutation Shapley for the MLP, the mean of its members' for an ensemble."},
           "base_value": {"type": "number"},
           "contribution_sum": {"type": "number", "description": "base_value + sum of contributions; equals value_kw within 1e-4."},
           "contributions": {"type": "array", "items": {"type": "object", "required": ["feature", "value", "contribution"],

@@ -7,8 +7,8 @@ namespace voltedge::models {
 
 // Tree models fit the log of the load unless configured with target "kw" (models/tree_models.cpp).
 constexpr std::string_view kTreeMethod =
-    "exact TreeSHAP (XGBoost pred_contribs); for a model fitted on log(load + 0.05), the default, TreeSHAP on that scale with "
-    "every contribution multiplied by one common factor, so that they sum to the forecast in kW";
+    "TreeSHAP (XGBoost pred_contribs), exact for a model of the load in kW; for one fitted on log(load + 0.05), the default, "
+    "exact on that scale with every contribution multiplied by one common factor so that they sum to the forecast in kW";
 
 const std::vector<Family>& families() {
     static const std::vector<Family> table = {
