@@ -677,7 +677,7 @@ private:
                 std::vector<std::string> names;
                 for (const auto& f : feature_specs_) names.push_back(f.name);
                 plot_shap_summary((dir / "shap_summary.png").string(),
-                                  fmt::format("{} - exact TreeSHAP, {} h ahead, last backtest fold", family, h), names, last.X,
+                                  fmt::format("{} - TreeSHAP in kW, {} h ahead, last backtest fold", family, h), names, last.X,
                                   shap);
             }
             tracker_->log(run, metrics_of(family), run_params(*models::make_model(family, config_.seed, params_for(family))));
