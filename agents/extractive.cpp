@@ -154,7 +154,19 @@ struct Candidate {
     Sentence sentence;
     std::size_t position = 0;  // order within its chunk
     double overlap = 0, prior = 0;
+    double rank = 0;  // the score, less kSecondaryPenalty for a secondary source
 };
+
+// Tests, benchmarks and CI configuration restate what the documentation and the code say, in terms of their
+// fixtures, and a user wants the statement itself. Their sentences rank this much lower, both for being
+// embedded at all and for being chosen; thresholds still judge a sentence's own score. Measured on the demo
+// tenant's golden answers (2026-12-04): citation correctness 0.628 without, 0.647 at 0.05 on the choice only,
+// 0.658 at 0.15 (and at 1.0), 0.662 at 0.15 on both; answered, facts and abstention unchanged.
+constexpr double kSecondaryPenalty = 0.15;
+
+bool secondary_source(const std::string& path) {
+    return path.starts_with("tests/") || path.starts_with("bench/") || path.starts_with(".github/");
+}
 
 }  // namespace
 
@@ -200,7 +212,8 @@ std::vector<Sentence> select_sentences(const std::string& question, const std::v
             c.sentence.evidence = static_cast<int>(e);
             c.position = i;
             c.overlap = word_overlap(question_words, sentences[i]);
-            c.prior = c.overlap + 0.3 * evidence[e].vector_score;
+            c.prior = c.overlap + 0.3 * evidence[e].vector_score -
+                      (secondary_source(evidence[e].doc_path) ? kSecondaryPenalty : 0);
             candidates.push_back(std::move(c));
         }
     }
@@ -212,15 +225,19 @@ std::vector<Sentence> select_sentences(const std::string& question, const std::v
     const auto embeddings = embedder.embed_batch(texts);
     if (tokens_embedded)
         for (const auto& t : texts) *tokens_embedded += static_cast<long long>(embedder.tokenize(t).size());
-    for (std::size_t i = 0; i < candidates.size(); ++i)
-        candidates[i].sentence.score = 0.6 * cosine(question_embedding, embeddings[i]) + 0.4 * candidates[i].overlap;
-    std::stable_sort(candidates.begin(), candidates.end(),
-                     [](const auto& a, const auto& b) { return a.sentence.score > b.sentence.score; });
+    double best = 0;
+    for (std::size_t i = 0; i < candidates.size(); ++i) {
+        auto& c = candidates[i];
+        c.sentence.score = 0.6 * cosine(question_embedding, embeddings[i]) + 0.4 * c.overlap;
+        c.rank = c.sentence.score - (secondary_source(evidence[c.sentence.evidence].doc_path) ? kSecondaryPenalty : 0);
+        best = std::max(best, c.sentence.score);
+    }
+    std::stable_sort(candidates.begin(), candidates.end(), [](const auto& a, const auto& b) { return a.rank > b.rank; });
 
     std::vector<Candidate> chosen;
     for (const auto& c : candidates) {
-        if (static_cast<int>(chosen.size()) >= max_sentences || c.sentence.score < min_score) break;
-        if (!chosen.empty() && c.sentence.score < kNearBest * candidates.front().sentence.score) break;
+        if (static_cast<int>(chosen.size()) >= max_sentences) break;
+        if (c.sentence.score < min_score || c.sentence.score < kNearBest * best) continue;
         if (std::none_of(chosen.begin(), chosen.end(),
                          [&](const auto& k) { return near_duplicate(k.sentence.text, c.sentence.text); }))
             chosen.push_back(c);

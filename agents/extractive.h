@@ -23,7 +23,9 @@ double word_overlap(const std::vector<std::string>& question_words, const std::s
 
 // Up to `max_sentences` sentences from `evidence` that answer the question, each scored 0.6 x cosine to the
 // question + 0.4 x word overlap; below `min_score`, or below 0.8 x the best sentence's score, a sentence is not
-// chosen. Ordered as the evidence is. Adds the number of tokens it embedded to `*tokens_embedded` when given.
+// chosen. Among those that pass, documentation and code come before tests, benchmarks and CI files (they
+// restate them): a secondary source is chosen only when no primary sentence passes. Ordered as the evidence is. Adds the number
+// of tokens it embedded to `*tokens_embedded` when given.
 std::vector<Sentence> select_sentences(const std::string& question, const std::vector<float>& question_embedding,
                                        const std::vector<Evidence>& evidence, const rag::Embedder& embedder, int max_sentences,
                                        double min_score, long long* tokens_embedded = nullptr);

@@ -5,6 +5,7 @@
 
 #include "agents/agent.h"
 #include "agents/checkpoints.h"
+#include "agents/extractive.h"
 #include "evaluations/answer_eval.h"
 #include "api/server.h"
 #include "cli/agent_tools.h"
@@ -55,6 +56,28 @@ protected:
 };
 
 }  // namespace
+
+// A test restating what the documentation says is cited only when the documentation has no sentence that
+// answers: here the test's sentence matches the question better, and the answer still quotes the guide.
+TEST_F(AgentTest, AnswersCiteTheDocumentationBeforeATestThatRestatesIt) {
+    const std::string question = "How long does a cached prediction stay valid?";
+    agents::Evidence test_file, guide;
+    test_file.doc_path = "tests/integration/cache_test.cpp", test_file.kind = "code";
+    test_file.content = "// A cached prediction stays valid for one hour, then it expires and is computed again.\n";
+    guide.doc_path = "guide/cache.md", guide.kind = "doc";
+    guide.content = "Predictions are cached in Redis. A cached prediction expires after one hour.\n";
+    const auto q = embedder->embed(question);
+    const auto both = agents::select_sentences(question, q, {test_file, guide}, *embedder, 1, 0.3);
+    ASSERT_EQ(both.size(), 1u);
+    EXPECT_EQ(both[0].evidence, 1) << "cited " << both[0].text;
+    const auto only_test = agents::select_sentences(question, q, {test_file}, *embedder, 1, 0.3);
+    ASSERT_EQ(only_test.size(), 1u);  // a secondary source still answers when it is all there is
+    EXPECT_EQ(only_test[0].evidence, 0);
+    // The guide's sentence alone scores lower than the test's: the order, not the score, chose it.
+    const auto guide_only = agents::select_sentences(question, q, {guide}, *embedder, 1, 0.3);
+    ASSERT_EQ(guide_only.size(), 1u);
+    EXPECT_LT(guide_only[0].score, only_test[0].score);
+}
 
 TEST_F(AgentTest, AnswersOnlyFromRetrievedChunksWithACitationPerSentence) {
     const std::string t = indexed_tenant("agent-answer");
@@ -201,7 +224,8 @@ TEST_F(AgentTest, GoldenAnswersAreGroundedAndCitedAndMostUnanswerablesAbstain) {
     }
     EXPECT_GE(evaluations::rate(graph.answered, graph.answerable), 0.75);
     EXPECT_GE(evaluations::rate(graph.abstained_correctly, graph.unanswerable), 0.8);
-    EXPECT_GE(evaluations::rate(graph.correct_citations, graph.citations), 0.55);
+    // 0.679 on 2026-12-04 (tests, benchmarks and CI files cited only when nothing primary answers)
+    EXPECT_GE(evaluations::rate(graph.correct_citations, graph.citations), 0.6);
     EXPECT_GE(graph.tool_correct, 5u);  // search, run_eval twice, open_pr, file_issue
 }
 
