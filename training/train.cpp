@@ -46,9 +46,14 @@ Rows rows_between(const Design& d, Minute begin, Minute end) {
 // One model's leads: training rows (one lead per target), test rows (every lead of every target), and the
 // splits, cut for the bucket's longest lead so no training target is later than any forecast origin of a fold.
 struct BucketData {
-    Design train, test;
+    Design train, test;                    // train: leads_per_target_default leads per target hour; test: every lead
+    std::map<int, Design> train_by_leads;  // for the families configured with another number of leads per target
     std::vector<Split> splits;
     int last_lead() const { return train.bucket.last_lead; }
+    const Design& train_with(int leads_per_target) const {
+        const auto it = train_by_leads.find(leads_per_target);
+        return it == train_by_leads.end() ? train : it->second;
+    }
 };
 
 // Peak hour = load in the top decile of the training targets.
@@ -105,9 +110,14 @@ public:
         for (int h : config_.horizons) {
             const LeadBucket bucket{previous + 1, h};
             previous = h;
-            BucketData bd{build_design(rows, bucket, config_.leads_per_target, layout_),
+            BucketData bd{build_design(rows, bucket, config_.leads_per_target_default, layout_),
                           build_design(rows, bucket, kEveryLead, layout_),
+                          {},
                           {}};
+            for (const auto& family : config_.families)
+                if (const int k = config_.leads_per_target_of(family);
+                    k != config_.leads_per_target_default && !bd.train_by_leads.count(k))
+                    bd.train_by_leads.emplace(k, build_design(rows, bucket, k, layout_));
             if (bd.train.y.size() == 0)
                 throw Error(fmt::format("tenant {} has no complete feature rows for leads {}..{} h (a week of history is "
                                         "needed for the 168 h lag; features built before {} lack the inputs of {})",
@@ -327,11 +337,12 @@ private:
         std::vector<double> all_probabilities;
         std::vector<double> all_decisions;  // per row: the threshold its split chose on its training data
         std::size_t all_excluded = 0;
+        const Design& design = bd.train_with(config_.leads_per_target_of(family));
         for (const Split& s : bd.splits) {
-            const Rows train = rows_between(bd.train, s.train_begin, s.train_end);
+            const Rows train = rows_between(design, s.train_begin, s.train_end);
             const Rows test = rows_between(bd.test, s.test_begin, s.test_end);
-            const Matrix X_train = bd.train.X.middleRows(train.first, train.count);
-            const Vector y_train = bd.train.y.segment(train.first, train.count);
+            const Matrix X_train = design.X.middleRows(train.first, train.count);
+            const Vector y_train = design.y.segment(train.first, train.count);
             const Matrix X_test = bd.test.X.middleRows(test.first, test.count);
             const double threshold = peak_threshold(y_train);
             std::unique_ptr<models::Model> model;
@@ -439,7 +450,7 @@ private:
     // over the last 200 rows: enough to rank the inputs; the sampled-permutation and ensemble explanations cost per row) by
     // feature name.
     Json fit_final(const std::string& family, const BucketData& bd, const fs::path& file) {
-        const Design& d = bd.train;
+        const Design& d = bd.train_with(config_.leads_per_target_of(family));
         const bool regressor = models::is_regressor(family);
         const double threshold = peak_threshold(d.y);
         std::unique_ptr<models::Model> model;
@@ -603,7 +614,7 @@ private:
             {"window", config_.backtest.window},
             {"train_hours", config_.backtest.window == "sliding" ? std::to_string(config_.backtest.train_hours) : "all"},
             {"seed", std::to_string(config_.seed)},
-            {"leads_per_target", std::to_string(config_.leads_per_target)},
+            {"leads_per_target", std::to_string(config_.leads_per_target_of(model.family()))},
             {"score_imputed_targets", config_.score_imputed_targets ? "true" : "false"},
             {"n_features", std::to_string(feature_specs_.size())},
             {"input_groups", fmt::format("{}", fmt::join(layout_.groups, ","))},
@@ -804,7 +815,13 @@ TrainConfig TrainConfig::from_json(const std::string& text, const std::string& o
             if (key == "window") c.backtest.window = value.get<std::string>();
             if (key == "train_days") c.backtest.train_hours = 24 * value.get<int>();
             if (key == "seed") c.seed = value.get<std::uint64_t>();
-            if (key == "leads_per_target") c.leads_per_target = value.get<int>();
+            if (key == "leads_per_target" && value.is_object()) {
+                c.leads_per_target = value.get<std::map<std::string, int>>();
+                c.leads_per_target_default = 1;
+            } else if (key == "leads_per_target") {
+                c.leads_per_target.clear();
+                c.leads_per_target_default = value.get<int>();
+            }
             if (key == "input_groups") c.input_groups = value.get<std::vector<std::string>>();
             if (key == "params") {
                 if (!value.is_object()) throw Json::type_error::create(302, "params", nullptr);
@@ -847,7 +864,13 @@ void TrainConfig::validate() const {
         std::adjacent_find(horizons.begin(), horizons.end()) != horizons.end())
         throw Error("horizons must be increasing without repeats", "e.g. [1, 24]");
     if (backtest.folds < 1 || backtest.folds > 24) throw Error("folds must be 1..24");
-    if (leads_per_target < 1 || leads_per_target > 48) throw Error("leads_per_target must be 1..48");
+    if (leads_per_target_default < 1 || leads_per_target_default > 48) throw Error("leads_per_target must be 1..48");
+    for (const auto& [family, k] : leads_per_target) {
+        if (!models::find_family(family))
+            throw Error("\"leads_per_target\" names unknown model family '" + family + "'",
+                        "use some of: " + models::family_names());
+        if (k < 1 || k > 48) throw Error(fmt::format("leads_per_target of {} must be 1..48 (got {})", family, k));
+    }
     models::check_input_groups(input_groups);
     for (const auto& [family, p] : params) {
         if (!models::find_family(family))

@@ -333,6 +333,32 @@ TEST(Models, UnknownFamilyIsAClearError) {
     EXPECT_EQ(ok.backtest.fold_hours, 168);
 }
 
+// leads_per_target: one number for every family, or an object by family (the others take 1); bad ones name
+// the family or the range.
+TEST(Train, LeadsPerTargetByFamily) {
+    const TrainConfig defaults;
+    EXPECT_EQ(defaults.leads_per_target_of("xgboost"), 4);
+    EXPECT_EQ(defaults.leads_per_target_of("mlp"), 1);
+    const auto every = TrainConfig::from_json(R"({"leads_per_target": 2})", "t");
+    EXPECT_EQ(every.leads_per_target_of("xgboost"), 2);
+    EXPECT_EQ(every.leads_per_target_of("linear"), 2);
+    const auto some = TrainConfig::from_json(R"({"leads_per_target": {"random_forest": 3}})", "t");
+    EXPECT_EQ(some.leads_per_target_of("random_forest"), 3);
+    EXPECT_EQ(some.leads_per_target_of("xgboost"), 1);
+    const auto error_of = [](const char* json) {
+        try {
+            TrainConfig::from_json(json, "t");
+        } catch (const Error& e) {
+            return std::string(e.what());
+        }
+        return std::string("no error");
+    };
+    EXPECT_NE(error_of(R"({"leads_per_target": {"prophet": 2}})").find("prophet"), std::string::npos);
+    EXPECT_NE(error_of(R"({"leads_per_target": {"xgboost": 60}})").find("xgboost must be 1..48"), std::string::npos);
+    EXPECT_NE(error_of(R"({"leads_per_target": 0})").find("1..48"), std::string::npos);
+    EXPECT_NE(error_of(R"({"leads_per_target": {"xgboost": "four"}})").find("wrong type"), std::string::npos);
+}
+
 // The shipped configs/training.json and the built-in defaults (voltedge train without --config) agree.
 TEST(Train, ShippedConfigEqualsTheDefaults) {
     std::ifstream in(std::string(VOLTEDGE_SOURCE_DIR) + "/configs/training.json");
@@ -347,6 +373,7 @@ TEST(Train, ShippedConfigEqualsTheDefaults) {
     EXPECT_EQ(shipped.backtest.train_hours, defaults.backtest.train_hours);
     EXPECT_EQ(shipped.seed, defaults.seed);
     EXPECT_EQ(shipped.leads_per_target, defaults.leads_per_target);
+    EXPECT_EQ(shipped.leads_per_target_default, defaults.leads_per_target_default);
     EXPECT_EQ(shipped.input_groups, defaults.input_groups);
 }
 
