@@ -43,15 +43,18 @@ Rows rows_between(const Design& d, Minute begin, Minute end) {
     return {lo - d.target_hour.begin(), hi - lo};
 }
 
-// One model's leads: training rows (one lead per target), test rows (every lead of every target), and the
-// splits, cut for the bucket's longest lead so no training target is later than any forecast origin of a fold.
+// One model's leads: training rows (leads_per_target_default leads per target), test rows (every lead of every
+// target), and the splits, cut for the bucket's longest lead so no training target is later than any forecast
+// origin of a fold.
 struct BucketData {
-    Design train, test;                    // train: leads_per_target_default leads per target hour; test: every lead
-    std::map<int, Design> train_by_leads;  // for the families configured with another number of leads per target
+    Design train, test;
+    std::map<int, Design> train_by_leads;  // for families configured with another number of leads per target
     std::vector<Split> splits;
     int last_lead() const { return train.bucket.last_lead; }
+    // A bucket cannot give a target more leads than it has: lead 1's bucket has one for every setting.
+    int leads_used(int leads_per_target) const { return std::min(leads_per_target, train.bucket.width()); }
     const Design& train_with(int leads_per_target) const {
-        const auto it = train_by_leads.find(leads_per_target);
+        const auto it = train_by_leads.find(leads_used(leads_per_target));
         return it == train_by_leads.end() ? train : it->second;
     }
 };
@@ -115,8 +118,8 @@ public:
                           {},
                           {}};
             for (const auto& family : config_.families)
-                if (const int k = config_.leads_per_target_of(family);
-                    k != config_.leads_per_target_default && !bd.train_by_leads.count(k))
+                if (const int k = bd.leads_used(config_.leads_per_target_of(family));
+                    k != bd.leads_used(config_.leads_per_target_default) && !bd.train_by_leads.count(k))
                     bd.train_by_leads.emplace(k, build_design(rows, bucket, k, layout_));
             if (bd.train.y.size() == 0)
                 throw Error(fmt::format("tenant {} has no complete feature rows for leads {}..{} h (a week of history is "
