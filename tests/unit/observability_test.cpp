@@ -837,6 +837,30 @@ TEST(Tracing, ProtobufBodiesFollowTheOtlpSchema) {
     const auto event = proto_fields(proto_one(c, 11).bytes);
     EXPECT_EQ(proto_one(event, 2).bytes, "exception");
     EXPECT_EQ(proto_one(proto_attributes(event, 3).at("exception.message"), 1).bytes, "connection refused");
+
+    // The encoder writes into room it sizes beforehand: text that triples (every byte invalid, each becoming
+    // U+FFFD) in every string field of a span must still fit, and come out whole.
+    SpanRecord worst = child;
+    const std::string bad(200, '\xff'), replaced = [] {
+        std::string r;
+        for (int i = 0; i < 200; ++i) r += "\xef\xbf\xbd";
+        return r;
+    }();
+    worst.name = bad;
+    worst.status_message = bad;
+    worst.events = {{1, bad, bad}, {2, "exception", bad}};
+    add(worst, "k", [&](auto& a) { a.text = bad; });
+    const auto worst_request = proto_fields(voltedge::observability::otlp_body({worst}, options));
+    const auto worst_scope_spans = proto_fields(proto_one(proto_fields(proto_one(worst_request, 1).bytes), 2).bytes);
+    const auto w = proto_fields(proto_one(worst_scope_spans, 2).bytes);
+    EXPECT_EQ(proto_one(w, 5).bytes, replaced);
+    EXPECT_EQ(proto_one(proto_attributes(w, 9).at("k"), 1).bytes, replaced);
+    EXPECT_EQ(proto_one(proto_fields(proto_one(w, 15).bytes), 2).bytes, replaced);
+    const auto events = proto_all(w, 11);
+    ASSERT_EQ(events.size(), 2u);
+    EXPECT_EQ(proto_one(proto_fields(events[0].bytes), 2).bytes, replaced);
+    EXPECT_EQ(proto_one(proto_attributes(proto_fields(events[0].bytes), 3).at("message"), 1).bytes, replaced);
+    EXPECT_EQ(proto_one(proto_attributes(proto_fields(events[1].bytes), 3).at("exception.message"), 1).bytes, replaced);
 }
 
 TEST(Tracing, TheExporterPostsProtobufByDefault) {
