@@ -134,8 +134,8 @@ std::vector<SpanAttribute> resource_attributes(const TracingOptions& options) {
 
 constexpr std::string_view kScopeName = "voltedge.observability";
 
-std::string json_body(std::string_view spans, const TracingOptions& options) {
-    std::string out;
+void json_body(std::string& out, std::string_view spans, const TracingOptions& options) {
+    out.clear();
     out.reserve(512 + spans.size());
     out += R"({"resourceSpans":[{"resource":{"attributes":)";
     append_attributes(out, resource_attributes(options));
@@ -144,7 +144,6 @@ std::string json_body(std::string_view spans, const TracingOptions& options) {
     out += R"(","version":)" + json_quoted(options.service_version) + R"(},"spans":[)";
     out += spans;
     out += "]}]}]}";
-    return out;
 }
 
 // ---- OTLP/protobuf (opentelemetry/proto/trace/v1/trace.proto and common/v1, resource/v1; field numbers there)
@@ -311,7 +310,7 @@ void append_protobuf_span(std::string& out, const SpanRecord& s) {
 
 // ExportTraceServiceRequest {1 ResourceSpans {1 Resource {1 attributes}, 2 ScopeSpans {1 scope {1 name,
 // 2 version}, 2 spans}}}: the spans are already framed, so only the lengths around them are computed here.
-std::string protobuf_body(std::string_view spans, const TracingOptions& options) {
+void protobuf_body(std::string& out, std::string_view spans, const TracingOptions& options) {
     const auto resource = resource_attributes(options);
     std::size_t bound = 96 + Writer::bound_of(kScopeName.size()) + Writer::bound_of(options.service_version.size());
     for (const auto& a : resource) bound += attribute_bound(a);
@@ -329,7 +328,7 @@ std::string protobuf_body(std::string_view spans, const TracingOptions& options)
         w.close(scope_message);
     });
     // ResourceSpans = head, then ScopeSpans (field 2) = scope + spans; each length is known before its bytes.
-    std::string out;
+    out.clear();
     out.reserve(head.size() + scope.size() + spans.size() + 32);
     Writer::into(out, 32, [&](Writer& w) {
         const std::size_t scope_spans = scope.size() + spans.size();
@@ -345,7 +344,6 @@ std::string protobuf_body(std::string_view spans, const TracingOptions& options)
     });
     out += scope;
     out += spans;
-    return out;
 }
 
 }  // namespace
@@ -357,8 +355,9 @@ void append_span(std::string& out, const SpanRecord& span, OtlpProtocol protocol
 
 std::string_view separator(OtlpProtocol protocol) { return protocol == OtlpProtocol::json ? "," : ""; }
 
-std::string body(std::string_view spans, const TracingOptions& options) {
-    return options.protocol == OtlpProtocol::protobuf ? protobuf_body(spans, options) : json_body(spans, options);
+void write_body(std::string& out, std::string_view spans, const TracingOptions& options) {
+    if (options.protocol == OtlpProtocol::protobuf) return protobuf_body(out, spans, options);
+    json_body(out, spans, options);
 }
 
 }  // namespace voltedge::observability::otlp
