@@ -250,6 +250,15 @@ void print(const std::string& name, const Load& l) {
     fmt::print("\n");
 }
 
+// Tracing's cost is a few per cent, within the machine's run-to-run noise: each comparison is repeated this often
+// and its median reported.
+constexpr int kTracingRounds = 5;
+
+double median(std::vector<double> v) {
+    std::sort(v.begin(), v.end());
+    return v[v.size() / 2];
+}
+
 // One cached-/predict load on a fresh server whose spans go to `otlp` (empty: tracing off), after a second of
 // warm-up; `server_cpu` / `wrk_cpu` >= 0 pin the server / wrk to that core.
 Load traced_load(const std::string& bin, int port, const std::string& log, const std::string& key, const std::string& script,
@@ -259,9 +268,33 @@ Load traced_load(const std::string& bin, int port, const std::string& log, const
     return run_wrk(script, port, connections, seconds, "/predict", server.pid(), wrk_cpu);
 }
 
-// The same comparison with the collector off the server's core, as in a deployment where it runs elsewhere: the
-// server alone on core 0, wrk and the real Jaeger (all its threads) on core 1. While the server's core is busy
-// all the time in both runs, the throughput ratio is what tracing costs the server. Jaeger's affinity is put back.
+// A collector that accepts every batch and keeps nothing (an http::Server of this process): with it, what
+// tracing costs is the tracer's alone (spans, queue, serialisation, posting), not a collector's work as well.
+// Its threads run where the thread that makes it may run.
+class NullCollector {
+public:
+    NullCollector() : server_(options()) {
+        server_.route("POST", "/v1/traces", [](const http::Request&, http::Response& res) { res.body = "{}"; });
+        endpoint_ = fmt::format("http://127.0.0.1:{}", server_.start());
+    }
+    const std::string& endpoint() const { return endpoint_; }
+
+private:
+    static http::ServerOptions options() {
+        http::ServerOptions o;
+        o.max_body_bytes = 64 << 20;
+        o.workers = 1;
+        return o;
+    }
+    http::Server server_;
+    std::string endpoint_;
+};
+
+// The comparison with the collector off the server's core, as in a deployment where it runs elsewhere: the server
+// alone on core 0, wrk and the collector on core 1. While the server's core is busy all the time, the throughput
+// ratio is what tracing costs the server. Against the null collector that is the tracer's cost alone; against the
+// real Jaeger (all its threads moved to core 1, put back afterwards) it also holds Jaeger's decoding and storing of
+// every span, which takes core 1 from wrk, so wrk sends less and the server's core idles now and then.
 void pinned_tracing_overhead(const std::string& bin, int port, const std::string& log, const std::string& key,
                              const std::string& script, int connections, int seconds, const std::string& endpoint) {
     std::ifstream pid_file(std::string(VOLTEDGE_SOURCE_DIR) + "/.devstack/jaeger/jaeger.pid");
@@ -270,6 +303,13 @@ void pinned_tracing_overhead(const std::string& bin, int port, const std::string
         fmt::print("  {:<40} skipped: needs 2 cores and devstack's Jaeger (.devstack/jaeger/jaeger.pid)\n", "tracing, pinned");
         return;
     }
+    const int cores = static_cast<int>(std::thread::hardware_concurrency());
+    cpu_set_t all{}, core_1{};
+    sched_getaffinity(0, sizeof all, &all);
+    CPU_SET(1, &core_1);
+    sched_setaffinity(0, sizeof core_1, &core_1);  // the null collector's threads start here, on core 1
+    NullCollector sink;
+    sched_setaffinity(0, sizeof all, &all);
     const auto pin_jaeger = [&](const std::string& cpus) {
         bench::output_of(fmt::format("taskset -a -pc {} {} 2>&1", cpus, jaeger));
     };
@@ -277,21 +317,26 @@ void pinned_tracing_overhead(const std::string& bin, int port, const std::string
     const auto run_with = [&](const std::string& otlp) {
         return traced_load(bin, port, log, key, script, connections, seconds, otlp, 0, 1);
     };
-    const double cores = static_cast<double>(std::thread::hardware_concurrency());
-    std::vector<double> ratio;
-    for (int round = 1; round <= 3; ++round) {
-        const Load off = run_with(""), traced = run_with(endpoint);
+    std::vector<double> to_sink, to_jaeger;
+    for (int round = 1; round <= kTracingRounds; ++round) {
+        Load off, accepted, traced;
+        for (int k = 0; k < 3; ++k) switch ((k + round) % 3) {  // a rotating order: a drift of the machine cancels out
+                case 0: off = run_with(""); break;
+                case 1: accepted = run_with(sink.endpoint()); break;
+                default: traced = run_with(endpoint); break;
+            }
         print(fmt::format("pinned, tracing off (round {})", round), off);
+        print(fmt::format("pinned, 100 % traced, null collector ({})", round), accepted);
         print(fmt::format("pinned, 100 % traced to Jaeger (round {})", round), traced);
-        fmt::print("  {:<40} server core busy {:.0f} % untraced, {:.0f} % traced\n", "", 100 * off.server_cpu * cores,
-                   100 * traced.server_cpu * cores);
-        ratio.push_back(traced.rps / off.rps);
+        fmt::print("  {:<40} server core busy {:.0f} % untraced, {:.0f} % to the null collector, {:.0f} % to Jaeger\n", "",
+                   100 * off.server_cpu * cores, 100 * accepted.server_cpu * cores, 100 * traced.server_cpu * cores);
+        to_sink.push_back(accepted.rps / off.rps);
+        to_jaeger.push_back(traced.rps / off.rps);
     }
-    pin_jaeger(fmt::format("0-{}", static_cast<int>(cores) - 1));
-    std::sort(ratio.begin(), ratio.end());
-    fmt::print("  {:<40} throughput traced / untraced, server on its own core, Jaeger and wrk on the other (median of 3): "
-               "{:.3f} (target: overhead < 5 %)\n",
-               "tracing overhead, pinned", ratio[1]);
+    pin_jaeger(fmt::format("0-{}", cores - 1));
+    fmt::print("  {:<40} throughput traced / untraced, server alone on core 0 (median of {}): to a null collector {:.3f} "
+               "(target: overhead < 5 %), to Jaeger (sharing core 1 with wrk) {:.3f}\n",
+               "tracing overhead, pinned", kTracingRounds, median(to_sink), median(to_jaeger));
 }
 
 }  // namespace
@@ -363,20 +408,22 @@ int run(int argc, char** argv) {
             // Jaeger shares this machine's two cores with the server and wrk, so its own work (decoding and storing
             // every span) shows up as our overhead. A collector that only accepts the batches separates the
             // tracer's cost (spans, queue, serialisation, posting) from the collector's.
-            http::ServerOptions sink_options;
-            sink_options.max_body_bytes = 64 << 20;
-            sink_options.workers = 1;
-            http::Server sink(sink_options);
-            sink.route("POST", "/v1/traces", [](const http::Request&, http::Response& res) { res.body = "{}"; });
-            const std::string sink_endpoint = fmt::format("http://127.0.0.1:{}", sink.start());
+            NullCollector sink;
+            const std::string& sink_endpoint = sink.endpoint();
             const auto run_with = [&](const std::string& otlp) {
                 return traced_load(bin, port + 1, log, key, script, connections, seconds, otlp);
             };
             // Throughput on two shared cores also moves with whatever else runs; the server's CPU time per request
             // moves less, and is the tracer's cost to the process itself (the collector's own work excluded).
             std::vector<double> to_jaeger, to_sink, cpu_jaeger, cpu_sink, cpu_off;
-            for (int round = 1; round <= 3; ++round) {
-                const Load off = run_with(""), jaeger = run_with(endpoint), accepted = run_with(sink_endpoint);
+            for (int round = 1; round <= kTracingRounds; ++round) {
+                // The three runs of a round go in a rotating order, so a drift of the machine's speed cancels out.
+                Load off, jaeger, accepted;
+                for (int k = 0; k < 3; ++k) switch ((k + round) % 3) {
+                        case 0: off = run_with(""); break;
+                        case 1: jaeger = run_with(endpoint); break;
+                        default: accepted = run_with(sink_endpoint); break;
+                    }
                 print(fmt::format("cached, tracing off (round {})", round), off);
                 print(fmt::format("cached, 100 % traced to Jaeger (round {})", round), jaeger);
                 print(fmt::format("cached, 100 % traced, null collector ({})", round), accepted);
@@ -386,19 +433,15 @@ int run(int argc, char** argv) {
                 cpu_jaeger.push_back(jaeger.server_cpu_us_per_request / off.server_cpu_us_per_request);
                 cpu_sink.push_back(accepted.server_cpu_us_per_request / off.server_cpu_us_per_request);
             }
-            const auto median = [](std::vector<double> v) {
-                std::sort(v.begin(), v.end());
-                return v[v.size() / 2];
-            };
             const double span_us = tracer_us_per_request_span(200000), untraced_us = median(cpu_off);
             fmt::print("  {:<40} the tracer alone: {:.2f} us of CPU per request span (200,000 spans made, serialised, "
                        "discarded) = {:.1f} % of an untraced request's {:.1f} us (median)\n",
                        "tracing cost", span_us, 100 * span_us / untraced_us, untraced_us);
-            fmt::print("  {:<40} throughput traced / untraced (median of 3): to Jaeger {:.3f}, to a null collector {:.3f}\n",
-                       "tracing overhead", median(to_jaeger), median(to_sink));
-            fmt::print("  {:<40} server CPU per request traced / untraced (median of 3): to Jaeger {:.3f}, to a null collector "
+            fmt::print("  {:<40} throughput traced / untraced (median of {}): to Jaeger {:.3f}, to a null collector {:.3f}\n",
+                       "tracing overhead", kTracingRounds, median(to_jaeger), median(to_sink));
+            fmt::print("  {:<40} server CPU per request traced / untraced (median of {}): to Jaeger {:.3f}, to a null collector "
                        "{:.3f} (target: overhead < 5 %)\n",
-                       "", median(cpu_jaeger), median(cpu_sink));
+                       "", kTracingRounds, median(cpu_jaeger), median(cpu_sink));
             pinned_tracing_overhead(bin, port + 2, log, key, script, connections, seconds, endpoint);
         }
 
