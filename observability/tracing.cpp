@@ -186,6 +186,9 @@ void Exporter::run() {
 struct ThreadSpares {
     std::vector<std::unique_ptr<SpanRecord>> records;
     std::string encoded;
+    // Text values' buffers from ended spans' attributes: a request id or a user agent is longer than a string
+    // holds in place, and would otherwise allocate on every request.
+    std::vector<std::string> texts;
     ~ThreadSpares();
 };
 thread_local bool spares_gone = false;
@@ -252,7 +255,22 @@ SpanAttribute& attribute(SpanRecord& r, std::string_view key) {
         if (a.key.size() == key.size() && (a.key.data() == key.data() || a.key == key)) return a;
     auto& a = r.attributes.emplace_back();
     a.key = key;
+    if (!spares_gone && !spares.texts.empty()) {
+        a.text = std::move(spares.texts.back());
+        spares.texts.pop_back();
+        a.text.clear();
+    }
     return a;
+}
+
+// Keeps the buffers of `r`'s text values for the thread's next spans, and empties `r`'s attributes.
+void recycle_attributes(SpanRecord& r) {
+    constexpr std::size_t kKept = 64;
+    if (!spares_gone)
+        for (auto& a : r.attributes)
+            if (a.text.capacity() > std::string().capacity() && spares.texts.size() < kKept)
+                spares.texts.push_back(std::move(a.text));
+    r.attributes.clear();
 }
 
 }  // namespace
@@ -356,7 +374,7 @@ void Span::begin(std::string_view name, SpanKind kind, const TraceContext* paren
         record_->kind = kind;
         record_->start_ns = now_ns();
         record_->end_ns = 0;
-        record_->attributes.clear();
+        recycle_attributes(*record_);
         record_->events.clear();
         record_->error = false;
         record_->status_message.clear();
