@@ -199,14 +199,34 @@ double word_overlap(const std::vector<std::string>& question_words, const std::s
     return static_cast<double>(found) / static_cast<double>(question_words.size());
 }
 
+bool states_money(const std::string& text) {
+    static const std::set<std::string> currencies = {"euro", "euros", "eur", "dollar", "dollars", "usd", "gbp", "cent", "cents"};
+    for (const auto& w : words_of(text))
+        if (currencies.count(w)) return true;
+    // A symbol counts beside a figure only: "$" alone is mostly a shell variable.
+    for (const std::string_view symbol : {"$", "\u20ac", "\u00a3"})
+        for (auto at = text.find(symbol); at != std::string::npos; at = text.find(symbol, at + 1)) {
+            const auto digit = [&](std::size_t i) {
+                return i < text.size() && std::isdigit(static_cast<unsigned char>(text[i]));
+            };
+            if (digit(at + symbol.size()) || (at > 0 && digit(at - 1)) || (at > 1 && text[at - 1] == ' ' && digit(at - 2)))
+                return true;
+        }
+    return false;
+}
+
 std::vector<Sentence> select_sentences(const std::string& question, const std::vector<float>& question_embedding,
                                        const std::vector<Evidence>& evidence, const rag::Embedder& embedder, int max_sentences,
                                        double min_score, long long* tokens_embedded) {
     const auto question_words = content_words(question);
+    // An amount of money asked for is answered only by a sentence that states one: otherwise the nearest sentence
+    // about the data (the household, its load) reads as an answer to "the annual bill in euros".
+    const bool asks_money = states_money(question);
     std::vector<Candidate> candidates;
     for (std::size_t e = 0; e < evidence.size(); ++e) {
         const auto sentences = quotable_sentences(evidence[e].content, evidence[e].kind);
         for (std::size_t i = 0; i < sentences.size(); ++i) {
+            if (asks_money && !states_money(sentences[i])) continue;
             Candidate c;
             c.sentence.text = sentences[i];
             c.sentence.evidence = static_cast<int>(e);

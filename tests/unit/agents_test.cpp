@@ -162,6 +162,18 @@ TEST(AgentExtractive, QuotesProseAndCodeCommentsNotTablesOrCode) {
     EXPECT_DOUBLE_EQ(word_overlap({"tenants", "indexed"}, "each tenant's index"), 1.0);
 }
 
+TEST(AgentExtractive, MoneyIsACurrencyWordOrASignBesideAFigure) {
+    using voltedge::agents::states_money;
+    EXPECT_TRUE(states_money("What is the household's annual electricity bill in euros?"));
+    EXPECT_TRUE(states_money("The tariff is 0.25 EUR per kWh."));
+    EXPECT_TRUE(states_money("It costs $5 a month."));
+    EXPECT_TRUE(states_money("about 12 \u20ac"));
+    EXPECT_TRUE(states_money("\u00a34.50"));
+    EXPECT_FALSE(states_money("Spans go to $OTEL_EXPORTER_OTLP_ENDPOINT/v1/traces."));
+    EXPECT_FALSE(states_money("The household uses 9,000 kWh a year."));
+    EXPECT_FALSE(states_money("How does full-text search keep its cost bounded?"));
+}
+
 TEST(AgentCritic, KeepsQuotedOrSupportedSentencesAndDropsTheRest) {
     const Evidence e = evidence("a.md#0", "The API answers   a forecast in 4.2 ms at p95 on two cores.");
     EXPECT_TRUE(supported_by("The API answers a forecast in 4.2 ms at p95 on two cores.", e));
