@@ -55,17 +55,24 @@ protected:
     pqxx::connection conn = db::connect(test::config().database_url);
 };
 
+agents::Evidence evidence(std::string doc_path, std::string kind, std::string content) {
+    agents::Evidence e;
+    e.doc_path = std::move(doc_path);
+    e.kind = std::move(kind);
+    e.content = std::move(content);
+    return e;
+}
+
 }  // namespace
 
 // A test restating what the documentation says is cited only when the documentation has no sentence that
 // answers: here the test's sentence matches the question better, and the answer still quotes the guide.
 TEST_F(AgentTest, AnswersCiteTheDocumentationBeforeATestThatRestatesIt) {
     const std::string question = "How long does a cached prediction stay valid?";
-    agents::Evidence test_file, guide;
-    test_file.doc_path = "tests/integration/cache_test.cpp", test_file.kind = "code";
-    test_file.content = "// A cached prediction stays valid for one hour, then it expires and is computed again.\n";
-    guide.doc_path = "guide/cache.md", guide.kind = "doc";
-    guide.content = "Predictions are cached in Redis. A cached prediction expires after one hour.\n";
+    const auto test_file = evidence("tests/integration/cache_test.cpp", "code",
+                                    "// A cached prediction stays valid for one hour, then it expires and is computed again.\n");
+    const auto guide = evidence("guide/cache.md", "doc",
+                                "Predictions are cached in Redis. A cached prediction expires after one hour.\n");
     const auto q = embedder->embed(question);
     const auto both = agents::select_sentences(question, q, {test_file, guide}, *embedder, 1, 0.3);
     ASSERT_EQ(both.size(), 1u);
@@ -83,19 +90,18 @@ TEST_F(AgentTest, AnswersCiteTheDocumentationBeforeATestThatRestatesIt) {
 // (the agent abstains) rather than the nearest sentence about the household.
 TEST_F(AgentTest, AQuestionAboutMoneyIsAnsweredOnlyByASentenceThatStatesSome) {
     const std::string question = "What is the household's annual electricity bill in euros?";
-    agents::Evidence data, tariff;
-    data.doc_path = "guide/data.md", data.kind = "doc";
-    data.content = "The household near Paris used about 9,000 kWh of electricity a year, one reading a minute.\n";
-    tariff.doc_path = "guide/tariff.md", tariff.kind = "doc";
-    tariff.content = "Its electricity bill came to 1,450 euros a year at the regulated tariff.\n";
+    const auto data = evidence("guide/data.md", "doc",
+                               "The household near Paris used about 9,000 kWh of electricity a year, one reading a minute.\n");
+    const auto tariff = evidence("guide/tariff.md", "doc",
+                                 "Its electricity bill came to 1,450 euros a year at the regulated tariff.\n");
     const auto q = embedder->embed(question);
     EXPECT_TRUE(agents::select_sentences(question, q, {data}, *embedder, 2, 0.3).empty());
     const auto both = agents::select_sentences(question, q, {data, tariff}, *embedder, 2, 0.3);
     ASSERT_EQ(both.size(), 1u);
     EXPECT_EQ(both[0].evidence, 1) << both[0].text;
     // Without the money question the data sentence is an answer as before.
-    EXPECT_FALSE(
-        agents::select_sentences("How much electricity does the household use in a year?", q, {data}, *embedder, 2, 0.3).empty());
+    const std::string usage = "How much electricity does the household use in a year?";
+    EXPECT_FALSE(agents::select_sentences(usage, embedder->embed(usage), {data}, *embedder, 2, 0.3).empty());
 }
 
 TEST_F(AgentTest, AnswersOnlyFromRetrievedChunksWithACitationPerSentence) {
