@@ -18,8 +18,15 @@ bool all_zero(const std::array<std::uint8_t, N>& bytes) {
     return std::all_of(bytes.begin(), bytes.end(), [](std::uint8_t b) { return b == 0; });
 }
 
-// The attribute an event's detail is exported as.
-std::string_view event_detail_key(const SpanEvent& e) { return e.name == "exception" ? "exception.message" : "message"; }
+// An event's detail as the attributes it is exported with: none, or one (exception.message for an exception).
+std::vector<SpanAttribute> detail_attributes(const SpanEvent& e) {
+    std::vector<SpanAttribute> attributes;
+    if (e.detail.empty()) return attributes;
+    auto& a = attributes.emplace_back();
+    a.key = e.name == "exception" ? "exception.message" : "message";
+    a.text = e.detail;
+    return attributes;
+}
 
 // ---- OTLP/JSON (ids in hex, 64-bit integers as strings)
 
@@ -104,13 +111,7 @@ void append_json_span(std::string& out, const SpanRecord& s) {
         const SpanEvent& e = s.events[j];
         if (j) out += ',';
         out += fmt::format(R"({{"timeUnixNano":"{}","name":{},"attributes":)", e.time_ns, json_quoted(e.name));
-        std::vector<SpanAttribute> detail;
-        if (!e.detail.empty()) {
-            auto& a = detail.emplace_back();
-            a.key = event_detail_key(e);
-            a.text = e.detail;
-        }
-        append_attributes(out, detail);
+        append_attributes(out, detail_attributes(e));
         out += '}';
     }
     out += R"(],"status":)";
@@ -249,9 +250,9 @@ private:
 };
 
 // KeyValue {1 key, 2 AnyValue {1 string, 2 bool, 3 int, 4 double}}
-void put_attribute(Writer& w, int field, std::string_view key, const SpanAttribute& a) {
+void put_attribute(Writer& w, int field, const SpanAttribute& a) {
     char* pair = w.open(field);
-    w.string(1, key);
+    w.string(1, a.key);
     char* value = w.open(2);
     switch (a.type) {
         case SpanAttribute::Type::text: w.string(1, a.text); break;
@@ -275,8 +276,10 @@ std::size_t attribute_bound(const SpanAttribute& a) { return Writer::bound_of(a.
 void append_protobuf_span(std::string& out, const SpanRecord& s) {
     std::size_t bound = 96 + Writer::bound_of(s.name.size()) + Writer::bound_of(s.status_message.size());
     for (const auto& a : s.attributes) bound += attribute_bound(a);
-    for (const auto& e : s.events)
-        bound += 16 + Writer::bound_of(e.name.size()) + Writer::bound_of(event_detail_key(e).size() + e.detail.size()) + 24;
+    for (const auto& e : s.events) {
+        bound += 16 + Writer::bound_of(e.name.size());
+        for (const auto& a : detail_attributes(e)) bound += attribute_bound(a);
+    }
     Writer::into(out, bound, [&](Writer& w) {
         char* span = w.open(2);
         w.id(1, s.context.trace_id);
@@ -286,16 +289,12 @@ void append_protobuf_span(std::string& out, const SpanRecord& s) {
         w.uint(6, static_cast<std::uint64_t>(s.kind));
         w.fixed64(7, static_cast<std::uint64_t>(s.start_ns));
         w.fixed64(8, static_cast<std::uint64_t>(s.end_ns));
-        for (const auto& a : s.attributes) put_attribute(w, 9, a.key, a);
+        for (const auto& a : s.attributes) put_attribute(w, 9, a);
         for (const auto& e : s.events) {
             char* event = w.open(11);
             w.fixed64(1, static_cast<std::uint64_t>(e.time_ns));
             w.string(2, e.name);
-            if (!e.detail.empty()) {
-                SpanAttribute detail;
-                detail.text = e.detail;
-                put_attribute(w, 3, event_detail_key(e), detail);
-            }
+            for (const auto& a : detail_attributes(e)) put_attribute(w, 3, a);
             w.close(event);
         }
         if (s.error) {
@@ -317,7 +316,7 @@ void protobuf_body(std::string& out, std::string_view spans, const TracingOption
     std::string head;
     Writer::into(head, bound, [&](Writer& w) {
         char* resource_message = w.open(1);
-        for (const auto& a : resource) put_attribute(w, 1, a.key, a);
+        for (const auto& a : resource) put_attribute(w, 1, a);
         w.close(resource_message);
     });
     std::string scope;
