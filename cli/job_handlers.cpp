@@ -180,6 +180,8 @@ Json index(const Config& config, const jobs::Job& job) {
     });
     // Past VOLTEDGE_ANN_MIN_CHUNKS the tenant's vector search gets its own HNSW index (db/migrations/007).
     const std::string vector_search = rag::maintain_ann_index(conn, job.tenant, config.ann_min_chunks);
+    // Past VOLTEDGE_TEXT_INDEX_MIN_CHUNKS its full-text search gets GIN indexes of its own (db/migrations/022).
+    const std::string text_search = rag::maintain_text_index(conn, job.tenant, config.text_index_min_chunks);
     return {{"documents", r.documents},
             {"indexed", r.indexed},
             {"unchanged", r.unchanged},
@@ -187,13 +189,15 @@ Json index(const Config& config, const jobs::Job& job) {
             {"chunks", r.chunks},
             {"seconds", r.seconds},
             {"ann_index", vector_search},
-            {"summary",
-             fmt::format("index of tenant {}: {} documents ({} indexed, {} unchanged, {} removed), {} chunks embedded "
-                         "in {:.1f} s ({:.1f} chunks/s); vector search: {}",
-                         job.tenant, r.documents, r.indexed, r.unchanged, r.removed, r.chunks, r.seconds,
-                         r.seconds > 0 ? r.chunks / r.seconds : 0.0,
-                         vector_search == "exact" || vector_search == "dropped" ? "exact scan"
-                                                                                : "HNSW index (" + vector_search + ")")}};
+            {"text_index", text_search},
+            {"summary", fmt::format("index of tenant {}: {} documents ({} indexed, {} unchanged, {} removed), {} chunks embedded "
+                                    "in {:.1f} s ({:.1f} chunks/s); vector search: {}; full text: {}",
+                                    job.tenant, r.documents, r.indexed, r.unchanged, r.removed, r.chunks, r.seconds,
+                                    r.seconds > 0 ? r.chunks / r.seconds : 0.0,
+                                    vector_search == "exact" || vector_search == "dropped" ? "exact scan"
+                                                                                           : "HNSW index (" + vector_search + ")",
+                                    text_search == "shared" || text_search == "dropped" ? "shared indexes"
+                                                                                        : "own indexes (" + text_search + ")")}};
 }
 
 }  // namespace

@@ -36,8 +36,9 @@ struct Config {
     // features
     std::string weather_csv;
     // retrieval
-    std::string model_dir;      // the embedding model's files; empty: where make bootstrap puts them
-    int ann_min_chunks = 1000;  // a tenant with this many chunks gets its own HNSW index (db/migrations/007)
+    std::string model_dir;              // the embedding model's files; empty: where make bootstrap puts them
+    int ann_min_chunks = 1000;          // a tenant with this many chunks gets its own HNSW index (db/migrations/007)
+    int text_index_min_chunks = 20000;  // ... and its own full-text (GIN) indexes (db/migrations/022)
     // workers
     std::string queue_prefix = "voltedge";          // Redis keys of the job streams (workers/stream_queue.h)
     std::string worker_metrics_host = "127.0.0.1";  // 0.0.0.0 in a container: probes and Prometheus come from outside

@@ -45,32 +45,68 @@ std::string timeout_setting() {
     return std::to_string(std::clamp<long long>(left->count(), 1, 2'000'000'000));  // Postgres takes an int
 }
 
-}  // namespace
-
-void set_tenant(pqxx::transaction_base& tx, const std::string& tenant_id) {
-    // One round trip for both settings: the tenant, and the deadline as a statement timeout.
-    if (const std::string timeout = timeout_setting(); !timeout.empty())
-        tx.exec_params("SELECT set_config('app.tenant_id', $1, true), set_config('statement_timeout', $2, true)", tenant_id,
-                       timeout);
-    else
-        tx.exec_params("SELECT set_config('app.tenant_id', $1, true)", tenant_id);
+// One statement setting each of `settings` for the transaction alone (values quoted as literals).
+std::string set_config_statement(pqxx::transaction_base& tx, const Settings& settings) {
+    std::string sql;
+    for (const auto& [name, value] : settings)
+        sql += (sql.empty() ? "SELECT " : ", ") + ("set_config(" + tx.quote(name) + ", " + tx.quote(value) + ", true)");
+    return sql;
 }
 
-void bound_by_deadline(pqxx::transaction_base& tx) {
-    if (const std::string timeout = timeout_setting(); !timeout.empty())
-        tx.exec_params("SELECT set_config('statement_timeout', $1, true)", timeout);
+// The tenant, the deadline as a statement timeout when the thread has one, then `extra`.
+Settings tenant_settings(const std::string& tenant_id, const Settings& extra = {}) {
+    Settings s = {{"app.tenant_id", tenant_id}};
+    if (const std::string timeout = timeout_setting(); !timeout.empty()) s.emplace_back("statement_timeout", timeout);
+    s.insert(s.end(), extra.begin(), extra.end());
+    return s;
 }
 
-bool is_deadline_cancel(const pqxx::sql_error& e) { return e.sqlstate() == "57014"; }
+// Whether the tenant exists (visible under its own policy, so only once it is set) and is not being deleted.
+std::string tenant_check(pqxx::transaction_base& tx, const std::string& tenant_id) {
+    return "SELECT deleting_at IS NOT NULL FROM tenants WHERE tenant_id = " + tx.quote(tenant_id);
+}
 
-void enter_tenant(pqxx::transaction_base& tx, const std::string& tenant_id) {
-    set_tenant(tx, tenant_id);
-    const auto row = tx.exec_params("SELECT deleting_at IS NOT NULL FROM tenants WHERE tenant_id = $1", tenant_id);
+void check_tenant(const pqxx::result& row, const std::string& tenant_id) {
     if (row.empty())
         throw Error("unknown tenant '" + tenant_id + "'", "create it with 'voltedge tenant create " + tenant_id + "'");
     if (row[0][0].as<bool>())
         throw TenantClosed("tenant '" + tenant_id + "' is being deleted or was deleted: it accepts no new work",
                            "its id cannot be used again; create a tenant with another id");
+}
+
+}  // namespace
+
+void set_tenant(pqxx::transaction_base& tx, const std::string& tenant_id) {
+    tx.exec(set_config_statement(tx, tenant_settings(tenant_id)));
+}
+
+void set_local(pqxx::transaction_base& tx, const Settings& settings) {
+    if (!settings.empty()) tx.exec(set_config_statement(tx, settings));
+}
+
+void bound_by_deadline(pqxx::transaction_base& tx) {
+    if (const std::string timeout = timeout_setting(); !timeout.empty()) set_local(tx, {{"statement_timeout", timeout}});
+}
+
+bool is_deadline_cancel(const pqxx::sql_error& e) { return e.sqlstate() == "57014"; }
+
+void enter_tenant(pqxx::transaction_base& tx, const std::string& tenant_id) {
+    // Both statements in one round trip: the server runs them in order, and libpq returns the last one's result.
+    check_tenant(tx.exec(set_config_statement(tx, tenant_settings(tenant_id)) + "; " + tenant_check(tx, tenant_id)), tenant_id);
+}
+
+TenantEntryInFlight::TenantEntryInFlight(pqxx::transaction_base& tx, const std::string& tenant_id, const Settings& settings)
+    : pipeline_(tx), tenant_id_(tenant_id) {
+    pipeline_.retain(2);  // both statements go in one message, sent by resume()
+    settings_ = pipeline_.insert(set_config_statement(tx, tenant_settings(tenant_id, settings)));
+    check_ = pipeline_.insert(tenant_check(tx, tenant_id));
+    pipeline_.resume();
+}
+
+void TenantEntryInFlight::wait() {
+    pipeline_.retrieve(settings_);
+    check_tenant(pipeline_.retrieve(check_), tenant_id_);
+    pipeline_.complete();  // hands the transaction back
 }
 
 QuerySpan::QuerySpan(pqxx::connection& conn, const char* operation)
@@ -98,10 +134,7 @@ void exec_as_tenant(pqxx::connection& conn, const std::string& tenant_id, const 
     QuerySpan span(conn, "tenant_batch");
     pqxx::nontransaction tx(conn);
     try {
-        const std::string timeout = timeout_setting();
-        tx.exec("BEGIN; SELECT set_config('app.tenant_id', " + tx.quote(tenant_id) + ", true)" +
-                (timeout.empty() ? "" : ", set_config('statement_timeout', " + tx.quote(timeout) + ", true)") + "; " + sql +
-                "; COMMIT");
+        tx.exec("BEGIN; " + set_config_statement(tx, tenant_settings(tenant_id)) + "; " + sql + "; COMMIT");
     } catch (...) {
         // The server skipped the rest of the batch but the transaction block is open (aborted): close it.
         try {

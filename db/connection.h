@@ -5,6 +5,8 @@
 #include <memory>
 #include <pqxx/pqxx>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "core/error.h"
 #include "observability/tracing.h"
@@ -32,8 +34,26 @@ public:
 };
 
 // Sets the tenant and checks that it exists (visible under its own policy) and is not being deleted; throws
-// Error for an unknown tenant, TenantClosed for one being deleted or deleted.
+// Error for an unknown tenant, TenantClosed for one being deleted or deleted. One round trip.
 void enter_tenant(pqxx::transaction_base& tx, const std::string& tenant_id);
+
+// Transaction-local settings, name and value (e.g. hnsw.ef_search for one search).
+using Settings = std::vector<std::pair<std::string, std::string>>;
+void set_local(pqxx::transaction_base& tx, const Settings& settings);
+
+// enter_tenant and `settings` sent ahead on a transaction, without waiting: the database handles them while the
+// caller works on, and wait() takes their answer (throwing as enter_tenant does). The transaction runs nothing
+// else until wait() has returned or this is gone.
+class TenantEntryInFlight {
+public:
+    TenantEntryInFlight(pqxx::transaction_base& tx, const std::string& tenant_id, const Settings& settings);
+    void wait();
+
+private:
+    pqxx::pipeline pipeline_;
+    std::string tenant_id_;
+    pqxx::pipeline::query_id settings_ = 0, check_ = 0;
+};
 
 // Runs `sql` (one or more statements) as one transaction with the tenant set for it alone, in a single round
 // trip: BEGIN; set_config(..., true); sql; COMMIT. For hot write paths; rolls back and rethrows on error.
@@ -95,6 +115,26 @@ auto with_tenant(pqxx::connection& conn, const std::string& tenant_id, Fn&& fn) 
         tx.commit();
         return result;
     }
+}
+
+// with_tenant for work whose first step is the caller's own, such as a query's embedding: the tenant's entry and
+// `settings` are sent first and prepare() runs while the database handles them, so their round trips do not add
+// to the wait; then fn(tx, what prepare returned). Commits when fn returns, rolls back if anything throws.
+template <class Prepare, class Fn>
+auto with_tenant_overlapped(pqxx::connection& conn, const std::string& tenant_id, const Settings& settings, Prepare&& prepare,
+                            Fn&& fn) {
+    QuerySpan span(conn, "tenant_transaction");
+    if (span.span().recording()) span.span().set("tenant.id", tenant_id);
+    pqxx::work tx(conn);
+    auto prepared = [&] {
+        TenantEntryInFlight entry(tx, tenant_id, settings);
+        auto value = prepare();
+        entry.wait();
+        return value;
+    }();
+    auto result = fn(tx, std::move(prepared));
+    tx.commit();
+    return result;
 }
 
 }  // namespace voltedge::db

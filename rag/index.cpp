@@ -104,4 +104,10 @@ std::string maintain_ann_index(pqxx::connection& conn, const std::string& tenant
     });
 }
 
+std::string maintain_text_index(pqxx::connection& conn, const std::string& tenant, int min_chunks) {
+    return db::with_tenant(conn, tenant, [&](pqxx::transaction_base& tx) {
+        return tx.exec_params1("SELECT rag_maintain_text_index($1, $2)", tenant, min_chunks)[0].as<std::string>();
+    });
+}
+
 }  // namespace voltedge::rag

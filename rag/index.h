@@ -38,6 +38,9 @@ IndexReport index_documents(pqxx::connection& conn, const std::string& tenant, c
 // Gives the tenant its own HNSW index once it has `min_chunks` chunks, drops it below half of that
 // (db/migrations/007_rag_ann.sql says why). Returns what happened: built, kept, dropped or exact.
 std::string maintain_ann_index(pqxx::connection& conn, const std::string& tenant, int min_chunks);
+// The same for the tenant's own full-text (GIN) indexes (db/migrations/022 says why). Returns built, kept,
+// dropped or shared.
+std::string maintain_text_index(pqxx::connection& conn, const std::string& tenant, int min_chunks);
 
 // "[0.1,0.2,...]": a vector as pgvector reads it.
 std::string vector_literal(const std::vector<float>& v);

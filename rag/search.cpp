@@ -175,11 +175,15 @@ std::vector<Candidate> fts_candidates(pqxx::transaction_base& tx, const std::str
 // serves the same query; ef_search sets how wide the graph search is (recall against time, measured by
 // search_bench) and the strict iterative scan keeps searching when a kind or path filter rejects rows, so
 // the LIMIT is still met. `exact` turns index scans off to get the true neighbours (the benchmark's baseline).
+// The settings vector_candidates needs, made before it runs (in its transaction, or sent ahead with the tenant's).
+db::Settings vector_settings(const SearchQuery& q) {
+    return {{"hnsw.ef_search", std::to_string(std::max(kEfSearch, q.candidates))},
+            {"hnsw.iterative_scan", "strict_order"},
+            {"enable_indexscan", q.exact ? "off" : "on"}};
+}
+
 std::vector<Candidate> vector_candidates(pqxx::transaction_base& tx, const std::string& tenant, const SearchQuery& q,
                                          const std::string& embedding) {
-    tx.exec_params("SELECT set_config('hnsw.ef_search', $1, true), set_config('hnsw.iterative_scan', 'strict_order', true), "
-                   "set_config('enable_indexscan', $2, true)",
-                   std::to_string(std::max(kEfSearch, q.candidates)), q.exact ? "off" : "on");
     // No tie-break in ORDER BY: an HNSW scan can only serve `ORDER BY distance LIMIT n`. Ties are broken below.
     const std::string sql = fmt::format(
         "SELECT doc_path, ordinal, 1 - (embedding <=> $1::vector) AS score, {} FROM rag_chunks WHERE tenant_id = $2{} "
@@ -400,6 +404,7 @@ private:
         SearchQuery exact_query = sample.query;
         exact_query.exact = true;
         const auto exact = db::with_tenant(conn, sample.tenant, [&](pqxx::transaction_base& tx) {
+            db::set_local(tx, vector_settings(exact_query));
             return vector_candidates(tx, sample.tenant, exact_query, sample.embedding);
         });
         const std::size_t k = std::min<std::size_t>(static_cast<std::size_t>(sample.query.k), exact.size());
@@ -440,7 +445,8 @@ std::shared_ptr<RecallSampler> recall_sampler() {
     return sampler_slot().in_use;
 }
 
-// The vector stage: the candidates nearest the query's embedding, and now and then a recall sample.
+// The vector stage, its settings made: the candidates nearest the query's embedding, and now and then a recall
+// sample.
 std::vector<Candidate> ann_stage(pqxx::transaction_base& tx, const std::string& tenant, const SearchQuery& query,
                                  const std::vector<float>& embedding, const std::optional<observability::TraceContext>& parent) {
     const std::string literal = vector_literal(embedding);
@@ -468,9 +474,12 @@ std::vector<Hit> run(pqxx::connection& conn, const std::string& tenant, const Se
             fts = fts_candidates(tx, tenant, query);
             stage.span().set("search.candidates", static_cast<std::int64_t>(fts.size()));
         }
-        if (query.mode != Mode::fts)
-            vec = vectors.candidates.valid() ? vectors.candidates.get()
-                                             : ann_stage(tx, tenant, query, vectors.embedding.get(), std::nullopt);
+        if (query.mode != Mode::fts && vectors.candidates.valid()) {
+            vec = vectors.candidates.get();
+        } else if (query.mode != Mode::fts) {
+            db::set_local(tx, vector_settings(query));
+            vec = ann_stage(tx, tenant, query, vectors.embedding.get(), std::nullopt);
+        }
         std::vector<Hit> hits;
         {
             Stage stage("fusion");
@@ -503,9 +512,11 @@ std::vector<Hit> search(pqxx::connection& conn, const std::string& tenant, const
         vectors.candidates = std::async(std::launch::async, [&] {
             // This thread's spans (the transaction's) belong to the search's trace, not to one of their own.
             observability::Span vector_stage("search.vector", observability::SpanKind::internal, parent);
-            const auto embedding = embed();
-            return db::with_tenant(*vector_conn, tenant,
-                                   [&](pqxx::transaction_base& tx) { return ann_stage(tx, tenant, query, embedding, parent); });
+            // The transaction's opening round trips overlap the embedding.
+            return db::with_tenant_overlapped(*vector_conn, tenant, vector_settings(query), embed,
+                                              [&](pqxx::transaction_base& tx, const std::vector<float>& embedding) {
+                return ann_stage(tx, tenant, query, embedding, parent);
+            });
         });
     else
         vectors.embedding = std::async(std::launch::async, embed);

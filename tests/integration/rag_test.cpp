@@ -422,3 +422,51 @@ TEST(RagSources, ProjectDocumentsAndTheDataDictionary) {
     EXPECT_NE(dictionary.content.find("| tenant_id |"), std::string::npos);
     EXPECT_NE(dictionary.content.find("Sub_metering_3"), std::string::npos);
 }
+
+// A tenant past the full-text threshold gets GIN indexes of its own: its searches use them and find what they
+// found through the shared ones; another tenant's searches never use them; below half the threshold they go.
+TEST_F(RagTest, ALargeTenantGetsItsOwnTextIndexes) {
+    const std::string t = test::new_tenant("rag-gin"), other = test::new_tenant("rag-gin-other");
+    index(t, kDocs);
+    index(other, kDocs);
+    const auto chunks = static_cast<int>(test::count_as_app(conn, t, "SELECT 1 FROM rag_chunks"));
+    rag::SearchQuery q;
+    q.text = "how is the tenant set for a transaction";
+    q.mode = rag::Mode::fts;
+    const auto shared = rag::search(conn, t, q, *embedder);
+    ASSERT_FALSE(shared.empty());
+    // The tenant's own indexes, as the catalog defines them. Which index a plan picks depends on costs that a
+    // tenant of a few chunks cannot show (its primary key wins); search_bench shows them used at 20,000 chunks and
+    // more.
+    auto admin = db::connect(test::config().database_admin_url);
+    const auto own_indexes = [&](const std::string& tenant) {
+        pqxx::read_transaction tx(admin);
+        std::string defs;
+        for (const auto& row : tx.exec_params("SELECT indexdef FROM pg_indexes WHERE tablename = 'rag_chunks' AND "
+                                              "indexname = ANY(rag_text_index_names($1)) ORDER BY indexname",
+                                              tenant))
+            defs += row[0].as<std::string>() + "\n";
+        return defs;
+    };
+    EXPECT_EQ(rag::maintain_text_index(conn, other, chunks + 1), "shared");
+    EXPECT_EQ(rag::maintain_text_index(conn, t, chunks), "built");
+    EXPECT_EQ(rag::maintain_text_index(conn, t, chunks), "kept");
+    const std::string defs = own_indexes(t);
+    EXPECT_NE(defs.find("USING gin (fts_english) WHERE (tenant_id = '" + t + "'::text)"), std::string::npos) << defs;
+    EXPECT_NE(defs.find("USING gin (fts_simple) WHERE (tenant_id = '" + t + "'::text)"), std::string::npos) << defs;
+    EXPECT_EQ(own_indexes(other), "");
+    const auto own = rag::search(conn, t, q, *embedder);
+    ASSERT_EQ(own.size(), shared.size());
+    for (std::size_t i = 0; i < own.size(); ++i) {
+        EXPECT_EQ(own[i].doc_path, shared[i].doc_path) << i;
+        EXPECT_EQ(own[i].ordinal, shared[i].ordinal) << i;
+    }
+    EXPECT_THROW(db::with_tenant(
+                     conn, other,
+                     [&](pqxx::transaction_base& tx) {
+        tx.exec_params("SELECT rag_maintain_text_index($1, 1)", t);  // only for its own tenant
+                     }),
+                 pqxx::sql_error);
+    EXPECT_EQ(rag::maintain_text_index(conn, t, chunks * 3), "dropped");
+    EXPECT_EQ(own_indexes(t), "");
+}

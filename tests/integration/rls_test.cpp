@@ -161,3 +161,32 @@ TEST(Migrate, RefusesAPrivilegedRoleAsTheApplicationLogin) {
     EXPECT_TRUE(tx.exec("SELECT rolsuper FROM pg_roles WHERE rolname = current_user")[0][0].as<bool>());
     EXPECT_TRUE(tx.exec("SELECT rolcanlogin FROM pg_roles WHERE rolname = 'voltedge_app'")[0][0].as<bool>());
 }
+
+// The search's vector stage sends its tenant, the tenant's check and its settings ahead, then computes: the same
+// rows and the same refusals as with_tenant, with the settings in force for the transaction alone.
+TEST_F(RlsTest, AnOverlappedTenantTransactionEntersChecksAndSetsAsWithTenant) {
+    bool prepared = false;
+    const auto [rows, ef_search] = db::with_tenant_overlapped(
+        conn, a, {{"hnsw.ef_search", "123"}}, [&] { return prepared = true; },
+        [&](pqxx::work& tx, bool ready) {
+        EXPECT_TRUE(ready);
+        return std::pair{tx.exec("SELECT count(*) FROM usage_minute")[0][0].as<long>(),
+                         tx.exec("SELECT current_setting('hnsw.ef_search', true)")[0][0].as<std::string>()};
+        });
+    EXPECT_TRUE(prepared);
+    EXPECT_EQ(rows, 2203);
+    EXPECT_EQ(ef_search, "123");
+    pqxx::work after(conn);
+    EXPECT_EQ(after.exec("SELECT coalesce(current_setting('app.tenant_id', true), '')")[0][0].as<std::string>(), "");
+    after.abort();
+
+    const auto nothing = [] { return 0; };
+    const auto unused = [](pqxx::work&, int) { return 0; };
+    EXPECT_THROW(db::with_tenant_overlapped(conn, "no-such-tenant", {}, nothing, unused), Error);
+    EXPECT_THROW(db::with_tenant_overlapped(conn, a + "' OR true --", {}, nothing, unused), Error);  // quoted, not SQL
+    // What the caller computes may fail: the transaction is rolled back and the connection stays usable.
+    EXPECT_THROW(db::with_tenant_overlapped(
+                     conn, a, {}, []() -> int { throw std::runtime_error("embedding failed"); }, unused),
+                 std::runtime_error);
+    EXPECT_EQ(count(b, "SELECT * FROM usage_minute"), 2880);
+}
