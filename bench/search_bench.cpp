@@ -6,7 +6,8 @@
 //            real chunk's text; its embedding is a random mix of three real chunks' embeddings plus a little
 //            noise, normalised: clustered the way text embeddings are (uniform random vectors have no
 //            neighbourhoods for an ANN index to find, and no text does that). Tenants at or past
-//            VOLTEDGE_ANN_MIN_CHUNKS get their own HNSW index through rag::maintain_ann_index: build time.
+//            VOLTEDGE_ANN_MIN_CHUNKS get their own HNSW index through rag::maintain_ann_index, and those at or past
+//            VOLTEDGE_TEXT_INDEX_MIN_CHUNKS their own GIN indexes through rag::maintain_text_index: build times.
 //   recall   per tenant size, the golden set's questions as queries: the product's vector top 10 (HNSW where
 //            the tenant has it) against an exact scan, recall@10 mean and worst query; the database time of
 //            each path (p50/p95). Also for "between topics" queries (a mix of three unrelated chunks), which
@@ -310,6 +311,9 @@ int main(int argc, char** argv) {
             const auto t0 = Clock::now();
             const auto what = rag::maintain_ann_index(conn, fmt::format("bench-t{:02d}", t), config.ann_min_chunks);
             if (what == "built") fmt::print("        HNSW index for {} chunks built in {:.1f} s\n", sizes[t], ms_since(t0) / 1e3);
+            const auto t1 = Clock::now();
+            if (rag::maintain_text_index(conn, fmt::format("bench-t{:02d}", t), config.text_index_min_chunks) == "built")
+                fmt::print("        full-text indexes for {} chunks built in {:.1f} s\n", sizes[t], ms_since(t1) / 1e3);
         }
 
         // recall and database time per size, for the golden questions and for queries between topics.
