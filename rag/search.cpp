@@ -156,7 +156,8 @@ FullTextQuery informative_words(pqxx::transaction_base& tx, const std::string& t
 // words choose (at most kRankCap of them, so the cost stays bounded in any tenant) and ts_rank_cd over both
 // configurations orders those, ranking chunks that hold more of the words, closer together, higher. The query
 // runs in rag_text_candidates (db/migrations/008, 019, 021): under row-level security no GIN index could serve it.
-std::vector<Candidate> fts_candidates(pqxx::transaction_base& tx, const FullTextQuery& words, const SearchQuery& q) {
+std::vector<Candidate> fts_candidates(pqxx::transaction_base& tx, const std::string& tenant, const SearchQuery& q) {
+    const FullTextQuery words = informative_words(tx, tenant, q.text);
     if (words.match_english.empty() && words.match_simple.empty()) return {};
     const auto or_null = [](const std::string& s) { return s.empty() ? std::nullopt : std::optional<std::string>(s); };
     std::vector<Candidate> out;
@@ -459,23 +460,18 @@ std::vector<Candidate> ann_stage(pqxx::transaction_base& tx, const std::string& 
 
 // Where the vector candidates come from: the query's embedding, for the vector stage to run in the search's own
 // transaction once the full-text candidates are in; or the candidates themselves, found meanwhile on a second
-// connection. Either is computed on another thread; `embedded` is ready once the embedding is (or failed).
+// connection. Either is computed on another thread while the full-text stage runs.
 struct VectorSource {
     std::future<std::vector<float>> embedding;
     std::future<std::vector<Candidate>> candidates;
-    std::shared_future<void> embedded;
 };
 
 std::vector<Hit> run(pqxx::connection& conn, const std::string& tenant, const SearchQuery& query, VectorSource vectors) {
     return db::with_tenant(conn, tenant, [&](pqxx::transaction_base& tx) {
         std::vector<Candidate> fts, vec;
         if (query.mode != Mode::vector) {
-            const FullTextQuery words = informative_words(tx, tenant, query.text);
-            // The embedding uses both cores: the database's ranking, the stage's real work, waits for it to end
-            // rather than take one of them (then it runs beside the vector stage instead).
-            if (vectors.embedded.valid()) vectors.embedded.wait();
             Stage stage("fts");
-            fts = fts_candidates(tx, words, query);
+            fts = fts_candidates(tx, tenant, query);
             stage.span().set("search.candidates", static_cast<std::int64_t>(fts.size()));
         }
         if (query.mode != Mode::fts && vectors.candidates.valid()) {
@@ -507,20 +503,11 @@ std::vector<Hit> search(pqxx::connection& conn, const std::string& tenant, const
     if (query.mode == Mode::fts) return search(conn, tenant, query, std::vector<float>());
     const auto* trace = observability::current_trace_context();
     const std::optional<observability::TraceContext> parent = trace ? std::optional(*trace) : std::nullopt;
-    std::promise<void> embedding_done;
-    VectorSource vectors;
-    vectors.embedded = embedding_done.get_future().share();
     const auto embed = [&] {
         Stage stage("embed", parent);  // on another thread: the caller's span is passed in
-        try {
-            auto embedding = embedder.embed(query.text);
-            embedding_done.set_value();
-            return embedding;
-        } catch (...) {
-            embedding_done.set_value();  // the search fails where the embedding is used
-            throw;
-        }
+        return embedder.embed(query.text);
     };
+    VectorSource vectors;
     if (vector_conn)
         vectors.candidates = std::async(std::launch::async, [&] {
             // This thread's spans (the transaction's) belong to the search's trace, not to one of their own.
@@ -549,7 +536,7 @@ std::vector<Hit> search(pqxx::connection& conn, const std::string& tenant, const
     validate(query);
     std::promise<std::vector<float>> given;
     given.set_value(query_embedding);
-    return run(conn, tenant, query, {given.get_future(), {}, {}});
+    return run(conn, tenant, query, {given.get_future(), {}});
 }
 
 }  // namespace voltedge::rag
