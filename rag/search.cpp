@@ -170,11 +170,6 @@ std::vector<Candidate> fts_candidates(pqxx::transaction_base& tx, const std::str
     return out;
 }
 
-// A tenant below the ANN threshold has no HNSW index of its own: the planner reads its rows through the
-// primary key and computes every distance (exact). A large tenant's partial HNSW index (db/migrations/007)
-// serves the same query; ef_search sets how wide the graph search is (recall against time, measured by
-// search_bench) and the strict iterative scan keeps searching when a kind or path filter rejects rows, so
-// the LIMIT is still met. `exact` turns index scans off to get the true neighbours (the benchmark's baseline).
 // The settings vector_candidates needs, made before it runs (in its transaction, or sent ahead with the tenant's).
 db::Settings vector_settings(const SearchQuery& q) {
     return {{"hnsw.ef_search", std::to_string(std::max(kEfSearch, q.candidates))},
@@ -182,6 +177,11 @@ db::Settings vector_settings(const SearchQuery& q) {
             {"enable_indexscan", q.exact ? "off" : "on"}};
 }
 
+// A tenant below the ANN threshold has no HNSW index of its own: the planner reads its rows through the
+// primary key and computes every distance (exact). A large tenant's partial HNSW index (db/migrations/007)
+// serves the same query; ef_search sets how wide the graph search is (recall against time, measured by
+// search_bench) and the strict iterative scan keeps searching when a kind or path filter rejects rows, so
+// the LIMIT is still met. `exact` turns index scans off to get the true neighbours (the benchmark's baseline).
 std::vector<Candidate> vector_candidates(pqxx::transaction_base& tx, const std::string& tenant, const SearchQuery& q,
                                          const std::string& embedding) {
     // No tie-break in ORDER BY: an HNSW scan can only serve `ORDER BY distance LIMIT n`. Ties are broken below.
@@ -194,7 +194,7 @@ std::vector<Candidate> vector_candidates(pqxx::transaction_base& tx, const std::
     std::stable_sort(out.begin(), out.end(), [](const Candidate& a, const Candidate& b) {
         return a.score != b.score ? a.score > b.score : std::tie(a.doc_path, a.ordinal) < std::tie(b.doc_path, b.ordinal);
     });
-    if (q.exact) tx.exec("SELECT set_config('enable_indexscan', 'on', true)");
+    if (q.exact) db::set_local(tx, {{"enable_indexscan", "on"}});
     return out;
 }
 
