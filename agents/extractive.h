@@ -21,15 +21,15 @@ std::vector<std::string> content_words(const std::string& text);
 // cheap stemmer: "tenants" matches "tenant", "indexed" matches "indexing").
 double word_overlap(const std::vector<std::string>& question_words, const std::string& text);
 
-// Up to `max_sentences` sentences from `evidence` that answer the question, each scored 0.6 x cosine to the
-// question + 0.4 x word overlap; below `min_score`, or below 0.8 x the best sentence's score, a sentence is not
-// chosen. Among those that pass, documentation and code come before tests, benchmarks and CI files (they
-// restate them): a secondary source is chosen only when no primary sentence passes. Ordered as the evidence is. Adds the number
-// of tokens it embedded to `*tokens_embedded` when given. A question asking for an amount of money (states_money)
-// is answered only by sentences that state one.
 // Whether `text` names a currency ("euros", "USD") or puts a currency sign beside a figure ("12 €", "$5").
 bool states_money(const std::string& text);
 
+// Up to `max_sentences` sentences from `evidence` that answer the question, each scored 0.6 x cosine to the
+// question + 0.4 x word overlap; below `min_score`, or below 0.8 x the best sentence's score, a sentence is not
+// chosen. Among those that pass, documentation and code come before tests, benchmarks and CI files (they
+// restate them): a secondary source is chosen only when no primary sentence passes. Ordered as the evidence is.
+// Adds the number of tokens it embedded to `*tokens_embedded` when given. A question asking for an amount of
+// money (states_money) is answered only by sentences that state one.
 std::vector<Sentence> select_sentences(const std::string& question, const std::vector<float>& question_embedding,
                                        const std::vector<Evidence>& evidence, const rag::Embedder& embedder, int max_sentences,
                                        double min_score, long long* tokens_embedded = nullptr);
