@@ -94,7 +94,10 @@ struct Run {
         }
         if (options.llm && s.backend != Backend::minimal && generate(s, max_sentences)) return;
         embed_question(s);
-        s.sentences = select_sentences(s.question, question_embedding, s.evidence, embedder, max_sentences,
+        std::vector<rag::ChunkRef> chunks;
+        for (const auto& e : s.evidence) chunks.push_back({e.doc_path, e.ordinal});
+        s.sentences = select_sentences(s.question, question_embedding, s.evidence,
+                                       rag::stored_sentence_embeddings(conn, tenant, chunks), embedder, max_sentences,
                                        options.min_sentence_score, &s.usage.embedded_tokens);
         if (s.sentences.empty()) s.reason = "no sentence of the retrieved documents answers the question well enough";
     }

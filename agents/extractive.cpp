@@ -10,7 +10,6 @@ namespace {
 
 constexpr std::size_t kCandidatesEmbedded = 8;  // sentences embedded per question (a few ms each, batched)
 constexpr double kNearBest = 0.8;               // a chosen sentence scores at least this share of the best one
-constexpr int kMinWords = 5, kMaxWords = 80;
 
 const std::set<std::string>& stop_words() {
     static const std::set<std::string> words = {"the",   "and",   "for",   "are",    "was",   "were",  "that",  "this", "with",
@@ -25,114 +24,9 @@ const std::set<std::string>& stop_words() {
     return words;
 }
 
-std::vector<std::string> words_of(const std::string& text) {
-    std::vector<std::string> out(1);
-    for (char c : text) {
-        const auto u = static_cast<unsigned char>(c);
-        if (std::isalnum(u) || c == '_' || (u & 0x80)) {
-            out.back() += static_cast<char>(std::tolower(u));
-        } else if (!out.back().empty()) {
-            out.emplace_back();
-        }
-    }
-    if (out.back().empty()) out.pop_back();
-    return out;
-}
-
 bool same_stem(const std::string& a, const std::string& b) {
     if (a == b) return true;
     return a.size() >= 5 && b.size() >= 5 && a.compare(0, 5, b, 0, 5) == 0;
-}
-
-std::string trim(std::string s) {
-    const auto first = s.find_first_not_of(" \t\r\n");
-    if (first == std::string::npos) return "";
-    return s.substr(first, s.find_last_not_of(" \t\r\n") - first + 1);
-}
-
-// A line of prose without its Markdown list marker or quote marker.
-std::string strip_marker(const std::string& line) {
-    std::string s = trim(line);
-    for (const char* marker : {"- ", "* ", "> "})
-        if (s.rfind(marker, 0) == 0) return trim(s.substr(2));
-    std::size_t digits = 0;
-    while (digits < s.size() && std::isdigit(static_cast<unsigned char>(s[digits]))) ++digits;
-    if (digits > 0 && digits + 1 < s.size() && s[digits] == '.' && s[digits + 1] == ' ') return trim(s.substr(digits + 2));
-    return s;
-}
-
-// The comment text of a code chunk, one paragraph per run of comment lines.
-std::vector<std::string> comment_paragraphs(const std::string& content) {
-    std::vector<std::string> paragraphs;
-    std::string current;
-    std::istringstream in(content);
-    for (std::string line; std::getline(in, line);) {
-        std::string s = trim(line);
-        std::string text;
-        bool comment = false;
-        for (const char* marker : {"///", "//", "--", "#"})
-            if (s.rfind(marker, 0) == 0 && s.rfind("#include", 0) != 0 && s.rfind("#pragma", 0) != 0) {
-                text = trim(s.substr(std::string(marker).size()));
-                comment = true;
-                break;
-            }
-        if (comment && !text.empty()) {
-            current += (current.empty() ? "" : " ") + text;
-        } else if (!current.empty()) {
-            paragraphs.push_back(current);
-            current.clear();
-        }
-    }
-    if (!current.empty()) paragraphs.push_back(current);
-    return paragraphs;
-}
-
-// Markdown prose, one paragraph per list item or run of text lines; headings, tables and fenced code dropped.
-std::vector<std::string> prose_paragraphs(const std::string& content) {
-    std::vector<std::string> paragraphs;
-    std::string current;
-    bool fenced = false;
-    const auto flush = [&] {
-        if (!current.empty()) paragraphs.push_back(current);
-        current.clear();
-    };
-    std::istringstream in(content);
-    for (std::string line; std::getline(in, line);) {
-        const std::string s = trim(line);
-        if (s.rfind("```", 0) == 0) {
-            fenced = !fenced;
-            flush();
-            continue;
-        }
-        if (fenced || s.empty() || s[0] == '#' || s[0] == '|') {
-            flush();
-            continue;
-        }
-        const std::string text = strip_marker(s);
-        if (text != s) flush();  // a list item starts a paragraph of its own
-        current += (current.empty() ? "" : " ") + text;
-    }
-    flush();
-    return paragraphs;
-}
-
-// Splits at '.', '?' or '!' followed by a space and a capital letter, a backtick or an opening bracket; not
-// after common abbreviations.
-std::vector<std::string> split_at_sentence_ends(const std::string& paragraph) {
-    std::vector<std::string> out;
-    std::size_t start = 0;
-    for (std::size_t i = 0; i + 2 < paragraph.size(); ++i) {
-        const char c = paragraph[i];
-        if ((c != '.' && c != '?' && c != '!') || paragraph[i + 1] != ' ') continue;
-        const char next = paragraph[i + 2];
-        if (!std::isupper(static_cast<unsigned char>(next)) && next != '`' && next != '(' && next != '*') continue;
-        const std::string before = paragraph.substr(start, i + 1 - start);
-        if (before.size() >= 4 && (before.ends_with("e.g.") || before.ends_with("i.e.") || before.ends_with("vs."))) continue;
-        out.push_back(trim(before));
-        start = i + 2;
-    }
-    out.push_back(trim(paragraph.substr(start)));
-    return out;
 }
 
 double cosine(const std::vector<float>& a, const std::vector<float>& b) {
@@ -142,7 +36,7 @@ double cosine(const std::vector<float>& a, const std::vector<float>& b) {
 }
 
 bool near_duplicate(const std::string& a, const std::string& b) {
-    const auto wa = words_of(a), wb = words_of(b);
+    const auto wa = rag::lower_case_words(a), wb = rag::lower_case_words(b);
     const std::set<std::string> sa(wa.begin(), wa.end()), sb(wb.begin(), wb.end());
     std::size_t common = 0;
     for (const auto& w : sa) common += sb.count(w);
@@ -168,22 +62,20 @@ bool secondary_source(const std::string& path) {
     return path.starts_with("tests/") || path.starts_with("bench/") || path.starts_with(".github/");
 }
 
-}  // namespace
-
-std::vector<std::string> quotable_sentences(const std::string& content, const std::string& kind) {
-    std::vector<std::string> out;
-    for (const auto& paragraph : kind == "code" ? comment_paragraphs(content) : prose_paragraphs(content))
-        for (auto& s : split_at_sentence_ends(paragraph)) {
-            const auto n = static_cast<int>(words_of(s).size());
-            // A sentence starting in lower case is the tail of one cut at the chunk's start: not quotable alone.
-            if (n >= kMinWords && n <= kMaxWords && !std::islower(static_cast<unsigned char>(s[0]))) out.push_back(std::move(s));
-        }
-    return out;
+// The index's embedding of a sentence of a chunk, or nullptr.
+const std::vector<float>* stored_embedding(const rag::SentenceEmbeddings& stored, const std::string& chunk_id,
+                                           const std::string& sentence) {
+    const auto chunk = stored.find(chunk_id);
+    if (chunk == stored.end()) return nullptr;
+    const auto it = chunk->second.find(rag::sentence_key(sentence));
+    return it == chunk->second.end() ? nullptr : &it->second;
 }
+
+}  // namespace
 
 std::vector<std::string> content_words(const std::string& text) {
     std::vector<std::string> out;
-    for (auto& w : words_of(text))
+    for (auto& w : rag::lower_case_words(text))
         if ((w.size() >= 3 || std::isdigit(static_cast<unsigned char>(w[0]))) && !stop_words().count(w) &&
             std::find(out.begin(), out.end(), w) == out.end())
             out.push_back(std::move(w));
@@ -192,7 +84,7 @@ std::vector<std::string> content_words(const std::string& text) {
 
 double word_overlap(const std::vector<std::string>& question_words, const std::string& text) {
     if (question_words.empty()) return 0;
-    const auto words = words_of(text);
+    const auto words = rag::lower_case_words(text);
     std::size_t found = 0;
     for (const auto& q : question_words)
         found += std::any_of(words.begin(), words.end(), [&](const std::string& w) { return same_stem(q, w); });
@@ -201,7 +93,7 @@ double word_overlap(const std::vector<std::string>& question_words, const std::s
 
 bool states_money(const std::string& text) {
     static const std::set<std::string> currencies = {"euro", "euros", "eur", "dollar", "dollars", "usd", "gbp", "cent", "cents"};
-    for (const auto& w : words_of(text))
+    for (const auto& w : rag::lower_case_words(text))
         if (currencies.count(w)) return true;
     // A symbol counts beside a figure only: "$" alone is mostly a shell variable.
     for (const std::string_view symbol : {"$", "\u20ac", "\u00a3"})
@@ -216,15 +108,16 @@ bool states_money(const std::string& text) {
 }
 
 std::vector<Sentence> select_sentences(const std::string& question, const std::vector<float>& question_embedding,
-                                       const std::vector<Evidence>& evidence, const rag::Embedder& embedder, int max_sentences,
-                                       double min_score, long long* tokens_embedded) {
+                                       const std::vector<Evidence>& evidence, const rag::SentenceEmbeddings& stored,
+                                       const rag::Embedder& embedder, int max_sentences, double min_score,
+                                       long long* tokens_embedded) {
     const auto question_words = content_words(question);
     // An amount of money asked for is answered only by a sentence that states one: otherwise the nearest sentence
     // about the data (the household, its load) reads as an answer to "the annual bill in euros".
     const bool asks_money = states_money(question);
     std::vector<Candidate> candidates;
     for (std::size_t e = 0; e < evidence.size(); ++e) {
-        const auto sentences = quotable_sentences(evidence[e].content, evidence[e].kind);
+        const auto sentences = rag::quotable_sentences(evidence[e].content, evidence[e].kind);
         for (std::size_t i = 0; i < sentences.size(); ++i) {
             if (asks_money && !states_money(sentences[i])) continue;
             Candidate c;
@@ -240,9 +133,22 @@ std::vector<Sentence> select_sentences(const std::string& question, const std::v
     // Embedding is the costly part: only the most promising sentences by words and their chunk's closeness.
     std::stable_sort(candidates.begin(), candidates.end(), [](const auto& a, const auto& b) { return a.prior > b.prior; });
     if (candidates.size() > kCandidatesEmbedded) candidates.resize(kCandidatesEmbedded);
+    // Stored with the index where it has them; the rest (a chunk indexed before they were, a sentence redaction
+    // changed) embedded here, in one batch.
+    std::vector<std::vector<float>> embeddings(candidates.size());
+    std::vector<std::size_t> missing;
     std::vector<std::string> texts;
-    for (const auto& c : candidates) texts.push_back(c.sentence.text);
-    const auto embeddings = embedder.embed_batch(texts);
+    for (std::size_t i = 0; i < candidates.size(); ++i) {
+        const auto& c = candidates[i];
+        if (const auto* e = stored_embedding(stored, evidence[c.sentence.evidence].chunk_id, c.sentence.text)) {
+            embeddings[i] = *e;
+        } else {
+            missing.push_back(i);
+            texts.push_back(c.sentence.text);
+        }
+    }
+    auto computed = embedder.embed_batch(texts);
+    for (std::size_t k = 0; k < missing.size(); ++k) embeddings[missing[k]] = std::move(computed[k]);
     if (tokens_embedded)
         for (const auto& t : texts) *tokens_embedded += static_cast<long long>(embedder.tokenize(t).size());
     double best = 0;

@@ -7,12 +7,9 @@
 
 #include "agents/state.h"
 #include "rag/encoder.h"
+#include "rag/sentences.h"
 
 namespace voltedge::agents {
-
-// The sentences of a chunk worth quoting. Prose is split at sentence ends, list items and blank lines; tables,
-// code fences and headings are left out. In code only the comments are prose.
-std::vector<std::string> quotable_sentences(const std::string& content, const std::string& kind);
 
 // The question's content words, lower-cased (stop words and one- or two-letter words dropped; numbers kept).
 std::vector<std::string> content_words(const std::string& text);
@@ -28,10 +25,12 @@ bool states_money(const std::string& text);
 // question + 0.4 x word overlap; below `min_score`, or below 0.8 x the best sentence's score, a sentence is not
 // chosen. Among those that pass, documentation and code come before tests, benchmarks and CI files (they
 // restate them): a secondary source is chosen only when no primary sentence passes. Ordered as the evidence is.
-// Adds the number of tokens it embedded to `*tokens_embedded` when given. A question asking for an amount of
+// A sentence's embedding is taken from `stored` (the index's, by chunk id) when it is there, else computed; the
+// number of tokens computed is added to `*tokens_embedded` when given. A question asking for an amount of
 // money (states_money) is answered only by sentences that state one.
 std::vector<Sentence> select_sentences(const std::string& question, const std::vector<float>& question_embedding,
-                                       const std::vector<Evidence>& evidence, const rag::Embedder& embedder, int max_sentences,
-                                       double min_score, long long* tokens_embedded = nullptr);
+                                       const std::vector<Evidence>& evidence, const rag::SentenceEmbeddings& stored,
+                                       const rag::Embedder& embedder, int max_sentences, double min_score,
+                                       long long* tokens_embedded = nullptr);
 
 }  // namespace voltedge::agents

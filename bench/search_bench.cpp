@@ -61,16 +61,6 @@ struct SeedChunk {
     std::vector<float> embedding;
 };
 
-std::vector<float> parse_vector(const std::string& text) {  // "[0.1,0.2,...]"
-    std::vector<float> v;
-    for (const char* p = text.c_str() + 1; *p && *p != ']';) {
-        char* end = nullptr;
-        v.push_back(std::strtof(p, &end));
-        p = *end == ',' ? end + 1 : end;
-    }
-    return v;
-}
-
 std::vector<SeedChunk> read_seed(const Config& config, const std::string& tenant) {
     auto conn = db::connect(config.database_admin_url);  // superuser: reads past row-level security
     pqxx::read_transaction tx(conn);
@@ -79,7 +69,7 @@ std::vector<SeedChunk> read_seed(const Config& config, const std::string& tenant
                                         "WHERE tenant_id = $1 ORDER BY doc_path, ordinal",
                                         tenant))
         seed.push_back({r[0].as<std::string>(), r[1].as<std::string>(), r[2].as<std::string>(), r[3].as<int>(), r[4].as<int>(),
-                        parse_vector(r[5].as<std::string>())});
+                        rag::parse_vector_literal(r[5].c_str())});
     return seed;
 }
 

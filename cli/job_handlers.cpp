@@ -187,12 +187,13 @@ Json index(const Config& config, const jobs::Job& job) {
             {"unchanged", r.unchanged},
             {"removed", r.removed},
             {"chunks", r.chunks},
+            {"sentences", r.sentences},
             {"seconds", r.seconds},
             {"ann_index", vector_search},
             {"text_index", text_search},
             {"summary", fmt::format("index of tenant {}: {} documents ({} indexed, {} unchanged, {} removed), {} chunks embedded "
-                                    "in {:.1f} s ({:.1f} chunks/s); vector search: {}; full text: {}",
-                                    job.tenant, r.documents, r.indexed, r.unchanged, r.removed, r.chunks, r.seconds,
+                                    "(and {} quotable sentences) in {:.1f} s ({:.1f} chunks/s); vector search: {}; full text: {}",
+                                    job.tenant, r.documents, r.indexed, r.unchanged, r.removed, r.chunks, r.sentences, r.seconds,
                                     r.seconds > 0 ? r.chunks / r.seconds : 0.0,
                                     vector_search == "exact" || vector_search == "dropped" ? "exact scan"
                                                                                            : "HNSW index (" + vector_search + ")",

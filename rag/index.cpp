@@ -1,6 +1,7 @@
 #include "rag/index.h"
 
 #include <chrono>
+#include <cstdlib>
 #include <map>
 #include <set>
 
@@ -8,6 +9,7 @@
 #include "core/sha256.h"
 #include "db/connection.h"
 #include "rag/chunker.h"
+#include "rag/sentences.h"
 
 namespace voltedge::rag {
 namespace {
@@ -21,8 +23,30 @@ std::map<std::string, std::string> indexed_hashes(pqxx::connection& conn, const 
     });
 }
 
+// A chunk's quotable sentences and their embeddings.
+struct ChunkSentences {
+    std::vector<std::string> texts;
+    std::vector<std::vector<float>> embeddings;
+};
+
+// Every chunk's quotable sentences, embedded in one batch for the document.
+std::vector<ChunkSentences> embed_sentences(const std::vector<Chunk>& chunks, const std::string& kind, const Embedder& embedder) {
+    std::vector<ChunkSentences> out(chunks.size());
+    std::vector<std::string> all;
+    for (std::size_t i = 0; i < chunks.size(); ++i) {
+        out[i].texts = quotable_sentences(chunks[i].content, kind);
+        all.insert(all.end(), out[i].texts.begin(), out[i].texts.end());
+    }
+    auto embeddings = embedder.embed_batch(all);
+    std::size_t next = 0;
+    for (auto& c : out)
+        for (std::size_t k = 0; k < c.texts.size(); ++k) c.embeddings.push_back(std::move(embeddings[next++]));
+    return out;
+}
+
 void replace_document(pqxx::connection& conn, const std::string& tenant, const SourceDocument& doc, const std::string& hash,
-                      const std::vector<Chunk>& chunks, const std::vector<std::vector<float>>& embeddings) {
+                      const std::vector<Chunk>& chunks, const std::vector<std::vector<float>>& embeddings,
+                      const std::vector<ChunkSentences>& sentences) {
     db::with_tenant(conn, tenant, [&](pqxx::transaction_base& tx) {
         tx.exec_params("DELETE FROM rag_documents WHERE tenant_id = $1 AND doc_path = $2", tenant, doc.path);
         tx.exec_params("INSERT INTO rag_documents (tenant_id, doc_path, kind, revision, content_sha256, chunk_count) "
@@ -34,6 +58,12 @@ void replace_document(pqxx::connection& conn, const std::string& tenant, const S
                 "embedding) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10::vector)",
                 tenant, doc.path, static_cast<int>(i), doc.kind, doc.revision, chunks[i].line_start, chunks[i].line_end,
                 chunks[i].section, chunks[i].content, vector_literal(embeddings[i]));
+        for (std::size_t i = 0; i < chunks.size(); ++i)
+            for (std::size_t k = 0; k < sentences[i].texts.size(); ++k)
+                tx.exec_params("INSERT INTO rag_chunk_sentences (tenant_id, doc_path, ordinal, sentence_sha256, embedding) "
+                               "VALUES ($1, $2, $3, $4, $5::vector) ON CONFLICT DO NOTHING",
+                               tenant, doc.path, static_cast<int>(i), sentence_key(sentences[i].texts[k]),
+                               vector_literal(sentences[i].embeddings[k]));
     });
 }
 
@@ -53,6 +83,17 @@ std::string vector_literal(const std::vector<float>& v) {
         s += buf;
     }
     return s + "]";
+}
+
+std::vector<float> parse_vector_literal(const char* text) {
+    std::vector<float> v;
+    for (const char* p = text + (*text == '[' ? 1 : 0); *p && *p != ']';) {
+        char* end = nullptr;
+        v.push_back(std::strtof(p, &end));
+        if (end == p) throw Error("not a vector: " + std::string(text).substr(0, 40));
+        p = *end == ',' ? end + 1 : end;
+    }
+    return v;
 }
 
 IndexReport index_documents(pqxx::connection& conn, const std::string& tenant, const std::vector<SourceDocument>& documents,
@@ -82,7 +123,9 @@ IndexReport index_documents(pqxx::connection& conn, const std::string& tenant, c
         // The section goes into what is embedded: a chunk of "Cache" under "Prediction API" is about the API's cache.
         for (const auto& c : chunks) texts.push_back(c.section.empty() ? c.content : c.section + "\n" + c.content);
         const auto embeddings = embedder.embed_batch(texts);
-        replace_document(conn, tenant, doc, hash, chunks, embeddings);
+        const auto sentences = embed_sentences(chunks, doc.kind, embedder);
+        replace_document(conn, tenant, doc, hash, chunks, embeddings, sentences);
+        for (const auto& s : sentences) report.sentences += s.texts.size();
         ++report.indexed;
         report.chunks += chunks.size();
         if (progress) progress(report.indexed + report.unchanged, report.chunks, elapsed());

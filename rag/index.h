@@ -1,6 +1,7 @@
 #pragma once
 // A tenant's retrieval index: documents, cut into chunks (rag/chunker.h), each chunk with its full-text
-// vectors and its embedding, in rag_documents / rag_chunks under the tenant's row-level security.
+// vectors and its embedding, and the embeddings of its quotable sentences (rag/sentences.h), in rag_documents /
+// rag_chunks / rag_chunk_sentences under the tenant's row-level security.
 //
 // A run is given the complete set of the tenant's documents: one whose content is unchanged (same SHA-256) is
 // skipped, a new or changed one is replaced in one transaction of its own (so a failed run leaves every
@@ -26,6 +27,7 @@ const std::vector<std::string>& document_kinds();
 
 struct IndexReport {
     std::size_t documents = 0, indexed = 0, unchanged = 0, removed = 0, chunks = 0;
+    std::size_t sentences = 0;  // quotable sentences embedded with the chunks (rag/sentences.h)
     double seconds = 0;
 };
 
@@ -42,7 +44,8 @@ std::string maintain_ann_index(pqxx::connection& conn, const std::string& tenant
 // dropped or shared.
 std::string maintain_text_index(pqxx::connection& conn, const std::string& tenant, int min_chunks);
 
-// "[0.1,0.2,...]": a vector as pgvector reads it.
+// "[0.1,0.2,...]": a vector as pgvector reads it, and back.
 std::string vector_literal(const std::vector<float>& v);
+std::vector<float> parse_vector_literal(const char* text);
 
 }  // namespace voltedge::rag

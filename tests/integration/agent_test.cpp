@@ -11,7 +11,9 @@
 #include "cli/agent_tools.h"
 #include "db/connection.h"
 #include "http/server.h"
+#include "rag/chunker.h"
 #include "rag/index.h"
+#include "rag/sentences.h"
 #include "security/tenants.h"
 #include "support.h"
 
@@ -74,14 +76,14 @@ TEST_F(AgentTest, AnswersCiteTheDocumentationBeforeATestThatRestatesIt) {
     const auto guide = evidence("guide/cache.md", "doc",
                                 "Predictions are cached in Redis. A cached prediction expires after one hour.\n");
     const auto q = embedder->embed(question);
-    const auto both = agents::select_sentences(question, q, {test_file, guide}, *embedder, 1, 0.3);
+    const auto both = agents::select_sentences(question, q, {test_file, guide}, {}, *embedder, 1, 0.3);
     ASSERT_EQ(both.size(), 1u);
     EXPECT_EQ(both[0].evidence, 1) << "cited " << both[0].text;
-    const auto only_test = agents::select_sentences(question, q, {test_file}, *embedder, 1, 0.3);
+    const auto only_test = agents::select_sentences(question, q, {test_file}, {}, *embedder, 1, 0.3);
     ASSERT_EQ(only_test.size(), 1u);  // a secondary source still answers when it is all there is
     EXPECT_EQ(only_test[0].evidence, 0);
     // The guide's sentence alone scores lower than the test's: the order, not the score, chose it.
-    const auto guide_only = agents::select_sentences(question, q, {guide}, *embedder, 1, 0.3);
+    const auto guide_only = agents::select_sentences(question, q, {guide}, {}, *embedder, 1, 0.3);
     ASSERT_EQ(guide_only.size(), 1u);
     EXPECT_LT(guide_only[0].score, only_test[0].score);
 }
@@ -95,13 +97,56 @@ TEST_F(AgentTest, AQuestionAboutMoneyIsAnsweredOnlyByASentenceThatStatesSome) {
     const auto tariff = evidence("guide/tariff.md", "doc",
                                  "Its electricity bill came to 1,450 euros a year at the regulated tariff.\n");
     const auto q = embedder->embed(question);
-    EXPECT_TRUE(agents::select_sentences(question, q, {data}, *embedder, 2, 0.3).empty());
-    const auto both = agents::select_sentences(question, q, {data, tariff}, *embedder, 2, 0.3);
+    EXPECT_TRUE(agents::select_sentences(question, q, {data}, {}, *embedder, 2, 0.3).empty());
+    const auto both = agents::select_sentences(question, q, {data, tariff}, {}, *embedder, 2, 0.3);
     ASSERT_EQ(both.size(), 1u);
     EXPECT_EQ(both[0].evidence, 1) << both[0].text;
     // Without the money question the data sentence is an answer as before.
     const std::string usage = "How much electricity does the household use in a year?";
-    EXPECT_FALSE(agents::select_sentences(usage, embedder->embed(usage), {data}, *embedder, 2, 0.3).empty());
+    EXPECT_FALSE(agents::select_sentences(usage, embedder->embed(usage), {data}, {}, *embedder, 2, 0.3).empty());
+}
+
+// The index stores the embedding of every quotable sentence with its chunk, under the tenant's row-level
+// security; an answer then embeds only its question. Without them (a chunk indexed before they were stored)
+// the composer embeds the sentences itself and answers the same.
+TEST_F(AgentTest, IndexedSentencesAreEmbeddedOnceSoAnAnswerEmbedsOnlyItsQuestion) {
+    const std::string t = indexed_tenant("agent-sentences");
+    const std::string other = test::new_tenant("agent-sentences-other");
+    std::vector<rag::ChunkRef> chunks;
+    std::map<std::string, std::vector<std::string>> quotable;  // chunk id -> its quotable sentences
+    for (const auto& doc : kGuide) {
+        const auto parts = rag::chunk_document(doc.content, rag::format_of(doc.path));
+        for (std::size_t i = 0; i < parts.size(); ++i) {
+            chunks.push_back({doc.path, static_cast<int>(i)});
+            const auto sentences = rag::quotable_sentences(parts[i].content, doc.kind);
+            if (!sentences.empty()) quotable[doc.path + "#" + std::to_string(i)] = sentences;
+        }
+    }
+    const auto stored = rag::stored_sentence_embeddings(conn, t, chunks);
+    ASSERT_EQ(stored.size(), quotable.size());
+    ASSERT_EQ(quotable.size(), kGuide.size());  // one chunk of each guide has prose
+    for (const auto& [chunk, sentences] : quotable) {
+        ASSERT_EQ(stored.at(chunk).size(), sentences.size()) << chunk;
+        for (const auto& text : sentences) {
+            const auto& v = stored.at(chunk).at(rag::sentence_key(text));
+            const auto fresh = embedder->embed(text);
+            ASSERT_EQ(v.size(), fresh.size());
+            for (std::size_t i = 0; i < v.size(); ++i) ASSERT_NEAR(v[i], fresh[i], 1e-5) << text;
+        }
+    }
+    EXPECT_TRUE(rag::stored_sentence_embeddings(conn, other, chunks).empty());  // another tenant reads none of them
+    EXPECT_EQ(test::count_as_app(conn, other, "SELECT 1 FROM rag_chunk_sentences"), 0);
+
+    const std::string question = "How long does a cached prediction stay valid?";
+    const auto question_tokens = static_cast<long long>(embedder->tokenize(question).size());
+    const auto with_stored = ask(t, question);
+    ASSERT_EQ(with_stored.state.status, agents::Status::answered) << with_stored.state.reason;
+    EXPECT_EQ(with_stored.state.usage.embedded_tokens, question_tokens);
+
+    db::with_tenant(conn, t, [](pqxx::work& tx) { tx.exec("DELETE FROM rag_chunk_sentences"); });
+    const auto without = ask(t, question);
+    EXPECT_EQ(without.text, with_stored.text);
+    EXPECT_GT(without.state.usage.embedded_tokens, question_tokens);
 }
 
 TEST_F(AgentTest, AnswersOnlyFromRetrievedChunksWithACitationPerSentence) {

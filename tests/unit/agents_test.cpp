@@ -145,17 +145,17 @@ TEST(AgentState, RoundTripsThroughJson) {
 
 TEST(AgentExtractive, QuotesProseAndCodeCommentsNotTablesOrCode) {
     const auto prose =
-        quotable_sentences("# Title\n\nThe tenant is set for each transaction with SET LOCAL. A pooled connection "
-                           "never keeps it, e.g. between requests.\n\n| a | b |\n|---|---|\n\n```\nSELECT 1;\n```\n"
-                           "- Keys are hashed with SHA-256 before they are stored.\n",
-                           "doc");
+        rag::quotable_sentences("# Title\n\nThe tenant is set for each transaction with SET LOCAL. A pooled connection "
+                                "never keeps it, e.g. between requests.\n\n| a | b |\n|---|---|\n\n```\nSELECT 1;\n```\n"
+                                "- Keys are hashed with SHA-256 before they are stored.\n",
+                                "doc");
     ASSERT_EQ(prose.size(), 3u);
     EXPECT_EQ(prose[0], "The tenant is set for each transaction with SET LOCAL.");
     EXPECT_EQ(prose[1], "A pooled connection never keeps it, e.g. between requests.");
     EXPECT_EQ(prose[2], "Keys are hashed with SHA-256 before they are stored.");
-    const auto code = quotable_sentences("// Sets app.tenant_id for the current transaction only, so pooled\n// connections "
-                                         "forget it.\nvoid set_tenant(pqxx::work& tx) {\n    tx.exec(\"SELECT 1\");\n}\n",
-                                         "code");
+    const auto code = rag::quotable_sentences("// Sets app.tenant_id for the current transaction only, so pooled\n// connections "
+                                              "forget it.\nvoid set_tenant(pqxx::work& tx) {\n    tx.exec(\"SELECT 1\");\n}\n",
+                                              "code");
     ASSERT_EQ(code.size(), 1u);
     EXPECT_EQ(code[0], "Sets app.tenant_id for the current transaction only, so pooled connections forget it.");
     EXPECT_EQ(content_words("How is the tenant set for a transaction?"), (std::vector<std::string>{"tenant", "transaction"}));
