@@ -53,6 +53,7 @@ std::vector<std::string> call_sentences(const ToolCall& c) {
 // The work of one request: the connection, the tenant and what is not worth storing (the question's embedding).
 struct Run {
     pqxx::connection& conn;
+    pqxx::connection* search_conn;  // a second connection for the vector stage of retrieval, when one was free
     const std::string& tenant;
     const rag::Embedder& embedder;
     const AgentOptions& options;
@@ -68,13 +69,20 @@ struct Run {
 
     // The chunks closest to the question, redacted: no secret a document holds reaches an answer or a checkpoint.
     void retrieve(AgentState& s) {
-        embed_question(s);
         rag::SearchQuery q;
         q.text = s.question;
         q.k = options.evidence_chunks;
         q.with_content = true;
+        std::vector<rag::Hit> hits;
+        if (question_embedding.empty()) {
+            // The search embeds the question while its full-text stage runs, and hands the embedding back.
+            hits = rag::search(conn, tenant, q, embedder, search_conn, &question_embedding);
+            s.usage.embedded_tokens += static_cast<long long>(embedder.tokenize(s.question).size());
+        } else {
+            hits = rag::search(conn, tenant, q, question_embedding);
+        }
         s.evidence.clear();
-        for (auto& h : rag::search(conn, tenant, q, question_embedding))
+        for (auto& h : hits)
             s.evidence.push_back({h.doc_path + "#" + std::to_string(h.ordinal), h.doc_path, h.revision, h.kind, h.section,
                                   security::redacted(h.content), h.ordinal, h.line_start, h.line_end, h.score, h.vector_score});
     }
@@ -377,7 +385,8 @@ Answer render(AgentState state) {
     return out;
 }
 
-Answer Agent::ask(pqxx::connection& conn, const std::string& tenant, const AskRequest& request) const {
+Answer Agent::ask(pqxx::connection& conn, const std::string& tenant, const AskRequest& request,
+                  pqxx::connection* search_conn) const {
     validate(request);
     AgentState state;
     int first_step = 0;
@@ -405,7 +414,7 @@ Answer Agent::ask(pqxx::connection& conn, const std::string& tenant, const AskRe
     state.status = Status::running;
     open_thread(conn, tenant, state);
 
-    Run run{conn, tenant, embedder_, options_, tools_, {}, {}};
+    Run run{conn, search_conn, tenant, embedder_, options_, tools_, {}, {}};
     if (tools_ && state.backend == Backend::graph)
         run.grant = grant_for(conn, tenant, *tools_, options_.default_tools, request.admin, request.tools);
     graph_for(state.backend, run)
@@ -428,7 +437,7 @@ Answer Agent::resume(pqxx::connection& conn, const std::string& tenant, const st
                                   "GET /ask/" + thread_id + " shows what happened");
     auto [state, first_step] = *latest_state(conn, tenant, thread_id);
     state.status = Status::running;
-    Run run{conn, tenant, embedder_, options_, tools_, {}, {}};
+    Run run{conn, nullptr, tenant, embedder_, options_, tools_, {}, {}};
     if (tools_) run.grant = grant_for(conn, tenant, *tools_, options_.default_tools, approval.admin, std::nullopt);
     graph_for(Backend::graph, run, &approval)
         .run(

@@ -101,8 +101,10 @@ public:
         : embedder_(embedder), options_(std::move(options)), tools_(tools) {}
 
     // Runs the request for `tenant` and stores the thread; throws BadAsk, UnknownThread (a thread id the tenant
-    // does not have). A write tool leaves the thread awaiting_approval with the drafted call.
-    Answer ask(pqxx::connection& conn, const std::string& tenant, const AskRequest& request) const;
+    // does not have). A write tool leaves the thread awaiting_approval with the drafted call. `search_conn`, when
+    // given, is a second connection for retrieval's vector stage (rag::search).
+    Answer ask(pqxx::connection& conn, const std::string& tenant, const AskRequest& request,
+               pqxx::connection* search_conn = nullptr) const;
 
     // Approves (runs the drafted write calls) or rejects a thread waiting for approval, and finishes it. Throws
     // UnknownThread, NotAwaitingApproval, NotPermitted. A thread is resumed once: a second reviewer gets

@@ -150,7 +150,10 @@ void ask(Services& s, const http::Request& req, http::Response& res) {
         throw ApiError(503, "", "/ask is unavailable: the embedding model is not installed", "operators: run make bootstrap");
     ScopedDeadline deadline(req.received + s.options.request_timeout);
     try {
-        const auto answer = s.pool.read([&](pqxx::connection& conn) { return s.agent->ask(conn, tenant, request); });
+        const auto answer = s.pool.read([&](pqxx::connection& conn) {
+            const auto second = s.pool.try_acquire();  // none free: retrieval's vector stage follows its full-text one
+            return s.agent->ask(conn, tenant, request, second ? &**second : nullptr);
+        });
         record_answer(answer);
         if (answer.state.status == agents::Status::failed)
             throw ApiError(503, "", "the agent could not finish: " + answer.state.reason, "try again");

@@ -498,14 +498,16 @@ std::vector<Hit> run(pqxx::connection& conn, const std::string& tenant, const Se
 }  // namespace
 
 std::vector<Hit> search(pqxx::connection& conn, const std::string& tenant, const SearchQuery& query, const Embedder& embedder,
-                        pqxx::connection* vector_conn) {
+                        pqxx::connection* vector_conn, std::vector<float>* query_embedding) {
     validate(query);
     if (query.mode == Mode::fts) return search(conn, tenant, query, std::vector<float>());
     const auto* trace = observability::current_trace_context();
     const std::optional<observability::TraceContext> parent = trace ? std::optional(*trace) : std::nullopt;
     const auto embed = [&] {
         Stage stage("embed", parent);  // on another thread: the caller's span is passed in
-        return embedder.embed(query.text);
+        auto embedding = embedder.embed(query.text);
+        if (query_embedding) *query_embedding = embedding;  // read by the caller after run() has waited for this thread
+        return embedding;
     };
     VectorSource vectors;
     if (vector_conn)

@@ -53,9 +53,10 @@ void validate(const SearchQuery& query);
 
 // `vector_conn`, when given, is a second connection: the vector stage runs on it, in a transaction of its own,
 // while the full-text stage runs on `conn` (search_bench: a third off a search's time). Without it the stages run
-// one after the other on `conn`.
+// one after the other on `conn`. Either way the query is embedded while the full-text stage runs; the embedding
+// is copied to `*query_embedding` when given (the agent scores sentences against it).
 std::vector<Hit> search(pqxx::connection& conn, const std::string& tenant, const SearchQuery& query, const Embedder& embedder,
-                        pqxx::connection* vector_conn = nullptr);
+                        pqxx::connection* vector_conn = nullptr, std::vector<float>* query_embedding = nullptr);
 
 // From now on a share `ratio` of searches (0: none) also run their vector stage exactly, on a thread and a
 // connection of their own, to measure the ANN index's recall. Called once by the API at start-up

@@ -13,6 +13,7 @@
 #include "http/server.h"
 #include "rag/chunker.h"
 #include "rag/index.h"
+#include "rag/search.h"
 #include "rag/sentences.h"
 #include "security/tenants.h"
 #include "support.h"
@@ -147,6 +148,34 @@ TEST_F(AgentTest, IndexedSentencesAreEmbeddedOnceSoAnAnswerEmbedsOnlyItsQuestion
     const auto without = ask(t, question);
     EXPECT_EQ(without.text, with_stored.text);
     EXPECT_GT(without.state.usage.embedded_tokens, question_tokens);
+}
+
+// Retrieval embeds the question while its full-text stage runs and hands the embedding to the composer; with a
+// second connection (as the API gives when one is free) the vector stage runs on it. Same answer either way,
+// and the question is embedded once.
+TEST_F(AgentTest, RetrievalOnASecondConnectionAnswersAsOnOne) {
+    const std::string t = indexed_tenant("agent-second-conn");
+    agents::AskRequest r;
+    r.question = "How long does a cached prediction stay valid?";
+    const agents::Agent agent(*embedder, {});
+    pqxx::connection second = db::connect(test::config().database_url);
+    const auto one = agent.ask(conn, t, r);
+    const auto two = agent.ask(conn, t, r, &second);
+    ASSERT_EQ(one.state.status, agents::Status::answered) << one.state.reason;
+    EXPECT_EQ(two.text, one.text);
+    ASSERT_EQ(two.citations.size(), one.citations.size());
+    for (std::size_t i = 0; i < one.citations.size(); ++i) EXPECT_EQ(two.citations[i].chunk_id, one.citations[i].chunk_id);
+    const auto question_tokens = static_cast<long long>(embedder->tokenize(r.question).size());
+    EXPECT_EQ(one.state.usage.embedded_tokens, question_tokens);
+    EXPECT_EQ(two.state.usage.embedded_tokens, question_tokens);
+
+    std::vector<float> handed_back;
+    rag::SearchQuery q;
+    q.text = r.question;
+    rag::search(conn, t, q, *embedder, &second, &handed_back);
+    const auto fresh = embedder->embed(r.question);
+    ASSERT_EQ(handed_back.size(), fresh.size());
+    for (std::size_t i = 0; i < fresh.size(); ++i) EXPECT_NEAR(handed_back[i], fresh[i], 1e-6);
 }
 
 TEST_F(AgentTest, AnswersOnlyFromRetrievedChunksWithACitationPerSentence) {
