@@ -3,12 +3,11 @@
 #include <algorithm>
 #include <cctype>
 #include <set>
-#include <sstream>
 
 namespace voltedge::agents {
 namespace {
 
-constexpr std::size_t kCandidatesEmbedded = 8;  // sentences embedded per question (a few ms each, batched)
+constexpr std::size_t kCandidatesEmbedded = 8;  // sentences scored per question (the most promising by words)
 constexpr double kNearBest = 0.8;               // a chosen sentence scores at least this share of the best one
 
 const std::set<std::string>& stop_words() {
@@ -130,7 +129,8 @@ std::vector<Sentence> select_sentences(const std::string& question, const std::v
             candidates.push_back(std::move(c));
         }
     }
-    // Embedding is the costly part: only the most promising sentences by words and their chunk's closeness.
+    // Only the most promising sentences by words and their chunk's closeness: a sentence the index has no
+    // embedding for costs a few ms to embed, and scoring them all measured no better (2026-12-04).
     std::stable_sort(candidates.begin(), candidates.end(), [](const auto& a, const auto& b) { return a.prior > b.prior; });
     if (candidates.size() > kCandidatesEmbedded) candidates.resize(kCandidatesEmbedded);
     // Stored with the index where it has them; the rest (a chunk indexed before they were, a sentence redaction

@@ -58,6 +58,7 @@ void replace_document(pqxx::connection& conn, const std::string& tenant, const S
                 "embedding) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10::vector)",
                 tenant, doc.path, static_cast<int>(i), doc.kind, doc.revision, chunks[i].line_start, chunks[i].line_end,
                 chunks[i].section, chunks[i].content, vector_literal(embeddings[i]));
+        // A sentence said twice in one chunk is stored once: it is found by its text.
         for (std::size_t i = 0; i < chunks.size(); ++i)
             for (std::size_t k = 0; k < sentences[i].texts.size(); ++k)
                 tx.exec_params("INSERT INTO rag_chunk_sentences (tenant_id, doc_path, ordinal, sentence_sha256, embedding) "
