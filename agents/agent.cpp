@@ -61,10 +61,14 @@ struct Run {
     ToolGrant grant;
     std::vector<float> question_embedding;
 
+    void count_question_tokens(AgentState& s) const {
+        s.usage.embedded_tokens += static_cast<long long>(embedder.tokenize(s.question).size());
+    }
+
     void embed_question(AgentState& s) {
         if (!question_embedding.empty()) return;
         question_embedding = embedder.embed(s.question);
-        s.usage.embedded_tokens += static_cast<long long>(embedder.tokenize(s.question).size());
+        count_question_tokens(s);
     }
 
     // The chunks closest to the question, redacted: no secret a document holds reaches an answer or a checkpoint.
@@ -73,14 +77,9 @@ struct Run {
         q.text = s.question;
         q.k = options.evidence_chunks;
         q.with_content = true;
-        std::vector<rag::Hit> hits;
-        if (question_embedding.empty()) {
-            // The search embeds the question while its full-text stage runs, and hands the embedding back.
-            hits = rag::search(conn, tenant, q, embedder, search_conn, &question_embedding);
-            s.usage.embedded_tokens += static_cast<long long>(embedder.tokenize(s.question).size());
-        } else {
-            hits = rag::search(conn, tenant, q, question_embedding);
-        }
+        // The search embeds the question while its full-text stage runs, and hands the embedding back for solve.
+        const auto hits = rag::search(conn, tenant, q, embedder, search_conn, &question_embedding);
+        count_question_tokens(s);
         s.evidence.clear();
         for (auto& h : hits)
             s.evidence.push_back({h.doc_path + "#" + std::to_string(h.ordinal), h.doc_path, h.revision, h.kind, h.section,
