@@ -69,7 +69,8 @@ agents::Evidence evidence(std::string doc_path, std::string kind, std::string co
 }  // namespace
 
 // A test restating what the documentation says is cited only when the documentation has no sentence that
-// answers: here the test's sentence matches the question better, and the answer still quotes the guide.
+// answers: here the test's sentence matches the question better, and the answer quotes the guide alone, even
+// with room for a second sentence.
 TEST_F(AgentTest, AnswersCiteTheDocumentationBeforeATestThatRestatesIt) {
     const std::string question = "How long does a cached prediction stay valid?";
     const auto test_file = evidence("tests/integration/cache_test.cpp", "code",
@@ -77,7 +78,7 @@ TEST_F(AgentTest, AnswersCiteTheDocumentationBeforeATestThatRestatesIt) {
     const auto guide = evidence("guide/cache.md", "doc",
                                 "Predictions are cached in Redis. A cached prediction expires after one hour.\n");
     const auto q = embedder->embed(question);
-    const auto both = agents::select_sentences(question, q, {test_file, guide}, {}, *embedder, 1, 0.3);
+    const auto both = agents::select_sentences(question, q, {test_file, guide}, {}, *embedder, 2, 0.3);
     ASSERT_EQ(both.size(), 1u);
     EXPECT_EQ(both[0].evidence, 1) << "cited " << both[0].text;
     const auto only_test = agents::select_sentences(question, q, {test_file}, {}, *embedder, 1, 0.3);
@@ -325,8 +326,8 @@ TEST_F(AgentTest, GoldenAnswersAreGroundedAndCitedAndMostUnanswerablesAbstain) {
     EXPECT_GE(evaluations::rate(graph.answered, graph.answerable), 0.75);
     // 1.000 on 2026-12-04 (target 0.95): one miss in the 16 allowed.
     EXPECT_GE(evaluations::rate(graph.abstained_correctly, graph.unanswerable), 0.9);
-    // 0.723 on 2026-12-04 (tests, benchmarks and CI files cited only when nothing primary answers)
-    EXPECT_GE(evaluations::rate(graph.correct_citations, graph.citations), 0.65);
+    // 0.743 on 2026-12-04 (tests, benchmarks and CI files quoted only when no other sentence passes)
+    EXPECT_GE(evaluations::rate(graph.correct_citations, graph.citations), 0.7);
     EXPECT_GE(graph.tool_correct, 5u);  // search, run_eval twice, open_pr, file_issue
 }
 
