@@ -27,4 +27,16 @@ struct Calendar {
 
 Calendar calendar_of(Minute hour);
 
+// Where a meter is, for the sun: degrees north and east, and the fixed offset of its clock from UTC in hours.
+struct Location {
+    double latitude = 0, longitude = 0, utc_offset_hours = 0;
+};
+
+// Sunrise and sunset of a day on the meter's clock, in hours after its midnight (NOAA's solar equations, the sun's
+// upper limb with refraction; about a minute off). Polar day or night gives 0 and 24, or 12 and 12.
+struct Daylight {
+    double sunrise, sunset;
+};
+Daylight daylight_of(Minute hour, const Location& where);
+
 }  // namespace voltedge::features

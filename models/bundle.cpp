@@ -49,7 +49,10 @@ std::shared_ptr<const ModelBundle> load_bundle(const BundleId& id, const BundleF
     bundle->source_commit = manifest.value("source_commit", "");
     bundle->inputs.with_weather = manifest.value("with_weather", false);
     bundle->inputs.groups = manifest.value("input_groups", std::vector<std::string>{});
-    check_input_groups(bundle->inputs.groups);
+    if (const auto& at = manifest.value("location", Json()); at.is_object())
+        bundle->inputs.location = features::Location{at.value("latitude", 0.0), at.value("longitude", 0.0),
+                                                     at.value("utc_offset_hours", 0.0)};
+    check_input_groups(bundle->inputs.groups, bundle->inputs.location);
     for (const auto& f : manifest["features"]) bundle->features.push_back({f["name"], f["type"]});
     const auto expected = model_features(bundle->inputs);
     if (bundle->features.size() != expected.size() ||

@@ -38,17 +38,20 @@ double same_hour_smoothed(const features::FeatureRow& origin, int lead) {
 }  // namespace
 
 const std::vector<std::string>& input_groups() {
-    static const std::vector<std::string> groups = {"recent_minutes", "electrical", "same_hour", "interactions"};
+    static const std::vector<std::string> groups = {"recent_minutes", "electrical", "same_hour", "interactions", "daylight"};
     return groups;
 }
 
-void check_input_groups(const std::vector<std::string>& groups) {
+void check_input_groups(const std::vector<std::string>& groups, const std::optional<features::Location>& location) {
     for (const auto& g : groups)
         if (std::find(input_groups().begin(), input_groups().end(), g) == input_groups().end()) {
             std::string known;
             for (const auto& k : input_groups()) known += (known.empty() ? "" : ", ") + k;
             throw Error("unknown input group '" + g + "'", "use some of: " + known);
         }
+    if (!location && std::find(groups.begin(), groups.end(), "daylight") != groups.end())
+        throw Error("input group 'daylight' needs the meter's location",
+                    R"(add "location": {"latitude": ..., "longitude": ..., "utc_offset_hours": ...} to the training config)");
 }
 
 bool InputLayout::has(std::string_view group) const { return std::find(groups.begin(), groups.end(), group) != groups.end(); }
@@ -68,6 +71,8 @@ std::vector<FeatureSpec> model_features(const InputLayout& layout) {
         for (const char* name : {"lag_1_over_mean_168", "same_hour_minus_mean_24", "end_minus_lag_1"})
             specs.push_back({name, "float"});
     }
+    if (layout.has("daylight"))
+        for (const char* name : {"hours_after_sunrise", "hours_after_sunset"}) specs.push_back({name, "float"});
     if (layout.with_weather) specs.push_back({"temperature_lag_1", "float"});
     for (const char* name : {"hour_of_day", "daypart", "weekday", "month"}) specs.push_back({name, "int"});
     for (const char* name : {"is_weekend", "is_holiday"}) specs.push_back({name, "bool"});
@@ -88,6 +93,12 @@ void fill_input(const features::FeatureRow& origin, Minute target_hour, int lead
         for (double x : {double(24 * c.weekday + c.hour_of_day), v[kLag1] / std::max(features::kMinLevelKw, v[kRollMean168]),
                          same_hour - v[kRollMean24], v[kMeanLast15m] - v[kLag1]})
             *out++ = x;
+    if (layout.has("daylight")) {
+        const auto sun = features::daylight_of(target_hour, *layout.location);
+        const double middle = c.hour_of_day + 0.5;
+        *out++ = middle - sun.sunrise;
+        *out++ = middle - sun.sunset;
+    }
     if (layout.with_weather) *out++ = origin.temperature_lag_1;
     for (double x : {double(c.hour_of_day), double(c.daypart), double(c.weekday), double(c.month), double(c.is_weekend),
                      double(c.is_holiday), double(lead)})

@@ -89,6 +89,12 @@ CoverageOverLeads coverage_over_leads(const std::map<int, IntervalMetrics>& by_l
 constexpr std::array<const char*, 3> kBaselines = {"persistence", "seasonal_naive_24", "seasonal_naive_168"};
 
 // Scored on load (MAE, RMSE, ...): the regressor families, and the baselines, which are no family at all.
+// The manifest's and the run's record of where the meter is (none without daylight inputs).
+Json location_json(const std::optional<features::Location>& at) {
+    if (!at) return Json();
+    return {{"latitude", at->latitude}, {"longitude", at->longitude}, {"utc_offset_hours", at->utc_offset_hours}};
+}
+
 bool scored_on_load(std::string_view model) {
     return models::is_regressor(model) ||
            std::any_of(kBaselines.begin(), kBaselines.end(), [&](const char* b) { return model == b; });
@@ -108,6 +114,7 @@ public:
             layout_.with_weather = layout_.with_weather || !std::isnan(r.temperature_lag_1);
         }
         layout_.groups = config_.input_groups;
+        layout_.location = config_.location;
         feature_specs_ = models::model_features(layout_);
         int previous = 0;
         for (int h : config_.horizons) {
@@ -621,6 +628,7 @@ private:
             {"score_imputed_targets", config_.score_imputed_targets ? "true" : "false"},
             {"n_features", std::to_string(feature_specs_.size())},
             {"input_groups", fmt::format("{}", fmt::join(layout_.groups, ","))},
+            {"location", config_.location ? location_json(config_.location).dump() : "none"},
             {"train_first_hour", format_minute(first_target_hour())},
             {"train_last_hour", format_minute(last_target_hour())},
             {"feature_set_version", features::kFeatureSetVersion}};
@@ -649,6 +657,7 @@ private:
                            {"source_commit", source_commit()},
                            {"with_weather", layout_.with_weather},
                            {"input_groups", layout_.groups},
+                           {"location", location_json(layout_.location)},
                            {"horizons", Json::object()}};
             Json feature_list = Json::array();
             for (const auto& f : feature_specs_) feature_list.push_back({{"name", f.name}, {"type", f.type}});
@@ -778,6 +787,22 @@ std::vector<TestWindow> fold_windows_in_config(const Json& list, const std::stri
     return out;
 }
 
+// "location": {"latitude": 48.78, "longitude": 2.29, "utc_offset_hours": 1}: where the meter is, and the fixed
+// offset of its clock from UTC (a clock that keeps summer time has none: give its winter offset).
+features::Location location_in_config(const Json& value, const std::string& origin) {
+    const std::string hint = R"(e.g. "location": {"latitude": 48.78, "longitude": 2.29, "utc_offset_hours": 1})";
+    const auto number = [&](const char* key, double low, double high) {
+        if (!value.contains(key) || !value[key].is_number())
+            throw Error(fmt::format("{}: location.{} is missing or not a number", origin, key), hint);
+        const double x = value[key].get<double>();
+        if (!(x >= low && x <= high))
+            throw Error(fmt::format("{}: location.{} is {}, outside {}..{}", origin, key, x, low, high), hint);
+        return x;
+    };
+    if (!value.is_object() || value.size() != 3) throw Error(origin + ": \"location\" must have exactly latitude, longitude and utc_offset_hours", hint);
+    return {number("latitude", -90, 90), number("longitude", -180, 180), number("utc_offset_hours", -12, 14)};
+}
+
 }  // namespace
 
 TrainConfig TrainConfig::from_json(const std::string& text, const std::string& origin) {
@@ -798,6 +823,7 @@ TrainConfig TrainConfig::from_json(const std::string& text, const std::string& o
                                          "seed",
                                          "leads_per_target",
                                          "input_groups",
+                                         "location",
                                          "params"};
     std::optional<Minute> test_start, test_end;
     for (const auto& [key, value] : j.items()) {
@@ -826,6 +852,7 @@ TrainConfig TrainConfig::from_json(const std::string& text, const std::string& o
                 c.leads_per_target_default = value.get<int>();
             }
             if (key == "input_groups") c.input_groups = value.get<std::vector<std::string>>();
+            if (key == "location") c.location = location_in_config(value, origin);
             if (key == "params") {
                 if (!value.is_object()) throw Json::type_error::create(302, "params", nullptr);
                 for (const auto& [family, p] : value.items()) c.params[family] = p;
@@ -835,6 +862,7 @@ TrainConfig TrainConfig::from_json(const std::string& text, const std::string& o
             throw Error(origin + ": \"" + key + "\" has the wrong type (" + value.dump() + ")", "see configs/training.json");
         }
     }
+    if (c.location && !j.contains("input_groups")) c.input_groups.push_back("daylight");
     if (j.contains("fold_days") && j.contains("fold_hours"))
         throw Error(origin + ": give the fold length once, as \"fold_days\" or \"fold_hours\"");
     if (test_start.has_value() != test_end.has_value())
@@ -874,7 +902,7 @@ void TrainConfig::validate() const {
                         "use some of: " + models::family_names());
         if (k < 1 || k > 48) throw Error(fmt::format("leads_per_target of {} must be 1..48 (got {})", family, k));
     }
-    models::check_input_groups(input_groups);
+    models::check_input_groups(input_groups, location);
     for (const auto& [family, p] : params) {
         if (!models::find_family(family))
             throw Error("\"params\" names unknown model family '" + family + "'", "use some of: " + models::family_names());

@@ -8,9 +8,11 @@
 #include <cmath>
 #include <map>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <string>
 #include <vector>
 
+#include "features/calendar.h"
 #include "features/feature_rows.h"
 #include "registry/model_registry.h"
 #include "training/backtest.h"
@@ -34,8 +36,10 @@ struct TrainConfig {
         return it == leads_per_target.end() ? leads_per_target_default : it->second;
     }
     // Optional inputs (models/feature_spec.h); the default keeps the groups `voltedge ablate` found helpful
-    // (same_hour helped xgboost fitted on kW, not on the log of the load: README, "Inputs, measured").
+    // (same_hour helped xgboost fitted on kW, not on the log of the load: README, "Inputs, measured"), and
+    // daylight too when the config gives the meter's location.
     std::vector<std::string> input_groups = {"recent_minutes", "electrical", "interactions"};
+    std::optional<features::Location> location;
     BacktestOptions backtest;
     std::uint64_t seed = 42;
     // Target hours with minutes filled in by ingestion are left out of every score unless this is set (their
@@ -49,7 +53,7 @@ struct TrainConfig {
     }
 
     // Reads a JSON object with any of: families, horizons, leads_per_target (a number for every family, or an
-    // object by family: {"xgboost": 4}, the others 1), input_groups, params, folds,
+    // object by family: {"xgboost": 4}, the others 1), input_groups, location, params, folds,
     // fold_days, fold_hours, test_start, test_end, fold_windows, window, train_days, seed, score_imputed_targets.
     // Unknown keys, unknown families and out-of-range values are errors naming the key.
     static TrainConfig from_json(const std::string& text, const std::string& origin);

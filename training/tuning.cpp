@@ -108,7 +108,8 @@ void write_params_back(const std::string& path, const std::string& family, const
 
 std::vector<AblationLine> ablate(const std::vector<features::FeatureRow>& rows, const std::string& tenant,
                                  const TrainConfig& config, const std::string& family) {
-    const auto& all = models::input_groups();
+    auto all = models::input_groups();
+    if (!config.location) std::erase(all, "daylight");  // it needs the meter's location
     std::vector<std::pair<std::string, std::vector<std::string>>> variants = {{"none", {}}};
     for (const auto& g : all) variants.push_back({"+" + g, {g}});
     variants.push_back({"all", all});

@@ -12,18 +12,20 @@
 #include <atomic>
 #include <cmath>
 #include <nlohmann/json.hpp>
+#include <set>
 #include <thread>
 
 #include "api/openapi.h"
 #include "api/server.h"
+#include "core/civil_time.h"
 #include "db/connection.h"
 #include "db/pool.h"
+#include "features/calendar.h"
 #include "features/feature_store.h"
 #include "http/client.h"
 #include "models/bundle.h"
 #include "registry/mlflow.h"
 #include "security/tenants.h"
-#include "training/train.h"
 #include "serving/promotion.h"
 #include "support.h"
 #include "training/train.h"
@@ -96,13 +98,14 @@ private:
 class ApiTest : public ::testing::Test {
 protected:
     static void SetUpTestSuite() {
-        // Tenant a serves a tree model (TreeSHAP), tenant b a linear one (coefficient x centred value).
+        // Tenant a serves a tree model (TreeSHAP) with the daylight inputs of its location, tenant b a linear one
+        // (coefficient x centred value) without.
         tenant_a = test::new_tenant("api-a");
         tenant_b = test::new_tenant("api-b");
-        for (const auto& [tenant, family] : {std::pair{tenant_a, "xgboost"}, std::pair{tenant_b, "linear"}}) {
-            test::insert_usage(tenant, 40);
-            test::train_and_promote(tenant, family);
-        }
+        test::insert_usage(tenant_a, 40);
+        test::train_and_promote(tenant_a, "xgboost", R"("location": {"latitude": 48.78, "longitude": 2.29, "utc_offset_hours": 1})");
+        test::insert_usage(tenant_b, 40);
+        test::train_and_promote(tenant_b, "linear");
         key_a = security::issue_api_key(test::config().database_admin_url, tenant_a, false, "test");
         key_b = security::issue_api_key(test::config().database_admin_url, tenant_b, false, "test");
         admin_key = security::issue_api_key(test::config().database_admin_url, tenant_a, true, "test");
@@ -218,8 +221,27 @@ TEST_F(ApiTest, ExplanationsSumToThePrediction) {
             for (const auto& c : e.body["contributions"]) sum += c["contribution"].get<double>();
             EXPECT_NEAR(sum, p["value_kw"].get<double>(), 1e-4);
             EXPECT_NEAR(e.body["contribution_sum"].get<double>(), p["value_kw"].get<double>(), 1e-4);
-            EXPECT_EQ(e.body["contributions"].size(),
-                      models::model_features({false, training::TrainConfig{}.input_groups}).size());
+            auto groups = training::TrainConfig{}.input_groups;
+            if (key == key_a) groups.push_back("daylight");
+            const auto inputs = models::model_features({false, groups, std::nullopt});
+            std::multiset<std::string> expected, explained;  // one contribution per input, largest first
+            for (const auto& f : inputs) expected.insert(f.name);
+            for (const auto& c : e.body["contributions"]) explained.insert(c["feature"].get<std::string>());
+            EXPECT_EQ(explained, expected);
+            if (key == key_a) {  // served from the location the model was trained with
+                std::string text = p["target_hour"];
+                text[10] = ' ';
+                const Minute target = *parse_minute(text);
+                const double middle = static_cast<double>(target % 1440) / 60 + 0.5;
+                const auto sun = features::daylight_of(target, {48.78, 2.29, 1});
+                int checked = 0;
+                for (const auto& c : e.body["contributions"]) {
+                    if (c["feature"] != "hours_after_sunset") continue;
+                    EXPECT_NEAR(c["value"].get<double>(), middle - sun.sunset, 1e-9);
+                    ++checked;
+                }
+                EXPECT_EQ(checked, 1);
+            }
             EXPECT_FALSE(e.body["global_importance"].empty());
             EXPECT_EQ(e.body["value_kw"], p["value_kw"]);
         }

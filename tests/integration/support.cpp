@@ -115,14 +115,15 @@ void insert_usage(const std::string& tenant, int days, int first_day, double off
 
 namespace voltedge::test {
 
-void train_and_promote(const std::string& tenant, const std::string& family) {
+void train_and_promote(const std::string& tenant, const std::string& family, const std::string& more_config) {
     auto conn = db::connect(config().database_url);
     registry::Mlflow mlflow(config().mlflow_tracking_uri);
     features::FeatureOptions o;
     o.tenant = tenant;
     features::build_features(conn, o);
     const auto train_config = training::TrainConfig::from_json(R"({"families": [")" + family +
-                                                                   R"("], "folds": 1, "fold_days": 7, "horizons": [1, 24]})",
+                                                                   R"("], "folds": 1, "fold_days": 7, "horizons": [1, 24])" +
+                                                                   (more_config.empty() ? "" : ", " + more_config) + "}",
                                                                "test");
     training::train(conn, mlflow, mlflow, tenant, train_config);
     serving::move_alias(mlflow, conn, tenant, "production", "staging", "test", "test");

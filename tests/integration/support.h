@@ -28,7 +28,8 @@ std::string data_file(const std::string& name);
 void insert_usage(const std::string& tenant, int days, int first_day = 0, double offset_kw = 0);
 
 // Builds the tenant's features, trains `family` (one short fold, horizons 1 and 24) and promotes it to production.
-void train_and_promote(const std::string& tenant, const std::string& family);
+// `more_config`: further keys of the training config, e.g. R"("location": {...})".
+void train_and_promote(const std::string& tenant, const std::string& family, const std::string& more_config = "");
 
 int free_port();
 

@@ -72,6 +72,23 @@ TEST(Calendar, FieldsOfKnownHours) {
     EXPECT_TRUE(easter_monday.is_holiday);
 }
 
+// Published times for Paris (48.857 N, 2.352 E), within 6 minutes: 21 June 2010 05:47 and 21:58 on summer
+// time (UTC+2); 21 December 2009 08:42 and 16:56 on winter time (UTC+1); a later hour of the day, the same day.
+TEST(Calendar, SunriseAndSunsetOfKnownDays) {
+    const Location paris_summer{48.857, 2.352, 2}, paris_winter{48.857, 2.352, 1};
+    const Daylight june = daylight_of(at(2010, 6, 21, 0), paris_summer);
+    EXPECT_NEAR(june.sunrise, 5 + 47 / 60.0, 0.1);
+    EXPECT_NEAR(june.sunset, 21 + 58 / 60.0, 0.1);
+    const Daylight december = daylight_of(at(2009, 12, 21, 23), paris_winter);
+    EXPECT_NEAR(december.sunrise, 8 + 42 / 60.0, 0.1);
+    EXPECT_NEAR(december.sunset, 16 + 56 / 60.0, 0.1);
+    // Beyond the polar circle: the midnight sun, and no sunrise at all in winter.
+    const Daylight tromso_june = daylight_of(at(2010, 6, 21, 12), {69.65, 18.96, 1});
+    EXPECT_EQ(tromso_june.sunset - tromso_june.sunrise, 24);
+    const Daylight tromso_december = daylight_of(at(2010, 12, 21, 12), {69.65, 18.96, 1});
+    EXPECT_EQ(tromso_december.sunset, tromso_december.sunrise);
+}
+
 TEST(FeatureRows, LagsAndWindowsAtTheStartOfTheSeries) {
     const Minute t0 = at(2007, 1, 1, 0);
     const auto rows = build_feature_rows(hours_from(t0, {1, 2, 4, 8}));

@@ -43,7 +43,7 @@ TEST(Design, NoInputDependsOnLoadsAfterTheLead) {
     const auto loads = synthetic_loads(400);
     const LeadBucket bucket{2, 48};
     // With the inputs aligned with the target hour (the minute-level groups need minutes: features_test).
-    const models::InputLayout layout{false, {"same_hour"}};
+    const models::InputLayout layout{false, {"same_hour", "daylight"}, features::Location{48.78, 2.29, 1}};
     const Design base = build_design(features::build_feature_rows(loads), bucket, kEveryLead, layout);
     ASSERT_GT(base.y.size(), 1000);
     const int lead_column = static_cast<int>(model_features(layout).size()) - 1;
@@ -359,7 +359,8 @@ TEST(Train, LeadsPerTargetByFamily) {
     EXPECT_NE(error_of(R"({"leads_per_target": {"xgboost": "four"}})").find("wrong type"), std::string::npos);
 }
 
-// The shipped configs/training.json and the built-in defaults (voltedge train without --config) agree.
+// The shipped configs/training.json and the built-in defaults (voltedge train without --config) agree, but
+// for the location of the UCI household (Sceaux), which brings the daylight inputs.
 TEST(Train, ShippedConfigEqualsTheDefaults) {
     std::ifstream in(std::string(VOLTEDGE_SOURCE_DIR) + "/configs/training.json");
     const std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
@@ -374,7 +375,39 @@ TEST(Train, ShippedConfigEqualsTheDefaults) {
     EXPECT_EQ(shipped.seed, defaults.seed);
     EXPECT_EQ(shipped.leads_per_target, defaults.leads_per_target);
     EXPECT_EQ(shipped.leads_per_target_default, defaults.leads_per_target_default);
-    EXPECT_EQ(shipped.input_groups, defaults.input_groups);
+    auto groups = defaults.input_groups;
+    groups.push_back("daylight");
+    EXPECT_EQ(shipped.input_groups, groups);
+    ASSERT_TRUE(shipped.location.has_value());
+    EXPECT_NEAR(shipped.location->latitude, 48.78, 0.01);
+    EXPECT_FALSE(defaults.location.has_value());
+}
+
+// A location brings the daylight inputs unless input_groups is given; daylight without a location, or a location
+// that is not one, is an error naming what is wrong.
+TEST(Train, ALocationBringsDaylightAndBadOnesNameTheField) {
+    const auto located = TrainConfig::from_json(R"({"location": {"latitude": 48.78, "longitude": 2.29, "utc_offset_hours": 1}})", "t");
+    EXPECT_EQ(located.input_groups.back(), "daylight");
+    const auto chosen = TrainConfig::from_json(
+        R"({"input_groups": ["electrical"], "location": {"latitude": 48.78, "longitude": 2.29, "utc_offset_hours": 1}})", "t");
+    EXPECT_EQ(chosen.input_groups, std::vector<std::string>{"electrical"});
+    const auto error_of = [](const char* json) {
+        try {
+            TrainConfig::from_json(json, "t");
+        } catch (const Error& e) {
+            return std::string(e.what());
+        }
+        return std::string("no error");
+    };
+    EXPECT_NE(error_of(R"({"input_groups": ["daylight"]})").find("needs the meter's location"), std::string::npos);
+    EXPECT_NE(error_of(R"({"location": {"latitude": 95, "longitude": 2.29, "utc_offset_hours": 1}})").find("location.latitude is 95"),
+              std::string::npos);
+    EXPECT_NE(error_of(R"({"location": {"latitude": 48.78, "longitude": "east", "utc_offset_hours": 1}})")
+                  .find("location.longitude is missing or not a number"),
+              std::string::npos);
+    EXPECT_NE(error_of(R"({"location": {"latitude": 48.78, "longitude": 2.29}})").find("exactly latitude, longitude"),
+              std::string::npos);
+    EXPECT_NE(error_of(R"({"location": [48.78, 2.29]})").find("exactly latitude, longitude"), std::string::npos);
 }
 
 // Hyperparameters over a family's defaults: the known ones change the model, unknown ones name themselves.
