@@ -41,15 +41,15 @@ Daylight daylight_of(Minute hour, const Location& where) {
     constexpr double kDegree = std::numbers::pi / 180;
     const std::int64_t days = hour >= 0 ? hour / 1440 : (hour - 1439) / 1440;
     const CivilDate date = civil_from_days(days);
-    const auto day_of_year = static_cast<double>(days - days_from_civil(date.year, 1, 1));  // 0-based, at noon below
-    const double g = 2 * std::numbers::pi / 365.0 * day_of_year;                               // fractional year
+    const auto day_of_year = static_cast<double>(days - days_from_civil(date.year, 1, 1));  // 0 on 1 January
+    const double g = 2 * std::numbers::pi / 365.0 * day_of_year;                            // the year's angle, at noon
     const double equation_of_time = 229.18 * (0.000075 + 0.001868 * std::cos(g) - 0.032077 * std::sin(g) -
                                               0.014615 * std::cos(2 * g) - 0.040849 * std::sin(2 * g));  // minutes
     const double declination = 0.006918 - 0.399912 * std::cos(g) + 0.070257 * std::sin(g) - 0.006758 * std::cos(2 * g) +
                                0.000907 * std::sin(2 * g) - 0.002697 * std::cos(3 * g) + 0.00148 * std::sin(3 * g);
     const double lat = where.latitude * kDegree;
-    const double cos_hour_angle =
-        std::cos(90.833 * kDegree) / (std::cos(lat) * std::cos(declination)) - std::tan(lat) * std::tan(declination);
+    const double cos_hour_angle = std::cos(90.833 * kDegree) / (std::cos(lat) * std::cos(declination)) -
+                                  std::tan(lat) * std::tan(declination);
     const double hour_angle = std::acos(std::clamp(cos_hour_angle, -1.0, 1.0)) / kDegree;  // degrees; 0 or 180 at the poles
     const double noon = (720 - 4 * where.longitude - equation_of_time) / 60 + where.utc_offset_hours;  // clock hours
     return {noon - hour_angle / 15, noon + hour_angle / 15};

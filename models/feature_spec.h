@@ -34,7 +34,7 @@ void check_input_groups(const std::vector<std::string>& groups, const std::optio
 
 struct InputLayout {
     bool with_weather = false;
-    std::vector<std::string> groups;         // some of input_groups()
+    std::vector<std::string> groups;             // some of input_groups()
     std::optional<features::Location> location;  // the meter's, for daylight
     bool has(std::string_view group) const;
 };

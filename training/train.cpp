@@ -799,7 +799,8 @@ features::Location location_in_config(const Json& value, const std::string& orig
             throw Error(fmt::format("{}: location.{} is {}, outside {}..{}", origin, key, x, low, high), hint);
         return x;
     };
-    if (!value.is_object() || value.size() != 3) throw Error(origin + ": \"location\" must have exactly latitude, longitude and utc_offset_hours", hint);
+    if (!value.is_object() || value.size() != 3)
+        throw Error(origin + ": \"location\" must have exactly latitude, longitude and utc_offset_hours", hint);
     return {number("latitude", -90, 90), number("longitude", -180, 180), number("utc_offset_hours", -12, 14)};
 }
 

@@ -103,7 +103,8 @@ protected:
         tenant_a = test::new_tenant("api-a");
         tenant_b = test::new_tenant("api-b");
         test::insert_usage(tenant_a, 40);
-        test::train_and_promote(tenant_a, "xgboost", R"("location": {"latitude": 48.78, "longitude": 2.29, "utc_offset_hours": 1})");
+        test::train_and_promote(tenant_a, "xgboost",
+                                R"("location": {"latitude": 48.78, "longitude": 2.29, "utc_offset_hours": 1})");
         test::insert_usage(tenant_b, 40);
         test::train_and_promote(tenant_b, "linear");
         key_a = security::issue_api_key(test::config().database_admin_url, tenant_a, false, "test");

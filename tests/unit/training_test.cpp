@@ -386,7 +386,8 @@ TEST(Train, ShippedConfigEqualsTheDefaults) {
 // A location brings the daylight inputs unless input_groups is given; daylight without a location, or a location
 // that is not one, is an error naming what is wrong.
 TEST(Train, ALocationBringsDaylightAndBadOnesNameTheField) {
-    const auto located = TrainConfig::from_json(R"({"location": {"latitude": 48.78, "longitude": 2.29, "utc_offset_hours": 1}})", "t");
+    const auto located = TrainConfig::from_json(R"({"location": {"latitude": 48.78, "longitude": 2.29, "utc_offset_hours": 1}})",
+                                                "t");
     EXPECT_EQ(located.input_groups.back(), "daylight");
     const auto chosen = TrainConfig::from_json(
         R"({"input_groups": ["electrical"], "location": {"latitude": 48.78, "longitude": 2.29, "utc_offset_hours": 1}})", "t");
@@ -400,8 +401,9 @@ TEST(Train, ALocationBringsDaylightAndBadOnesNameTheField) {
         return std::string("no error");
     };
     EXPECT_NE(error_of(R"({"input_groups": ["daylight"]})").find("needs the meter's location"), std::string::npos);
-    EXPECT_NE(error_of(R"({"location": {"latitude": 95, "longitude": 2.29, "utc_offset_hours": 1}})").find("location.latitude is 95"),
-              std::string::npos);
+    EXPECT_NE(
+        error_of(R"({"location": {"latitude": 95, "longitude": 2.29, "utc_offset_hours": 1}})").find("location.latitude is 95"),
+        std::string::npos);
     EXPECT_NE(error_of(R"({"location": {"latitude": 48.78, "longitude": "east", "utc_offset_hours": 1}})")
                   .find("location.longitude is missing or not a number"),
               std::string::npos);
