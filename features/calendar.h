@@ -33,7 +33,8 @@ struct Location {
 };
 
 // Sunrise and sunset of a day on the meter's clock, in hours after its midnight (NOAA's solar equations, the sun's
-// upper limb with refraction; about a minute off). Polar day or night gives 0 and 24, or 12 and 12.
+// upper limb with refraction; about a minute off). Polar day gives a day 24 hours long, polar night one of none
+// (sunrise and sunset both at solar noon).
 struct Daylight {
     double sunrise, sunset;
 };
