@@ -105,6 +105,20 @@ int main(int argc, char** argv) {
         fmt::print("query: 16 tokens x {}: p50 {:.2f} ms, p95 {:.2f} ms, max {:.2f} ms\n", queries, pct(0.50), pct(0.95),
                    ms.back());
 
+        // In a server the database runs between two queries and takes the caches: each query there starts with the
+        // model's weights in memory, not in cache. Here 256 MB are written before each query to do the same.
+        std::vector<char> sweep(256u << 20);
+        ms.clear();
+        for (std::size_t i = 0; i < std::min<std::size_t>(queries, 50); ++i) {
+            std::fill(sweep.begin(), sweep.end(), static_cast<char>(i));
+            const auto t0 = Clock::now();
+            embedder.embed_ids(query);
+            ms.push_back(1e3 * seconds_since(t0));
+        }
+        std::sort(ms.begin(), ms.end());
+        fmt::print("query, caches taken by other work before each: 16 tokens x {}: p50 {:.2f} ms, p95 {:.2f} ms\n", ms.size(),
+                   pct(0.50), pct(0.95));
+
         // The path a caller uses (tokenize + embed) for a real question.
         const std::string question = "How is the tenant set for each database transaction today?";
         const auto t0 = Clock::now();

@@ -4,6 +4,10 @@
 #include <Eigen/Core>
 #include <unsupported/Eigen/SpecialFunctions>
 
+#ifdef VOLTEDGE_RAG_F16C
+#include <immintrin.h>
+#endif
+
 #include <atomic>
 #include <barrier>
 #include <cmath>
@@ -40,20 +44,102 @@ using WeightsMap = Eigen::Map<const Weights>;
 using VectorMap = Eigen::Map<const Eigen::RowVectorXf>;
 using Buffer = std::vector<float, Eigen::aligned_allocator<float>>;
 
-// The projections y = x W^T run on Eigen's GEMM micro-kernel (gebp) with W^T packed for it once, at load. Through
-// the public API (y = x * W.transpose()) Eigen repacks W on every call, which was half of a 16-token query's time.
-// W^T is the kernel's right-hand side, so a short query (up to 24 tokens: one panel of the left-hand side) streams
-// the 43 MB of weights, more than the L3 cache holds, exactly once. Measured per projection against the public
-// API: 2-3x faster for 16 tokens, 1.2-1.4x for 128. Embeddings, biases and LayerNorm parameters stay mapped from
-// the file; the packed copy is 43 MB.
+#ifdef VOLTEDGE_RAG_F16C
+// The projections y = x W^T read W in half precision (IEEE binary16, converted by F16C; products and sums in
+// single precision). A query is not limited by arithmetic but by reading the weights: in a server the database's
+// work between two queries takes the caches, and reading the 43 MB of single-precision weights from memory was
+// half of a cold 16-token query (embed_bench: 9.5 ms cold against 4.2 warm; 6.0 cold in half precision, 4.2 warm).
+// Rounding each weight to 11 significant bits moves an embedding far less than the exactness the tests require
+// (cosine >= 0.99999 to the reference: 1 - 1.8e-7 at worst). The kernel below is as fast as Eigen's gebp on
+// single-precision weights for long inputs too (26 against 25 chunks/s of 128 tokens on one core), so it serves
+// every input. Embeddings, biases and LayerNorm parameters stay mapped from the file.
+constexpr Index kPanel = 16;  // outputs per panel: two AVX registers
+constexpr Index kTile = 6;    // rows per pass over a panel: 6 x 2 sums, the weights and a row's value fill 15 registers
+
+// y[r][16 outputs] += x[r][in] W^T for R <= 6 rows of x (column-major, leading dimension ldx) and one panel of
+// W^T: for each input feature, its 16 weights. The twelve sums are named variables, not an array, so that they
+// stay in registers (GCC kept an array's copy in memory, a store per product).
+template <int R>
+void panel_rows(const float* x, Index ldx, const std::uint16_t* w, Index in, float* y, Index ldy) {
+    static_assert(R >= 1 && R <= kTile);
+    __m256 a0 = _mm256_setzero_ps(), b0 = a0, a1 = a0, b1 = a0, a2 = a0, b2 = a0, a3 = a0, b3 = a0, a4 = a0, b4 = a0, a5 = a0,
+           b5 = a0;
+    const auto step = [](const float* xr, __m256 w0, __m256 w1, __m256& a, __m256& b) {
+        const __m256 v = _mm256_broadcast_ss(xr);
+        a = _mm256_fmadd_ps(v, w0, a);
+        b = _mm256_fmadd_ps(v, w1, b);
+    };
+    for (Index k = 0; k < in; ++k) {
+        const __m256 w0 = _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(w + kPanel * k)));
+        const __m256 w1 = _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(w + kPanel * k + 8)));
+        const float* xk = x + k * ldx;
+        step(xk, w0, w1, a0, b0);
+        if constexpr (R > 1) step(xk + 1, w0, w1, a1, b1);
+        if constexpr (R > 2) step(xk + 2, w0, w1, a2, b2);
+        if constexpr (R > 3) step(xk + 3, w0, w1, a3, b3);
+        if constexpr (R > 4) step(xk + 4, w0, w1, a4, b4);
+        if constexpr (R > 5) step(xk + 5, w0, w1, a5, b5);
+    }
+    const __m256 sums[kTile][2] = {{a0, b0}, {a1, b1}, {a2, b2}, {a3, b3}, {a4, b4}, {a5, b5}};
+    alignas(32) float out[kPanel];
+    for (int r = 0; r < R; ++r) {
+        _mm256_store_ps(out, sums[r][0]);
+        _mm256_store_ps(out + 8, sums[r][1]);
+        for (Index j = 0; j < kPanel; ++j) y[r + j * ldy] += out[j];
+    }
+}
+
+// A block [out x in] of a PyTorch Linear weight (row-major [out, in], leading dimension ld), its transpose in
+// half precision, in panels of kPanel outputs: for each input feature, the panel's weights.
+class PackedWeight {
+public:
+    PackedWeight(const float* w, Index ld, Index out, Index in) : out_(out), in_(in), half_(static_cast<std::size_t>(out * in)) {
+        if (out % kPanel != 0)
+            throw Error("embedder: a weight block of " + std::to_string(out) + " outputs is not in panels of 16");
+        for (Index p = 0; p < out / kPanel; ++p)
+            for (Index k = 0; k < in; ++k)
+                for (Index j = 0; j < kPanel; ++j) {
+                    const float v = w[(p * kPanel + j) * ld + k];
+                    if (!(std::abs(v) <= 65504.0f)) throw Error("embedder: a weight beyond half precision's range");
+                    half_[static_cast<std::size_t>((p * in + k) * kPanel + j)] = _cvtss_sh(v, _MM_FROUND_TO_NEAREST_INT);
+                }
+    }
+
+    // y[n x out] += x[n x in] W^T; x and y column-major with leading dimensions ldx, ldy.
+    void multiply_add(const float* x, Index ldx, Index n, float* y, Index ldy) const {
+        for (Index p = 0; p < out_ / kPanel; ++p) {
+            const std::uint16_t* w = half_.data() + p * in_ * kPanel;
+            float* yp = y + p * kPanel * ldy;
+            for (Index r = 0; r < n; r += kTile) {
+                switch (std::min(kTile, n - r)) {
+                    case 6: panel_rows<6>(x + r, ldx, w, in_, yp + r, ldy); break;
+                    case 5: panel_rows<5>(x + r, ldx, w, in_, yp + r, ldy); break;
+                    case 4: panel_rows<4>(x + r, ldx, w, in_, yp + r, ldy); break;
+                    case 3: panel_rows<3>(x + r, ldx, w, in_, yp + r, ldy); break;
+                    case 2: panel_rows<2>(x + r, ldx, w, in_, yp + r, ldy); break;
+                    default: panel_rows<1>(x + r, ldx, w, in_, yp + r, ldy); break;
+                }
+            }
+        }
+    }
+
+private:
+    Index out_, in_;
+    std::vector<std::uint16_t> half_;
+};
+
+// Any number of rows runs at full speed.
+constexpr Index kRowMultiple = 1;
+#else
+// Without AVX2, FMA and F16C the projections run on Eigen's GEMM micro-kernel (gebp), with W^T packed for it once,
+// at load (through the public API, y = x * W.transpose(), Eigen repacks W on every call, which was half of a
+// 16-token query's time). Embeddings, biases and LayerNorm parameters stay mapped from the file.
 namespace ei = Eigen::internal;
 using Traits = ei::gebp_traits<float, float>;
 using ColMajorMapper = ei::const_blas_data_mapper<float, Index, Eigen::ColMajor>;
 using OutputMapper = ei::blas_data_mapper<float, Index, Eigen::ColMajor>;
 constexpr Index kDepthBlock = 384;  // input features per packed block (measured best of 192, 256, 384)
 
-// A block [out x in] of a PyTorch Linear weight (row-major [out, in], leading dimension ld), its transpose
-// packed as the right-hand side of gebp, in blocks of kDepthBlock input features.
 class PackedWeight {
 public:
     PackedWeight(const float* w, Index ld, Index out, Index in) : out_(out), in_(in), packed_(out * in) {
@@ -63,14 +149,14 @@ public:
             pack(packed_.data() + k * out_, transposed.getSubMapper(k, 0), std::min(kDepthBlock, in_ - k), out_);
     }
 
-    // y[n x out] += x[n x in] W^T; x and y column-major with leading dimensions ldx, ldy. x is packed per call (the
-    // kernel's left-hand side) into `scratch`.
-    void multiply_add(const float* x, Index ldx, Index n, float* y, Index ldy, Buffer& scratch) const {
+    // y[n x out] += x[n x in] W^T; x and y column-major with leading dimensions ldx, ldy.
+    void multiply_add(const float* x, Index ldx, Index n, float* y, Index ldy) const {
         ei::gemm_pack_lhs<float, Index, ColMajorMapper, Traits::mr, Traits::LhsProgress, Traits::LhsPacket4Packing,
                           Eigen::ColMajor>
             pack;
         ei::gebp_kernel<float, float, Index, OutputMapper, Traits::mr, Traits::nr, false, false> gebp;
         const ColMajorMapper input(x, ldx);
+        thread_local Buffer scratch;  // x packed as the kernel's left-hand side
         scratch.resize(static_cast<std::size_t>(kDepthBlock * n));
         for (Index k = 0; k < in_; k += kDepthBlock) {
             const Index depth = std::min(kDepthBlock, in_ - k);
@@ -83,6 +169,11 @@ private:
     Index out_, in_;
     Buffer packed_;
 };
+
+// gebp handles the tokens 8 at a time and falls back to a slow path for a remainder (13 tokens took 40% longer
+// than 16), so the rows are padded with zero tokens to a multiple of 8.
+constexpr Index kRowMultiple = 8;
+#endif
 
 // Layers are cut in `slices` for threads working on one sequence: slice s has heads [12s/S, 12(s+1)/S), i.e.
 // those rows of Q, K, V and columns of the attention output, and feed-forward units [1536s/S, 1536(s+1)/S).
@@ -204,11 +295,10 @@ struct Embedder::Model {
     // ex.attn.size() parts. A thread alone takes all slices as part 0 of 1. Every part ends with the last hidden
     // state in the first ids.size() rows of x.
     //
-    // The rows are padded with zero tokens to a multiple of 8: the GEMM kernel handles the tokens 8 at a time and
-    // falls back to a slow path for a remainder (13 tokens took 40% longer than 16). Padding rows never reach the
-    // real ones: attention reads only real keys and values, and pooling only real rows.
+    // The rows are padded with zero tokens to a multiple of kRowMultiple (for Eigen's kernel). Padding rows never
+    // reach the real ones: attention reads only real keys and values, and pooling only real rows.
     void forward(const std::vector<int32_t>& ids, int s0, int s1, Exchange& ex, int part, Matrix& x) const {
-        const auto n = static_cast<Index>(ids.size()), rows = (n + 7) / 8 * 8;
+        const auto n = static_cast<Index>(ids.size()), rows = (n + kRowMultiple - 1) / kRowMultiple * kRowMultiple;
         const bool split = ex.attn.size() > 1;
         x.setZero(rows, kHidden);
         for (Index i = 0; i < n; ++i) x.row(i) = word.row(ids[i]) + position.row(i) + token_type0;
@@ -219,7 +309,6 @@ struct Embedder::Model {
         Matrix ctx = Matrix::Zero(rows, kHidden);  // padding rows stay zero
         Matrix& attn = ex.attn[part];
         Matrix& ffn = ex.ffn[part];
-        Buffer scratch;
         for (const Layer& l : layers) {
             // Self-attention over this part's heads; the projections start from their biases.
             attn.setZero(rows, kHidden);
@@ -229,9 +318,9 @@ struct Embedder::Model {
                 q.middleCols(c0, nc).rowwise() = l.bq.segment(c0, nc);
                 k.middleCols(c0, nc).rowwise() = l.bk.segment(c0, nc);
                 v.middleCols(c0, nc).rowwise() = l.bv.segment(c0, nc);
-                w.q.multiply_add(x.data(), rows, rows, q.col(c0).data(), rows, scratch);
-                w.k.multiply_add(x.data(), rows, rows, k.col(c0).data(), rows, scratch);
-                w.v.multiply_add(x.data(), rows, rows, v.col(c0).data(), rows, scratch);
+                w.q.multiply_add(x.data(), rows, rows, q.col(c0).data(), rows);
+                w.k.multiply_add(x.data(), rows, rows, k.col(c0).data(), rows);
+                w.v.multiply_add(x.data(), rows, rows, v.col(c0).data(), rows);
                 for (Index c = c0; c < c0 + nc; c += kHeadDim) {
                     // scores(key, query): each query's scores are one contiguous column.
                     scores.noalias() = k.block(0, c, n, kHeadDim) * (q.block(0, c, n, kHeadDim) * scale).transpose();
@@ -243,7 +332,7 @@ struct Embedder::Model {
                     }
                     ctx.block(0, c, n, kHeadDim).noalias() = scores.transpose() * v.block(0, c, n, kHeadDim);
                 }
-                w.out.multiply_add(ctx.col(c0).data(), rows, rows, attn.data(), rows, scratch);
+                w.out.multiply_add(ctx.col(c0).data(), rows, rows, attn.data(), rows);
             }
             if (split) ex.sync.arrive_and_wait();
             for (const Matrix& share : ex.attn) x += share;
@@ -257,9 +346,9 @@ struct Embedder::Model {
                 const auto [c0, nc, f0, nf] = slice_of(s, slices);
                 auto hs = h.middleCols(f0, nf);
                 hs.rowwise() = l.b1.segment(f0, nf);
-                w.up.multiply_add(x.data(), rows, rows, h.col(f0).data(), rows, scratch);
+                w.up.multiply_add(x.data(), rows, rows, h.col(f0).data(), rows);
                 hs.array() = 0.5f * hs.array() * (1.0f + (hs.array() * (1.0f / std::numbers::sqrt2_v<float>)).erf());
-                w.down.multiply_add(h.col(f0).data(), rows, rows, ffn.data(), rows, scratch);
+                w.down.multiply_add(h.col(f0).data(), rows, rows, ffn.data(), rows);
             }
             if (split) ex.sync.arrive_and_wait();
             for (const Matrix& share : ex.ffn) x += share;
