@@ -37,6 +37,16 @@ std::vector<features::HourLoad> synthetic_loads(int hours, std::uint64_t seed = 
     return out;
 }
 
+// What TrainConfig::from_json says of a config, or "no error".
+std::string config_error(const std::string& json) {
+    try {
+        TrainConfig::from_json(json, "t");
+    } catch (const Error& e) {
+        return std::string(e.what());
+    }
+    return std::string("no error");
+}
+
 }  // namespace
 
 TEST(Design, NoInputDependsOnLoadsAfterTheLead) {
@@ -162,32 +172,25 @@ TEST(Backtest, DatedWindowsInTheConfig) {
         "t");
     EXPECT_EQ(list.backtest.windows.size(), 2u);
     EXPECT_EQ(TrainConfig::from_json(R"({"fold_hours": 36})", "t").backtest.fold_hours, 36);  // not whole days only
-    const auto error_of = [](const std::string& json) {
-        try {
-            TrainConfig::from_json(json, "t");
-        } catch (const Error& e) {
-            return std::string(e.what());
-        }
-        return std::string("no error");
-    };
-    EXPECT_NE(error_of(R"({"test_start": "2010-01-02 00:00", "test_end": "2010-01-01 00:00"})").find("is empty"),
+    EXPECT_NE(config_error(R"({"test_start": "2010-01-02 00:00", "test_end": "2010-01-01 00:00"})").find("is empty"),
               std::string::npos);
-    EXPECT_NE(error_of(R"({"test_start": "2010-01-01 00:00"})").find("go together"), std::string::npos);
-    EXPECT_NE(error_of(R"({"test_start": "2010-01-01 00:30", "test_end": "2010-01-02 00:00"})").find("on the hour"),
+    EXPECT_NE(config_error(R"({"test_start": "2010-01-01 00:00"})").find("go together"), std::string::npos);
+    EXPECT_NE(config_error(R"({"test_start": "2010-01-01 00:30", "test_end": "2010-01-02 00:00"})").find("on the hour"),
               std::string::npos);
-    EXPECT_NE(error_of(R"({"test_start": "yesterday", "test_end": "2010-01-02 00:00"})").find("test_start must be a time"),
+    EXPECT_NE(config_error(R"({"test_start": "yesterday", "test_end": "2010-01-02 00:00"})").find("test_start must be a time"),
               std::string::npos);
-    EXPECT_NE(error_of(R"({"fold_windows": [{"test_start": "2010-01-01 00:00", "test_end": "2010-01-03 00:00"},
+    EXPECT_NE(config_error(R"({"fold_windows": [{"test_start": "2010-01-01 00:00", "test_end": "2010-01-03 00:00"},
                                             {"test_start": "2010-01-02 00:00", "test_end": "2010-01-04 00:00"}]})")
                   .find("test fold 2 [2010-01-02 00:00:00, 2010-01-04 00:00:00) overlaps"),
               std::string::npos);
-    EXPECT_NE(
-        error_of(R"({"fold_windows": [{"test_start": "2010-01-01 00:00", "test_end": "2010-01-01 00:00"}]})").find("is empty"),
-        std::string::npos);
-    EXPECT_NE(error_of(R"({"fold_windows": [], "folds": 2})").find("fold_windows"), std::string::npos);
-    EXPECT_NE(error_of(R"({"fold_days": 2, "fold_hours": 5})").find("once"), std::string::npos);
-    EXPECT_NE(error_of(R"({"test_start": "2010-01-01 00:00", "test_end": "2010-01-01 02:00", "folds": 3})").find("fewer than"),
+    EXPECT_NE(config_error(R"({"fold_windows": [{"test_start": "2010-01-01 00:00", "test_end": "2010-01-01 00:00"}]})")
+                  .find("is empty"),
               std::string::npos);
+    EXPECT_NE(config_error(R"({"fold_windows": [], "folds": 2})").find("fold_windows"), std::string::npos);
+    EXPECT_NE(config_error(R"({"fold_days": 2, "fold_hours": 5})").find("once"), std::string::npos);
+    EXPECT_NE(
+        config_error(R"({"test_start": "2010-01-01 00:00", "test_end": "2010-01-01 02:00", "folds": 3})").find("fewer than"),
+        std::string::npos);
 }
 
 TEST(Metrics, RegressionArithmetic) {
@@ -345,18 +348,10 @@ TEST(Train, LeadsPerTargetByFamily) {
     const auto some = TrainConfig::from_json(R"({"leads_per_target": {"random_forest": 3}})", "t");
     EXPECT_EQ(some.leads_per_target_of("random_forest"), 3);
     EXPECT_EQ(some.leads_per_target_of("xgboost"), 1);
-    const auto error_of = [](const char* json) {
-        try {
-            TrainConfig::from_json(json, "t");
-        } catch (const Error& e) {
-            return std::string(e.what());
-        }
-        return std::string("no error");
-    };
-    EXPECT_NE(error_of(R"({"leads_per_target": {"prophet": 2}})").find("prophet"), std::string::npos);
-    EXPECT_NE(error_of(R"({"leads_per_target": {"xgboost": 60}})").find("xgboost must be 1..48"), std::string::npos);
-    EXPECT_NE(error_of(R"({"leads_per_target": 0})").find("1..48"), std::string::npos);
-    EXPECT_NE(error_of(R"({"leads_per_target": {"xgboost": "four"}})").find("wrong type"), std::string::npos);
+    EXPECT_NE(config_error(R"({"leads_per_target": {"prophet": 2}})").find("prophet"), std::string::npos);
+    EXPECT_NE(config_error(R"({"leads_per_target": {"xgboost": 60}})").find("xgboost must be 1..48"), std::string::npos);
+    EXPECT_NE(config_error(R"({"leads_per_target": 0})").find("1..48"), std::string::npos);
+    EXPECT_NE(config_error(R"({"leads_per_target": {"xgboost": "four"}})").find("wrong type"), std::string::npos);
 }
 
 // The shipped configs/training.json and the built-in defaults (voltedge train without --config) agree, but
@@ -392,24 +387,16 @@ TEST(Train, ALocationBringsDaylightAndBadOnesNameTheField) {
     const auto chosen = TrainConfig::from_json(
         R"({"input_groups": ["electrical"], "location": {"latitude": 48.78, "longitude": 2.29, "utc_offset_hours": 1}})", "t");
     EXPECT_EQ(chosen.input_groups, std::vector<std::string>{"electrical"});
-    const auto error_of = [](const char* json) {
-        try {
-            TrainConfig::from_json(json, "t");
-        } catch (const Error& e) {
-            return std::string(e.what());
-        }
-        return std::string("no error");
-    };
-    EXPECT_NE(error_of(R"({"input_groups": ["daylight"]})").find("needs the meter's location"), std::string::npos);
-    EXPECT_NE(
-        error_of(R"({"location": {"latitude": 95, "longitude": 2.29, "utc_offset_hours": 1}})").find("location.latitude is 95"),
-        std::string::npos);
-    EXPECT_NE(error_of(R"({"location": {"latitude": 48.78, "longitude": "east", "utc_offset_hours": 1}})")
+    EXPECT_NE(config_error(R"({"input_groups": ["daylight"]})").find("needs the meter's location"), std::string::npos);
+    EXPECT_NE(config_error(R"({"location": {"latitude": 95, "longitude": 2.29, "utc_offset_hours": 1}})")
+                  .find("location.latitude is 95"),
+              std::string::npos);
+    EXPECT_NE(config_error(R"({"location": {"latitude": 48.78, "longitude": "east", "utc_offset_hours": 1}})")
                   .find("location.longitude is missing or not a number"),
               std::string::npos);
-    EXPECT_NE(error_of(R"({"location": {"latitude": 48.78, "longitude": 2.29}})").find("exactly latitude, longitude"),
+    EXPECT_NE(config_error(R"({"location": {"latitude": 48.78, "longitude": 2.29}})").find("exactly latitude, longitude"),
               std::string::npos);
-    EXPECT_NE(error_of(R"({"location": [48.78, 2.29]})").find("exactly latitude, longitude"), std::string::npos);
+    EXPECT_NE(config_error(R"({"location": [48.78, 2.29]})").find("exactly latitude, longitude"), std::string::npos);
 }
 
 // Hyperparameters over a family's defaults: the known ones change the model, unknown ones name themselves.
