@@ -42,7 +42,6 @@ using Matrix = Eigen::MatrixXf;
 using Weights = Eigen::Matrix<float, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;  // as stored: [out, in]
 using WeightsMap = Eigen::Map<const Weights>;
 using VectorMap = Eigen::Map<const Eigen::RowVectorXf>;
-using Buffer = std::vector<float, Eigen::aligned_allocator<float>>;
 
 #ifdef VOLTEDGE_RAG_F16C
 // The projections y = x W^T read W in half precision (IEEE binary16, converted by F16C; products and sums in
@@ -139,6 +138,7 @@ using Traits = ei::gebp_traits<float, float>;
 using ColMajorMapper = ei::const_blas_data_mapper<float, Index, Eigen::ColMajor>;
 using OutputMapper = ei::blas_data_mapper<float, Index, Eigen::ColMajor>;
 constexpr Index kDepthBlock = 384;  // input features per packed block (measured best of 192, 256, 384)
+using Buffer = std::vector<float, Eigen::aligned_allocator<float>>;
 
 class PackedWeight {
 public:
