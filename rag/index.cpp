@@ -4,6 +4,7 @@
 #include <cstdlib>
 #include <map>
 #include <set>
+#include <utility>
 
 #include "core/error.h"
 #include "core/sha256.h"
@@ -29,19 +30,25 @@ struct ChunkSentences {
     std::vector<std::vector<float>> embeddings;
 };
 
-// Every chunk's quotable sentences, embedded in one batch for the document.
-std::vector<ChunkSentences> embed_sentences(const std::vector<Chunk>& chunks, const std::string& kind, const Embedder& embedder) {
-    std::vector<ChunkSentences> out(chunks.size());
-    std::vector<std::string> all;
+// The chunks' embeddings and every chunk's quotable sentences with theirs, embedded in one batch for the
+// document, so the threads share all of its work.
+std::pair<std::vector<std::vector<float>>, std::vector<ChunkSentences>> embed_document(const std::vector<Chunk>& chunks,
+                                                                                       const std::string& kind,
+                                                                                       const Embedder& embedder) {
+    std::vector<std::string> texts;
+    // The section goes into what is embedded: a chunk of "Cache" under "Prediction API" is about the API's cache.
+    for (const auto& c : chunks) texts.push_back(c.section.empty() ? c.content : c.section + "\n" + c.content);
+    std::vector<ChunkSentences> sentences(chunks.size());
     for (std::size_t i = 0; i < chunks.size(); ++i) {
-        out[i].texts = quotable_sentences(chunks[i].content, kind);
-        all.insert(all.end(), out[i].texts.begin(), out[i].texts.end());
+        sentences[i].texts = quotable_sentences(chunks[i].content, kind);
+        texts.insert(texts.end(), sentences[i].texts.begin(), sentences[i].texts.end());
     }
-    auto embeddings = embedder.embed_batch(all);
-    std::size_t next = 0;
-    for (auto& c : out)
+    auto embeddings = embedder.embed_batch(texts);
+    std::size_t next = chunks.size();
+    for (auto& c : sentences)
         for (std::size_t k = 0; k < c.texts.size(); ++k) c.embeddings.push_back(std::move(embeddings[next++]));
-    return out;
+    embeddings.resize(chunks.size());
+    return {std::move(embeddings), std::move(sentences)};
 }
 
 void replace_document(pqxx::connection& conn, const std::string& tenant, const SourceDocument& doc, const std::string& hash,
@@ -120,11 +127,7 @@ IndexReport index_documents(pqxx::connection& conn, const std::string& tenant, c
             continue;
         }
         const auto chunks = chunk_document(doc.content, format_of(doc.path));
-        std::vector<std::string> texts;
-        // The section goes into what is embedded: a chunk of "Cache" under "Prediction API" is about the API's cache.
-        for (const auto& c : chunks) texts.push_back(c.section.empty() ? c.content : c.section + "\n" + c.content);
-        const auto embeddings = embedder.embed_batch(texts);
-        const auto sentences = embed_sentences(chunks, doc.kind, embedder);
+        const auto [embeddings, sentences] = embed_document(chunks, doc.kind, embedder);
         replace_document(conn, tenant, doc, hash, chunks, embeddings, sentences);
         for (const auto& s : sentences) report.sentences += s.texts.size();
         ++report.indexed;
