@@ -23,6 +23,9 @@ namespace {
 using namespace std::chrono_literals;
 
 constexpr std::size_t kMaxToolSentences = 8;
+// Chunks fetched beyond the evidence kept, so that copies can be skipped: the backtest cards of the five families
+// share their paragraphs, and four copies of one paragraph would leave the answer four chunks fewer to choose from.
+constexpr int kDuplicateAllowance = 4;
 
 // A draft in words: the tool and every short argument, so the reviewer sees what would be sent.
 std::vector<std::string> draft_sentences(const ToolCall& call) {
@@ -75,15 +78,20 @@ struct Run {
     void retrieve(AgentState& s) {
         rag::SearchQuery q;
         q.text = s.question;
-        q.k = options.evidence_chunks;
+        q.k = options.evidence_chunks + kDuplicateAllowance;
         q.with_content = true;
         // The search embeds the question while its full-text stage runs, and hands the embedding back for solve.
         const auto hits = rag::search(conn, tenant, q, embedder, search_conn, &question_embedding);
         count_question_tokens(s);
         s.evidence.clear();
-        for (auto& h : hits)
+        for (auto& h : hits) {
+            if (static_cast<int>(s.evidence.size()) == options.evidence_chunks) break;
+            if (std::any_of(s.evidence.begin(), s.evidence.end(),
+                            [&](const Evidence& e) { return near_duplicate(e.content, h.content); }))
+                continue;
             s.evidence.push_back({h.doc_path + "#" + std::to_string(h.ordinal), h.doc_path, h.revision, h.kind, h.section,
                                   security::redacted(h.content), h.ordinal, h.line_start, h.line_end, h.score, h.vector_score});
+        }
     }
 
     // Chooses the answer's sentences, or the reason there are none.

@@ -34,15 +34,6 @@ double cosine(const std::vector<float>& a, const std::vector<float>& b) {
     return dot;  // both are unit length
 }
 
-bool near_duplicate(const std::string& a, const std::string& b) {
-    const auto wa = rag::lower_case_words(a), wb = rag::lower_case_words(b);
-    const std::set<std::string> sa(wa.begin(), wa.end()), sb(wb.begin(), wb.end());
-    std::size_t common = 0;
-    for (const auto& w : sa) common += sb.count(w);
-    const std::size_t all = sa.size() + sb.size() - common;
-    return all > 0 && static_cast<double>(common) / static_cast<double>(all) > 0.7;
-}
-
 struct Candidate {
     Sentence sentence;
     std::size_t position = 0;  // order within its chunk
@@ -87,6 +78,15 @@ double word_overlap(const std::vector<std::string>& question_words, const std::s
     for (const auto& q : question_words)
         found += std::any_of(words.begin(), words.end(), [&](const std::string& w) { return same_stem(q, w); });
     return static_cast<double>(found) / static_cast<double>(question_words.size());
+}
+
+bool near_duplicate(const std::string& a, const std::string& b) {
+    const auto wa = rag::lower_case_words(a), wb = rag::lower_case_words(b);
+    const std::set<std::string> sa(wa.begin(), wa.end()), sb(wb.begin(), wb.end());
+    std::size_t common = 0;
+    for (const auto& w : sa) common += sb.count(w);
+    const std::size_t all = sa.size() + sb.size() - common;
+    return all > 0 && static_cast<double>(common) / static_cast<double>(all) > 0.7;
 }
 
 bool states_money(const std::string& text) {
@@ -143,7 +143,7 @@ std::vector<Sentence> select_sentences(const std::string& question, const std::v
             embeddings[i] = *e;
         } else {
             missing.push_back(i);
-            texts.push_back(c.sentence.text);
+            texts.push_back(rag::in_section(evidence[c.sentence.evidence].section, c.sentence.text));
         }
     }
     auto computed = embedder.embed_batch(texts);

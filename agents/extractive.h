@@ -18,6 +18,9 @@ std::vector<std::string> content_words(const std::string& text);
 // cheap stemmer: "tenants" matches "tenant", "indexed" matches "indexing").
 double word_overlap(const std::vector<std::string>& question_words, const std::string& text);
 
+// Whether `a` and `b` say nearly the same: more than 70 % of the words either has are in both.
+bool near_duplicate(const std::string& a, const std::string& b);
+
 // Whether `text` names a currency ("euros", "USD") or puts a currency sign beside a figure ("12 €", "$5").
 bool states_money(const std::string& text);
 

@@ -57,7 +57,7 @@ std::string score(const AnswerCase& c, const agents::Answer& a, BackendScores& b
             ++b.citations;
             const bool right = std::find(c.sources.begin(), c.sources.end(), cit.doc_path) != c.sources.end();
             b.correct_citations += right;
-            if (!right) wrong += (wrong.empty() ? "" : "; ") + ("cited " + cit.doc_path);
+            if (!right) wrong += (wrong.empty() ? "" : "; ") + fmt::format("cited {} (\"{}\")", cit.doc_path, cit.quote);
         }
         if (answered)
             for (const auto& fact : c.facts) {

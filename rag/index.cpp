@@ -36,12 +36,11 @@ std::pair<std::vector<std::vector<float>>, std::vector<ChunkSentences>> embed_do
                                                                                        const std::string& kind,
                                                                                        const Embedder& embedder) {
     std::vector<std::string> texts;
-    // The section goes into what is embedded: a chunk of "Cache" under "Prediction API" is about the API's cache.
-    for (const auto& c : chunks) texts.push_back(c.section.empty() ? c.content : c.section + "\n" + c.content);
+    for (const auto& c : chunks) texts.push_back(in_section(c.section, c.content));
     std::vector<ChunkSentences> sentences(chunks.size());
     for (std::size_t i = 0; i < chunks.size(); ++i) {
         sentences[i].texts = quotable_sentences(chunks[i].content, kind);
-        texts.insert(texts.end(), sentences[i].texts.begin(), sentences[i].texts.end());
+        for (const auto& s : sentences[i].texts) texts.push_back(in_section(chunks[i].section, s));
     }
     auto embeddings = embedder.embed_batch(texts);
     std::size_t next = chunks.size();

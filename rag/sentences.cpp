@@ -120,6 +120,10 @@ std::vector<std::string> lower_case_words(const std::string& text) {
     return out;
 }
 
+std::string in_section(const std::string& section, const std::string& text) {
+    return section.empty() ? text : section + "\n" + text;
+}
+
 std::vector<std::string> quotable_sentences(const std::string& content, const std::string& kind) {
     std::vector<std::string> out;
     for (const auto& paragraph : kind == "code" ? comment_paragraphs(content) : prose_paragraphs(content))

@@ -16,6 +16,10 @@ std::vector<std::string> quotable_sentences(const std::string& content, const st
 // The words of `text`, lower-cased: runs of letters, digits, '_' and non-ASCII bytes.
 std::vector<std::string> lower_case_words(const std::string& text);
 
+// What is embedded for a chunk or one of its sentences: the text under its section heading. A chunk of "Cache"
+// under "Prediction API" is about the API's cache, and so is its sentence "Entries expire after 10 s."
+std::string in_section(const std::string& section, const std::string& text);
+
 // What a stored sentence is found by: the SHA-256 of its text (the text itself is in its chunk).
 std::string sentence_key(const std::string& sentence);
 

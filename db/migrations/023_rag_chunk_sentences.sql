@@ -1,6 +1,7 @@
 -- The embeddings of each chunk's quotable sentences (rag/sentences.h), computed when the chunk is indexed.
 --
--- The extractive composer scores the sentences of the retrieved chunks by their cosine to the question. It
+-- The extractive composer scores the sentences of the retrieved chunks by their cosine to the question (and the
+-- question's words they contain: agents/extractive.h; since 024 each is embedded under its section heading). It
 -- used to embed up to eight of them per question, a few hundred tokens: on two busy cores that was 100-250 ms,
 -- most of /ask's time, for sentences whose embedding never changes while their document does not. Stored here,
 -- an answer embeds only its question. A sentence is found by the SHA-256 of its text (its text is in the chunk,

@@ -3,6 +3,8 @@
 // redacted, and visible only to their tenant.
 #include <gtest/gtest.h>
 
+#include <set>
+
 #include "agents/agent.h"
 #include "agents/checkpoints.h"
 #include "agents/extractive.h"
@@ -108,6 +110,27 @@ TEST_F(AgentTest, AQuestionAboutMoneyIsAnsweredOnlyByASentenceThatStatesSome) {
     EXPECT_FALSE(agents::select_sentences(usage, embedder->embed(usage), {data}, {}, *embedder, 2, 0.3).empty());
 }
 
+// Copies of one paragraph (the five backtest cards share theirs) take one place among the evidence chunks, so
+// the answer has the other documents to choose from too.
+TEST_F(AgentTest, CopiesOfAChunkAreOneEvidenceChunk) {
+    const std::string t = test::new_tenant("agent-copies");
+    auto docs = kGuide;
+    for (const std::string card : {"a", "b", "c", "d"})
+        docs.push_back({"cards/cache-" + card + ".md", "doc", "r1", kGuide[1].content});
+    rag::index_documents(conn, t, docs, *embedder);
+    const auto a = ask(t, "How long does a cached prediction stay valid?");
+    ASSERT_EQ(a.state.status, agents::Status::answered) << a.state.reason;
+    std::size_t copies = 0;
+    std::set<std::string> paths;
+    for (const auto& e : a.state.evidence) {
+        copies += e.content.find("A cached prediction expires after one hour.") != std::string::npos;
+        paths.insert(e.doc_path);
+    }
+    EXPECT_EQ(copies, 1u);
+    EXPECT_TRUE(paths.count("guide/tenancy.md") && paths.count("guide/ingest.md"));  // the rest is all there
+    EXPECT_EQ(paths.size(), 3u);  // one of the five documents holding the paragraph
+}
+
 // The index stores the embedding of every quotable sentence with its chunk, under the tenant's row-level
 // security; an answer then embeds only its question. Without them (a chunk indexed before they were stored)
 // the composer embeds the sentences itself and answers the same.
@@ -116,12 +139,15 @@ TEST_F(AgentTest, IndexedSentencesAreEmbeddedOnceSoAnAnswerEmbedsOnlyItsQuestion
     const std::string other = test::new_tenant("agent-sentences-other");
     std::vector<rag::ChunkRef> chunks;
     std::map<std::string, std::vector<std::string>> quotable;  // chunk id -> its quotable sentences
+    std::map<std::string, std::string> sections;               // chunk id -> its section
     for (const auto& doc : kGuide) {
         const auto parts = rag::chunk_document(doc.content, rag::format_of(doc.path));
         for (std::size_t i = 0; i < parts.size(); ++i) {
             chunks.push_back({doc.path, static_cast<int>(i)});
             const auto sentences = rag::quotable_sentences(parts[i].content, doc.kind);
-            if (!sentences.empty()) quotable[doc.path + "#" + std::to_string(i)] = sentences;
+            if (sentences.empty()) continue;
+            quotable[doc.path + "#" + std::to_string(i)] = sentences;
+            sections[doc.path + "#" + std::to_string(i)] = parts[i].section;
         }
     }
     const auto stored = rag::stored_sentence_embeddings(conn, t, chunks);
@@ -131,7 +157,8 @@ TEST_F(AgentTest, IndexedSentencesAreEmbeddedOnceSoAnAnswerEmbedsOnlyItsQuestion
         ASSERT_EQ(stored.at(chunk).size(), sentences.size()) << chunk;
         for (const auto& text : sentences) {
             const auto& v = stored.at(chunk).at(rag::sentence_key(text));
-            const auto fresh = embedder->embed(text);
+            ASSERT_FALSE(sections.at(chunk).empty()) << chunk;  // so that embedding it under its heading matters
+            const auto fresh = embedder->embed(rag::in_section(sections.at(chunk), text));
             ASSERT_EQ(v.size(), fresh.size());
             for (std::size_t i = 0; i < v.size(); ++i) ASSERT_NEAR(v[i], fresh[i], 1e-5) << text;
         }
