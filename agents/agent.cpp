@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <map>
+#include <set>
 
 #include "agents/checkpoints.h"
 #include "agents/critic.h"
@@ -84,13 +85,16 @@ struct Run {
         const auto hits = rag::search(conn, tenant, q, embedder, search_conn, &question_embedding);
         count_question_tokens(s);
         s.evidence.clear();
+        std::vector<std::set<std::string>> kept_words;  // of each evidence chunk, each chunk's words read once
         for (auto& h : hits) {
             if (static_cast<int>(s.evidence.size()) == options.evidence_chunks) break;
-            if (std::any_of(s.evidence.begin(), s.evidence.end(),
-                            [&](const Evidence& e) { return near_duplicate(e.content, h.content); }))
+            std::string content = security::redacted(h.content);
+            auto words = word_set(content);
+            if (std::any_of(kept_words.begin(), kept_words.end(), [&](const auto& k) { return near_duplicate(k, words); }))
                 continue;
+            kept_words.push_back(std::move(words));
             s.evidence.push_back({h.doc_path + "#" + std::to_string(h.ordinal), h.doc_path, h.revision, h.kind, h.section,
-                                  security::redacted(h.content), h.ordinal, h.line_start, h.line_end, h.score, h.vector_score});
+                                  std::move(content), h.ordinal, h.line_start, h.line_end, h.score, h.vector_score});
         }
     }
 

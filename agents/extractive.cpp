@@ -80,14 +80,19 @@ double word_overlap(const std::vector<std::string>& question_words, const std::s
     return static_cast<double>(found) / static_cast<double>(question_words.size());
 }
 
-bool near_duplicate(const std::string& a, const std::string& b) {
-    const auto wa = rag::lower_case_words(a), wb = rag::lower_case_words(b);
-    const std::set<std::string> sa(wa.begin(), wa.end()), sb(wb.begin(), wb.end());
+std::set<std::string> word_set(const std::string& text) {
+    auto words = rag::lower_case_words(text);
+    return {std::make_move_iterator(words.begin()), std::make_move_iterator(words.end())};
+}
+
+bool near_duplicate(const std::set<std::string>& a, const std::set<std::string>& b) {
     std::size_t common = 0;
-    for (const auto& w : sa) common += sb.count(w);
-    const std::size_t all = sa.size() + sb.size() - common;
+    for (const auto& w : a) common += b.count(w);
+    const std::size_t all = a.size() + b.size() - common;
     return all > 0 && static_cast<double>(common) / static_cast<double>(all) > 0.7;
 }
+
+bool near_duplicate(const std::string& a, const std::string& b) { return near_duplicate(word_set(a), word_set(b)); }
 
 bool states_money(const std::string& text) {
     static const std::set<std::string> currencies = {"euro", "euros", "eur", "dollar", "dollars", "usd", "gbp", "cent", "cents"};

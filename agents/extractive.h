@@ -2,6 +2,7 @@
 // Extractive answers: the evidence's own sentences that answer the question, chosen by their similarity to it
 // (the retrieval embeddings) and the question's words they contain, de-duplicated and kept in the evidence's
 // order. Nothing is written that the evidence does not say, word for word.
+#include <set>
 #include <string>
 #include <vector>
 
@@ -18,7 +19,11 @@ std::vector<std::string> content_words(const std::string& text);
 // cheap stemmer: "tenants" matches "tenant", "indexed" matches "indexing").
 double word_overlap(const std::vector<std::string>& question_words, const std::string& text);
 
-// Whether `a` and `b` say nearly the same: more than 70 % of the words either has are in both.
+// The distinct lower-case words of `text` (rag::lower_case_words), for comparing texts with near_duplicate.
+std::set<std::string> word_set(const std::string& text);
+
+// Whether two texts say nearly the same: more than 70 % of the words either has are in both.
+bool near_duplicate(const std::set<std::string>& a, const std::set<std::string>& b);
 bool near_duplicate(const std::string& a, const std::string& b);
 
 // Whether `text` names a currency ("euros", "USD") or puts a currency sign beside a figure ("12 €", "$5").
